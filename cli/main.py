@@ -1,0 +1,31 @@
+"""The ``onboard`` command: runs the onboarding flows locally.
+
+Every command that reads a customer takes the spec path (customer.yaml) as its first
+argument and accepts ``--format json``. Commands live in one module each under ``cli/``
+and are registered here.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="onboard",
+    help="Move a customer onto MailRoute's hosted email: validate, provision, migrate, cut over.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Imported here so `onboard --help` stays fast and each command owns its module.
+    from cli import validate
+
+    app.command("validate")(validate.validate)
+
+
+_register()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,12 @@
+"""``onboard validate SPEC``: check the customer's user CSV (placeholder until issue 2 lands)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def validate(spec: Path = typer.Argument(..., help="The customer's YAML spec.")) -> None:
+    """Validate the customer's user list."""
+    raise typer.Exit(2)

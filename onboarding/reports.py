@@ -1,0 +1,68 @@
+"""Report files for people who do not use the Prefect UI: one folder per flow run.
+
+Layout: ``<output dir>/<customer-slug>/<UTC timestamp>-<flow name>/``. Every CSV written
+here escapes cells a spreadsheet would run as a formula (OWASP "CSV injection"): a cell
+starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading ``'``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RunFolder", "escape_cell"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value: object) -> str:
+    """Return ``value`` as text a spreadsheet shows literally (``=1+1`` → ``'=1+1``)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """The folder one flow run writes its reports to."""
+
+    path: Path
+
+    @classmethod
+    def create(
+        cls, output_dir: Path, customer_slug: str, flow_name: str, *, now: datetime | None = None
+    ) -> RunFolder:
+        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+        base = Path(output_dir) / customer_slug / f"{stamp}-{flow_name}"
+        path, n = base, 1
+        while path.exists():  # two runs in the same second keep separate folders
+            n += 1
+            path = base.with_name(f"{base.name}-{n}")
+        path.mkdir(parents=True)
+        return cls(path)
+
+    def write_csv(
+        self, name: str, rows: Iterable[Mapping[str, Any]], columns: Sequence[str]
+    ) -> Path:
+        """Write rows (missing keys left empty) with formula-escaped cells; return the path."""
+        target = self.path / name
+        with target.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([escape_cell(c) for c in columns])
+            for row in rows:
+                writer.writerow([escape_cell(row.get(c)) for c in columns])
+        return target
+
+    def write_text(self, name: str, text: str) -> Path:
+        target = self.path / name
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    def write_json(self, name: str, data: Any) -> Path:
+        target = self.path / name
+        target.write_text(json.dumps(data, indent=2, default=str, sort_keys=True), encoding="utf-8")
+        return target
