@@ -77,7 +77,7 @@ class SpecError(OnboardingError):
 
 
 def slugify(text: str) -> str:
-    """Return a lowercase dash-separated slug usable in artifact keys (``Acme Corp`` → ``acme-corp``)."""
+    """Return a lowercase dash-separated slug for artifact keys (``Acme Corp`` → ``acme-corp``)."""
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug or "customer"
 
