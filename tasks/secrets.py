@@ -8,6 +8,7 @@ blocks. The value is returned to the caller only; it is never logged or persiste
 from __future__ import annotations
 
 import os
+from typing import cast
 
 from prefect.blocks.system import Secret
 
@@ -25,7 +26,7 @@ def load_secret(block_name: str) -> str:
     if value:
         return value
     try:
-        block = Secret.load(block_name)
+        block = cast(Secret, Secret.load(block_name))  # sync call: returns the block
     except ValueError:
         raise LookupError(
             f"no Prefect Secret block named {block_name!r} and no {env_var_for(block_name)} "
