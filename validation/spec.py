@@ -113,6 +113,7 @@ class DomainSpec(_Model):
 
     name: str
     mail_servers: tuple[MailServer, ...] = Field(min_length=1)
+    delivery_port: int = Field(default=25, ge=1, le=65535)
 
     @field_validator("name")
     @classmethod
