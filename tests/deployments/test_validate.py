@@ -1,0 +1,55 @@
+"""The prefect.yaml validator catches mistakes before `prefect deploy` does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deployments.validate import validate_prefect_yaml
+
+FLOW_MODULE = """
+from prefect import flow
+
+
+@flow(name="greet")
+def greet(spec: str, loud: bool = False) -> str:
+    return spec
+"""
+
+
+def _project(tmp_path: Path, deployments_yaml: str) -> Path:
+    (tmp_path / "flowsfixture").mkdir()
+    (tmp_path / "flowsfixture" / "__init__.py").write_text("")
+    (tmp_path / "flowsfixture" / "greet_flow.py").write_text(FLOW_MODULE)
+    target = tmp_path / "prefect.yaml"
+    target.write_text("name: t\nprefect-version: 3.9.1\ndeployments:\n" + deployments_yaml)
+    return target
+
+
+def test_valid_file_lists_deployments(tmp_path: Path) -> None:
+    """A correct deployment validates and is listed as flow/deployment."""
+    path = _project(
+        tmp_path,
+        "  - name: default\n    entrypoint: flowsfixture/greet_flow.py:greet\n"
+        "    parameters: {loud: true}\n"
+        "    schedules:\n      - cron: '0 6 * * *'\n        timezone: UTC\n",
+    )
+    result = validate_prefect_yaml(path)
+    assert result.problems == ()
+    assert result.deployments == ("greet/default",)
+
+
+def test_each_mistake_is_reported(tmp_path: Path) -> None:
+    """Duplicate name, unknown parameter, a secret value and a missing flow are all named."""
+    path = _project(
+        tmp_path,
+        "  - name: default\n    entrypoint: flowsfixture/greet_flow.py:greet\n"
+        "    parameters: {colour: red, api_key: abc}\n"
+        "  - name: default\n    entrypoint: flowsfixture/greet_flow.py:greet\n"
+        "  - name: other\n    entrypoint: flowsfixture/missing.py:nope\n",
+    )
+    problems = validate_prefect_yaml(path).problems
+    assert any("parameter 'colour' is not accepted by flow 'greet'" in p for p in problems)
+    assert any("parameters.api_key looks like a secret value" in p for p in problems)
+    assert any("greet/default is defined twice" in p for p in problems)
+    assert any("entrypoint file flowsfixture/missing.py does not exist" in p for p in problems)
+    assert len(problems) == 5  # api_key is also not a flow parameter
