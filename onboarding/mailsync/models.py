@@ -1,0 +1,310 @@
+"""The engine's boundary types: what callers pass in and what they get back.
+
+All frozen dataclasses. Secrets live only in :class:`Endpoint.password`, which is left out of
+``repr``/``str`` so an outcome, a log line or an exception never shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+__all__ = [
+    "Endpoint",
+    "FolderInfo",
+    "FolderOutcome",
+    "FolderPlan",
+    "MailboxOutcome",
+    "MailboxPair",
+    "MessageProblem",
+    "PassKind",
+    "PreflightReport",
+    "SidePreflight",
+    "SyncOptions",
+    "SyncPlan",
+    "SyncProgress",
+    "SyncStatus",
+    "TLSMode",
+]
+
+TLSMode = Literal["implicit", "starttls", "none"]
+PassKind = Literal["initial", "incremental", "final"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One side of a mailbox pair: where to connect and how to log in.
+
+    ``login`` is what goes on the wire; for a Dovecot master login it is
+    ``user@domain*admin`` and ``password`` is the master password.
+    """
+
+    host: str
+    port: int
+    tls: TLSMode
+    login: str
+    password: str = field(repr=False, compare=False)
+    verify_tls: bool = True
+    timeout_seconds: float = 60.0
+
+    @property
+    def account(self) -> str:
+        """The mailbox the login opens (the part before a master separator ``*``)."""
+        return self.login.split("*", 1)[0]
+
+    def __str__(self) -> str:
+        return f"{self.account}@{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class MailboxPair:
+    """A source mailbox and the destination mailbox it is copied into."""
+
+    mailbox: str
+    source: Endpoint
+    destination: Endpoint
+
+    @property
+    def key(self) -> str:
+        """The pair's identity in the state store and for its lock; holds no secret."""
+        s, d = self.source, self.destination
+        return f"{s.host}:{s.port}/{s.account}=>{d.host}:{d.port}/{d.account}"
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """What one pass copies and how hard it pushes.
+
+    ``exclude_folders`` are shell patterns (``fnmatch``) on the source path written with ``/``
+    (``"Archive/2019*"``). ``folder_renames`` maps such a source path to a destination path;
+    it applies to the folder and its subfolders.
+    """
+
+    pass_kind: PassKind = "initial"
+    exclude_trash_and_junk: bool = False
+    exclude_folders: tuple[str, ...] = ()
+    folder_renames: dict[str, str] = field(default_factory=dict)
+    max_message_bytes: int = 50 * 1024 * 1024
+    fetch_batch: int = 250
+    fetch_batch_bytes: int = 8 * 1024 * 1024
+    pipeline_depth: int = 64
+    max_retries: int = 5
+    max_backoff_seconds: float = 300.0
+
+
+class SyncStatus(StrEnum):
+    """Per-mailbox status, the vocabulary of Microsoft 365 batches."""
+
+    SYNCED = "Synced"
+    SYNCED_WITH_ERRORS = "SyncedWithErrors"
+    FAILED = "Failed"
+
+
+@dataclass(frozen=True)
+class MessageProblem:
+    """One message that was skipped, failed, or copied with a flag the destination refused (I11)."""
+
+    folder: str
+    uid: int
+    message_id: str | None
+    size: int
+    internaldate: str
+    outcome: Literal["skipped", "failed", "flags-dropped"]
+    error_class: str
+    server_response: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class FolderOutcome:
+    """Counts for one source folder; ``reconciles`` is the I2 equation."""
+
+    source: str
+    destination: str
+    in_scope: int = 0
+    copied: int = 0
+    already_present: int = 0
+    source_duplicates: int = 0
+    skipped: int = 0
+    failed: int = 0
+    bytes_copied: int = 0
+    flags_updated: int = 0
+    dropped_flags: int = 0
+    unchanged: bool = False
+    identity_matched: bool = False
+
+    @property
+    def reconciles(self) -> bool:
+        accounted = (
+            self.copied + self.already_present + self.source_duplicates + self.skipped + self.failed
+        )
+        return self.in_scope == accounted
+
+
+@dataclass(frozen=True)
+class MailboxOutcome:
+    """The result of one pass over one mailbox pair."""
+
+    mailbox: str
+    pass_kind: PassKind
+    status: SyncStatus
+    folders: tuple[FolderOutcome, ...]
+    excluded_folders: tuple[FolderPlan, ...] = ()
+    problems: tuple[MessageProblem, ...] = ()
+    seconds: float = 0.0
+    reconnects: int = 0
+    retries: int = 0
+    throttle_waits: int = 0
+    error: str | None = None
+
+    def _sum(self, name: str) -> int:
+        return sum(int(getattr(f, name)) for f in self.folders)
+
+    @property
+    def in_scope(self) -> int:
+        return self._sum("in_scope")
+
+    @property
+    def copied(self) -> int:
+        return self._sum("copied")
+
+    @property
+    def already_present(self) -> int:
+        return self._sum("already_present")
+
+    @property
+    def source_duplicates(self) -> int:
+        return self._sum("source_duplicates")
+
+    @property
+    def skipped(self) -> int:
+        return self._sum("skipped")
+
+    @property
+    def failed(self) -> int:
+        return self._sum("failed")
+
+    @property
+    def bytes_copied(self) -> int:
+        return self._sum("bytes_copied")
+
+    @property
+    def flags_updated(self) -> int:
+        return self._sum("flags_updated")
+
+    @property
+    def dropped_flags(self) -> int:
+        return self._sum("dropped_flags")
+
+    @property
+    def messages_per_second(self) -> float:
+        return self.copied / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def reconciles(self) -> bool:
+        """I2: in scope = copied + already present + source duplicates + skipped + failed."""
+        return all(f.reconciles for f in self.folders)
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """A progress tick, sent after each batch and each folder."""
+
+    mailbox: str
+    folder: str
+    folders_done: int
+    folders_total: int
+    messages_done: int
+    messages_total: int
+    bytes_done: int
+    bytes_total: int
+    elapsed_seconds: float
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    """A folder as the server lists it, with STATUS counts (``bytes`` None if not offered)."""
+
+    name: str
+    delimiter: str | None
+    flags: tuple[str, ...]
+    messages: int | None
+    bytes: int | None
+
+
+@dataclass(frozen=True)
+class SidePreflight:
+    """What pre-flight found on one side; ``ok`` False carries the classified failure."""
+
+    side: Literal["source", "destination"]
+    host: str
+    ok: bool
+    capabilities: tuple[str, ...] = ()
+    folders: tuple[FolderInfo, ...] = ()
+    error_class: str | None = None
+    error: str | None = None
+    fix: str | None = None
+
+    def has(self, capability: str) -> bool:
+        return capability.upper() in self.capabilities
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    """Pre-flight of one mailbox pair: both logins, capabilities, folders, counts, sizes."""
+
+    mailbox: str
+    source: SidePreflight
+    destination: SidePreflight
+
+    @property
+    def ok(self) -> bool:
+        return self.source.ok and self.destination.ok
+
+    @property
+    def messages(self) -> int:
+        return sum(f.messages or 0 for f in self.source.folders)
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.bytes or 0 for f in self.source.folders)
+
+
+@dataclass(frozen=True)
+class FolderPlan:
+    """One source folder's fate: copied to ``destination``, excluded, or an error (I7)."""
+
+    source: str
+    source_display: str
+    destination: str | None
+    destination_display: str | None
+    action: Literal["copy", "exclude", "error"]
+    reason: str
+    special_use: str | None = None
+    notes: tuple[str, ...] = ()
+    messages: int = 0
+    bytes: int = 0
+    too_big: int = 0
+    too_big_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """The dry-run answer: the folder map with counts and what would be skipped and why."""
+
+    mailbox: str
+    pass_kind: PassKind
+    folders: tuple[FolderPlan, ...]
+
+    @property
+    def messages(self) -> int:
+        return sum(f.messages for f in self.folders if f.action == "copy")
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.bytes for f in self.folders if f.action == "copy")
+
+    @property
+    def errors(self) -> tuple[FolderPlan, ...]:
+        return tuple(f for f in self.folders if f.action == "error")
