@@ -194,6 +194,11 @@ class HostedService(_Model):
     mx_hosts: tuple[MailServer, ...] = (MailServer(host="mail.mailroute.net", priority=10),)
     spf_include: str = "spf.mailroute.net"
     outbound_ips: tuple[str, ...] = ()
+    # Public names mail clients are given (RFC 6186 SRV targets, autoconfig/autodiscover).
+    client_imap_host: str = "imap.mailroute.net"
+    client_submission_host: str = "smtp.mailroute.net"
+    autoconfig_host: str = "autoconfig.mailroute.net"
+    autodiscover_host: str = "autodiscover.mailroute.net"
 
 
 class ControlPanelSettings(_Model):
@@ -216,6 +221,10 @@ class DNSSettings(_Model):
     dmarc_policy: Literal["none", "quarantine", "reject"] = "none"
     dmarc_rua: str | None = None
     timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    old_spf_includes: tuple[str, ...] = Field(
+        default=(),
+        description="SPF include targets of the old provider, to remove after the cutover.",
+    )
 
 
 class CutoverSettings(_Model):
