@@ -175,6 +175,12 @@ class MigrationSettings(_Model):
     max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     parallel_mailboxes: int = Field(default=4, ge=1, le=64)
     connections_per_source_host: int = Field(default=10, ge=1, le=200)
+    state_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the sync state; default sqlite in <output_dir>/<slug>/.",
+    )
+    task_retries: int = Field(default=3, ge=0, le=20)
+    retry_backoff_seconds: float = Field(default=10.0, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _source_when_enabled(self) -> MigrationSettings:
