@@ -1,0 +1,272 @@
+"""One HTTP exchange with the control panel: retries, backoff, and status → exception.
+
+Retried (contract §6.8): 429 (honouring ``Retry-After``), 500/502/503/504, and transport
+failures that may be temporary (refused, reset, dropped, timed out). Everything else is
+answered at once. A POST is retried too: the caller resolves "did the first try land?" by
+looking the object up by its natural key (contract §6.1).
+
+Nothing here logs a body or a header: bodies can echo passwords, headers carry the key.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from onboarding.controlpanel._exceptions import (
+    AuthenticationFailed,
+    Conflict,
+    ControlPanelError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    Timeout,
+    TransportError,
+    UnexpectedResponse,
+    ValidationFailed,
+)
+
+__all__ = ["RetryPolicy", "Sender", "translate"]
+
+log = logging.getLogger(__name__)
+
+_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+_RETRY_EXC: tuple[type[Exception], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+)
+
+# First match wins (most specific first). tests/onboarding/controlpanel/test_http.py checks
+# that every exception class httpx exports lands on an entry here.
+EXCEPTION_MAP: tuple[tuple[type[Exception], type[ControlPanelError]], ...] = (
+    (httpx.TimeoutException, Timeout),
+    (httpx.TransportError, TransportError),
+    (httpx.InvalidURL, TransportError),
+    (httpx.DecodingError, UnexpectedResponse),
+    (httpx.TooManyRedirects, UnexpectedResponse),
+    (httpx.HTTPStatusError, UnexpectedResponse),
+    (httpx.CookieConflict, UnexpectedResponse),
+    (httpx.StreamError, UnexpectedResponse),
+    (httpx.HTTPError, ControlPanelError),
+)
+
+
+def mapped_class(exc_type: type[Exception]) -> type[ControlPanelError] | None:
+    """Return the ControlPanelError class an httpx exception type translates to."""
+    for foreign, ours in EXCEPTION_MAP:
+        if issubclass(exc_type, foreign):
+            return ours
+    return None
+
+
+def translate(exc: Exception, *, method: str, path: str) -> ControlPanelError:
+    """Return our exception for an httpx one, naming the call but no body or header."""
+    ours = mapped_class(type(exc)) or ControlPanelError
+    reason = type(exc).__name__
+    if ours is Timeout:
+        text = f"{method} {path}: the control panel did not answer in time ({reason})"
+    elif issubclass(ours, TransportError):
+        text = (
+            f"{method} {path}: no response from the control panel ({reason}); check "
+            "controlpanel.base_url in the spec and that the server is reachable"
+        )
+    else:
+        text = f"{method} {path}: unusable response from the control panel ({reason})"
+    return ours(text, method=method, path=path)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry: ``attempts`` tries in total, exponential backoff.
+
+    The wait before try n+1 is ``backoff * 2**(n-1)`` (capped at ``backoff_max``, with up to
+    ``jitter`` of it added at random), or the server's ``Retry-After`` when it sends one
+    (capped at ``retry_after_max``).
+    """
+
+    attempts: int = 5
+    backoff: float = 0.2
+    backoff_max: float = 10.0
+    retry_after_max: float = 60.0
+    jitter: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1")
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Return seconds to wait after failed try number ``attempt`` (1-based)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.retry_after_max)
+        base = min(self.backoff * 2 ** (attempt - 1), self.backoff_max)
+        return base + random.uniform(0, base * self.jitter)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Return seconds from ``Retry-After`` (delta-seconds or HTTP-date, RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+
+
+def _redact(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _field_errors(response: httpx.Response, secrets: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Flatten ``{"<resource>": {"field": ["msg"]}}`` (contract §1.1) to field → messages."""
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    if not isinstance(data, dict):
+        return out
+    for key, value in data.items():
+        nested = value if isinstance(value, dict) else {key: value}
+        for field, messages in nested.items():
+            if isinstance(messages, list):
+                out[str(field)] = tuple(_redact(str(m), secrets) for m in messages)
+            else:
+                out[str(field)] = (_redact(str(messages), secrets),)
+    return out
+
+
+def error_for(
+    response: httpx.Response, *, method: str, path: str, secrets: tuple[str, ...] = ()
+) -> ControlPanelError:
+    """Return the exception for a final non-2xx ``response`` (branching on status alone)."""
+    status = response.status_code
+    where = f"{method} {path}"
+    if status == 400:
+        fields = _field_errors(response, secrets)
+        detail = "; ".join(f"{f}: {' '.join(m)}" for f, m in sorted(fields.items()))
+        return ValidationFailed(
+            f"{where}: the control panel rejected the request (400): {detail or 'no details'}",
+            field_errors=fields,
+            method=method,
+            path=path,
+        )
+    if status == 401:
+        return AuthenticationFailed(
+            f"{where}: the control panel rejected the API key (401); check that the Secret "
+            "block holds 'login:key' for a reseller-level login",
+            method=method,
+            path=path,
+            status=status,
+        )
+    if status == 403:
+        return PermissionDenied(
+            f"{where}: the API key's login may not do this (403); use a reseller-level key",
+            method=method,
+            path=path,
+            status=status,
+        )
+    if status == 404:
+        return NotFound(f"{where}: not found (404)", method=method, path=path, status=status)
+    if status == 409:
+        return Conflict(f"{where}: conflict (409)", method=method, path=path, status=status)
+    if status == 429:
+        return RateLimited(
+            f"{where}: still rate limited (429) after every retry; lower "
+            "controlpanel.concurrency or try later",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            method=method,
+            path=path,
+        )
+    if status >= 500:
+        return ServerError(
+            f"{where}: the control panel failed ({status}); retry later or ask MailRoute support",
+            method=method,
+            path=path,
+            status=status,
+        )
+    return UnexpectedResponse(
+        f"{where}: unexpected status {status}", method=method, path=path, status=status
+    )
+
+
+class Sender:
+    """Sends requests through one ``httpx.Client`` with retries; counts requests by method."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        retry: RetryPolicy,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._http = http
+        self._retry = retry
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self.requests: Counter[str] = Counter()
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        expect: tuple[int, ...] = (200,),
+        secrets: tuple[str, ...] = (),
+    ) -> httpx.Response:
+        """Return the response once its status is in ``expect``; raise ControlPanelError else."""
+        for attempt in range(1, self._retry.attempts + 1):
+            last = attempt == self._retry.attempts
+            with self._lock:
+                self.requests[method] += 1
+            try:
+                response = self._http.request(method, path, params=params, json=json)
+            except Exception as exc:
+                if mapped_class(type(exc)) is None:
+                    raise
+                if isinstance(exc, _RETRY_EXC) and not last:
+                    wait = self._retry.delay(attempt)
+                    log.info(
+                        "%s %s: %s, retry %d in %.2fs",
+                        method,
+                        path,
+                        type(exc).__name__,
+                        attempt,
+                        wait,
+                    )
+                    self._sleep(wait)
+                    continue
+                raise translate(exc, method=method, path=path) from exc
+            status = response.status_code
+            if status in expect:
+                return response
+            if status in _RETRY_STATUS and not last:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                wait = self._retry.delay(attempt, retry_after)
+                log.info("%s %s: %d, retry %d in %.2fs", method, path, status, attempt, wait)
+                self._sleep(wait)
+                continue
+            raise error_for(response, method=method, path=path, secrets=secrets)
+        raise AssertionError("unreachable: the last attempt returns or raises")
