@@ -20,9 +20,10 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so `onboard --help` stays fast and each command owns its module.
-    from cli import validate
+    from cli import migrate, validate
 
     app.command("validate")(validate.validate)
+    app.command("migrate")(migrate.migrate)
 
 
 _register()

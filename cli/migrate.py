@@ -1,0 +1,223 @@
+"""``onboard migrate SPEC --pass initial|incremental|final``: copy the old mailboxes over.
+
+Runs the ``migrate`` flow in this process with a live display (mailboxes done/total,
+messages, bytes, ETA) on stderr, then prints the per-mailbox summary and the reconciliation
+equation. ``--dry-run`` prints the plan (folder map, counts, sizes, skips and why) without
+running a flow or writing anything. Exit code 0 when everything synced, 1 when a mailbox or
+message failed (the failed-transfers report says which and why), 2 when the input is unusable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, Format, fail, print_json
+from onboarding import OnboardingError
+from onboarding.mailsync import SyncPlan, SyncProgress
+
+__all__ = ["migrate"]
+
+
+class PassChoice(StrEnum):
+    """Which pass: the first bulk copy, a delta, or the final delta during the cutover."""
+
+    INITIAL = "initial"
+    INCREMENTAL = "incremental"
+    FINAL = "final"
+
+
+def migrate(
+    spec: Annotated[Path, typer.Argument(help="The customer's YAML spec.")],
+    pass_kind: Annotated[
+        PassChoice, typer.Option("--pass", help="initial, incremental or final.")
+    ] = PassChoice.INITIAL,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan; connect read-only, write nothing.")
+    ] = False,
+    users: Annotated[
+        str | None, typer.Option("--users", help="Only these mailboxes: a@x,b@y.")
+    ] = None,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="text for people, json for programs.")
+    ] = Format.TEXT,
+) -> None:
+    """Copy every user's old mailbox into their hosted mailbox (only what is missing)."""
+    from tasks.migrate import MigrationError, build_jobs, select_users, validated_users
+    from validation.spec import load_spec
+
+    wanted = [u for u in users.split(",") if u.strip()] if users is not None else None
+    try:
+        loaded = load_spec(spec)
+        jobs = build_jobs(loaded, select_users(validated_users(loaded), wanted))
+    except (OnboardingError, MigrationError) as exc:
+        fail(str(exc), EXIT_UNUSABLE)
+    if dry_run:
+        _dry_run(spec, pass_kind.value, wanted, output_format)
+        return
+    code = _run(spec, pass_kind.value, wanted, len(jobs), output_format)
+    raise typer.Exit(code)
+
+
+def _dry_run(spec: Path, pass_kind: str, wanted: list[str] | None, fmt: Format) -> None:
+    from flows.migrate import plan_migration
+
+    try:
+        plans = plan_migration(spec, pass_kind, wanted)  # type: ignore[arg-type]
+    except OnboardingError as exc:
+        fail(str(exc), EXIT_UNUSABLE)
+    if fmt is Format.JSON:
+        print_json(
+            {
+                "dry_run": True,
+                "pass": pass_kind,
+                "mailboxes": [
+                    {**dataclasses.asdict(p), "messages": p.messages, "bytes": p.bytes}
+                    for p in plans
+                ],
+            }
+        )
+        return
+    console = Console()
+    for p in plans:
+        console.print(_plan_table(p))
+    total_msgs = sum(p.messages for p in plans)
+    total_bytes = sum(p.bytes for p in plans)
+    errors = sum(len(p.errors) for p in plans)
+    console.print(
+        f"dry run ({pass_kind} pass): {len(plans)} mailbox(es), {total_msgs:,} messages, "
+        f"{total_bytes / 1e6:,.1f} MB would be considered; {errors} folder error(s); "
+        "nothing was written"
+    )
+
+
+def _plan_table(plan: SyncPlan) -> Table:
+    table = Table(title=f"{plan.mailbox}: {plan.messages:,} messages, {plan.bytes / 1e6:,.1f} MB")
+    for col in ("source folder", "destination", "action", "messages", "MB", "too big", "reason"):
+        table.add_column(col, justify="right" if col in {"messages", "MB", "too big"} else "left")
+    for f in plan.folders:
+        reason = f.reason + ("; " + "; ".join(f.notes) if f.notes else "")
+        table.add_row(
+            f.source_display,
+            f.destination_display or "-",
+            f.action,
+            f"{f.messages:,}",
+            f"{f.bytes / 1e6:,.1f}",
+            str(f.too_big) if f.too_big else "",
+            reason,
+        )
+    return table
+
+
+class _Display:
+    """A rich progress display fed by engine ticks from the task threads."""
+
+    def __init__(self, mailboxes: int, console: Console) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[int, int, int, int]] = {}
+        self.progress = Progress(
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[extra]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.mailboxes = self.progress.add_task("mailboxes", total=mailboxes, extra="")
+        self.messages = self.progress.add_task("messages", total=None, extra="")
+        self.bytes: TaskID = self.progress.add_task("MB", total=None, extra="")
+
+    def __call__(self, event: object) -> None:
+        from tasks.migrate import MailboxDone
+
+        with self._lock:
+            if isinstance(event, SyncProgress):
+                self._seen[event.mailbox] = (
+                    event.messages_done,
+                    event.messages_total,
+                    event.bytes_done,
+                    event.bytes_total,
+                )
+            elif isinstance(event, MailboxDone):
+                done = self._seen.get(event.mailbox, (0, 0, 0, 0))
+                self._seen[event.mailbox] = (done[1], done[1], done[3], done[3])
+                self.progress.advance(self.mailboxes)
+                if event.error:
+                    self.progress.console.print(f"[red]failed[/red] {event.mailbox}: {event.error}")
+            else:
+                return
+            msgs = sum(v[0] for v in self._seen.values())
+            msgs_total = sum(v[1] for v in self._seen.values())
+            got = sum(v[2] for v in self._seen.values())
+            total = sum(v[3] for v in self._seen.values())
+            self.progress.update(self.messages, completed=msgs, total=max(msgs_total, 1))
+            self.progress.update(
+                self.bytes,
+                completed=got // 1_000_000,
+                total=max(total // 1_000_000, 1),
+                extra="",
+            )
+
+
+def _run(spec: Path, pass_kind: str, wanted: list[str] | None, mailboxes: int, fmt: Format) -> int:
+    from flows.migrate import migrate as migrate_flow
+    from tasks.migrate import BOARD
+
+    console = Console(stderr=True)
+    display = _Display(mailboxes, console) if fmt is Format.TEXT else None
+    if display is not None:
+        BOARD.subscribe(display)
+        display.progress.start()
+    try:
+        state = migrate_flow(
+            spec_path=spec.resolve(),
+            pass_kind=pass_kind,
+            users=wanted,
+            return_state=True,
+        )
+    finally:
+        if display is not None:
+            display.progress.stop()
+            BOARD.unsubscribe(display)
+    data: Any = state.result(raise_on_failure=False)
+    if not isinstance(data, dict):
+        fail(str(data) if isinstance(data, BaseException) else (state.message or "migrate failed"))
+    if fmt is Format.JSON:
+        print_json(data)
+    else:
+        _print_summary(Console(), data)
+    return EXIT_OK if state.is_completed() else EXIT_INVALID
+
+
+def _print_summary(console: Console, data: dict[str, Any]) -> None:
+    table = Table(title=f"migration, {data['pass']} pass")
+    cols = ("mailbox", "status", "in_scope", "copied", "already_present", "skipped", "failed")
+    for col in (*cols, "MB"):
+        table.add_column(col)
+    for m in data["mailboxes"]:
+        table.add_row(*(str(m[c]) for c in cols), f"{int(m['bytes_copied']) / 1e6:,.1f}")
+    console.print(table)
+    console.print(data["equation"])
+    problems = len(data["failed_transfers"])
+    if problems:
+        console.print(f"{problems} failed or skipped item(s): see failed-transfers.csv")
+    console.print(f"reports: {data['run_folder']}")
