@@ -1,0 +1,490 @@
+"""The DNS plan: per domain, what the customer must remove and add, the MX TTL, and conflicts.
+
+Current DNS is read from the domain's authoritative servers (AA answers, configured TTLs,
+reference dns.md §4), never from a cache. The plan keeps what the customer still needs (their
+SPF senders, a stricter DMARC policy) and adds ours: MX only to the hosted service, one merged
+SPF record with its lookup count, our DKIM key, a DMARC record valid under RFC 7489 and 9989,
+and the client-configuration names of :mod:`onboarding.clientconfig`.
+
+The DKIM private key comes in from the caller (the task layer keeps it in a Secret block) and
+stays inside :class:`~onboarding.dnscheck.dkim.DKIMKey`; :meth:`DNSPlan.to_dict` and the
+renderers never include it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import SecretStr
+
+from onboarding.clientconfig import ClientHosts, client_records
+from onboarding.dnscheck import dkim as dkim_mod
+from onboarding.dnscheck import dmarc as dmarc_mod
+from onboarding.dnscheck import spf as spf_mod
+from onboarding.dnscheck._exceptions import DNSCheckError
+from onboarding.dnscheck.mx import MXHost, parse_mx
+from onboarding.dnscheck.query import (
+    Answer,
+    AnswerStatus,
+    Server,
+    discover_nameservers,
+    make_resolver,
+    parse_server,
+    query_authoritative,
+)
+from onboarding.dnscheck.results import Finding, Severity
+from onboarding.dnscheck.zonefile import Record
+from validation.spec import OnboardingSpec
+
+__all__ = [
+    "CurrentDNS",
+    "DNSPlan",
+    "DomainPlan",
+    "RecordChange",
+    "build_plan",
+    "nameservers_for",
+    "plan_domain",
+    "read_current",
+]
+
+log = logging.getLogger(__name__)
+
+NEW_RECORD_TTL = 3600
+
+
+@dataclass(frozen=True)
+class CurrentDNS:
+    """What the authoritative servers publish today for one domain (configured TTLs)."""
+
+    domain: str
+    servers: tuple[str, ...]
+    mx: tuple[MXHost, ...]
+    mx_ttl: int | None
+    txt: tuple[str, ...]
+    dmarc: tuple[str, ...]
+    mta_sts: tuple[str, ...]
+    dkim: tuple[str, ...]
+    client: tuple[tuple[str, str, tuple[str, ...]], ...]
+    negative_ttl: int | None
+
+    @property
+    def spf(self) -> tuple[str, ...]:
+        return spf_mod.spf_records(self.txt)
+
+
+def _ask(name: str, rdtype: str, servers: Sequence[Server], timeout: float) -> Answer:
+    """Ask the authoritative servers in turn; the first usable answer wins."""
+    errors: list[str] = []
+    for server in servers:
+        try:
+            return query_authoritative(name, rdtype, server, timeout=timeout)
+        except DNSCheckError as exc:
+            errors.append(str(exc))
+    raise DNSCheckError(
+        f"{rdtype} of {name}: no authoritative server answered: " + " | ".join(errors),
+        domain=name,
+    )
+
+
+def read_current(
+    domain: str,
+    *,
+    nameservers: Sequence[Server],
+    selector: str,
+    client_names: Sequence[tuple[str, str]],
+    timeout: float,
+) -> CurrentDNS:
+    """Read the records the plan touches from the authoritative servers.
+
+    The MX TTL is the largest any authoritative server reports (a secondary may lag).
+    Raises :class:`DNSCheckError` when no server answers.
+    """
+    mx_ttls: list[int] = []
+    mx_answer: Answer | None = None
+    errors: list[str] = []
+    for server in nameservers:
+        try:
+            ans = query_authoritative(domain, "MX", server, timeout=timeout)
+        except DNSCheckError as exc:
+            errors.append(str(exc))
+            continue
+        mx_answer = mx_answer or ans
+        if ans.ttl is not None:
+            mx_ttls.append(ans.ttl)
+    if mx_answer is None:
+        raise DNSCheckError(
+            f"MX of {domain}: no authoritative server answered: " + " | ".join(errors),
+            domain=domain,
+        )
+    if mx_answer.status is AnswerStatus.NXDOMAIN:
+        raise DNSCheckError(
+            f"{domain} does not exist at its authoritative servers (NXDOMAIN); check the domain "
+            "name in customer.yaml and that dns.nameservers serve its zone",
+            domain=domain,
+        )
+    txt = _ask(domain, "TXT", nameservers, timeout)
+    dmarc = _ask(f"_dmarc.{domain}", "TXT", nameservers, timeout)
+    mta_sts = _ask(f"_mta-sts.{domain}", "TXT", nameservers, timeout)
+    dkim = _ask(dkim_mod.dkim_record_name(selector, domain), "TXT", nameservers, timeout)
+    client = []
+    for name, rdtype in client_names:
+        ans = _ask(name, rdtype, nameservers, timeout)
+        if ans.records:
+            client.append((name, rdtype, ans.records))
+    return CurrentDNS(
+        domain=domain,
+        servers=tuple(str(s) for s in nameservers),
+        mx=parse_mx(mx_answer.records),
+        mx_ttl=max(mx_ttls) if mx_ttls else None,
+        txt=txt.records,
+        dmarc=tuple(r for r in dmarc.records if dmarc_mod.is_dmarc_record(r)),
+        mta_sts=tuple(r for r in mta_sts.records if r.startswith("v=STSv1")),
+        dkim=dkim.records,
+        client=tuple(client),
+        negative_ttl=txt.negative_ttl or dmarc.negative_ttl,
+    )
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """``remove`` or ``add`` one record (``keep`` when it is already right)."""
+
+    action: str
+    record: Record
+    why: str
+
+
+@dataclass(frozen=True)
+class DomainPlan:
+    """Everything the customer must do for one domain, and what we noticed."""
+
+    domain: str
+    current: CurrentDNS
+    changes: tuple[RecordChange, ...]
+    spf_record: str
+    spf_lookups: int | None
+    spf_void_lookups: int | None
+    findings: tuple[Finding, ...]
+    mx_ttl: int | None
+    cutover_wait_seconds: int | None
+    earliest_cutover: datetime | None
+    dkim: dkim_mod.DKIMKey
+
+    @property
+    def to_add(self) -> tuple[Record, ...]:
+        return tuple(c.record for c in self.changes if c.action == "add")
+
+    @property
+    def to_remove(self) -> tuple[Record, ...]:
+        return tuple(c.record for c in self.changes if c.action == "remove")
+
+    @property
+    def expected(self) -> tuple[Record, ...]:
+        """Every record that must be published once the customer is done."""
+        return tuple(c.record for c in self.changes if c.action in ("add", "keep"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary; the DKIM private key is not in it."""
+        return {
+            "domain": self.domain,
+            "mx_ttl": self.mx_ttl,
+            "cutover_wait_seconds": self.cutover_wait_seconds,
+            "earliest_cutover": self.earliest_cutover.isoformat()
+            if self.earliest_cutover
+            else None,
+            "spf_record": self.spf_record,
+            "spf_lookups": self.spf_lookups,
+            "spf_void_lookups": self.spf_void_lookups,
+            "dkim": {
+                "selector": self.dkim.selector,
+                "bits": self.dkim.bits,
+                "reused": self.dkim.reused,
+                "record_name": self.dkim.record_name,
+            },
+            "changes": [
+                {
+                    "action": c.action,
+                    "name": c.record.name,
+                    "type": c.record.rdtype,
+                    "ttl": c.record.ttl,
+                    "value": c.record.value,
+                    "why": c.why,
+                }
+                for c in self.changes
+            ],
+            "findings": [
+                {"severity": str(f.severity), "code": f.code, "message": f.message, "fix": f.fix}
+                for f in self.findings
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class DNSPlan:
+    """The plan for every domain of one customer."""
+
+    customer: str
+    customer_slug: str
+    generated_at: datetime
+    domains: tuple[DomainPlan, ...]
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(
+            f
+            for d in self.domains
+            for f in d.findings
+            if f.severity in (Severity.WARN, Severity.FAIL)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customer": self.customer,
+            "customer_slug": self.customer_slug,
+            "generated_at": self.generated_at.isoformat(),
+            "domains": [d.to_dict() for d in self.domains],
+        }
+
+
+def _diff(
+    name: str,
+    rdtype: str,
+    current: Sequence[str],
+    wanted: Sequence[str],
+    *,
+    ttl: int,
+    why_add: str,
+    why_remove: str,
+    norm: Any = str,
+) -> list[RecordChange]:
+    out: list[RecordChange] = []
+    want_norm = {norm(w) for w in wanted}
+    have_norm = {norm(c) for c in current}
+    for value in current:
+        if norm(value) not in want_norm:
+            out.append(RecordChange("remove", Record(name, rdtype, value, ttl), why_remove))
+    for value in wanted:
+        action = "keep" if norm(value) in have_norm else "add"
+        out.append(
+            RecordChange(
+                action,
+                Record(name, rdtype, value, ttl),
+                "already published" if action == "keep" else why_add,
+            )
+        )
+    return out
+
+
+def _norm_host_rdata(value: str) -> str:
+    return " ".join(t.rstrip(".").lower() for t in value.split())
+
+
+def plan_domain(
+    spec: OnboardingSpec,
+    current: CurrentDNS,
+    key: dkim_mod.DKIMKey,
+    *,
+    spf_count: spf_mod.LookupCount | None,
+    now: datetime,
+) -> DomainPlan:
+    """Return the plan for one domain from what is published today. Pure (no DNS)."""
+    domain = current.domain
+    hosted = spec.hosted
+    ttl = NEW_RECORD_TTL
+    findings: list[Finding] = []
+    changes: list[RecordChange] = []
+
+    # MX: only the hosted service.
+    changes += _diff(
+        domain,
+        "MX",
+        [f"{p} {h}." for p, h in current.mx],
+        [f"{m.priority} {m.host.rstrip('.')}." for m in hosted.mx_hosts],
+        ttl=ttl,
+        why_add="mail goes to the hosted service",
+        why_remove="the old mail server must stop receiving mail for the domain",
+        norm=_norm_host_rdata,
+    )
+
+    # SPF: one merged record.
+    old_spf = current.spf
+    merged = spf_mod.merge_spf(old_spf, hosted.spf_include)
+    if len(old_spf) > 1:
+        findings += spf_mod.record_count_findings(domain, old_spf)
+    for record in old_spf:
+        findings += spf_mod.all_findings(domain, record)
+    changes += _diff(
+        domain,
+        "TXT",
+        old_spf,
+        [merged],
+        ttl=ttl,
+        why_add="one SPF record with your senders and ours",
+        why_remove="replaced by the merged SPF record (two SPF records are a permerror)",
+    )
+    if spf_count is not None:
+        findings += spf_count.findings(domain, with_ours=True)
+    else:
+        findings.append(
+            Finding(
+                Severity.WARN,
+                "lookups-not-counted",
+                f"{domain}: SPF lookups were not counted (no resolver in dns.resolvers)",
+                fix="add a resolver to dns.resolvers and re-run dns-plan",
+            )
+        )
+    old = spf_mod.old_provider_includes(
+        merged,
+        our_include=hosted.spf_include,
+        old_mail_hosts=[h for _, h in current.mx],
+        declared=spec.dns.old_spf_includes,
+    )
+    findings += spf_mod.include_findings(
+        domain, merged, our_include=hosted.spf_include, old_includes=old, after_cutover=False
+    )
+
+    # DKIM.
+    changes += _diff(
+        key.record_name,
+        "TXT",
+        current.dkim,
+        [key.record],
+        ttl=ttl,
+        why_add=f"our {key.bits}-bit DKIM key (selector {key.selector})",
+        why_remove=f"another key is published at selector {key.selector}; ours replaces it",
+    )
+
+    # DMARC.
+    existing = current.dmarc[0] if current.dmarc else None
+    proposed = dmarc_mod.build_dmarc(spec.dns.dmarc_policy, spec.dns.dmarc_rua, existing=existing)
+    findings += dmarc_mod.policy_findings(domain, existing)
+    if len(current.dmarc) > 1:
+        findings.append(
+            Finding(
+                Severity.WARN,
+                "multiple-dmarc",
+                f"{domain}: {len(current.dmarc)} DMARC records; receivers ignore them all",
+                fix="keep only the DMARC record from this plan",
+            )
+        )
+    changes += _diff(
+        f"_dmarc.{domain}",
+        "TXT",
+        current.dmarc,
+        [proposed],
+        ttl=ttl,
+        why_add="DMARC valid under RFC 7489 and RFC 9989",
+        why_remove="replaced by the DMARC record below",
+    )
+    auth_name = dmarc_mod.report_authorization_name(domain, spec.dns.dmarc_rua)
+    if auth_name:
+        findings.append(
+            Finding(
+                Severity.INFO,
+                "rua-authorization",
+                f"{domain}: DMARC reports go to another domain, which must publish "
+                f'{auth_name} TXT "v=DMARC1" (RFC 7489 §7.1)',
+                fix=f"ask the report receiver to publish {auth_name}",
+            )
+        )
+
+    # MTA-STS: senders cache the policy; our MX must be in it before the cutover.
+    if current.mta_sts:
+        findings.append(
+            Finding(
+                Severity.WARN,
+                "mta-sts",
+                f"{domain}: publishes MTA-STS ({current.mta_sts[0]}); senders that cached the "
+                "policy refuse MX hosts it does not list (RFC 8461 §5)",
+                fix="add our MX hosts as mx: lines to the policy and change the id before the "
+                "cutover; remove the old hosts after max_age",
+            )
+        )
+
+    # Client configuration.
+    hosts = ClientHosts(
+        hosted.client_imap_host,
+        hosted.client_submission_host,
+        hosted.autoconfig_host,
+        hosted.autodiscover_host,
+    )
+    existing_client = {(n, t): v for n, t, v in current.client}
+    for rec in client_records(domain, hosts):
+        changes += _diff(
+            rec.name,
+            rec.rdtype,
+            existing_client.get((rec.name, rec.rdtype), ()),
+            [rec.value],
+            ttl=ttl,
+            why_add=rec.purpose,
+            why_remove="points clients at the old provider",
+            norm=_norm_host_rdata,
+        )
+
+    wait = int(current.mx_ttl * spec.cutover.ttl_multiple) if current.mx_ttl is not None else None
+    return DomainPlan(
+        domain=domain,
+        current=current,
+        changes=tuple(changes),
+        spf_record=merged,
+        spf_lookups=spf_count.dns_lookups if spf_count else None,
+        spf_void_lookups=spf_count.void_lookups if spf_count else None,
+        findings=tuple(findings),
+        mx_ttl=current.mx_ttl,
+        cutover_wait_seconds=wait,
+        earliest_cutover=now + timedelta(seconds=wait) if wait is not None else None,
+        dkim=key,
+    )
+
+
+def nameservers_for(spec: OnboardingSpec, domain: str) -> tuple[Server, ...]:
+    """Return the configured authoritative servers, else the ones the NS records name."""
+    if spec.dns.nameservers:
+        return tuple(parse_server(s) for s in spec.dns.nameservers)
+    resolvers = tuple(parse_server(s) for s in spec.dns.resolvers)
+    return discover_nameservers(domain, resolvers, timeout=spec.dns.timeout_seconds)
+
+
+def client_names(domain: str) -> tuple[tuple[str, str], ...]:
+    """The (name, type) pairs of the client-configuration records, to read what exists."""
+    hosts = ClientHosts("x", "x", "x", "x")
+    return tuple((r.name, r.rdtype) for r in client_records(domain, hosts))
+
+
+def build_plan(
+    spec: OnboardingSpec,
+    *,
+    dkim_keys: Mapping[str, SecretStr | None],
+    now: datetime | None = None,
+) -> DNSPlan:
+    """Read every domain's DNS and return the plan. ``dkim_keys``: stored key per domain or None.
+
+    Raises :class:`DNSCheckError` naming the domain and server when DNS cannot be read.
+    """
+    now = now or datetime.now(UTC)
+    timeout = spec.dns.timeout_seconds
+    resolvers = tuple(parse_server(s) for s in spec.dns.resolvers)
+    counting = make_resolver(resolvers, timeout=timeout) if resolvers else None
+    plans: list[DomainPlan] = []
+    for dom in spec.domains:
+        servers = nameservers_for(spec, dom.name)
+        current = read_current(
+            dom.name,
+            nameservers=servers,
+            selector=spec.dns.dkim_selector,
+            client_names=client_names(dom.name),
+            timeout=timeout,
+        )
+        key = dkim_mod.load_key(dom.name, spec.dns.dkim_selector, dkim_keys.get(dom.name))
+        merged = spf_mod.merge_spf(current.spf, spec.hosted.spf_include)
+        count = (
+            spf_mod.count_lookups(merged, dom.name, resolver=counting, timeout=timeout)
+            if counting is not None
+            else None
+        )
+        plans.append(plan_domain(spec, current, key, spf_count=count, now=now))
+    return DNSPlan(spec.customer, spec.customer_slug, now, tuple(plans))

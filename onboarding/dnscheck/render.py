@@ -1,0 +1,98 @@
+"""Render a :class:`~onboarding.dnscheck.plan.DNSPlan` for people: markdown and a zone snippet.
+
+The markdown is what the customer receives: one table per domain, records to remove first,
+then records to add, each value in a code span so it copies cleanly. Long TXT values are shown
+whole (DNS hosting panels take the whole value; the zone snippet carries the ≤255-byte split).
+Neither output contains the DKIM private key.
+"""
+
+from __future__ import annotations
+
+from onboarding.dnscheck.plan import DNSPlan, DomainPlan
+from onboarding.dnscheck.results import Severity
+from onboarding.dnscheck.zonefile import render_zone
+
+__all__ = ["render_markdown", "render_zone_snippet"]
+
+_ICON = {Severity.FAIL: "❌", Severity.WARN: "⚠️", Severity.INFO: "ℹ️", Severity.PASS: "✅"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _relative(name: str, domain: str) -> str:
+    if name == domain:
+        return "@"
+    return name.removesuffix("." + domain)
+
+
+def _domain_md(plan: DomainPlan) -> list[str]:
+    d = plan.domain
+    lines = [f"## {d}", ""]
+    if plan.mx_ttl is not None:
+        hours = plan.cutover_wait_seconds or 0
+        lines.append(
+            f"Current MX TTL: **{plan.mx_ttl} s**. The cutover can start "
+            f"{hours} s after the new MX records are live"
+            + (
+                f" (if you publish them now: {plan.earliest_cutover:%Y-%m-%d %H:%M UTC})."
+                if plan.earliest_cutover
+                else "."
+            )
+        )
+    lookups = "not counted" if plan.spf_lookups is None else f"{plan.spf_lookups}/10"
+    lines += [f"SPF DNS lookups with our include: **{lookups}**.", ""]
+    lines += [
+        "| Action | Host | Type | TTL | Value |",
+        "|---|---|---|---|---|",
+    ]
+    for change in sorted(plan.changes, key=lambda c: {"remove": 0, "add": 1, "keep": 2}[c.action]):
+        if change.action == "keep":
+            continue
+        r = change.record
+        lines.append(
+            f"| {change.action.upper()} | `{_cell(_relative(r.name, d))}` | {r.rdtype} | "
+            f"{r.ttl} | `{_cell(r.value)}` |"
+        )
+    kept = [c for c in plan.changes if c.action == "keep"]
+    if kept:
+        lines += [
+            "",
+            "Already correct, leave as is: "
+            + ", ".join(f"`{_relative(c.record.name, d)} {c.record.rdtype}`" for c in kept)
+            + ".",
+        ]
+    if plan.findings:
+        lines += ["", "### Notes", ""]
+        for f in plan.findings:
+            fix = f" Fix: {f.fix}." if f.fix else ""
+            lines.append(f"- {_ICON[f.severity]} {f.message}.{fix}")
+    lines.append("")
+    return lines
+
+
+def render_markdown(plan: DNSPlan) -> str:
+    """Return the customer-facing markdown: one table per domain, remove and add."""
+    lines = [
+        f"# DNS records for {plan.customer}",
+        "",
+        "For each domain below, first delete the records marked REMOVE, then create the ones "
+        "marked ADD, exactly as shown (Host `@` means the domain itself). Tell us when you are "
+        "done; we check propagation before moving any mail.",
+        "",
+    ]
+    for d in plan.domains:
+        lines += _domain_md(d)
+    return "\n".join(lines)
+
+
+def render_zone_snippet(plan: DNSPlan) -> str:
+    """Return zone-file text with the records to publish, TXT split into ≤255-byte strings."""
+    parts: list[str] = []
+    for d in plan.domains:
+        removes = [f"; remove: {r.zone_line()}" for r in d.to_remove]
+        header = f"{d.domain}: records to publish (generated {plan.generated_at:%Y-%m-%dT%H:%MZ})"
+        parts.append("\n".join(removes) + ("\n" if removes else ""))
+        parts.append(render_zone(d.expected, header=header))
+    return "\n".join(p for p in parts if p)
