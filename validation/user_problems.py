@@ -1,0 +1,256 @@
+"""Turn pandera's ``failure_cases`` into the operator's report: row, column, value, problem, fix.
+
+One :class:`UserProblem` per (row, column, rule). Rows are spreadsheet row numbers (header =
+row 1, so header problems are row 1). Columns are named as the file spells them (``E-mail``).
+Only ``email`` and ``source_username`` values are shown; every other cell is shown as
+:data:`MASK` because it may be a password, including cells of unknown columns (``Kennwort``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from validation.addresses import address_problem, domain_of
+from validation.csv_reader import KNOWN_COLUMNS, UserTable, canonical_column
+from validation.spec import OnboardingSpec
+
+__all__ = [
+    "CONTROL_CHARACTERS",
+    "MASK",
+    "SHOWN_COLUMNS",
+    "UserProblem",
+    "display_value",
+    "problems_from",
+]
+
+MASK = "********"
+SHOWN_COLUMNS = frozenset({"email", "source_username"})
+WHOLE_ROW = "(whole row)"
+_RULE_ORDER = (
+    "columns",
+    "row_shape",
+    "required",
+    "surrounding_whitespace",
+    "control_characters",
+    "address_syntax",
+    "customer_domain",
+    "duplicate_address",
+    "password_length",
+    "password_character_classes",
+    "password_common",
+    "password_contains_name",
+    "duplicate_source_username",
+    "master_separator",
+)
+#: C0/C1 controls, zero-width and bidi formatting characters, line/paragraph separators, BOM.
+CONTROL_CHARACTERS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u2064\ufeff]"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UserProblem:
+    """One reason one cell (or the header row) is wrong, and how to fix it."""
+
+    row: int
+    column: str
+    value: str
+    problem: str
+    fix: str
+    rule: str
+
+
+def display_value(column: str, value: str) -> str:
+    """Return the cell as the report shows it: masked unless an address or login name."""
+    if column not in SHOWN_COLUMNS:
+        return MASK if value else ""
+    return CONTROL_CHARACTERS.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+
+
+def _rule_name(check: str) -> str:
+    return "required" if check.startswith("str_length") else check
+
+
+def _failing_cells(failures: pd.DataFrame) -> Iterator[tuple[str, Any, str]]:
+    """Yield (rule, row or None, frame column) for every failing cell pandera reported."""
+    for case in failures.to_dict("records"):
+        check, index, value = str(case["check"]), case["index"], case["failure_case"]
+        if check in {"column_in_schema", "column_in_dataframe"}:
+            yield check, None, str(value)
+        elif index is None or pd.isna(index):
+            yield f"error:{check}", None, str(case["column"])
+        elif isinstance(value, dict):  # element-wise dataframe check: the failing columns
+            for column in value:
+                yield check, int(index), str(column)
+        elif check == "password_contains_name":  # row-wise check, reported once per column
+            if case["column"] == "password":
+                yield check, int(index), "password"
+        else:
+            yield _rule_name(check), int(index), str(case["column"])
+
+
+class _Describer:
+    """Writes problem and fix sentences; needs the frame for duplicates and domains."""
+
+    def __init__(self, table: UserTable, spec: OnboardingSpec) -> None:
+        self.table = table
+        self.spec = spec
+        self._dupes: dict[str, dict[int, list[int]]] = {}
+
+    def duplicates(self, column: str, row: int) -> str:
+        if column not in self._dupes:
+            key = self.table.frame[column].str.strip().str.lower()
+            dup = key[key.duplicated(keep=False) & (key != "")]
+            groups: dict[str, list[int]] = {}
+            for r, k in zip(dup.index.tolist(), dup.tolist(), strict=True):
+                groups.setdefault(k, []).append(int(r))
+            self._dupes[column] = {r: rows for rows in groups.values() for r in rows}
+        others = [r for r in self._dupes[column].get(row, []) if r != row]
+        return ", ".join(str(r) for r in others) or "?"
+
+    def describe(self, rule: str, column: str, row: int, value: str) -> tuple[str, str]:
+        spec = self.spec
+        domains = ", ".join(spec.domain_names)
+        policy = spec.password_policy
+        if rule == "required":
+            what = "the user's email address" if column == "email" else "a value"
+            if column == "password":
+                what = "a password for the new mailbox"
+            return "is empty", f"fill in {what}, or delete the row"
+        if rule == "surrounding_whitespace":
+            return "starts or ends with a space", "delete the spaces before and after the value"
+        if rule == "control_characters":
+            return (
+                "contains an invisible control character (a line break, tab or zero-width space)",
+                "retype the value instead of pasting it from a document",
+            )
+        if rule == "address_syntax":
+            reason = address_problem(value.strip()) or "not a valid address"
+            return (
+                f"is not a valid email address: {reason}",
+                f"correct the address (for example jane.doe@{spec.domain_names[0]})",
+            )
+        if rule == "customer_domain":
+            domain = domain_of(pd.Series([value])).iloc[0]
+            return (
+                f"the domain {domain} is not one of the customer's domains ({domains})",
+                "use an address at one of those domains, or add the domain to customer.yaml",
+            )
+        if rule == "duplicate_address":
+            return (
+                f"is the same address as row {self.duplicates(column, row)} "
+                "(ignoring upper/lower case and spaces)",
+                "keep one row per address and delete the others",
+            )
+        if rule == "password_length":
+            return (
+                f"is shorter than {policy.min_length} characters",
+                f"choose a password of at least {policy.min_length} characters",
+            )
+        if rule == "password_character_classes":
+            return (
+                f"uses fewer than {policy.min_character_classes} of the 4 character kinds "
+                "(lowercase, uppercase, digits, symbols)",
+                "add uppercase letters, digits or symbols",
+            )
+        if rule == "password_common":
+            return (
+                "is a commonly used password (or one plus digits/symbols)",
+                "choose a password that is not a common word or pattern",
+            )
+        if rule == "password_contains_name":
+            return (
+                "contains the user's name from the email address",
+                "choose a password that does not contain the user's name",
+            )
+        if rule == "duplicate_source_username":
+            return (
+                f"is the same source login as row {self.duplicates(column, row)}",
+                "give each user their own login on the old server",
+            )
+        if rule == "master_separator":
+            sep = spec.migration.source.auth.master_separator if spec.migration.source else "*"
+            return (
+                f"contains {sep!r}, which separates user and admin in the master login",
+                "use the plain login name on the old server",
+            )
+        return f"failed the check {rule}", "report this to the onboarding developers"
+
+    def header(self, rule: str, column: str) -> tuple[str, str]:
+        allowed = ["email", "password"]
+        if self.spec.migration.enabled:
+            allowed += ["source_username", "source_password"]
+        if rule == "column_in_dataframe":
+            spellings = ", ".join(sorted(KNOWN_COLUMNS.get(column, ()))[:4])
+            return (
+                f"the required column {column} is missing from the header row",
+                f"add a column headed {column} (also accepted: {spellings})",
+            )
+        canon = canonical_column(column)
+        if canon in {"source_username", "source_password"}:
+            return (
+                f"is a migration column, but migration is off in {self._spec_name()}",
+                "delete the column, or turn on migration in the spec",
+            )
+        return (
+            f"is not a known column (expected: {', '.join(allowed)})",
+            "rename the header to one of the expected names, or delete the column",
+        )
+
+    def _spec_name(self) -> str:
+        return self.spec.spec_path.name if self.spec.spec_path else "customer.yaml"
+
+
+def problems_from(
+    failures: pd.DataFrame | None, table: UserTable, spec: OnboardingSpec
+) -> list[UserProblem]:
+    """Return the report rows for pandera's failure cases and the reader's misshapen rows."""
+    describer = _Describer(table, spec)
+    headers = table.headers
+    frame = table.frame
+    found: dict[tuple[int, str, str], UserProblem] = {}
+    for shape in table.shape_problems:
+        found[(shape.row, WHOLE_ROW, "row_shape")] = UserProblem(
+            row=shape.row,
+            column=WHOLE_ROW,
+            value="",
+            problem=f"has {shape.values} values but the header has {shape.columns} columns",
+            fix="put double quotes around any value that contains a comma",
+            rule="row_shape",
+        )
+    cells = _failing_cells(failures) if failures is not None else iter(())
+    for rule, row, column in cells:
+        if row is None:
+            header_rule = "columns" if not rule.startswith("error:") else rule
+            problem, fix = (
+                describer.header(rule, column)
+                if header_rule == "columns"
+                else (f"could not be checked ({rule[6:]})", "report this to the developers")
+            )
+            name = headers.get(column, column)
+            found[(1, name, rule)] = UserProblem(
+                row=1, column=name, value=name, problem=problem, fix=fix, rule=header_rule
+            )
+            continue
+        raw = str(frame.at[row, column]) if column in frame.columns else ""
+        problem, fix = describer.describe(rule, column, row, raw)
+        name = headers.get(column, column)
+        found[(row, name, rule)] = UserProblem(
+            row=row,
+            column=name,
+            value=display_value(column, raw),
+            problem=problem,
+            fix=fix,
+            rule=rule,
+        )
+    order = {rule: i for i, rule in enumerate(_RULE_ORDER)}
+    positions = {name: i for i, name in enumerate(headers.values())}
+    return sorted(
+        found.values(),
+        key=lambda p: (p.row, positions.get(p.column, -1), order.get(p.rule, 99)),
+    )

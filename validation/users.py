@@ -1,0 +1,309 @@
+"""The user list (``users.csv``): a pandera schema and the row-by-row report an operator fixes.
+
+Runbook phase 1 collects one CSV per customer: an email address and a password per mailbox,
+plus, when the migration logs in as each user, optional ``source_username`` /
+``source_password`` columns. :func:`validate_user_list` checks every row against
+:class:`UserList` lazily, so one run lists every bad row and every reason; the result carries
+no password. :func:`read_user_credentials` is how later flows get the passwords: inside their
+own task, as :class:`pydantic.SecretStr`, never as a flow parameter or a returned value.
+
+Spec-dependent rules (the customer's domains, the password policy, the master-login
+separator) are class attributes of a per-spec subclass made by :func:`schema_for`; check
+functions are named exactly like their checks because pandera reports the function name for
+checks inherited by a subclass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+from pandera.typing import Series
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from validation import password_policy as policy_checks
+from validation.addresses import domain_of, local_part_of, valid_addresses
+from validation.csv_reader import UserListError, UserTable, read_user_table
+from validation.spec import OnboardingSpec, PasswordPolicy
+from validation.user_problems import CONTROL_CHARACTERS, UserProblem, problems_from
+
+__all__ = [
+    "MigrationUserList",
+    "UserCredentials",
+    "UserList",
+    "UserListError",
+    "UserListInvalidError",
+    "UserListReport",
+    "UserProblem",
+    "ValidatedUser",
+    "read_user_credentials",
+    "schema_for",
+    "validate_user_list",
+]
+
+
+class UserListInvalidError(UserListError):
+    """Raised when a later flow asks for credentials but the user list still has problems."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatedUser:
+    """A mailbox to create, as later flows see it: no password, only whether one was given.
+
+    A slotted dataclass rather than a pydantic model: 100,000 of these cost 0.1 s, not 0.6 s.
+    """
+
+    row: int
+    email: str  # lower-cased: addresses are compared case-insensitively everywhere
+    local_part: str
+    domain: str
+    source_username: str | None = None
+    has_source_credentials: bool = False
+
+
+class UserCredentials(_Model):
+    """One user's passwords, for use inside a task only; ``repr`` shows ``**********``."""
+
+    row: int
+    email: str
+    password: SecretStr
+    source_username: str | None = None
+    source_password: SecretStr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserListReport:
+    """What validation found: counts that reconcile, every problem, and the valid users."""
+
+    path: str
+    valid: bool
+    rows: int
+    valid_rows: int
+    invalid_rows: int
+    blank_rows: int = 0
+    problems: tuple[UserProblem, ...] = ()
+    users: tuple[ValidatedUser, ...] = ()
+
+    @property
+    def reconciles(self) -> bool:
+        """True when every data row is counted exactly once, as valid or invalid."""
+        return self.rows == self.valid_rows + self.invalid_rows and self.valid_rows == len(
+            self.users
+        )
+
+
+class UserList(pa.DataFrameModel):
+    """One row per mailbox, in file order: the address and its new password."""
+
+    email: Series[str] = pa.Field(str_length={"min_value": 1}, description="mailbox address")
+    password: Series[str] = pa.Field(str_length={"min_value": 1}, description="new password")
+
+    _domains: frozenset[str] = frozenset()
+    _policy: PasswordPolicy = PasswordPolicy()
+    _master_separator: str | None = None
+
+    @pa.check("email", name="address_syntax")
+    @classmethod
+    def address_syntax(cls, email: Series[str]) -> Series[bool]:
+        return valid_addresses(email)  # type: ignore[return-value]
+
+    @pa.check("email", name="customer_domain")
+    @classmethod
+    def customer_domain(cls, email: Series[str]) -> Series[bool]:
+        # Invalid addresses are reported by address_syntax alone.
+        checkable = valid_addresses(email) & (email.str.strip() != "")
+        return ~checkable | domain_of(email).isin(cls._domains)  # type: ignore[return-value]
+
+    @pa.check("email", name="duplicate_address")
+    @classmethod
+    def duplicate_address(cls, email: Series[str]) -> Series[bool]:
+        # Field(unique=True) compares exact text; addresses match case-insensitively, trimmed.
+        key = email.str.strip().str.lower()
+        return ~key.duplicated(keep=False) | (key == "")  # type: ignore[return-value]
+
+    @pa.check("password", name="password_length")
+    @classmethod
+    def password_length(cls, password: Series[str]) -> Series[bool]:
+        return policy_checks.long_enough(password, cls._policy.min_length)  # type: ignore[return-value]
+
+    @pa.check("password", name="password_character_classes")
+    @classmethod
+    def password_character_classes(cls, password: Series[str]) -> Series[bool]:
+        enough = policy_checks.character_classes(password) >= cls._policy.min_character_classes
+        return enough | (password == "")  # type: ignore[return-value]
+
+    @pa.check("password", name="password_common")
+    @classmethod
+    def password_common(cls, password: Series[str]) -> Series[bool]:
+        if not cls._policy.forbid_common:
+            return password == password  # type: ignore[return-value]
+        return ~policy_checks.is_common(password)  # type: ignore[return-value]
+
+    @pa.dataframe_check(name="password_contains_name")
+    @classmethod
+    def password_contains_name(cls, df: pd.DataFrame) -> Series[bool]:
+        if not cls._policy.forbid_local_part or not {"email", "password"} <= set(df.columns):
+            return pd.Series(True, index=df.index)  # type: ignore[return-value]
+        return policy_checks.avoids_local_part(df["password"], local_part_of(df["email"]))  # type: ignore[return-value]
+
+    @pa.dataframe_check(name="surrounding_whitespace")
+    @classmethod
+    def surrounding_whitespace(cls, df: pd.DataFrame) -> pd.DataFrame:
+        return df.apply(lambda column: column.str.strip() == column)
+
+    @pa.dataframe_check(name="control_characters")
+    @classmethod
+    def control_characters(cls, df: pd.DataFrame) -> pd.DataFrame:
+        return df.apply(lambda column: ~column.str.contains(CONTROL_CHARACTERS, regex=True))
+
+    class Config:
+        name = "UserList"
+        strict = True  # unknown columns are reported by name
+        coerce = True
+
+
+class MigrationUserList(UserList):
+    """The user list when migrating: optional login and password on the old server."""
+
+    source_username: Series[str] | None = pa.Field(description="login on the old server")
+    source_password: Series[str] | None = pa.Field(description="password on the old server")
+
+    @pa.check("source_username", name="duplicate_source_username")
+    @classmethod
+    def duplicate_source_username(cls, source_username: Series[str]) -> Series[bool]:
+        # Two users copying the same old mailbox would each get the other's mail.
+        key = source_username.str.strip().str.lower()
+        return ~key.duplicated(keep=False) | (key == "")  # type: ignore[return-value]
+
+    @pa.check("source_username", name="master_separator")
+    @classmethod
+    def master_separator(cls, source_username: Series[str]) -> Series[bool]:
+        if not cls._master_separator:
+            return source_username == source_username  # type: ignore[return-value]
+        return ~source_username.str.contains(cls._master_separator, regex=False)  # type: ignore[return-value]
+
+    class Config:
+        name = "MigrationUserList"
+        strict = True
+        coerce = True
+
+
+def schema_for(spec: OnboardingSpec) -> type[UserList]:
+    """Return the schema for this customer: its domains, policy and migration columns."""
+    base = MigrationUserList if spec.migration.enabled else UserList
+    source = spec.migration.source
+    master = source is not None and source.auth.mode == "master"
+    separator = source.auth.master_separator if source is not None and master else None
+    return type(
+        base.__name__,
+        (base,),
+        {
+            "_domains": frozenset(spec.domain_names),
+            "_policy": spec.password_policy,
+            "_master_separator": separator,
+            "__module__": __name__,
+        },
+    )
+
+
+def _check(spec: OnboardingSpec, csv_path: str | Path | None) -> tuple[UserListReport, UserTable]:
+    table = read_user_table(csv_path or spec.users_csv)
+    frame = table.frame
+    try:
+        schema_for(spec).validate(frame, lazy=True)
+        failures = None
+    except SchemaErrors as exc:  # its message quotes cell values: never let it escape
+        failures = exc.failure_cases
+    problems = problems_from(failures, table, spec)
+    bad_rows = {p.row for p in problems if p.row > 1}
+    # An unknown column fails the file but not its rows; a missing required column fails all.
+    complete = {"email", "password"} <= set(frame.columns)
+    good = frame[~frame.index.isin(bad_rows)] if complete else frame.iloc[0:0]
+    users = _validated_users(good)
+    return (
+        UserListReport(
+            path=str(table.path),
+            valid=not problems,
+            rows=table.rows,
+            valid_rows=len(users),
+            invalid_rows=table.rows - len(users),
+            blank_rows=table.blank_rows,
+            problems=tuple(problems),
+            users=users,
+        ),
+        table,
+    )
+
+
+def _validated_users(frame: pd.DataFrame) -> tuple[ValidatedUser, ...]:
+    if frame.empty:
+        return ()
+    empty = [""] * len(frame)
+    usernames = frame["source_username"].tolist() if "source_username" in frame else empty
+    source_pw = frame["source_password"].tolist() if "source_password" in frame else empty
+    users = []
+    for row, email, user, pw in zip(
+        frame.index.tolist(), frame["email"].tolist(), usernames, source_pw, strict=True
+    ):
+        local, _, domain = email.lower().rpartition("@")
+        users.append(
+            ValidatedUser(
+                row=row,
+                email=f"{local}@{domain}",
+                local_part=local,
+                domain=domain.encode("idna").decode("ascii") if not domain.isascii() else domain,
+                source_username=user or None,
+                has_source_credentials=bool(pw),
+            )
+        )
+    return tuple(users)
+
+
+def validate_user_list(spec: OnboardingSpec, csv_path: str | Path | None = None) -> UserListReport:
+    """Check the customer's user CSV (``spec.users_csv`` unless ``csv_path`` is given).
+
+    Return a report (never containing a password) whether or not rows are invalid; raise
+    :class:`UserListError` when the file itself is unusable.
+    """
+    return _check(spec, csv_path)[0]
+
+
+def read_user_credentials(
+    spec: OnboardingSpec, csv_path: str | Path | None = None
+) -> list[UserCredentials]:
+    """Return every user's passwords (as SecretStr) from a user list that validates cleanly.
+
+    Call this inside a task with ``persist_result=False, cache_policy=NO_CACHE``; raise
+    :class:`UserListInvalidError` when the list has problems (run ``onboard validate``).
+    """
+    report, table = _check(spec, csv_path)
+    if not report.valid:
+        raise UserListInvalidError(
+            f"{report.path}: {len(report.problems)} problem(s) in the user list; run "
+            "`onboard validate` and fix them first",
+            path=table.path,
+        )
+    frame = table.frame
+    empty = pd.Series("", index=frame.index)
+    return [
+        UserCredentials(
+            row=user.row,
+            email=user.email,
+            password=SecretStr(password),
+            source_username=user.source_username,
+            source_password=SecretStr(source_pw) if source_pw else None,
+        )
+        for user, password, source_pw in zip(
+            report.users,
+            frame["password"],
+            frame.get("source_password", empty),
+            strict=True,
+        )
+    ]
