@@ -94,7 +94,10 @@ class SPFTerm:
         if self.modifier:
             return f"{self.name}={self.value}"
         qual = "" if self.qualifier == "+" else self.qualifier
-        return f"{qual}{self.name}" + (f":{self.value}" if self.value else "")
+        if not self.value:
+            return f"{qual}{self.name}"
+        sep = "" if self.value.startswith("/") else ":"  # mx/24 has no colon
+        return f"{qual}{self.name}{sep}{self.value}"
 
 
 def is_spf_record(text: str) -> bool:

@@ -1,0 +1,22 @@
+"""The public surface of onboarding.dnscheck is exactly ``__all__`` (STYLE rule 12)."""
+
+from __future__ import annotations
+
+import onboarding.dnscheck as pkg
+from onboarding.dnscheck.results import CheckResult, Finding, Severity
+
+
+def test_all_matches_public_names() -> None:
+    public = {n for n in vars(pkg) if not n.startswith("_")}
+    modules = {n for n in public if type(getattr(pkg, n)).__name__ == "module"}
+    assert public - modules == set(pkg.__all__)
+
+
+def test_check_result_shape_for_success_and_failure() -> None:
+    ok = CheckResult("mx", "a.test", (Finding(Severity.PASS, "ok", "fine"),))
+    warn = CheckResult("spf", "a.test", (Finding(Severity.WARN, "void-lookups", "w"),))
+    broken = CheckResult("dkim", "a.test", error="timeout")
+    assert (ok.status, ok.valid, ok.warnings) == (Severity.PASS, True, ())
+    assert (warn.status, warn.valid, warn.warnings) == (Severity.WARN, True, ("w",))
+    assert (broken.status, broken.valid) == (Severity.FAIL, False)
+    assert broken.to_dict()["error"] == "timeout"

@@ -1,0 +1,135 @@
+"""Answers decoded from wire messages: TTLs, AA, negative TTL (RFC 2308 §5), CNAME, rcodes."""
+
+from __future__ import annotations
+
+import dns.message
+import dns.name
+import dns.rdatatype
+import pytest
+
+from onboarding.dnscheck._exceptions import ServerFailureError
+from onboarding.dnscheck.query import AnswerStatus, Server, _answer_from, parse_server
+
+NS = Server("127.0.0.1", 10053)
+
+
+def _wire(text: str) -> dns.message.Message:
+    """Parse a dig-style message and round-trip it through wire bytes."""
+    return dns.message.from_wire(dns.message.from_text(text).to_wire())
+
+
+def _answer(text: str, qname: str, rdtype: str):  # type: ignore[no-untyped-def]
+    return _answer_from(_wire(text), dns.name.from_text(qname), dns.rdatatype.from_text(rdtype), NS)
+
+
+def test_parse_server_forms() -> None:
+    assert parse_server("127.0.0.1:10053") == Server("127.0.0.1", 10053)
+    assert parse_server("192.0.2.1") == Server("192.0.2.1", 53)
+    assert parse_server("[2001:db8::1]:5353") == Server("2001:db8::1", 5353)
+    assert parse_server("2001:db8::1") == Server("2001:db8::1", 53)
+    assert str(Server("2001:db8::1", 5353)) == "[2001:db8::1]:5353"
+    with pytest.raises(ValueError, match="must be an IP address"):
+        parse_server("ns1.acme.test:53")
+
+
+def test_authoritative_mx_answer_keeps_the_configured_ttl() -> None:
+    ans = _answer(
+        """id 1
+opcode QUERY
+rcode NOERROR
+flags QR AA
+;QUESTION
+acme.test. IN MX
+;ANSWER
+acme.test. 3600 IN MX 10 mx1.old.test.
+acme.test. 3600 IN MX 20 mx2.old.test.
+""",
+        "acme.test",
+        "MX",
+    )
+    assert ans.status is AnswerStatus.OK and ans.authoritative
+    assert ans.ttl == 3600
+    assert ans.records == ("10 mx1.old.test.", "20 mx2.old.test.")
+
+
+def test_split_txt_strings_are_joined_without_separator() -> None:
+    ans = _answer(
+        """id 1
+opcode QUERY
+rcode NOERROR
+flags QR RD RA
+;QUESTION
+mr1._domainkey.acme.test. IN TXT
+;ANSWER
+mr1._domainkey.acme.test. 297 IN TXT "v=DKIM1; k=rsa; " "p=ABC"
+""",
+        "mr1._domainkey.acme.test",
+        "TXT",
+    )
+    assert ans.records == ("v=DKIM1; k=rsa; p=ABC",)
+    assert ans.ttl == 297 and not ans.authoritative
+
+
+def test_nxdomain_negative_ttl_is_min_of_soa_ttl_and_minimum() -> None:
+    ans = _answer(
+        """id 1
+opcode QUERY
+rcode NXDOMAIN
+flags QR AA
+;QUESTION
+_dmarc.acme.test. IN TXT
+;AUTHORITY
+acme.test. 60 IN SOA ns1.acme.test. host.acme.test. 7 3600 600 86400 3
+""",
+        "_dmarc.acme.test",
+        "TXT",
+    )
+    assert ans.status is AnswerStatus.NXDOMAIN
+    assert (ans.negative_ttl, ans.serial, ans.exists) == (3, 7, False)
+
+
+def test_nodata_is_not_nxdomain() -> None:
+    ans = _answer(
+        """id 1
+opcode QUERY
+rcode NOERROR
+flags QR AA
+;QUESTION
+acme.test. IN MX
+;AUTHORITY
+acme.test. 30 IN SOA ns1.acme.test. host.acme.test. 7 3600 600 86400 300
+""",
+        "acme.test",
+        "MX",
+    )
+    assert ans.status is AnswerStatus.NODATA and ans.negative_ttl == 30
+
+
+def test_cname_chain_in_the_answer_is_followed() -> None:
+    ans = _answer(
+        """id 1
+opcode QUERY
+rcode NOERROR
+flags QR RD RA
+;QUESTION
+autoconfig.acme.test. IN A
+;ANSWER
+autoconfig.acme.test. 300 IN CNAME autoconfig.mailroute.test.
+autoconfig.mailroute.test. 120 IN A 192.0.2.80
+""",
+        "autoconfig.acme.test",
+        "A",
+    )
+    assert ans.records == ("192.0.2.80",) and ans.ttl == 120
+
+
+@pytest.mark.parametrize("rcode", ["SERVFAIL", "REFUSED"])
+def test_error_rcodes_raise_with_server_and_rcode(rcode: str) -> None:
+    with pytest.raises(ServerFailureError) as info:
+        _answer(
+            f"id 1\nopcode QUERY\nrcode {rcode}\nflags QR\n;QUESTION\nacme.test. IN MX\n",
+            "acme.test",
+            "MX",
+        )
+    assert info.value.rcode == rcode and info.value.server == "127.0.0.1:10053"
+    assert f"the server answered {rcode}" in str(info.value)
