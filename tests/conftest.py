@@ -11,6 +11,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="onboarding-tests-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
@@ -19,6 +20,9 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
 
 import pytest  # noqa: E402
+
+if TYPE_CHECKING:
+    from lab import Lab, LabUser, LabUsers
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -31,3 +35,61 @@ def prefect_server() -> Iterator[str]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield _PREFECT_HOME
+
+
+# --- the mail lab (lab/): real Dovecot/Postfix/NSD/Unbound on free 127.0.0.1 ports ----------
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[Lab]:
+    """One lab for the whole session, on free ports in a temporary state folder.
+
+    Tests never change shared state destructively: each takes fresh users/domains from
+    ``lab_users``. The lab is stopped (every pid it started) at the end of the session.
+    """
+    import shutil
+
+    from lab import Lab, LabPorts, ServerStartError
+
+    state = Path(tempfile.mkdtemp(prefix="mrlab-"))
+    state.chmod(0o755)  # the mail and postfix users must reach the mail store below it
+    the_lab: Lab | None = None
+    for attempt in range(3):  # a free port can be taken between picking and binding
+        the_lab = Lab(state / f"try{attempt}", LabPorts.free())
+        try:
+            the_lab.up()
+            break
+        except ServerStartError:
+            the_lab.down()
+            if attempt == 2:
+                raise
+    assert the_lab is not None
+    try:
+        yield the_lab
+    finally:
+        the_lab.down()
+        shutil.rmtree(state, ignore_errors=True)
+        if the_lab.shared_root != the_lab.state_dir:
+            shutil.rmtree(the_lab.shared_root, ignore_errors=True)
+
+
+@pytest.fixture
+def lab_users(lab: Lab) -> Iterator[LabUsers]:
+    """Factory of fresh users for one test: ``lab_users.new()`` -> LabUser on both servers.
+
+    All users of one test share a fresh domain (``lab_users.domain``) unless ``domain=`` is
+    given; logins and mail are removed when the test ends.
+    """
+    from lab import LabUsers
+
+    users = LabUsers(lab)
+    try:
+        yield users
+    finally:
+        users.cleanup()
+
+
+@pytest.fixture
+def lab_user(lab_users: LabUsers) -> LabUser:
+    """One fresh user that exists on the source and the destination."""
+    return lab_users.new()

@@ -1,0 +1,189 @@
+"""The lab: real mail and DNS servers on 127.0.0.1 under one state folder.
+
+``Lab(state_dir)`` works from any process: the first ``up()`` records the ports in
+``<state>/lab.json`` and later ``Lab(state_dir)`` objects (the CLI, the control panel) read
+them back, so every process drives the same servers. Servers are started in parallel and
+stopped by the pids in their own pidfiles, after checking each pid still belongs to this lab.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import stat
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lab._dovecot import DestinationServer, DovecotServer, ServerInfo, SourceServer
+from lab._dovecot_conf import DovecotLayout
+from lab._errors import LabStateError
+from lab._ports import HOST, LabPorts
+from lab._process import stop_pids
+
+__all__ = ["Lab", "LabStatus"]
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "lab.json"
+
+
+@dataclass(frozen=True)
+class LabStatus:
+    """Everything another program needs to use a running lab (``lab status --format json``)."""
+
+    state_dir: str
+    servers: tuple[ServerInfo, ...]
+    source_master_user: str
+    source_master_password: str
+    source_users: dict[str, str]
+    destination_accounts: dict[str, str]
+    controlpanel_api_key: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def healthy(self) -> bool:
+        return all(s.healthy for s in self.servers)
+
+    def server(self, name: str) -> ServerInfo:
+        return next(s for s in self.servers if s.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["servers"] = {s.name: asdict(s) for s in self.servers}
+        data["healthy"] = self.healthy
+        return data
+
+
+def _world_traversable(path: Path) -> bool:
+    return all(p.stat().st_mode & stat.S_IXOTH for p in [path, *path.parents] if p.exists())
+
+
+class Lab:
+    """One mail lab. ``ports=None`` reuses the ports recorded in the state folder, else defaults."""
+
+    def __init__(self, state_dir: Path | str, ports: LabPorts | None = None) -> None:
+        self.state_dir = Path(state_dir).absolute()
+        recorded = self._read_state()
+        if ports is None:
+            ports = LabPorts.from_dict(recorded["ports"]) if recorded else LabPorts()
+        self.ports = ports
+        self.shared_root = Path(recorded["shared_root"]) if recorded else self._pick_shared_root()
+        self.source = SourceServer(
+            self._layout("source"), imap_port=ports.source_imap, lmtp_port=ports.source_lmtp
+        )
+        self.destination = DestinationServer(
+            self._layout("destination"),
+            imap_port=ports.destination_imap,
+            lmtp_port=ports.destination_lmtp,
+        )
+
+    # -- state ---------------------------------------------------------------------
+    def _read_state(self) -> dict[str, Any] | None:
+        path = self.state_dir / STATE_FILE
+        if not path.exists():
+            return None
+        try:
+            data: dict[str, Any] = json.loads(path.read_text())
+            if not isinstance(data["ports"], dict) or not isinstance(data["shared_root"], str):
+                raise ValueError("unexpected shape")
+        except (ValueError, KeyError) as exc:
+            raise LabStateError(
+                f"{path} is not a lab state file ({exc}); delete the folder and run `lab up` again"
+            ) from exc
+        return data
+
+    def _write_state(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        data = {"ports": self.ports.to_dict(), "shared_root": str(self.shared_root)}
+        tmp = self.state_dir / (STATE_FILE + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+        os.replace(tmp, self.state_dir / STATE_FILE)
+
+    def _pick_shared_root(self) -> Path:
+        """Folder for mail and sockets: must be reachable by the mail/postfix users (not root)
+        and short (unix socket paths are limited to 107 bytes)."""
+        digest = hashlib.sha1(str(self.state_dir).encode()).hexdigest()[:10]
+        fallback = Path("/tmp") / f"mailroute-lab-{digest}"
+        parent = self.state_dir.parent
+        if len(str(self.state_dir)) > 60 or not _world_traversable(parent):
+            return fallback
+        return self.state_dir
+
+    def _layout(self, role: str) -> DovecotLayout:
+        base = self.state_dir / role
+        shared = self.shared_root / role  # read by Dovecot's unprivileged auth process
+        return DovecotLayout(
+            role="source" if role == "source" else "destination",
+            conf=base / "dovecot.conf",
+            base_dir=self.shared_root / "run" / role,
+            state_dir=base / "state",
+            log=base / "dovecot.log",
+            accounts_dir=shared / "accounts",
+            auth_dict_conf=base / "auth-dict.conf",
+            master_file=shared / "master.passwd" if role == "source" else None,
+            mail_root=self.shared_root / "mail" / role,
+        )
+
+    # -- lifecycle -----------------------------------------------------------------
+    def up(self) -> LabStatus:
+        """Start every server that is not running (idempotent); return the status."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.shared_root.mkdir(parents=True, exist_ok=True)
+        for d in (self.state_dir, self.shared_root):
+            d.chmod(d.stat().st_mode | 0o755)
+        self._write_state()
+        servers = [self.source, self.destination]
+        for server in servers:
+            server.launch()
+        for server in servers:
+            server.wait_ready()
+        return self.status()
+
+    def down(self) -> None:
+        """Stop exactly the processes this lab started; harmless if nothing runs."""
+        pids = [p for p in (self.destination.pid, self.source.pid) if p is not None]
+        stop_pids(pids)
+
+    def restart(self, name: str) -> None:
+        """Restart one server by name (``source``, ``destination``, ...)."""
+        self._server(name).restart()
+
+    def _server(self, name: str) -> DovecotServer:
+        servers: dict[str, DovecotServer] = {"source": self.source, "destination": self.destination}
+        if name not in servers:
+            raise ValueError(f"unknown lab server {name!r}; expected one of {sorted(servers)}")
+        return servers[name]
+
+    def status(self) -> LabStatus:
+        infos = (self.source.info(), self.destination.info())
+        master = (
+            self.source.master_password
+            if self.source.layout.master_file and self.source.layout.master_file.exists()
+            else ""
+        )
+        return LabStatus(
+            state_dir=str(self.state_dir),
+            servers=infos,
+            source_master_user=self.source.master_user,
+            source_master_password=master,
+            source_users=self.source.users(),
+            destination_accounts={
+                a.email: a.password for a in self.destination.accounts().values()
+            },
+            env=self.secret_env(),
+        )
+
+    def secret_env(self) -> dict[str, str]:
+        """Environment variables that stand in for the lab's Prefect Secret blocks."""
+        env: dict[str, str] = {}
+        master_file = self.source.layout.master_file
+        if master_file is not None and master_file.exists():
+            env["ONBOARD_SECRET_ACME_SOURCE_MASTER"] = self.source.master_password
+        return env
+
+    @property
+    def host(self) -> str:
+        return HOST

@@ -1,0 +1,62 @@
+"""The loopback ports of one lab: fixed defaults for the CLI and demo, free ports for tests."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["HOST", "LabPorts"]
+
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class LabPorts:
+    """Every port a lab listens on, all on 127.0.0.1.
+
+    The defaults match ``examples/acme/customer.yaml`` so the demo works without edits.
+    """
+
+    source_imap: int = 10143
+    source_lmtp: int = 10024
+    destination_imap: int = 11143
+    destination_lmtp: int = 11024
+    gateway_smtp: int = 10025
+    dns_auth: int = 10053
+    dns_resolver: int = 10054
+    controlpanel: int = 18080
+
+    @classmethod
+    def free(cls) -> LabPorts:
+        """Return ports the kernel reports free for both TCP and UDP right now (tests)."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        ports: list[int] = []
+        held: list[socket.socket] = []
+        try:
+            while len(ports) < len(names):
+                tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                tcp.bind((HOST, 0))
+                port = tcp.getsockname()[1]
+                udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                try:
+                    udp.bind((HOST, port))
+                except OSError:
+                    tcp.close()
+                    udp.close()
+                    continue
+                held += [tcp, udp]
+                ports.append(port)
+        finally:
+            for sock in held:
+                sock.close()
+        return cls(**dict(zip(names, ports, strict=True)))
+
+    def to_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LabPorts:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: int(v) for k, v in data.items() if k in names})

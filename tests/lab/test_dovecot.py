@@ -1,0 +1,130 @@
+"""The lab's source and destination Dovecots, exercised over real IMAP and LMTP."""
+
+from __future__ import annotations
+
+import smtplib
+
+import pytest
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from lab import Lab, LabUser, LabUsers
+
+MESSAGE = b"From: a@example.test\r\nTo: b@example.test\r\nSubject: hello\r\n\r\nbody\r\n"
+
+
+def _imap(port: int) -> IMAPClient:
+    return IMAPClient("127.0.0.1", port=port, ssl=False, timeout=10)
+
+
+def test_source_user_logs_in_lists_and_appends(lab: Lab, lab_user: LabUser) -> None:
+    """A source user logs in with its own password; LIST and APPEND work."""
+    with _imap(lab.ports.source_imap) as imap:
+        imap.login(lab_user.email, lab_user.source_password)
+        imap.create_folder("Archive/2024")
+        imap.append("Archive/2024", MESSAGE, flags=[b"\\Seen"])
+        names = [name for _flags, _sep, name in imap.list_folders()]
+        assert {"INBOX", "Archive", "Archive/2024"} <= set(names)
+        assert imap.folder_status("Archive/2024", [b"MESSAGES"])[b"MESSAGES"] == 1
+
+
+def test_source_master_login_acts_as_the_user(lab: Lab, lab_user: LabUser) -> None:
+    """``user*admin`` + master password opens the user's own mailbox (Dovecot master user)."""
+    with _imap(lab.ports.source_imap) as imap:
+        imap.login(lab_user.email, lab_user.source_password)
+        imap.append("INBOX", MESSAGE)
+    with _imap(lab.ports.source_imap) as imap:
+        imap.login(lab.source.master_login(lab_user.email), lab.source.master_password)
+        assert imap.select_folder("INBOX")[b"EXISTS"] == 1
+
+
+def test_source_master_login_rejects_wrong_password(lab: Lab, lab_user: LabUser) -> None:
+    """The master login is a real check, not an open door."""
+    with _imap(lab.ports.source_imap) as imap, pytest.raises(LoginError):
+        imap.login(lab.source.master_login(lab_user.email), "not-the-master-password")
+
+
+def test_destination_account_changes_apply_at_once(lab: Lab, lab_users: LabUsers) -> None:
+    """A new account logs in at once; a password change and a removal apply at once too."""
+    user = lab_users.new(source=False)
+    with _imap(lab.ports.destination_imap) as imap:
+        imap.login(user.email, user.destination_password)
+        assert imap.folder_exists("Sent")  # hosted mailboxes get the standard folders
+    lab.destination.set_account(user.email, "changed-password-1")
+    with _imap(lab.ports.destination_imap) as imap, pytest.raises(LoginError):
+        imap.login(user.email, user.destination_password)
+    with _imap(lab.ports.destination_imap) as imap:
+        imap.login(user.email, "changed-password-1")
+    assert lab.destination.remove_account(user.email)
+    with _imap(lab.ports.destination_imap) as imap, pytest.raises(LoginError):
+        imap.login(user.email, "changed-password-1")
+
+
+def test_destination_enforces_max_message_size(lab: Lab, lab_users: LabUsers) -> None:
+    """max_message_bytes rejects a bigger APPEND with [LIMIT] and is advertised as APPENDLIMIT."""
+    user = lab_users.new(max_message_bytes=50_000)
+    with _imap(lab.ports.destination_imap) as imap:
+        imap.login(user.email, user.destination_password)
+        assert b"APPENDLIMIT=50000" in imap.capabilities()
+        imap.append("INBOX", MESSAGE)
+        with pytest.raises(IMAPClientError, match="LIMIT"):
+            imap.append("INBOX", MESSAGE + b"x" * 60_000 + b"\r\n")
+        assert imap.folder_status("INBOX", [b"MESSAGES"])[b"MESSAGES"] == 1
+
+
+def test_destination_enforces_quota(lab: Lab, lab_users: LabUsers) -> None:
+    """quota_bytes lets mail in until the mailbox is full, then APPEND gets [OVERQUOTA]."""
+    user = lab_users.new(quota_bytes=100_000)
+    big = MESSAGE + b"x" * 40_000 + b"\r\n"
+    with _imap(lab.ports.destination_imap) as imap:
+        imap.login(user.email, user.destination_password)
+        imap.append("INBOX", big)
+        imap.append("INBOX", big)
+        with pytest.raises(IMAPClientError, match="OVERQUOTA"):
+            imap.append("INBOX", big)
+
+
+def test_lmtp_delivery_lands_in_the_hosted_mailbox(lab: Lab, lab_user: LabUser) -> None:
+    """A message delivered over the destination's LMTP is in the user's INBOX."""
+    with smtplib.LMTP("127.0.0.1", lab.ports.destination_lmtp, timeout=10) as lmtp:
+        refused = lmtp.sendmail("sender@example.test", [lab_user.email], MESSAGE)
+    assert refused == {}
+    with _imap(lab.ports.destination_imap) as imap:
+        imap.login(lab_user.email, lab_user.destination_password)
+        imap.select_folder("INBOX")
+        assert b"hello" in imap.fetch("1", ["BODY.PEEK[HEADER]"])[1][b"BODY[HEADER]"]
+
+
+def test_lmtp_delivery_reaches_the_source_too(lab: Lab, lab_user: LabUser) -> None:
+    """The old server also accepts LMTP, so the gateway can route mail there before cutover."""
+    with smtplib.LMTP("127.0.0.1", lab.ports.source_lmtp, timeout=10) as lmtp:
+        lmtp.sendmail("sender@example.test", [lab_user.email], MESSAGE)
+    with _imap(lab.ports.source_imap) as imap:
+        imap.login(lab_user.email, lab_user.source_password)
+        assert imap.select_folder("INBOX")[b"EXISTS"] == 1
+
+
+def test_reset_uidvalidity_is_seen_by_imap_clients(lab: Lab, lab_user: LabUser) -> None:
+    """reset_uidvalidity changes what SELECT reports (the "server rebuilt" scenario)."""
+    with _imap(lab.ports.source_imap) as imap:
+        imap.login(lab_user.email, lab_user.source_password)
+        imap.create_folder("Projects")
+        before = imap.select_folder("Projects")[b"UIDVALIDITY"]
+    new = lab.source.reset_uidvalidity(lab_user.email, "Projects")
+    with _imap(lab.ports.source_imap) as imap:
+        imap.login(lab_user.email, lab_user.source_password)
+        after = imap.select_folder("Projects")[b"UIDVALIDITY"]
+    assert after == new != before
+
+
+def test_restart_source_keeps_users_and_mail(lab: Lab, lab_user: LabUser) -> None:
+    """After ``restart("source")`` the server answers again with the same data."""
+    with _imap(lab.ports.source_imap) as imap:
+        imap.login(lab_user.email, lab_user.source_password)
+        imap.append("INBOX", MESSAGE)
+    old_pid = lab.source.pid
+    lab.restart("source")
+    assert lab.source.pid not in (None, old_pid)
+    with _imap(lab.ports.source_imap) as imap:
+        imap.login(lab_user.email, lab_user.source_password)
+        assert imap.select_folder("INBOX")[b"EXISTS"] == 1
