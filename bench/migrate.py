@@ -1,0 +1,661 @@
+"""Benchmark: the lab's ``bench`` corpus migrated by our engine and by mbsync, side by side.
+
+One command (``uv run python bench/migrate.py``) starts a private lab on free ports, seeds
+the ``bench`` profile, and runs, for each profile (``loopback``, and ``wan`` where a TCP
+proxy adds 10 ms each way in front of both servers, 20 ms RTT):
+
+- our engine (``onboarding.mailsync.sync_mailbox``, N mailboxes in parallel threads, in a
+  child process so its peak RSS is its own), then an unchanged re-run of the whole corpus;
+- mbsync (isync) configured IMAP-to-IMAP, PipelineDepth 50, N ``mbsync`` processes at once.
+
+Each run goes into fresh destination accounts. Afterwards every destination message is
+compared with the source byte for byte (per mailbox, as a multiset of SHA-256 digests, so a
+renamed folder does not matter); for mbsync the comparison is repeated with its ``X-TUID``
+header removed. Results (msg/s, MB/s, peak RSS, byte identity, re-run time, ours/mbsync
+ratio) go to stdout and to the migration section of ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # support.faultproxy
+
+DOCS = ROOT / "docs" / "benchmarks.md"
+SECTION = "## Mailbox migration (bench/migrate.py)"
+_XTUID = re.compile(rb"^X-TUID: [^\r\n]*\r?\n", re.MULTILINE)
+
+
+# -- what is measured ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One mailbox pair as the bench drives it (lab passwords only, never a customer's)."""
+
+    source_user: str
+    source_login: str
+    source_password: str
+    dest_user: str
+    dest_password: str
+
+
+@dataclass
+class RunResult:
+    tool: str
+    profile: str
+    seconds: float
+    messages: int
+    bytes: int
+    peak_rss_mb: float  # largest single process
+    total_peak_rss_mb: float  # sum over processes (mbsync runs N at once)
+    identical: int = 0
+    identical_without_xtuid: int = 0
+    missing: int = 0
+    extra: int = 0
+    rerun_seconds: float | None = None
+    rerun_copied: int | None = None
+    baseline_rss_mb: float | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def msg_per_s(self) -> float:
+        return self.messages / self.seconds if self.seconds else 0.0
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes / 1e6 / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class Corpus:
+    mailboxes: int
+    messages: int
+    bytes: int
+    largest: int
+    largest_folder: int
+    digests: dict[str, Counter[str]]
+
+
+# -- IMAP helpers (bench only; plain imapclient) -------------------------------------------------
+
+
+def _client(host: str, port: int, login: str, password: str) -> Any:
+    from imapclient import IMAPClient
+
+    client = IMAPClient(host, port=port, ssl=False, timeout=120)
+    client.login(login, password)
+    return client
+
+
+def _digests(
+    host: str, port: int, login: str, password: str
+) -> tuple[Counter[str], dict[str, Any]]:
+    """SHA-256 of every message in every folder (BODY.PEEK, read-only), plus size facts."""
+    digests: Counter[str] = Counter()
+    stripped: Counter[str] = Counter()
+    largest = biggest_folder = total = 0
+    client = _client(host, port, login, password)
+    try:
+        for _flags, _delim, name in client.list_folders():
+            if b"\\Noselect" in _flags or b"\\NonExistent" in _flags:
+                continue
+            info = client.select_folder(name, readonly=True)
+            count = int(info.get(b"EXISTS", 0))
+            biggest_folder = max(biggest_folder, count)
+            if not count:
+                continue
+            uids = client.search("ALL")
+            for i in range(0, len(uids), 500):
+                batch = uids[i : i + 500]
+                for data in client.fetch(batch, ["BODY.PEEK[]"]).values():
+                    body = data[b"BODY[]"]
+                    total += len(body)
+                    largest = max(largest, len(body))
+                    digests[hashlib.sha256(body).hexdigest()] += 1
+                    stripped[hashlib.sha256(_XTUID.sub(b"", body, count=1)).hexdigest()] += 1
+    finally:
+        client.logout()
+    return digests, {
+        "stripped": stripped,
+        "largest": largest,
+        "largest_folder": biggest_folder,
+        "bytes": total,
+    }
+
+
+# -- tools ---------------------------------------------------------------------------------------
+
+
+def _run_children(
+    commands: Sequence[list[str]], parallel: int, env: dict[str, str] | None = None
+) -> tuple[float, float, float, list[str]]:
+    """Run commands ``parallel`` at a time; return (seconds, max RSS MB, sum RSS MB, errors)."""
+    pending = list(commands)
+    running: dict[int, tuple[subprocess.Popen[bytes], Any]] = {}
+    peaks: list[float] = []
+    errors: list[str] = []
+    start = time.monotonic()
+    while pending or running:
+        while pending and len(running) < parallel:
+            log = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the child is reaped
+            proc = subprocess.Popen(pending.pop(0), stdout=log, stderr=subprocess.STDOUT, env=env)
+            running[proc.pid] = (proc, log)
+        pid, status, usage = os.wait4(-1, 0)
+        if pid not in running:
+            continue
+        proc, log = running.pop(pid)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        peaks.append(usage.ru_maxrss / 1024)
+        if proc.returncode:
+            log.seek(0)
+            tail = log.read().decode(errors="replace").strip().splitlines()[-3:]
+            errors.append(f"exit {proc.returncode}: {' | '.join(tail)}")
+        log.close()
+    seconds = time.monotonic() - start
+    return seconds, max(peaks, default=0.0), sum(sorted(peaks)[-parallel:]), errors
+
+
+def _mbsyncrc(
+    pairs: Sequence[Pair], src: tuple[str, int], dst: tuple[str, int], state: Path
+) -> str:
+    """One far (source) and near (destination) IMAP store and one Pull channel per pair."""
+    blocks = [
+        "# generated by bench/migrate.py: IMAP to IMAP, pull only, nothing deleted\n"
+        "Sync Pull\nCreate Near\nRemove None\nExpunge None\nCopyArrivalDate yes\n"
+    ]
+    for i, p in enumerate(pairs):
+        for side, (host, port), user, password in (
+            ("src", src, p.source_login, p.source_password),
+            ("dst", dst, p.dest_user, p.dest_password),
+        ):
+            blocks.append(
+                f"IMAPAccount {side}{i}\nHost {host}\nPort {port}\nUser {user}\n"
+                f'Pass "{password}"\nSSLType None\nAuthMechs LOGIN\nPipelineDepth 50\n'
+                f"\nIMAPStore {side}{i}\nAccount {side}{i}\n"
+            )
+        (state / f"ch{i}").mkdir(parents=True, exist_ok=True)
+        blocks.append(
+            f"Channel ch{i}\nFar :src{i}:\nNear :dst{i}:\nPatterns *\n"
+            f"SyncState {state / f'ch{i}'}/\n"
+        )
+    return "\n".join(blocks)
+
+
+def run_mbsync(
+    pairs: Sequence[Pair], src: tuple[str, int], dst: tuple[str, int], parallel: int, work: Path
+) -> tuple[float, float, float, list[str], Path]:
+    """Sync every pair with one ``mbsync chN`` process each, ``parallel`` at a time."""
+    work.mkdir(parents=True, exist_ok=True)
+    rc = work / "mbsyncrc"
+    rc.write_text(_mbsyncrc(pairs, src, dst, work / "state"))
+    rc.chmod(0o600)
+    cmds = [["mbsync", "-q", "-c", str(rc), f"ch{i}"] for i in range(len(pairs))]
+    seconds, peak, total, errors = _run_children(cmds, parallel)
+    return seconds, peak, total, errors, rc
+
+
+def run_ours(
+    pairs: Sequence[Pair],
+    src: tuple[str, int],
+    dst: tuple[str, int],
+    parallel: int,
+    work: Path,
+) -> tuple[float, float, dict[str, Any]]:
+    """Run the engine in a child process (this file with ``--worker``); return its figures."""
+    work.mkdir(parents=True, exist_ok=True)
+    job = work / "job.json"
+    job.write_text(
+        json.dumps(
+            {
+                "pairs": [asdict(p) for p in pairs],
+                "source": list(src),
+                "destination": list(dst),
+                "parallel": parallel,
+                "state_url": f"sqlite:///{work / 'state.db'}",
+            }
+        )
+    )
+    job.chmod(0o600)
+    out = work / "result.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(job), str(out)]
+    seconds, peak, _total, errors = _run_children([cmd], 1)
+    if errors:
+        raise RuntimeError(f"engine worker failed: {errors}")
+    return seconds, peak, json.loads(out.read_text())
+
+
+def worker(job_path: Path, out_path: Path) -> None:
+    """Child process: sync every pair with the engine; write counts, times and RSS as JSON."""
+    from onboarding.mailsync import Endpoint, MailboxPair, StateStore, SyncOptions, sync_mailbox
+
+    job = json.loads(job_path.read_text())
+    baseline = _rss_mb()
+    state = StateStore(job["state_url"])
+    shost, sport = job["source"]
+    dhost, dport = job["destination"]
+
+    def one(p: dict[str, str]) -> Any:
+        pair = MailboxPair(
+            mailbox=p["dest_user"],
+            source=Endpoint(shost, sport, "none", p["source_login"], p["source_password"]),
+            destination=Endpoint(dhost, dport, "none", p["dest_user"], p["dest_password"]),
+        )
+        return sync_mailbox(pair, SyncOptions(pass_kind="initial"), state)
+
+    result: dict[str, Any] = {"baseline_rss_mb": baseline}
+    for label in ("first", "rerun"):
+        start = time.monotonic()
+        with ThreadPoolExecutor(job["parallel"]) as pool:
+            outcomes = list(pool.map(one, job["pairs"]))
+        result[label] = {
+            "seconds": time.monotonic() - start,
+            "copied": sum(o.copied for o in outcomes),
+            "bytes": sum(o.bytes_copied for o in outcomes),
+            "failed": sum(o.failed for o in outcomes),
+            "skipped": sum(o.skipped for o in outcomes),
+            "reconciles": all(o.reconciles for o in outcomes),
+            "problems": [
+                f"{o.mailbox} {p.folder} uid {p.uid}: {p.outcome} {p.error_class}"
+                for o in outcomes
+                for p in o.problems
+            ][:20],
+        }
+        if label == "first":
+            result["first"]["peak_rss_mb"] = _peak_rss_mb()
+    out_path.write_text(json.dumps(result))
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- the lab, accounts, proxies --------------------------------------------------------------
+
+
+@contextmanager
+def _proxies(
+    targets: Sequence[tuple[str, int]], delay_ms: float
+) -> Iterator[list[tuple[str, int]]]:
+    """One fault-proxy process per target, adding ``delay_ms`` each way (own CPU, own RSS)."""
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        addrs = []
+        for host, port in targets:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "support.faultproxy",
+                    "--target",
+                    f"{host}:{port}",
+                    "--delay-ms",
+                    str(delay_ms),
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=ROOT / "tests",
+            )
+            procs.append(proc)
+            assert proc.stdout is not None
+            addrs.append((host, int(proc.stdout.readline())))
+        yield addrs
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+
+
+def _fresh_pairs(lab: Any, sources: dict[str, str], tag: str) -> list[Pair]:
+    """New destination accounts (``<tag>-<n>@bench-dest.test``) for every source user."""
+    pairs = []
+    master = lab.source
+    for n, (email, _pw) in enumerate(sorted(sources.items())):
+        dest = f"{tag}-{n:03d}@bench-dest.test"
+        password = "bench-" + hashlib.sha256(f"{tag}{n}".encode()).hexdigest()[:16]
+        lab.destination.set_account(dest, password)
+        pairs.append(
+            Pair(
+                source_user=email,
+                source_login=master.master_login(email),
+                source_password=master.master_password,
+                dest_user=dest,
+                dest_password=password,
+            )
+        )
+    return pairs
+
+
+def _verify(result: RunResult, pairs: Sequence[Pair], corpus: Corpus, dst: tuple[str, int]) -> None:
+    """Compare every destination mailbox with its source, byte for byte."""
+
+    def one(p: Pair) -> tuple[int, int, int, int]:
+        want = corpus.digests[p.source_user]
+        got, extra = _digests(dst[0], dst[1], p.dest_user, p.dest_password)
+        same = sum((want & got).values())
+        same_stripped = sum((want & extra["stripped"]).values())
+        missing = sum((want - extra["stripped"]).values())
+        surplus = sum((extra["stripped"] - want).values())
+        return same, same_stripped, missing, surplus
+
+    with ThreadPoolExecutor(4) as pool:
+        for same, stripped, missing, surplus in pool.map(one, pairs):
+            result.identical += same
+            result.identical_without_xtuid += stripped
+            result.missing += missing
+            result.extra += surplus
+
+
+def _count_dest(pairs: Sequence[Pair], dst: tuple[str, int]) -> tuple[int, int]:
+    def one(p: Pair) -> tuple[int, int]:
+        digests, extra = _digests(dst[0], dst[1], p.dest_user, p.dest_password)
+        return sum(digests.values()), int(extra["bytes"])
+
+    with ThreadPoolExecutor(4) as pool:
+        counts = list(pool.map(one, pairs))
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
+def _read_corpus(lab: Any, sources: dict[str, str], src: tuple[str, int]) -> Corpus:
+    def one(email: str) -> tuple[str, Counter[str], dict[str, Any]]:
+        d, extra = _digests(
+            src[0], src[1], lab.source.master_login(email), lab.source.master_password
+        )
+        return email, d, extra
+
+    with ThreadPoolExecutor(4) as pool:
+        rows = list(pool.map(one, sorted(sources)))
+    return Corpus(
+        mailboxes=len(rows),
+        messages=sum(sum(d.values()) for _e, d, _x in rows),
+        bytes=sum(int(x["bytes"]) for _e, _d, x in rows),
+        largest=max(int(x["largest"]) for _e, _d, x in rows),
+        largest_folder=max(int(x["largest_folder"]) for _e, _d, x in rows),
+        digests={e: d for e, d, _x in rows},
+    )
+
+
+def _seed(lab: Any) -> dict[str, str]:
+    """Seed the ``bench`` profile; return the source users (email -> password)."""
+    lab.seed(profile="bench")
+    users: dict[str, str] = lab.source.users()
+    return users
+
+
+# -- report --------------------------------------------------------------------------------------
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    mbsync = subprocess.run(["mbsync", "--version"], capture_output=True, text=True).stdout.strip()
+    dovecot = subprocess.run(["dovecot", "--version"], capture_output=True, text=True)
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, {mbsync}, "
+        f"Dovecot {dovecot.stdout.split()[0] if dovecot.stdout else '?'}"
+    )
+
+
+def _markdown(corpus: Corpus, results: Sequence[RunResult], parallel: int, when: str) -> str:
+    mem_target = (2 * corpus.largest + 1024 * corpus.messages) / 1e6
+    lines = [
+        SECTION,
+        "",
+        f"Run {when} on: {_machine()}.",
+        "",
+        f"Corpus (lab `bench` profile): {corpus.mailboxes} mailboxes, {corpus.messages:,} "
+        f"messages, {corpus.bytes / 1e6:,.0f} MB, largest message {corpus.largest / 1e6:.1f} MB, "
+        f"largest folder {corpus.largest_folder:,} messages. {parallel} mailboxes in parallel "
+        "for both tools; every run into fresh destination accounts. `wan` = the fault proxy "
+        "adding 10 ms each way in front of both servers (20 ms RTT).",
+        "",
+        "| profile | tool | msg/s | MB/s | seconds | copied | byte-identical | identical "
+        "without X-TUID | missing | peak RSS MB | unchanged re-run s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        rss = f"{r.peak_rss_mb:.0f}"
+        if r.tool == "mbsync":
+            rss += f" per process ({r.total_peak_rss_mb:.0f} for {parallel})"
+        elif r.baseline_rss_mb is not None:
+            rss += f" ({r.baseline_rss_mb:.0f} before syncing)"
+        rerun = f"{r.rerun_seconds:.2f}" if r.rerun_seconds is not None else "-"
+        lines.append(
+            f"| {r.profile} | {r.tool} | {r.msg_per_s:,.0f} | {r.mb_per_s:.1f} | "
+            f"{r.seconds:.1f} | {r.messages:,} | {r.identical:,} | "
+            f"{r.identical_without_xtuid:,} | {r.missing:,} | {rss} | {rerun} |"
+        )
+    lines += ["", "Ratio ours / mbsync (msg/s):"]
+    for profile in dict.fromkeys(r.profile for r in results):
+        ours = next((r for r in results if r.profile == profile and r.tool == "ours"), None)
+        theirs = next((r for r in results if r.profile == profile and r.tool == "mbsync"), None)
+        if ours and theirs and theirs.msg_per_s:
+            lines.append(f"- {profile}: {ours.msg_per_s / theirs.msg_per_s:.2f}")
+    lines += [
+        "",
+        f"Memory target for ours: 2 × largest message + 1 KB per message = {mem_target:.0f} MB.",
+        "mbsync adds an `X-TUID:` header to every message it copies, so its copies are not "
+        "byte-identical; the column 'identical without X-TUID' removes that header first.",
+    ]
+    for r in results:
+        for e in r.errors[:5]:
+            lines.append(f"- {r.profile}/{r.tool} error: {e}")
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(text: str) -> None:
+    """Replace (or append) the migration section of docs/benchmarks.md."""
+    DOCS.parent.mkdir(parents=True, exist_ok=True)
+    if not DOCS.exists():
+        DOCS.write_text(
+            "# Benchmarks\n\nEach section is written by one command under `bench/` and names "
+            "the machine it ran on (the reference machine: 2 cores, 24 GiB).\n\n"
+        )
+    current = DOCS.read_text()
+    start = current.find(SECTION)
+    if start == -1:
+        DOCS.write_text(current.rstrip("\n") + "\n\n" + text)
+        return
+    end = current.find("\n## ", start + len(SECTION))
+    rest = current[end + 1 :] if end != -1 else ""
+    DOCS.write_text(current[:start] + text + ("\n" + rest if rest else ""))
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+
+def _measure(
+    tool: str,
+    profile: str,
+    lab: Any,
+    sources: dict[str, str],
+    corpus: Corpus,
+    src: tuple[str, int],
+    dst: tuple[str, int],
+    parallel: int,
+    work: Path,
+    log: Callable[[str], None],
+    real_dst: tuple[str, int],
+) -> RunResult:
+    """Run one tool in one profile into fresh accounts, verify, then drop the accounts."""
+    pairs = _fresh_pairs(lab, sources, f"{tool}-{profile}")
+    try:
+        return _measure_pairs(tool, profile, pairs, corpus, src, dst, parallel, work, log, real_dst)
+    finally:
+        for p in pairs:
+            lab.destination.remove_account(p.dest_user)
+            lab.destination.wipe_mail(p.dest_user)
+
+
+def _measure_pairs(
+    tool: str,
+    profile: str,
+    pairs: Sequence[Pair],
+    corpus: Corpus,
+    src: tuple[str, int],
+    dst: tuple[str, int],
+    parallel: int,
+    work: Path,
+    log: Callable[[str], None],
+    real_dst: tuple[str, int],
+) -> RunResult:
+    if tool == "ours":
+        _wall, peak, data = run_ours(pairs, src, dst, parallel, work / f"{tool}-{profile}")
+        first = data["first"]
+        result = RunResult(
+            tool,
+            profile,
+            seconds=first["seconds"],
+            messages=first["copied"],
+            bytes=first["bytes"],
+            peak_rss_mb=peak,
+            total_peak_rss_mb=peak,
+            rerun_seconds=data["rerun"]["seconds"],
+            rerun_copied=data["rerun"]["copied"],
+            baseline_rss_mb=data["baseline_rss_mb"],
+            errors=first["problems"],
+        )
+    else:
+        seconds, peak, total, errors, rc = run_mbsync(
+            pairs, src, dst, parallel, work / f"{tool}-{profile}"
+        )
+        messages, nbytes = _count_dest(pairs, real_dst)
+        rerun, _p, _t, _e = _run_children(
+            [["mbsync", "-q", "-c", str(rc), f"ch{i}"] for i in range(len(pairs))], parallel
+        )
+        result = RunResult(
+            tool,
+            profile,
+            seconds=seconds,
+            messages=messages,
+            bytes=nbytes,
+            peak_rss_mb=peak,
+            total_peak_rss_mb=total,
+            rerun_seconds=rerun,
+            errors=errors,
+        )
+    _verify(result, pairs, corpus, real_dst)
+    log(
+        f"{profile:8} {tool:6} {result.msg_per_s:8,.0f} msg/s {result.mb_per_s:6.1f} MB/s "
+        f"{result.seconds:6.1f} s identical {result.identical}/{corpus.messages} "
+        f"missing {result.missing} rss {result.peak_rss_mb:.0f} MB re-run {result.rerun_seconds}"
+    )
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--worker", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--parallel", type=int, default=4, help="mailboxes at once (both tools)")
+    parser.add_argument("--profiles", default="loopback,wan")
+    parser.add_argument("--tools", default="ours,mbsync")
+    parser.add_argument("--lab-dir", type=Path, help="reuse a seeded lab state folder")
+    parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(*args.worker)
+        return
+
+    from lab import Lab, LabPorts
+
+    def log(msg: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+    work = Path(tempfile.mkdtemp(prefix="bench-migrate-"))
+    lab_dir = args.lab_dir or work / "lab"
+    lab = Lab(lab_dir, None if args.lab_dir else LabPorts.free())
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    try:
+        lab.up()
+        src = (lab.host, lab.ports.source_imap)
+        dst = (lab.host, lab.ports.destination_imap)
+        sources = lab.source.users()
+        if not sources:
+            log("seeding the bench corpus ...")
+            sources = _seed(lab)
+        log("fingerprinting the source ...")
+        corpus = _read_corpus(lab, sources, src)
+        log(
+            f"corpus: {corpus.mailboxes} mailboxes, {corpus.messages:,} messages, "
+            f"{corpus.bytes / 1e6:,.0f} MB, largest {corpus.largest / 1e6:.1f} MB"
+        )
+        results: list[RunResult] = []
+        for profile in args.profiles.split(","):
+            if profile == "wan":
+                with _proxies([src, dst], 10.0) as (psrc, pdst):
+                    for tool in args.tools.split(","):
+                        results.append(
+                            _measure(
+                                tool,
+                                profile,
+                                lab,
+                                sources,
+                                corpus,
+                                psrc,
+                                pdst,
+                                args.parallel,
+                                work,
+                                log,
+                                dst,
+                            )
+                        )
+            else:
+                for tool in args.tools.split(","):
+                    results.append(
+                        _measure(
+                            tool,
+                            profile,
+                            lab,
+                            sources,
+                            corpus,
+                            src,
+                            dst,
+                            args.parallel,
+                            work,
+                            log,
+                            dst,
+                        )
+                    )
+        text = _markdown(corpus, results, args.parallel, when)
+        print(text)
+        if not args.no_docs:
+            write_docs(text)
+    finally:
+        if not args.lab_dir:
+            lab.down()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
