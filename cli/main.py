@@ -20,10 +20,11 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so `onboard --help` stays fast and each command owns its module.
-    from cli import migrate, validate
+    from cli import migrate, provision, validate
 
     app.command("validate")(validate.validate)
     app.command("migrate")(migrate.migrate)
+    app.command("provision")(provision.provision)
 
 
 _register()

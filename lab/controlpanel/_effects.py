@@ -9,9 +9,19 @@ lab adapter (``_lab_effects.py``) applies them to the running lab's Postfix and 
 from __future__ import annotations
 
 import threading
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import NamedTuple, Protocol
 
-__all__ = ["LabEffects", "RecordingEffects", "lmtp_transport"]
+__all__ = ["AccountBatcher", "AccountLogin", "LabEffects", "RecordingEffects", "lmtp_transport"]
+
+
+class AccountLogin(NamedTuple):
+    """A destination login to create or replace; ``password`` lives only in memory."""
+
+    email: str
+    password: str
+    password_hash: str
 
 
 def lmtp_transport(server: str, port: int) -> str:
@@ -30,7 +40,7 @@ class LabEffects(Protocol):
 
     def release(self, domain: str) -> None: ...
 
-    def set_account(self, email: str, password: str, password_hash: str) -> None: ...
+    def set_accounts(self, logins: Sequence[AccountLogin]) -> None: ...
 
     def remove_account(self, email: str) -> None: ...
 
@@ -68,12 +78,55 @@ class RecordingEffects:
             self.held.discard(domain)
             self._note("release", domain)
 
-    def set_account(self, email: str, password: str, password_hash: str) -> None:
+    def set_accounts(self, logins: Sequence[AccountLogin]) -> None:
         with self._lock:
-            self.accounts[email] = password_hash
-            self._note("set_account", email)
+            for login in logins:
+                self.accounts[login.email] = login.password_hash
+                self._note("set_account", login.email)
 
     def remove_account(self, email: str) -> None:
         with self._lock:
             self.accounts.pop(email, None)
             self._note("remove_account", email)
+
+
+class AccountBatcher:
+    """Group commit for logins: concurrent requests share one write of the passwd-file.
+
+    Each caller blocks until its login is applied (so it can log in as soon as the API
+    answers); whoever finds no write in progress writes everything queued so far.
+    """
+
+    def __init__(self, apply: Callable[[Sequence[AccountLogin]], None]) -> None:
+        self._apply = apply
+        self._cond = threading.Condition()
+        self._pending: list[tuple[AccountLogin, Future[None]]] = []
+        self._writing = False
+
+    def submit(self, login: AccountLogin) -> None:
+        """Apply ``login`` (possibly with others); raise what the apply raised."""
+        done: Future[None] = Future()
+        with self._cond:
+            self._pending.append((login, done))
+        while True:
+            with self._cond:
+                if done.done():
+                    break
+                if self._writing:
+                    self._cond.wait_for(lambda: done.done() or not self._writing)
+                    continue
+                self._writing = True
+                batch, self._pending = self._pending, []
+            try:
+                self._apply([item for item, _ in batch])
+            except Exception as exc:
+                for _, fut in batch:
+                    fut.set_exception(exc)
+            else:
+                for _, fut in batch:
+                    fut.set_result(None)
+            finally:
+                with self._cond:
+                    self._writing = False
+                    self._cond.notify_all()
+        done.result()

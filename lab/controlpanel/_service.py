@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from lab.controlpanel._effects import LabEffects, lmtp_transport
+from lab.controlpanel._effects import AccountBatcher, AccountLogin, LabEffects, lmtp_transport
 from lab.controlpanel._passwords import hash_password
 from lab.controlpanel._resources import ALL_WITH_RELATIONS, RESOURCES, FieldDef, ResourceDef
 from lab.controlpanel._store import LOOKUPS, Condition, Store, UniqueViolation
@@ -65,6 +65,7 @@ class Service:
         self.effects = effects
         self._write = threading.Lock()
         self._applied: dict[int, tuple[str, str | None, bool]] = {}  # domain id -> state
+        self._logins = AccountBatcher(effects.set_accounts)
 
     # -- documents ------------------------------------------------------------------------
 
@@ -260,18 +261,22 @@ class Service:
     def create(self, name: str, data: Any) -> dict[str, Any]:
         res = self.resource(name)
         values, password = self._validate(res, data, existing=None)
+        if password is not None:
+            values["password_hash"] = hash_password(password)
         with self._write:
             try:
                 id_ = self.store.insert(res, values)
             except UniqueViolation as exc:
                 raise ApiError(400, self._duplicate(res, exc.fields)) from None
             try:
-                self._apply_after(res, id_, password=password)
+                self._apply_after(res, id_)
             except Exception:
                 log.exception("applying %s %d to the lab failed; undoing", res.name, id_)
                 self.store.delete(res, id_)
                 self._reconcile_all_domains()
                 raise ApiError(500, _ERROR_500) from None
+        if password is not None:  # outside the write lock: logins are group-committed
+            self._set_login(id_, password, values["password_hash"], undo=True)
         row = self.store.get(res, id_)
         assert row is not None
         return self.render(res, [row])[0]
@@ -281,12 +286,18 @@ class Service:
         with self._write:
             row = self._row(res, key)
             values, password = self._validate(res, data, existing=row)
+            if password is not None:
+                values["password_hash"] = hash_password(password)
             try:
                 self.store.update(res, row["id"], values)
             except UniqueViolation as exc:
                 raise ApiError(400, self._duplicate(res, exc.fields)) from None
             try:
-                self._apply_after(res, row["id"], password=password, before=row)
+                self._apply_after(res, row["id"], before=row)
+                if password is not None:
+                    self._set_login(row["id"], password, values["password_hash"], undo=False)
+            except ApiError:
+                raise
             except Exception:
                 log.exception("applying %s %d to the lab failed", res.name, row["id"])
                 raise ApiError(500, _ERROR_500) from None
@@ -446,21 +457,21 @@ class Service:
 
     # -- applying to the lab --------------------------------------------------------------
 
+    def _set_login(self, account_id: int, password: str, hashed: str, *, undo: bool) -> None:
+        """Make the account a destination login; on failure undo the create and answer 500."""
+        try:
+            self._logins.submit(AccountLogin(self._address(account_id), password, hashed))
+        except Exception:
+            log.exception("adding login for account %d to the lab failed", account_id)
+            if undo:
+                with self._write:
+                    self.store.delete(RESOURCES["email_account"], account_id)
+            raise ApiError(500, _ERROR_500) from None
+
     def _apply_after(
-        self,
-        res: ResourceDef,
-        id_: int,
-        *,
-        password: str | None,
-        before: dict[str, Any] | None = None,
+        self, res: ResourceDef, id_: int, *, before: dict[str, Any] | None = None
     ) -> None:
-        if res.name == "email_account":
-            if password is not None:
-                address = self._address(id_)
-                hashed = hash_password(password)
-                self.store.update(res, id_, {"password_hash": hashed})
-                self.effects.set_account(address, password, hashed)
-        elif res.name == "domain":
+        if res.name == "domain":
             self._reconcile_domain(id_)
         elif res.name == "mail_server":
             row = self.store.get(res, id_)

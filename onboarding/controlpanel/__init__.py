@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from onboarding.controlpanel._accounts import Credential, provision_accounts
 from onboarding.controlpanel._client import API_ROOT, ControlPanelClient, Resource
 from onboarding.controlpanel._exceptions import (
     AuthenticationFailed,
@@ -21,6 +22,7 @@ from onboarding.controlpanel._exceptions import (
     ValidationFailed,
 )
 from onboarding.controlpanel._http import RetryPolicy
+from onboarding.controlpanel._logins import check_login, check_logins
 from onboarding.controlpanel._models import (
     Customer,
     Domain,
@@ -40,19 +42,44 @@ from onboarding.controlpanel._models import (
     ResourceSchema,
     uri_id,
 )
+from onboarding.controlpanel._report import (
+    ACCOUNT_COLUMNS,
+    SETUP_COLUMNS,
+    account_rows,
+    self_service_markdown,
+    setup_rows,
+    summary_markdown,
+)
+from onboarding.controlpanel._results import (
+    AccountResult,
+    AccountsReport,
+    DomainSetup,
+    LoginResult,
+    ObjectResult,
+    Outcome,
+    SetupResult,
+)
+from onboarding.controlpanel._setup import set_up_customer
 
 __all__ = [
+    "ACCOUNT_COLUMNS",
     "API_ROOT",
+    "SETUP_COLUMNS",
+    "AccountResult",
+    "AccountsReport",
     "AuthenticationFailed",
     "Conflict",
     "ControlPanelClient",
     "ControlPanelError",
+    "Credential",
     "Customer",
     "Domain",
     "DomainAlias",
+    "DomainSetup",
     "EmailAccount",
     "FieldSchema",
     "LocalpartAlias",
+    "LoginResult",
     "MailServer",
     "NewCustomer",
     "NewDomain",
@@ -62,6 +89,8 @@ __all__ = [
     "NewMailServer",
     "NewReseller",
     "NotFound",
+    "ObjectResult",
+    "Outcome",
     "PermissionDenied",
     "RateLimited",
     "Reseller",
@@ -69,9 +98,18 @@ __all__ = [
     "ResourceSchema",
     "RetryPolicy",
     "ServerError",
+    "SetupResult",
     "Timeout",
     "TransportError",
     "UnexpectedResponse",
     "ValidationFailed",
+    "account_rows",
+    "check_login",
+    "check_logins",
+    "provision_accounts",
+    "self_service_markdown",
+    "set_up_customer",
+    "setup_rows",
+    "summary_markdown",
     "uri_id",
 ]

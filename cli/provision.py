@@ -1,0 +1,81 @@
+"""``onboard provision SPEC``: create the customer, domains, routing and mailboxes.
+
+Runs the ``provision`` flow in this process and prints what each object ended as. Exit code
+0 when everything exists as the spec says and every account logs in, 1 when an account
+failed or something conflicts (the report says what to do), 2 when the input or the API key
+is unusable (one sentence, nothing changed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, Format, fail, print_json
+
+__all__ = ["provision"]
+
+
+def provision(
+    spec: Annotated[Path, typer.Argument(help="The customer's YAML spec.")],
+    output_format: Annotated[
+        Format, typer.Option("--format", help="text for people, json for programs.")
+    ] = Format.TEXT,
+) -> None:
+    """Create the customer's control-panel objects and mailboxes (only what is missing)."""
+    from onboarding import OnboardingError
+    from validation.spec import load_spec
+    from validation.users import validate_user_list
+
+    try:
+        loaded = load_spec(spec)
+        report = validate_user_list(loaded)
+    except OnboardingError as exc:
+        fail(str(exc), EXIT_UNUSABLE)
+    if not report.valid:
+        fail(
+            f"{report.path}: {len(report.problems)} problem(s) in the user list; run "
+            "`onboard validate` and fix them first",
+            EXIT_UNUSABLE,
+        )
+    from flows.provision import provision as provision_flow
+
+    state = provision_flow(spec_path=spec.resolve(), return_state=True)
+    data: Any = state.result(raise_on_failure=False)
+    if not isinstance(data, dict):
+        fail(str(data) if isinstance(data, BaseException) else (state.message or "failed"))
+    if "stopped" in data:
+        fail(str(data["stopped"]), EXIT_UNUSABLE)
+    if output_format is Format.JSON:
+        print_json({"ok": state.is_completed(), "message": state.message, **data})
+    else:
+        _print(data, state.message or "")
+    raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_INVALID)
+
+
+def _print(data: dict[str, Any], message: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="control panel")
+    for col in ("kind", "name", "result", "detail / action"):
+        table.add_column(col)
+    for o in data["setup"]:
+        table.add_row(
+            o["kind"], o["name"], o["result"], " ".join(filter(None, (o["detail"], o["action"])))
+        )
+    console.print(table)
+    accounts = data.get("accounts")
+    if accounts:
+        console.print(
+            f"accounts: {accounts['total']} in the list; {accounts['created']} created, "
+            f"{accounts['already existed']} already existed, {accounts['failed']} failed; "
+            f"IMAP logins proven {accounts['logins_ok']}, failed {accounts['logins_failed']}"
+        )
+        for f in data.get("failed", [])[:20]:
+            console.print(f"  failed {f['email']}: {f['reason']}")
+    console.print(message)
+    console.print(f"reports: {data['run_folder']}")

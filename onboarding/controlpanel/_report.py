@@ -1,0 +1,138 @@
+"""Turn provisioning results into what people read: table rows, a summary, instructions.
+
+Pure functions over the result models; the task layer publishes them as artifacts and
+writes them to the run folder. Nothing here ever sees a password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from onboarding.controlpanel._results import AccountsReport, Outcome, SetupResult
+
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "SETUP_COLUMNS",
+    "account_rows",
+    "self_service_markdown",
+    "setup_rows",
+    "summary_markdown",
+]
+
+ACCOUNT_COLUMNS = ("email", "result", "reason", "attempts", "imap_login")
+SETUP_COLUMNS = ("kind", "name", "result", "detail", "action")
+
+
+def account_rows(report: AccountsReport) -> list[dict[str, str]]:
+    """One row per account: email, result, reason, attempts, imap_login (ok/failed/-)."""
+    rows = []
+    for a in report.accounts:
+        if a.login is None:
+            login = "-"
+        elif a.login.ok:
+            login = "ok"
+        else:
+            login = f"failed: {a.login.error}"
+        rows.append(
+            {
+                "email": a.email,
+                "result": a.outcome.value,
+                "reason": a.reason,
+                "attempts": str(a.attempts),
+                "imap_login": login,
+            }
+        )
+    return rows
+
+
+def setup_rows(setup: SetupResult) -> list[dict[str, str]]:
+    """One row per customer, domain and routing entry."""
+    return [
+        {
+            "kind": o.kind,
+            "name": o.name,
+            "result": o.outcome.value,
+            "detail": o.detail,
+            "action": o.action,
+        }
+        for o in setup.objects
+    ]
+
+
+def summary_markdown(
+    customer: str, setup: SetupResult, accounts: AccountsReport | None, *, self_service: bool
+) -> str:
+    """Return the run's summary: setup objects, account counts, login proof, what to do."""
+    lines = [f"# Provisioning: {customer}", "", "## Customer, domains, routing", ""]
+    lines += ["| kind | name | result | detail | action |", "|---|---|---|---|---|"]
+    for o in setup.objects:
+        lines.append(f"| {o.kind} | {o.name} | {o.outcome.value} | {o.detail} | {o.action} |")
+    lines.append("")
+    if self_service:
+        lines += [
+            "## Accounts",
+            "",
+            "Self-service: no accounts were created; the customer "
+            "received the instructions (self-service-instructions.md).",
+            "",
+        ]
+    elif accounts is not None:
+        counts = accounts.counts
+        lines += [
+            "## Accounts",
+            "",
+            f"- in the user list: {len(accounts.accounts)}",
+            f"- created: {counts[Outcome.CREATED.value]}",
+            f"- already existed: {counts[Outcome.EXISTED.value]}",
+            f"- failed: {counts[Outcome.FAILED.value]}",
+            f"- IMAP login proven: {accounts.logins_ok}, failed: {accounts.logins_failed}",
+            f"- counts reconcile: {'yes' if accounts.reconciles else 'NO'}",
+            f"- HTTP requests: {sum(accounts.requests.values())} "
+            f"({', '.join(f'{m} {n}' for m, n in sorted(accounts.requests.items()))})",
+            "",
+        ]
+        if accounts.failed:
+            lines += ["### Failed accounts", "", "| email | reason |", "|---|---|"]
+            lines += [f"| {a.email} | {a.reason} |" for a in accounts.failed[:200]]
+            if len(accounts.failed) > 200:
+                lines.append(f"| … | {len(accounts.failed) - 200} more in provisioning.csv |")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def self_service_markdown(
+    customer: str,
+    domains: Sequence[str],
+    emails: Sequence[str],
+    *,
+    imap_host: str,
+    imap_port: int,
+    smtp_host: str,
+    control_panel: str,
+) -> str:
+    """Return the instructions the customer's users follow to create their own mailboxes."""
+    listed = "\n".join(f"- {e}" for e in emails) or "- (no users listed)"
+    return "\n".join(
+        [
+            f"# Create your hosted mailbox ({customer})",
+            "",
+            f"Your organisation's domains ({', '.join(domains)}) are set up on MailRoute's "
+            "hosted email. Each person creates their own mailbox:",
+            "",
+            f"1. Sign in to the MailRoute control panel at {control_panel} with the "
+            "invitation your administrator forwarded.",
+            "2. Open **Email Accounts** → **Add Email Account**; enter the part of your "
+            "address before the @ and choose a password of at least 10 characters mixing "
+            "letters, digits and symbols (not your name, not a common word).",
+            f"3. Set up your mail program: incoming IMAP {imap_host} port {imap_port} "
+            f"(SSL/TLS), outgoing SMTP {smtp_host} port 587 (STARTTLS), user name = your "
+            "full email address.",
+            "4. Tell your administrator when you are done; your old mail is copied over "
+            "before the switch-over.",
+            "",
+            "## Addresses expected",
+            "",
+            listed,
+            "",
+        ]
+    )

@@ -1,0 +1,125 @@
+"""What provisioning did, one record per object: the report's vocabulary.
+
+Every object ends in exactly one :class:`Outcome`; counts reconcile with the input.
+``conflict`` means something exists with other settings than the spec asks for: it is never
+changed or retried, and ``action`` says what a person must do.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "AccountResult",
+    "AccountsReport",
+    "DomainSetup",
+    "LoginResult",
+    "ObjectResult",
+    "Outcome",
+    "SetupResult",
+]
+
+
+class Outcome(StrEnum):
+    """How one object ended."""
+
+    CREATED = "created"
+    EXISTED = "already existed"
+    FAILED = "failed"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class ObjectResult:
+    """A customer, domain or mail server: what happened and, for a conflict, what to do."""
+
+    kind: str
+    name: str
+    outcome: Outcome
+    detail: str = ""
+    action: str = ""
+
+
+@dataclass(frozen=True)
+class DomainSetup:
+    """One domain and its routing; ``uri`` is None when accounts cannot be created in it."""
+
+    domain: ObjectResult
+    routing: tuple[ObjectResult, ...] = ()
+    uri: str | None = None
+    blocked_reason: str = ""
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    """The customer and its domains (runbook phase 1, control-panel part)."""
+
+    customer: ObjectResult
+    domains: tuple[DomainSetup, ...] = ()
+    customer_uri: str | None = None
+
+    @property
+    def objects(self) -> tuple[ObjectResult, ...]:
+        out = [self.customer]
+        for d in self.domains:
+            out.append(d.domain)
+            out.extend(d.routing)
+        return tuple(out)
+
+    @property
+    def conflicts(self) -> tuple[ObjectResult, ...]:
+        return tuple(o for o in self.objects if o.outcome in (Outcome.CONFLICT, Outcome.FAILED))
+
+    @property
+    def writes_needed(self) -> bool:
+        return any(o.outcome is Outcome.CREATED for o in self.objects)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """Whether one account logged in to the hosted IMAP with its password."""
+
+    ok: bool
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class AccountResult:
+    """One mailbox: created / already existed / failed (with reason), and its login proof."""
+
+    email: str
+    outcome: Outcome
+    reason: str = ""
+    attempts: int = 0
+    login: LoginResult | None = None
+
+
+@dataclass(frozen=True)
+class AccountsReport:
+    """Every account's result, in input order, with counts that reconcile."""
+
+    accounts: tuple[AccountResult, ...]
+    requests: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = Counter(a.outcome.value for a in self.accounts)
+        return {o.value: found.get(o.value, 0) for o in Outcome if o is not Outcome.CONFLICT}
+
+    @property
+    def failed(self) -> tuple[AccountResult, ...]:
+        return tuple(a for a in self.accounts if a.outcome is Outcome.FAILED)
+
+    @property
+    def logins_ok(self) -> int:
+        return sum(1 for a in self.accounts if a.login is not None and a.login.ok)
+
+    @property
+    def logins_failed(self) -> int:
+        return sum(1 for a in self.accounts if a.login is not None and not a.login.ok)
+
+    @property
+    def reconciles(self) -> bool:
+        return sum(self.counts.values()) == len(self.accounts)

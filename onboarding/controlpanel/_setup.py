@@ -1,0 +1,209 @@
+"""Runbook phase 1 in the control panel: the customer, its domains, their initial routing.
+
+Idempotent by looking before writing: an object that exists as the spec wants it is
+"already existed" (no write); one that exists with other settings is a conflict that names
+what to do and is never overwritten. A create whose answer is lost or refused is resolved by
+looking the object up by its natural key (contract §6.1).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TypeVar
+
+from onboarding.controlpanel._client import ControlPanelClient
+from onboarding.controlpanel._exceptions import (
+    AuthenticationFailed,
+    ControlPanelError,
+    NotFound,
+    PermissionDenied,
+)
+from onboarding.controlpanel._models import (
+    Customer,
+    Domain,
+    MailServer,
+    NewCustomer,
+    NewDomain,
+    NewMailServer,
+)
+from onboarding.controlpanel._results import DomainSetup, ObjectResult, Outcome, SetupResult
+from validation.spec import DomainSpec
+
+__all__ = ["set_up_customer"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _create_or_find(create: Callable[[], T], find: Callable[[], T | None]) -> T:
+    """Create; if that fails in a way a duplicate could explain, return what now exists."""
+    try:
+        return create()
+    except (AuthenticationFailed, PermissionDenied):
+        raise
+    except ControlPanelError:
+        found = find()
+        if found is None:
+            raise
+        return found
+
+
+def _customer(cp: ControlPanelClient, name: str, reseller: str) -> tuple[ObjectResult, str | None]:
+    found = cp.resellers.find(name=reseller)
+    if found is None:
+        raise NotFound(
+            f"reseller {reseller!r} not found in the control panel; the API key must belong to "
+            "that reseller (fix `reseller:` in the spec or ask MailRoute support for its key)"
+        )
+    existing = cp.customers.find(name=name)
+    if existing is not None:
+        if existing.reseller != found.resource_uri:
+            return (
+                ObjectResult(
+                    "customer",
+                    name,
+                    Outcome.CONFLICT,
+                    detail=f"a customer named {name!r} belongs to another reseller",
+                    action="pick another `customer:` name in the spec, or ask MailRoute "
+                    "support to move the customer to this reseller",
+                ),
+                None,
+            )
+        return ObjectResult("customer", name, Outcome.EXISTED), existing.resource_uri
+    created: Customer = _create_or_find(
+        lambda: cp.customers.create(NewCustomer(name=name, reseller=found.resource_uri)),
+        lambda: cp.customers.find(name=name),
+    )
+    if created.reseller != found.resource_uri:
+        return (
+            ObjectResult(
+                "customer",
+                name,
+                Outcome.CONFLICT,
+                detail=f"a customer named {name!r} appeared under another reseller",
+                action="pick another `customer:` name in the spec",
+            ),
+            None,
+        )
+    return ObjectResult("customer", name, Outcome.CREATED), created.resource_uri
+
+
+def _domain(cp: ControlPanelClient, spec: DomainSpec, customer_uri: str) -> DomainSetup:
+    existing = cp.domains.find(name=spec.name)
+    if existing is not None and existing.customer != customer_uri:
+        reason = f"domain {spec.name} is owned by another customer"
+        return DomainSetup(
+            ObjectResult(
+                "domain",
+                spec.name,
+                Outcome.CONFLICT,
+                detail=reason,
+                action="confirm with the customer that the domain is theirs, then ask "
+                "MailRoute support to move it (or remove it from the spec)",
+            ),
+            blocked_reason=reason + "; no accounts were created in it",
+        )
+    if existing is None:
+        new = NewDomain(
+            name=spec.name, customer=customer_uri, hold_email=False, deliveryport=spec.delivery_port
+        )
+        domain: Domain = _create_or_find(
+            lambda: cp.domains.create(new), lambda: cp.domains.find(name=spec.name)
+        )
+        if domain.customer != customer_uri:
+            reason = f"domain {spec.name} was just taken by another customer"
+            return DomainSetup(
+                ObjectResult("domain", spec.name, Outcome.CONFLICT, detail=reason),
+                blocked_reason=reason,
+            )
+        result = ObjectResult("domain", spec.name, Outcome.CREATED)
+    else:
+        domain = existing
+        notes = []
+        if domain.hold_email:
+            notes.append("delivery is on hold (left as is)")
+        result = ObjectResult("domain", spec.name, Outcome.EXISTED, detail="; ".join(notes))
+    routing = _routing(cp, spec, domain)
+    return DomainSetup(result, routing=routing, uri=domain.resource_uri)
+
+
+def _routing(cp: ControlPanelClient, spec: DomainSpec, domain: Domain) -> tuple[ObjectResult, ...]:
+    """Add the spec's mail servers, unless the domain already routes elsewhere (a conflict)."""
+    current = cp.mail_servers.all(domain=domain.id)
+    wanted = {m.host: m.priority for m in spec.mail_servers}
+    label = f"{spec.name} → {', '.join(f'{h} ({p})' for h, p in wanted.items())}"
+    problems = [
+        f"{m.server} priority {m.priority}"
+        + (f" (spec: {wanted[m.server]})" if m.server in wanted else " (not in spec)")
+        for m in current
+        if wanted.get(m.server) != m.priority
+    ]
+    if domain.deliveryport != spec.delivery_port:
+        problems.append(f"deliveryport {domain.deliveryport} (spec: {spec.delivery_port})")
+    if problems:
+        return (
+            ObjectResult(
+                "routing",
+                label,
+                Outcome.CONFLICT,
+                detail="the control panel has " + "; ".join(problems),
+                action="if the customer's mail servers changed, update `mail_servers`/"
+                "`delivery_port` in the spec; otherwise fix the domain's Delivery & MailServers "
+                "tab in the control panel (after cutover this is expected: do not re-provision)",
+            ),
+        )
+    have = {m.server for m in current}
+    results = []
+    for host, priority in wanted.items():
+        name = f"{spec.name} → {host} ({priority})"
+        if host in have:
+            results.append(ObjectResult("mail_server", name, Outcome.EXISTED))
+            continue
+        new = NewMailServer(domain=domain.resource_uri, server=host, priority=priority)
+        _create_or_find(
+            partial(cp.mail_servers.create, new), partial(_find_server, cp, domain.id, host)
+        )
+        results.append(ObjectResult("mail_server", name, Outcome.CREATED))
+    return tuple(results)
+
+
+def _find_server(cp: ControlPanelClient, domain_id: int, host: str) -> MailServer | None:
+    return next((m for m in cp.mail_servers.list(domain=domain_id) if m.server == host), None)
+
+
+def set_up_customer(
+    cp: ControlPanelClient, *, customer: str, reseller: str, domains: Sequence[DomainSpec]
+) -> SetupResult:
+    """Ensure the customer, each domain and its routing exist as the spec says.
+
+    Raises AuthenticationFailed/PermissionDenied at once, NotFound when the reseller is
+    unknown; everything else is reported per object in the result.
+    """
+    cust, uri = _customer(cp, customer, reseller)
+    if uri is None:
+        blocked = tuple(
+            DomainSetup(
+                ObjectResult("domain", d.name, Outcome.FAILED, detail="customer conflict"),
+                blocked_reason=f"customer {customer!r} conflicts; nothing was created",
+            )
+            for d in domains
+        )
+        return SetupResult(cust, blocked)
+    results = []
+    for spec in domains:
+        try:
+            results.append(_domain(cp, spec, uri))
+        except (AuthenticationFailed, PermissionDenied):
+            raise
+        except ControlPanelError as exc:
+            log.warning("domain %s: %s", spec.name, exc)
+            results.append(
+                DomainSetup(
+                    ObjectResult("domain", spec.name, Outcome.FAILED, detail=str(exc)),
+                    blocked_reason=f"setting up domain {spec.name} failed: {exc}",
+                )
+            )
+    return SetupResult(cust, tuple(results), customer_uri=uri)

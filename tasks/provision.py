@@ -1,0 +1,169 @@
+"""Tasks of the ``provision`` flow: thin wrappers over ``onboarding.controlpanel``.
+
+Every task takes the spec *path* and loads the API key (and, where needed, the users'
+passwords from the CSV) itself, persists no result and has no cache key, so no secret
+reaches a parameter, a result or Prefect's storage. No task retries: the engine retries
+transient HTTP failures per request and per account, and a conflict must not be retried.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from onboarding.controlpanel import (
+    ACCOUNT_COLUMNS,
+    SETUP_COLUMNS,
+    AccountsReport,
+    ControlPanelClient,
+    Outcome,
+    SetupResult,
+    account_rows,
+    check_logins,
+    provision_accounts,
+    self_service_markdown,
+    set_up_customer,
+    setup_rows,
+    summary_markdown,
+)
+from onboarding.reports import RunFolder
+from tasks.secrets import load_secret
+from validation.spec import OnboardingSpec, load_spec
+from validation.users import read_user_credentials, validate_user_list
+
+__all__ = [
+    "check_access",
+    "prove_logins",
+    "provision_mailboxes",
+    "publish_report",
+    "set_up",
+    "write_self_service",
+]
+
+
+def open_client(spec: OnboardingSpec) -> ControlPanelClient:
+    """Return a client for the spec's control panel with the key from its Secret block."""
+    c = spec.controlpanel
+    return ControlPanelClient(c.base_url, load_secret(c.api_key_secret))
+
+
+def _progress(every: int) -> Callable[[int, int], None]:
+    logger = get_run_logger()
+
+    def report(done: int, total: int) -> None:
+        if done == total or done % every == 0:
+            logger.info("accounts: %d/%d done", done, total)
+
+    return report
+
+
+@task(name="check-control-panel-access", persist_result=False, cache_policy=NO_CACHE)
+def check_access(spec_path: Path) -> None:
+    """Fail at once on a wrong key or missing privilege (contract §6.15)."""
+    spec = load_spec(spec_path)
+    with open_client(spec) as cp:
+        cp.check_access()
+
+
+@task(name="set-up-customer", persist_result=False, cache_policy=NO_CACHE)
+def set_up(spec_path: Path) -> SetupResult:
+    """Create the customer, its domains and their initial routing where missing."""
+    spec = load_spec(spec_path)
+    with open_client(spec) as cp:
+        result = set_up_customer(
+            cp, customer=spec.customer, reseller=spec.reseller, domains=spec.domains
+        )
+        get_run_logger().info("set-up HTTP requests: %s", cp.requests_made)
+    return result
+
+
+@task(name="provision-mailboxes", persist_result=False, cache_policy=NO_CACHE)
+def provision_mailboxes(spec_path: Path, setup: SetupResult) -> AccountsReport:
+    """Create every validated user's mailbox that is missing, with their CSV password."""
+    spec = load_spec(spec_path)
+    credentials = read_user_credentials(spec)
+    domains = {d.domain.name: d.uri for d in setup.domains}
+    blocked = {d.domain.name: d.blocked_reason for d in setup.domains if d.uri is None}
+    with open_client(spec) as cp:
+        return provision_accounts(
+            cp,
+            credentials,
+            domains,
+            blocked=blocked,
+            concurrency=spec.controlpanel.concurrency,
+            progress=_progress(max(1, len(credentials) // 10)),
+        )
+
+
+@task(name="prove-logins", persist_result=False, cache_policy=NO_CACHE)
+def prove_logins(spec_path: Path, report: AccountsReport) -> AccountsReport:
+    """Log in to the hosted IMAP as every account that exists; return the report with it."""
+    spec = load_spec(spec_path)
+    usable = {a.email for a in report.accounts if a.outcome is not Outcome.FAILED}
+    credentials = [c for c in read_user_credentials(spec) if c.email in usable]
+    h = spec.hosted
+    results = check_logins(
+        credentials,
+        host=h.imap_host,
+        port=h.imap_port,
+        tls=h.imap_tls.value,
+        concurrency=max(4, spec.controlpanel.concurrency),
+    )
+    accounts = tuple(
+        dataclasses.replace(a, login=results[a.email]) if a.email in results else a
+        for a in report.accounts
+    )
+    return dataclasses.replace(report, accounts=accounts)
+
+
+@task(name="write-self-service-instructions", persist_result=False, cache_policy=NO_CACHE)
+def write_self_service(spec_path: Path, folder: Path) -> str:
+    """Publish the users' self-service instructions (artifact and file); create nothing."""
+    spec = load_spec(spec_path)
+    emails = [u.email for u in validate_user_list(spec).users]
+    text = self_service_markdown(
+        spec.customer,
+        spec.domain_names,
+        emails,
+        imap_host=spec.hosted.imap_host,
+        imap_port=spec.hosted.imap_port,
+        smtp_host=spec.hosted.smtp_host,
+        control_panel=spec.controlpanel.base_url,
+    )
+    create_markdown_artifact(text, key=f"self-service-{spec.customer_slug}")
+    RunFolder(folder).write_text("self-service-instructions.md", text)
+    return text
+
+
+@task(name="publish-provisioning-report", persist_result=False, cache_policy=NO_CACHE)
+def publish_report(
+    spec_path: Path, folder: Path, setup: SetupResult, accounts: AccountsReport | None
+) -> None:
+    """Publish the ``provisioning-<slug>`` table and summary; write CSVs to the run folder."""
+    spec = load_spec(spec_path)
+    slug = spec.customer_slug
+    run = RunFolder(folder)
+    self_service = accounts is None
+    summary = summary_markdown(spec.customer, setup, accounts, self_service=self_service)
+    rows = account_rows(accounts) if accounts is not None else []
+    create_table_artifact(
+        rows or setup_rows(setup),
+        key=f"provisioning-{slug}",
+        description=f"provisioning of {spec.customer}: one row per "
+        + ("account" if rows else "control-panel object"),
+    )
+    create_markdown_artifact(summary, key=f"provisioning-summary-{slug}")
+    run.write_text("summary.md", summary)
+    run.write_csv("setup.csv", setup_rows(setup), SETUP_COLUMNS)
+    if accounts is not None:
+        run.write_csv("provisioning.csv", rows, ACCOUNT_COLUMNS)
+
+
+def new_run_folder(spec: OnboardingSpec) -> Path:
+    """Create this run's report folder."""
+    return RunFolder.create(spec.output_dir, spec.customer_slug, "provision").path
