@@ -20,11 +20,13 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so `onboard --help` stays fast and each command owns its module.
-    from cli import migrate, provision, validate
+    from cli import dns, migrate, provision, validate
 
     app.command("validate")(validate.validate)
     app.command("migrate")(migrate.migrate)
     app.command("provision")(provision.provision)
+    app.command("dns-plan")(dns.dns_plan)
+    app.command("dns-check")(dns.dns_check)
 
 
 _register()

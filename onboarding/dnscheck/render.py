@@ -8,11 +8,20 @@ Neither output contains the DKIM private key.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from onboarding.dnscheck.checks import CheckReport
 from onboarding.dnscheck.plan import DNSPlan, DomainPlan
+from onboarding.dnscheck.propagation import PropagationReport
 from onboarding.dnscheck.results import Severity
 from onboarding.dnscheck.zonefile import render_zone
 
-__all__ = ["render_markdown", "render_zone_snippet"]
+__all__ = [
+    "render_checks_markdown",
+    "render_markdown",
+    "render_propagation_markdown",
+    "render_zone_snippet",
+]
 
 _ICON = {Severity.FAIL: "❌", Severity.WARN: "⚠️", Severity.INFO: "ℹ️", Severity.PASS: "✅"}
 
@@ -31,10 +40,10 @@ def _domain_md(plan: DomainPlan) -> list[str]:
     d = plan.domain
     lines = [f"## {d}", ""]
     if plan.mx_ttl is not None:
-        hours = plan.cutover_wait_seconds or 0
+        wait = plan.cutover_wait_seconds or 0
         lines.append(
             f"Current MX TTL: **{plan.mx_ttl} s**. The cutover can start "
-            f"{hours} s after the new MX records are live"
+            f"{wait} s after the new MX records are live"
             + (
                 f" (if you publish them now: {plan.earliest_cutover:%Y-%m-%d %H:%M UTC})."
                 if plan.earliest_cutover
@@ -96,3 +105,47 @@ def render_zone_snippet(plan: DNSPlan) -> str:
         parts.append("\n".join(removes) + ("\n" if removes else ""))
         parts.append(render_zone(d.expected, header=header))
     return "\n".join(p for p in parts if p)
+
+
+def render_checks_markdown(customer: str, report: CheckReport) -> str:
+    """Return the ``dns-check`` result as markdown: one row per check, with the fix."""
+    lines = [
+        f"# DNS checks for {customer}: {report.status}",
+        "",
+        "| Domain | Check | Status | Finding | Fix |",
+        "|---|---|---|---|---|",
+    ]
+    for r in report.results:
+        if r.error is not None:
+            lines.append(f"| {r.domain} | {r.check} | fail | {_cell(r.error)} | |")
+            continue
+        for f in r.findings:
+            lines.append(
+                f"| {r.domain} | {r.check} | {f.severity} | {_cell(f.message)} | {_cell(f.fix)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def render_propagation_markdown(customer: str, reports: Sequence[PropagationReport]) -> str:
+    """Return the propagation report: per server and record, with the ETA per domain."""
+    lines = [f"# DNS propagation for {customer}", ""]
+    for rep in reports:
+        eta = "unknown" if rep.eta_seconds is None else f"{rep.eta_seconds} s"
+        serials = ", ".join(f"{s}={v}" for s, v in rep.serials)
+        lines += [
+            f"## {rep.domain}: {'propagated' if rep.propagated else 'not yet propagated'}",
+            "",
+            f"SOA serials: {serials} ({'equal' if rep.serials_equal else 'DIFFERENT'}). "
+            f"ETA: {eta}.",
+            "",
+            "| Server | Role | Name | Type | State | TTL | Seen |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for o in rep.observations:
+            seen = o.error or ", ".join(o.records)
+            lines.append(
+                f"| {o.server} | {o.role} | {o.name} | {o.rdtype} | {o.state} | "
+                f"{'' if o.ttl is None else o.ttl} | {_cell(seen)} |"
+            )
+        lines.append("")
+    return "\n".join(lines)

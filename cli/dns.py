@@ -1,0 +1,79 @@
+"""``onboard dns-plan SPEC`` and ``onboard dns-check SPEC [--propagation]``.
+
+``dns-plan`` prints, per domain, the records to remove and to add, the MX TTL, the earliest
+cutover time and any conflict; the same markdown is the ``dns-records-<customer>`` artifact and
+the run folder's ``dns-records.md`` (with a zone-file snippet beside it). ``dns-check`` prints
+each check with pass/warn/fail and the fix, or with ``--propagation`` the per-server view and
+the ETA. Exit codes: 0 fine, 1 a check failed / not yet propagated, 2 unusable input or DNS
+unreadable (one sentence on stderr). No output ever contains a DKIM private key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, Format, fail, print_json
+
+__all__ = ["dns_check", "dns_plan"]
+
+SpecArg = Annotated[Path, typer.Argument(help="The customer's YAML spec.")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="text for people, json for programs.")]
+
+
+def _load(spec: Path) -> None:
+    from onboarding import OnboardingError
+    from validation.spec import load_spec
+
+    try:
+        load_spec(spec)
+    except OnboardingError as exc:
+        fail(str(exc), EXIT_UNUSABLE)
+
+
+def _result(state: Any) -> dict[str, Any]:
+    data = state.result(raise_on_failure=False)
+    if isinstance(data, BaseException):
+        fail(str(data), EXIT_UNUSABLE)
+    if not isinstance(data, dict):
+        fail(state.message or "the flow failed without a result", EXIT_UNUSABLE)
+    return data
+
+
+def dns_plan(spec: SpecArg, output_format: FormatOpt = Format.TEXT) -> None:
+    """Print the DNS records the customer must remove and add, with the MX TTL."""
+    from flows.dns_plan import dns_plan as flow
+
+    _load(spec)
+    data = _result(flow(spec_path=spec.resolve(), return_state=True))
+    if output_format is Format.JSON:
+        print_json(data)
+    else:
+        folder = Path(data["run_folder"])
+        typer.echo((folder / "dns-records.md").read_text(encoding="utf-8"))
+        typer.echo(f"Zone-file snippet: {folder / 'dns-records.zone'}")
+    raise typer.Exit(EXIT_OK)
+
+
+def dns_check(
+    spec: SpecArg,
+    propagation: Annotated[
+        bool,
+        typer.Option("--propagation", help="Compare authoritative servers and resolvers."),
+    ] = False,
+    output_format: FormatOpt = Format.TEXT,
+) -> None:
+    """Check the published records (MX, SPF, DKIM, DMARC) or their propagation."""
+    from flows.dns_check import dns_check as flow
+
+    _load(spec)
+    state = flow(spec_path=spec.resolve(), propagation=propagation, return_state=True)
+    data = _result(state)
+    if output_format is Format.JSON:
+        print_json(data)
+    else:
+        typer.echo((Path(data["run_folder"]) / "dns-check.md").read_text(encoding="utf-8"))
+        typer.echo(state.message or "")
+    raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_INVALID)

@@ -1,0 +1,52 @@
+"""Runbook phases 3 and 4: "has the DNS change propagated?" and "do SPF/DKIM/DMARC work?".
+
+Triggered by the operator or the cutover flow (``onboard dns-check SPEC --propagation``) while
+waiting for the customer's change, and by verification after the cutover (``onboard dns-check
+SPEC``). Propagation asks every authoritative server (serials, records) and then each configured
+resolver, only for records already published everywhere. The checks ask the resolvers: MX only
+ours, SPF valid and passing for our outbound IPs, our DKIM key published, DMARC valid and
+alignable. The run ends Failed when a check fails or the change has not propagated yet.
+
+It changes nothing, anywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.states import Completed, Failed, State
+
+from onboarding.dnscheck import Severity
+from tasks.dns import check_dns, check_propagation, publish_dns_check
+from validation.spec import load_spec
+
+__all__ = ["dns_check"]
+
+
+@flow(name="dns-check", log_prints=False)
+def dns_check(spec_path: Path, propagation: bool = False) -> State[Any]:
+    """Check the published DNS (or its propagation) of the customer in ``spec_path``."""
+    spec = load_spec(spec_path)
+    if propagation:
+        reports = check_propagation(spec)
+        folder = publish_dns_check(spec, None, reports)
+        done = all(r.propagated for r in reports)
+        etas = [r.eta_seconds for r in reports if r.eta_seconds is not None]
+        data = {
+            "propagated": done,
+            "eta_seconds": max(etas) if etas and not done else (0 if done else None),
+            "domains": [r.to_dict() for r in reports],
+            "run_folder": str(folder),
+        }
+        message = "propagated" if done else f"not yet propagated (ETA {data['eta_seconds']} s)"
+        get_run_logger().info("%s; report in %s", message, folder)
+        return Completed(message=message, data=data) if done else Failed(message=message, data=data)
+    report = check_dns(spec)
+    folder = publish_dns_check(spec, report, None)
+    data = report.to_dict() | {"run_folder": str(folder)}
+    failed = [r for r in report.results if r.status is Severity.FAIL]
+    message = f"{len(report.results)} check(s), {len(failed)} failed"
+    get_run_logger().info("%s; report in %s", message, folder)
+    return Failed(message=message, data=data) if failed else Completed(message=message, data=data)
