@@ -232,6 +232,7 @@ def sync_options(spec: OnboardingSpec, pass_kind: PassKind) -> SyncOptions:
         exclude_folders=tuple(m.exclude_folders),
         folder_renames=dict(m.folder_renames),
         max_message_bytes=m.max_message_bytes,
+        max_retries=m.reconnect_retries,
     )
 
 

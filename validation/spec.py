@@ -181,6 +181,9 @@ class MigrationSettings(_Model):
     )
     task_retries: int = Field(default=3, ge=0, le=20)
     retry_backoff_seconds: float = Field(default=10.0, ge=0, le=3600)
+    reconnect_retries: int = Field(
+        default=5, ge=0, le=50, description="Reconnects inside one task attempt before it fails."
+    )
 
     @model_validator(mode="after")
     def _source_when_enabled(self) -> MigrationSettings:
