@@ -35,7 +35,6 @@ from onboarding.mailsync.wire import (
     StatusResponse,
     Token,
     WireError,
-    append_command,
     fetch_items,
     literal_size,
     parse_status_response,
@@ -43,7 +42,7 @@ from onboarding.mailsync.wire import (
     quote,
 )
 
-__all__ = ["AppendPipeline", "ImapSession", "ListEntry", "SelectInfo", "throttle_seconds"]
+__all__ = ["ImapSession", "ListEntry", "SelectInfo", "throttle_seconds"]
 
 log = logging.getLogger(__name__)
 
@@ -556,102 +555,3 @@ def _parse(resp: RawResponse, session: ImapSession) -> list[Token]:
         return parse_tokens(resp)
     except WireError as exc:
         raise ProtocolError(f"unparsable response: {exc}", **session._ctx()) from exc
-
-
-@dataclass
-class AppendResult:
-    """The outcome of one pipelined APPEND: ``token`` is the caller's handle for the message."""
-
-    token: int
-    status: StatusResponse
-
-    @property
-    def appended_uid(self) -> int | None:
-        """The destination UID from ``[APPENDUID uidvalidity uid]`` (UIDPLUS), if given."""
-        if self.status.ok and self.status.code == "APPENDUID" and len(self.status.code_args) >= 2:
-            arg = self.status.code_args[1]
-            if isinstance(arg, bytes) and arg.isdigit():
-                return int(arg)
-        return None
-
-
-class AppendPipeline:
-    """Keeps up to ``depth`` APPENDs to one folder in flight.
-
-    With LITERAL+ the message follows its command without waiting; without it each literal
-    waits for the server's ``+`` (one round trip per message, the best the server allows).
-    """
-
-    def __init__(self, session: ImapSession, mailbox: str, depth: int) -> None:
-        self.session = session
-        self.mailbox = mailbox.encode("ascii")
-        self.depth = max(1, depth)
-        self.literal_plus = "LITERAL+" in session.capabilities
-        self.in_flight: dict[bytes, int] = {}
-        self.done: list[AppendResult] = []
-
-    def submit(
-        self, token: int, flags: Iterable[str], internaldate: str | None, body: bytes
-    ) -> None:
-        """Send one APPEND; completions are collected in :attr:`done` as they arrive."""
-        s = self.session
-        while len(self.in_flight) >= self.depth:
-            s._flush_io()
-            self._read_one()
-        tag = s._next_tag()
-        head = append_command(
-            tag, self.mailbox, flags, internaldate, len(body), literal_plus=self.literal_plus
-        )
-        with s._io():
-            if self.literal_plus:
-                if len(body) < 65536:
-                    s._write(head + body + b"\r\n")
-                else:
-                    s._write(head)
-                    s._write(body)
-                    s._write(b"\r\n")
-                self.in_flight[tag] = token
-                return
-            s._write(head)
-            s._flush()
-        # Synchronizing literal: wait for "+", completing earlier APPENDs on the way.
-        self.in_flight[tag] = token
-        while True:
-            resp = s._read_response()
-            if resp.first.startswith(b"+"):
-                break
-            if self._complete(resp) and tag not in self.in_flight:
-                return  # refused before the literal was sent (e.g. TOOBIG)
-        with s._io():
-            s._write(body + b"\r\n")
-
-    def _read_one(self) -> None:
-        while True:
-            if self._complete(self.session._read_response()):
-                return
-
-    def _complete(self, resp: RawResponse) -> bool:
-        first = resp.first
-        if first.startswith(b"* BYE"):
-            self.session._raise_for_bye(parse_status_response(first), "server closed the session")
-        token = self.in_flight.pop(resp.tag, None)
-        if token is None:
-            return False
-        st = parse_status_response(first)
-        if st is None:
-            raise ProtocolError(f"unparsable completion {first[:100]!r}", **self.session._ctx())
-        self.done.append(AppendResult(token, st))
-        return True
-
-    def drain(self) -> list[AppendResult]:
-        """Wait for every APPEND in flight; return and forget all completions."""
-        self.session._flush_io()
-        while self.in_flight:
-            self._read_one()
-        out, self.done = self.done, []
-        return out
-
-    def take(self) -> list[AppendResult]:
-        """Return and forget the completions that have arrived so far (no waiting)."""
-        out, self.done = self.done, []
-        return out

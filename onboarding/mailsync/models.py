@@ -88,7 +88,8 @@ class SyncOptions:
     max_message_bytes: int = 50 * 1024 * 1024
     fetch_batch: int = 250
     fetch_batch_bytes: int = 8 * 1024 * 1024
-    pipeline_depth: int = 64
+    pipeline_depth: int = 8
+    append_group: int = 50
     max_retries: int = 5
     max_backoff_seconds: float = 300.0
 

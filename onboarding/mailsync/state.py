@@ -1,12 +1,330 @@
-"""Sync state in any SQLAlchemy database: UID maps keyed by UIDVALIDITY, intents, leases."""
+"""Sync state in any SQLAlchemy database: UID maps keyed by UIDVALIDITY, intents, leases.
+
+Three tables, all keyed by the mailbox pair's key (source host/user → destination host/user):
+
+- ``mailsync_message``: one row per source message (folder, UIDVALIDITY, UID) with its
+  destination folder, UIDVALIDITY and UID (I9), its identity key, the source flags last
+  propagated, and ``state``: ``intent`` (written before APPEND), ``done`` (APPENDUID known or
+  found by identity), ``dup`` (a source-side duplicate of another row) (I8);
+- ``mailsync_folder``: what the last complete pass saw (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ,
+  MESSAGES) so an unchanged folder is skipped from STATUS alone;
+- ``mailsync_lease``: one row per pair while a sync runs, so two syncs of the same pair never
+  overlap (I10); a lease that is not renewed expires, so a killed run does not block forever.
+"""
 
 from __future__ import annotations
 
-__all__ = ["StateStore"]
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from onboarding.mailsync._exceptions import StateError, StateLocked
+
+__all__ = ["FolderState", "MessageRow", "StateStore"]
+
+_meta = sa.MetaData()
+_message = sa.Table(
+    "mailsync_message",
+    _meta,
+    sa.Column("pair_key", sa.String(600), primary_key=True),
+    sa.Column("src_folder", sa.String(1000), primary_key=True),
+    sa.Column("src_uidvalidity", sa.BigInteger, primary_key=True),
+    sa.Column("src_uid", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("dst_folder", sa.String(1000), nullable=False),
+    sa.Column("dst_uidvalidity", sa.BigInteger, nullable=False),
+    sa.Column("dst_uid", sa.BigInteger, nullable=True),
+    sa.Column("identity", sa.String(1200), nullable=True),
+    sa.Column("flags", sa.String(2000), nullable=False, default=""),
+    sa.Column("state", sa.String(8), nullable=False),
+)
+_folder = sa.Table(
+    "mailsync_folder",
+    _meta,
+    sa.Column("pair_key", sa.String(600), primary_key=True),
+    sa.Column("src_folder", sa.String(1000), primary_key=True),
+    sa.Column("src_uidvalidity", sa.BigInteger, nullable=False),
+    sa.Column("src_uidnext", sa.BigInteger, nullable=False),
+    sa.Column("src_modseq", sa.BigInteger, nullable=True),
+    sa.Column("src_messages", sa.BigInteger, nullable=False),
+    sa.Column("dst_folder", sa.String(1000), nullable=False),
+    sa.Column("dst_uidvalidity", sa.BigInteger, nullable=False),
+    sa.Column("complete", sa.Boolean, nullable=False),
+    sa.Column("present", sa.BigInteger, nullable=False),
+    sa.Column("dups", sa.BigInteger, nullable=False),
+    sa.Column("skipped", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+_lease = sa.Table(
+    "mailsync_lease",
+    _meta,
+    sa.Column("pair_key", sa.String(600), primary_key=True),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+INTENT, DONE, DUP = "intent", "done", "dup"
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """One source message's mapping, as stored."""
+
+    src_uid: int
+    dst_uid: int | None
+    identity: str | None
+    flags: str
+    state: str
+
+
+@dataclass(frozen=True)
+class FolderState:
+    """What the last pass over one source folder saw and concluded."""
+
+    src_folder: str
+    src_uidvalidity: int
+    src_uidnext: int
+    src_modseq: int | None
+    src_messages: int
+    dst_folder: str
+    dst_uidvalidity: int
+    complete: bool
+    present: int
+    dups: int
+    skipped: int
+
+
+def flags_text(flags: Iterable[str]) -> str:
+    """Canonical stored form of a flag set (sorted, space-separated)."""
+    return " ".join(sorted(set(flags)))
 
 
 class StateStore:
     """Where a mailbox pair's progress lives between runs (``sqlite:///path`` or any URL)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, lease_seconds: float = 600.0) -> None:
         self.url = url
+        self.lease_seconds = lease_seconds
+        kwargs: dict[str, object] = {}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
+        try:
+            self._engine = sa.create_engine(url, **kwargs)
+            if url.startswith("sqlite"):
+                sa.event.listen(self._engine, "connect", _sqlite_pragmas)
+            _meta.create_all(self._engine)
+        except SQLAlchemyError as exc:
+            raise StateError(f"cannot open state store: {type(exc).__name__}") from exc
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def __repr__(self) -> str:
+        return f"StateStore({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    def dispose(self) -> None:
+        self._engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sa.Connection]:
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except StateLocked:
+            raise
+        except SQLAlchemyError as exc:
+            raise StateError(f"state store error: {type(exc).__name__}: {exc}") from exc
+
+    # -- leases (I10) -------------------------------------------------------------------------
+
+    @contextmanager
+    def lease(self, pair_key: str) -> Iterator[None]:
+        """Hold the pair's lease for the block; raise StateLocked if another sync holds it."""
+        self.acquire(pair_key)
+        try:
+            yield
+        finally:
+            self.release(pair_key)
+
+    def acquire(self, pair_key: str) -> None:
+        now = time.time()
+        expires = now + self.lease_seconds
+        try:
+            with self._engine.begin() as conn:
+                res = conn.execute(
+                    _lease.update()
+                    .where(_lease.c.pair_key == pair_key)
+                    .where(sa.or_(_lease.c.expires_at < now, _lease.c.owner == self.owner))
+                    .values(owner=self.owner, expires_at=expires)
+                )
+                if res.rowcount == 1:
+                    return
+                exists = conn.execute(
+                    sa.select(_lease.c.owner).where(_lease.c.pair_key == pair_key)
+                ).first()
+                if exists is None:
+                    conn.execute(
+                        _lease.insert().values(
+                            pair_key=pair_key, owner=self.owner, expires_at=expires
+                        )
+                    )
+                    return
+        except IntegrityError:
+            pass  # another process inserted the row first
+        except SQLAlchemyError as exc:
+            raise StateError(f"state store error: {type(exc).__name__}: {exc}") from exc
+        raise StateLocked(f"another sync of {pair_key} is running", mailbox=pair_key)
+
+    def renew(self, pair_key: str) -> None:
+        """Push the lease expiry forward (called between batches)."""
+        with self._tx() as conn:
+            conn.execute(
+                _lease.update()
+                .where(_lease.c.pair_key == pair_key, _lease.c.owner == self.owner)
+                .values(expires_at=time.time() + self.lease_seconds)
+            )
+
+    def release(self, pair_key: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                _lease.delete().where(_lease.c.pair_key == pair_key, _lease.c.owner == self.owner)
+            )
+
+    # -- folders ------------------------------------------------------------------------------
+
+    def folder_state(self, pair_key: str, src_folder: str) -> FolderState | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                sa.select(_folder).where(
+                    _folder.c.pair_key == pair_key, _folder.c.src_folder == src_folder
+                )
+            ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return FolderState(**{k: m[k] for k in FolderState.__dataclass_fields__})
+
+    def folder_states(self, pair_key: str) -> dict[str, FolderState]:
+        with self._tx() as conn:
+            rows = conn.execute(sa.select(_folder).where(_folder.c.pair_key == pair_key)).all()
+        return {
+            r._mapping["src_folder"]: FolderState(
+                **{k: r._mapping[k] for k in FolderState.__dataclass_fields__}
+            )
+            for r in rows
+        }
+
+    def save_folder_state(self, pair_key: str, fs: FolderState) -> None:
+        values = {k: getattr(fs, k) for k in FolderState.__dataclass_fields__}
+        values.update(pair_key=pair_key, updated_at=time.time())
+        with self._tx() as conn:
+            conn.execute(
+                _folder.delete().where(
+                    _folder.c.pair_key == pair_key, _folder.c.src_folder == fs.src_folder
+                )
+            )
+            conn.execute(_folder.insert().values(**values))
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def messages(
+        self,
+        pair_key: str,
+        src_folder: str,
+        src_uidvalidity: int,
+        dst_folder: str,
+        dst_uidvalidity: int,
+    ) -> dict[int, MessageRow]:
+        """Rows valid for these UIDVALIDITYs on both sides (other rows are ignored, I9)."""
+        c = _message.c
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.select(c.src_uid, c.dst_uid, c.identity, c.flags, c.state).where(
+                    c.pair_key == pair_key,
+                    c.src_folder == src_folder,
+                    c.src_uidvalidity == src_uidvalidity,
+                    c.dst_folder == dst_folder,
+                    c.dst_uidvalidity == dst_uidvalidity,
+                )
+            ).all()
+        return {r[0]: MessageRow(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+
+    def forget_other_validity(self, pair_key: str, src_folder: str, src_uidvalidity: int) -> int:
+        """Drop a folder's rows from an older UIDVALIDITY; return how many (mail is untouched)."""
+        c = _message.c
+        with self._tx() as conn:
+            res = conn.execute(
+                _message.delete().where(
+                    c.pair_key == pair_key,
+                    c.src_folder == src_folder,
+                    c.src_uidvalidity != src_uidvalidity,
+                )
+            )
+        return int(res.rowcount or 0)
+
+    def put_messages(
+        self,
+        pair_key: str,
+        src_folder: str,
+        src_uidvalidity: int,
+        dst_folder: str,
+        dst_uidvalidity: int,
+        rows: Iterable[MessageRow],
+    ) -> None:
+        """Insert or replace rows (one transaction: a batch's intents, or its confirmations)."""
+        batch = list(rows)
+        if not batch:
+            return
+        c = _message.c
+        base = {
+            "pair_key": pair_key,
+            "src_folder": src_folder,
+            "src_uidvalidity": src_uidvalidity,
+            "dst_folder": dst_folder,
+            "dst_uidvalidity": dst_uidvalidity,
+        }
+        with self._tx() as conn:
+            uids = [r.src_uid for r in batch]
+            for k in range(0, len(uids), 500):
+                conn.execute(
+                    _message.delete().where(
+                        c.pair_key == pair_key,
+                        c.src_folder == src_folder,
+                        c.src_uidvalidity == src_uidvalidity,
+                        c.src_uid.in_(uids[k : k + 500]),
+                    )
+                )
+            conn.execute(
+                _message.insert(),
+                [
+                    {
+                        **base,
+                        "src_uid": r.src_uid,
+                        "dst_uid": r.dst_uid,
+                        "identity": r.identity,
+                        "flags": r.flags,
+                        "state": r.state,
+                    }
+                    for r in batch
+                ],
+            )
+
+    def count_messages(self, pair_key: str) -> dict[str, int]:
+        """Rows per state for a pair (for reports and tests)."""
+        c = _message.c
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.select(c.state, sa.func.count()).where(c.pair_key == pair_key).group_by(c.state)
+            ).all()
+        return {r[0]: int(r[1]) for r in rows}
+
+
+def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()

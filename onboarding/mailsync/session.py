@@ -1,0 +1,61 @@
+"""Opening both sides of a pair, and the shared look at their folders. No writes.
+
+Used by pre-flight, plan and sync, so all three see the same folder map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from onboarding.mailsync.folders import Namespace, build_folder_map
+from onboarding.mailsync.imap import ImapSession, ListEntry, Side
+from onboarding.mailsync.models import Endpoint, FolderPlan, MailboxPair, SyncOptions
+
+__all__ = ["Connector", "FolderView", "folder_view", "open_session"]
+
+Connector = Callable[[Endpoint, Side], ImapSession]
+
+
+def open_session(endpoint: Endpoint, side: Side) -> ImapSession:
+    """Default connector: a real connection, logged in."""
+    return ImapSession(endpoint, side).open()
+
+
+@dataclass(frozen=True)
+class FolderView:
+    """Both sides' folders and the folder map between them."""
+
+    source_folders: tuple[ListEntry, ...]
+    source_ns: Namespace
+    destination_folders: tuple[ListEntry, ...]
+    destination_ns: Namespace
+    plans: tuple[FolderPlan, ...]
+
+
+def _namespace(session: ImapSession, entries: list[ListEntry]) -> Namespace:
+    prefix, delim = session.namespace()
+    if delim is None:
+        delim = next((e.delimiter for e in entries if e.delimiter), "/")
+    return Namespace(prefix, delim)
+
+
+def folder_view(
+    pair: MailboxPair, options: SyncOptions, src: ImapSession, dst: ImapSession
+) -> FolderView:
+    """LIST both sides and build the folder map."""
+    del pair
+    src_entries = src.list_folders()
+    dst_entries = dst.list_folders()
+    src_ns = _namespace(src, src_entries)
+    dst_ns = _namespace(dst, dst_entries)
+    plans = build_folder_map(
+        src_entries,
+        src_ns,
+        dst_entries,
+        dst_ns,
+        exclude_trash_and_junk=options.exclude_trash_and_junk,
+        exclude_folders=options.exclude_folders,
+        folder_renames=options.folder_renames,
+    )
+    return FolderView(tuple(src_entries), src_ns, tuple(dst_entries), dst_ns, plans)
