@@ -1,0 +1,42 @@
+"""Runbook phase 1, "collect the user list": check users.csv before anything is built.
+
+Triggered by an operator when the customer sends (or re-sends) the CSV, and first by every
+full onboarding run. Steps: read the customer spec; check every row of the CSV against the
+schema (lazily: every bad row and every reason in one run); publish the report as artifacts
+and to the run folder. The run ends Failed when a row has a problem, so nothing downstream
+starts on a bad list; the report says which row, column and how to fix it.
+
+It takes file paths only, never passwords: the task that reads the CSV persists nothing, and
+the returned report (counts and validated users) holds no password. It creates nothing,
+anywhere; later flows re-read the passwords inside their own tasks with
+:func:`validation.users.read_user_credentials`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.states import Completed, Failed, State
+
+from tasks.validate_users import check_user_list, publish_user_validation, table_key
+from validation.spec import load_spec
+from validation.user_report import summary_line
+
+__all__ = ["validate_users"]
+
+
+@flow(name="validate-users", log_prints=False)
+def validate_users(spec_path: Path, users_csv: Path | None = None) -> State[Any]:
+    """Validate the user CSV of the customer in ``spec_path`` (or ``users_csv``); see module doc."""
+    spec = load_spec(spec_path)
+    report = check_user_list(spec, users_csv)
+    folder = publish_user_validation(spec, report)
+    summary = summary_line(report)
+    get_run_logger().info("%s: %s; report in %s", report.path, summary, folder)
+    if not report.valid:
+        return Failed(
+            message=f"{report.path}: {summary}; see artifact {table_key(spec)}", data=report
+        )
+    return Completed(message=summary, data=report)

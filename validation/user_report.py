@@ -1,0 +1,78 @@
+"""Render a :class:`~validation.users.UserListReport` for people: table rows and a Markdown summary.
+
+The same rows feed the Prefect table artifact, the run folder's CSV and the CLI table, so the
+UI, the files and the terminal always agree. Values are already masked by the validator.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from validation.users import UserListReport
+
+__all__ = ["REPORT_COLUMNS", "RULE_LABELS", "render_markdown", "report_rows", "summary_line"]
+
+REPORT_COLUMNS = ("row", "column", "value", "problem", "fix")
+RULE_LABELS = {
+    "columns": "header: unknown or missing column",
+    "row_shape": "row has more values than the header",
+    "required": "empty cell",
+    "surrounding_whitespace": "space before or after a value",
+    "control_characters": "invisible control character",
+    "address_syntax": "invalid email address",
+    "customer_domain": "address not at a customer domain",
+    "duplicate_address": "address listed twice",
+    "password_length": "password too short",
+    "password_character_classes": "password uses too few character kinds",
+    "password_common": "commonly used password",
+    "password_contains_name": "password contains the user's name",
+    "duplicate_source_username": "source login listed twice",
+    "master_separator": "source login contains the master separator",
+}
+
+
+def report_rows(report: UserListReport) -> list[dict[str, str | int]]:
+    """Return one dict per problem with the keys of :data:`REPORT_COLUMNS`, in file order."""
+    return [
+        {"row": p.row, "column": p.column, "value": p.value, "problem": p.problem, "fix": p.fix}
+        for p in report.problems
+    ]
+
+
+def summary_line(report: UserListReport) -> str:
+    """``"22 rows: 20 valid, 2 invalid (3 problems)"``; counts always add up."""
+    blank = f", {report.blank_rows} blank line(s) skipped" if report.blank_rows else ""
+    return (
+        f"{report.rows} rows: {report.valid_rows} valid, {report.invalid_rows} invalid "
+        f"({len(report.problems)} problem(s)){blank}"
+    )
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: UserListReport, customer: str, *, limit: int = 50) -> str:
+    """Return the Markdown summary: verdict, counts, problems per rule, the first ``limit`` rows."""
+    verdict = "valid" if report.valid else "has problems"
+    lines = [
+        f"# User list for {customer}: {verdict}",
+        "",
+        f"File: `{report.path}`",
+        "",
+        f"**{summary_line(report)}**",
+        "",
+    ]
+    if report.valid:
+        lines.append("Every row passed; the mailboxes can be created.")
+        return "\n".join(lines) + "\n"
+    by_rule = Counter(RULE_LABELS.get(p.rule, p.rule) for p in report.problems)
+    lines += ["## Problems by kind", "", "| problem | count |", "|---|---|"]
+    lines += [f"| {_cell(label)} | {count} |" for label, count in by_rule.most_common()]
+    lines += ["", "## Rows to fix", ""]
+    lines += ["| " + " | ".join(REPORT_COLUMNS) + " |", "|---|---|---|---|---|"]
+    for row in report_rows(report)[:limit]:
+        lines.append("| " + " | ".join(_cell(row[c]) for c in REPORT_COLUMNS) + " |")
+    if len(report.problems) > limit:
+        lines += ["", f"... and {len(report.problems) - limit} more in the full report."]
+    return "\n".join(lines) + "\n"
