@@ -33,6 +33,7 @@ from __future__ import annotations
 from lab.controlpanel._effects import LabEffects, RecordingEffects, lmtp_transport
 from lab.controlpanel._faults import FaultRule
 from lab.controlpanel._passwords import hash_password, verify_password
+from lab.controlpanel._process import launch, wait_ready
 from lab.controlpanel._server import (
     API_LOGIN,
     SEED_RESELLER,
@@ -55,8 +56,10 @@ __all__ = [
     "database_path",
     "ensure_api_key",
     "hash_password",
+    "launch",
     "lmtp_transport",
     "read_api_key",
     "serve",
     "verify_password",
+    "wait_ready",
 ]
