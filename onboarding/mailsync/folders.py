@@ -271,6 +271,9 @@ def build_folder_map(
         mapped.append((folder, tuple(cleaned), use, renamed, notes))
 
     claimed: dict[str, tuple[_Folder, tuple[str, ...], bool]] = {}
+    # Renamed and special-use folders claim their names first, so a plain folder that happens
+    # to share a special folder's name is the one reported (stable: sorted within each group).
+    mapped.sort(key=lambda m: (0 if m[3] else 1 if m[2] else 2, m[0].raw))
     for folder, target, use, renamed, notes in mapped:
         display = "/".join(target)
         key = display.casefold()

@@ -100,6 +100,14 @@ class FolderState:
     skipped: int
 
 
+def safe_url(url: str) -> str:
+    """The URL with its password masked, for logs and reprs."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except (SQLAlchemyError, ValueError):
+        return "<unparsable database URL>"
+
+
 def flags_text(flags: Iterable[str]) -> str:
     """Canonical stored form of a flag set (sorted, space-separated)."""
     return " ".join(sorted(set(flags)))
@@ -109,7 +117,7 @@ class StateStore:
     """Where a mailbox pair's progress lives between runs (``sqlite:///path`` or any URL)."""
 
     def __init__(self, url: str, *, lease_seconds: float = 600.0) -> None:
-        self.url = url
+        self.url = safe_url(url)
         self.lease_seconds = lease_seconds
         kwargs: dict[str, object] = {}
         if url.startswith("sqlite"):
@@ -124,7 +132,7 @@ class StateStore:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def __repr__(self) -> str:
-        return f"StateStore({self._engine.url.render_as_string(hide_password=True)!r})"
+        return f"StateStore({self.url!r})"
 
     def dispose(self) -> None:
         self._engine.dispose()

@@ -1,0 +1,88 @@
+"""The state store on SQLite: UIDVALIDITY-keyed rows (I9) and the per-pair lease (I10)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from onboarding.mailsync import StateLocked, StateStore
+from onboarding.mailsync.state import DONE, INTENT, FolderState, MessageRow, safe_url
+
+PAIR = "src:143/ann@x=>dst:143/ann@x"
+
+
+def _store(tmp_path: Path, **kw: float) -> StateStore:
+    return StateStore(f"sqlite:///{tmp_path / 'state.db'}", **kw)
+
+
+def test_rows_are_keyed_by_uidvalidity_on_both_sides(tmp_path: Path) -> None:
+    st = _store(tmp_path)
+    st.put_messages(PAIR, "INBOX", 100, "INBOX", 200, [MessageRow(1, 11, "k1", "", DONE)])
+    assert st.messages(PAIR, "INBOX", 100, "INBOX", 200)[1].dst_uid == 11
+    assert st.messages(PAIR, "INBOX", 101, "INBOX", 200) == {}  # source UIDVALIDITY changed
+    assert st.messages(PAIR, "INBOX", 100, "INBOX", 201) == {}  # destination changed
+    assert st.forget_other_validity(PAIR, "INBOX", 101) == 1
+    assert st.messages(PAIR, "INBOX", 100, "INBOX", 200) == {}
+
+
+def test_intent_then_done_replaces_the_row(tmp_path: Path) -> None:
+    st = _store(tmp_path)
+    st.put_messages(PAIR, "A", 1, "A", 2, [MessageRow(5, None, None, "", INTENT)])
+    st.put_messages(PAIR, "A", 1, "A", 2, [MessageRow(5, 9, "k", "\\Seen", DONE)])
+    rows = st.messages(PAIR, "A", 1, "A", 2)
+    assert rows == {5: MessageRow(5, 9, "k", "\\Seen", DONE)}
+    assert st.count_messages(PAIR) == {DONE: 1}
+
+
+def test_folder_state_round_trip_survives_reopen(tmp_path: Path) -> None:
+    fs = FolderState("INBOX", 1, 10, 7, 9, "INBOX", 2, True, 8, 1, 0)
+    _store(tmp_path).save_folder_state(PAIR, fs)
+    assert _store(tmp_path).folder_state(PAIR, "INBOX") == fs
+    assert _store(tmp_path).folder_state(PAIR, "Sent") is None
+
+
+def test_lease_excludes_a_second_sync_of_the_same_pair(tmp_path: Path) -> None:
+    """I10: while one store holds the lease, another (another worker) is refused."""
+    a, b = _store(tmp_path), _store(tmp_path)
+    with a.lease(PAIR):
+        with pytest.raises(StateLocked):
+            b.acquire(PAIR)
+        b.acquire("another-pair")  # other pairs are independent
+    with b.lease(PAIR):
+        pass
+
+
+def test_expired_lease_is_taken_over(tmp_path: Path) -> None:
+    """A sync killed with -9 never releases; its lease expires and the next run proceeds."""
+    dead = _store(tmp_path, lease_seconds=-1.0)
+    dead.acquire(PAIR)
+    _store(tmp_path).acquire(PAIR)
+
+
+def test_concurrent_acquire_only_one_wins(tmp_path: Path) -> None:
+    stores = [_store(tmp_path) for _ in range(6)]
+    wins: list[int] = []
+    barrier = threading.Barrier(len(stores))
+
+    def grab(i: int) -> None:
+        barrier.wait()
+        try:
+            stores[i].acquire(PAIR)
+            wins.append(i)
+        except StateLocked:
+            pass
+
+    threads = [threading.Thread(target=grab, args=(i,)) for i in range(len(stores))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1
+
+
+def test_repr_hides_password() -> None:
+    assert "sqlite" in repr(StateStore("sqlite://"))
+    masked = safe_url("postgresql+psycopg://migr:s3cret@db.example/state")
+    assert "s3cret" not in masked and "db.example" in masked
