@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from imapclient import imap_utf7
 
@@ -296,12 +296,3 @@ def build_folder_map(
             special_use=use, notes=tuple(notes),
         )  # fmt: skip
     return tuple(plans[k] for k in sorted(plans))
-
-
-def with_counts(
-    plan: FolderPlan, messages: int, size: int, too_big: int, too_big_bytes: int
-) -> FolderPlan:
-    """Return ``plan`` with message counts filled in."""
-    return replace(
-        plan, messages=messages, bytes=size, too_big=too_big, too_big_bytes=too_big_bytes
-    )

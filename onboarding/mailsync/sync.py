@@ -53,6 +53,7 @@ from onboarding.mailsync.models import (
     SyncProgress,
     SyncStatus,
 )
+from onboarding.mailsync.plan import size_limit
 from onboarding.mailsync.session import Connector, folder_view, open_session
 from onboarding.mailsync.state import (
     DONE,
@@ -125,7 +126,10 @@ def _text(tok: Token) -> str:
 
 
 def _flags(tok: Token) -> tuple[str, ...]:
-    return tuple(_text(t) for t in tok) if isinstance(tok, list) else ()
+    """Flags as listed, without \\Recent (session state, not a message property)."""
+    if not isinstance(tok, list):
+        return ()
+    return tuple(f for f in (_text(t) for t in tok) if f.upper() != "\\RECENT")
 
 
 class _Run:
@@ -157,6 +161,9 @@ class _Run:
         self.total_bytes = 0
         self.folders_done = 0
         self.folders_total = 0
+        # Source UIDs this run sent an APPEND for, per folder: after a reconnect the redo of a
+        # folder finds them at the destination, and they still count as copied by this run.
+        self.sent: dict[str, set[int]] = defaultdict(set)
 
     # -- connections ----------------------------------------------------------------------
 
@@ -435,6 +442,13 @@ class _FolderSync:
             )
         )
 
+    def _present(self, m: _Src) -> None:
+        if m.uid in self.r.sent[self.plan.source]:
+            self.c.copied += 1  # appended by an earlier attempt of this same run
+            self.c.bytes_copied += m.size
+        else:
+            self.c.present += 1
+
     def run(self) -> tuple[FolderOutcome, list[MessageProblem]]:
         r, key = self.r, self.r.key
         r.state.forget_other_validity(key, self.plan.source, self.s_info.uidvalidity)
@@ -467,7 +481,7 @@ class _FolderSync:
                 if row.state == DUP:
                     self.c.dups += 1
                 else:
-                    self.c.present += 1
+                    self._present(m)
                 if row.flags != flags_text(m.flags) and row.dst_uid is not None:
                     kept, _ = self.filter.split(m.flags)
                     flag_updates[kept].append((row.dst_uid, m, row.identity, row.state))
@@ -580,7 +594,7 @@ class _FolderSync:
                 dst_uid, dflags = candidates.pop(0)
                 matched_keys[k] = dst_uid
                 self.key_dst[k] = dst_uid
-                self.c.present += 1
+                self._present(m)
                 rows.append(MessageRow(m.uid, dst_uid, k, flags_text(m.flags), DONE))
                 kept, _ = self.filter.split(m.flags)
                 if set(kept) != {f for f in dflags if f.upper() != "\\RECENT"}:
@@ -629,11 +643,7 @@ class _FolderSync:
             yield batch
 
     def _copy(self, todo: list[_Src]) -> None:
-        opt = self.r.opt
-        limit = opt.max_message_bytes
-        for cap in self.dst.capabilities:
-            if cap.startswith("APPENDLIMIT=") and cap[12:].isdigit():
-                limit = min(limit, int(cap[12:]))
+        limit = size_limit(self.r.opt, self.dst.capabilities)
         copyable: list[_Src] = []
         for m in todo:
             if m.size > limit:
@@ -657,6 +667,7 @@ class _FolderSync:
         opt = self.r.opt
         meta = {m.uid: m for m in batch}
         self._save(MessageRow(m.uid, None, None, flags_text(m.flags), INTENT) for m in batch)
+        self.r.sent[self.plan.source].update(meta)
         pipe = AppendPipeline(
             self.dst,
             self.dname,

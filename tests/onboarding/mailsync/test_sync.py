@@ -1,0 +1,286 @@
+"""sync_mailbox against the lab's two real Dovecots: invariants I1-I9, I11 at engine level."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.faultproxy import FaultProxy
+from support.mail import Message, connect, digests, fill, make_message, snapshot
+
+from lab import Lab, LabUser, LabUsers
+from onboarding.mailsync import (
+    Endpoint,
+    MailboxOutcome,
+    MailboxPair,
+    StateLocked,
+    StateStore,
+    SyncOptions,
+    SyncStatus,
+    sync_mailbox,
+)
+from onboarding.mailsync.state import INTENT, MessageRow
+
+
+def make_pair(
+    lab: Lab, user: LabUser, *, src_port: int | None = None, dst_port: int | None = None
+) -> MailboxPair:
+    src = Endpoint(
+        lab.source.host,
+        src_port or lab.source.imap_port,
+        "none",
+        lab.source.master_login(user.email),
+        lab.source.master_password,
+    )
+    dst = Endpoint(
+        lab.destination.host,
+        dst_port or lab.destination.imap_port,
+        "none",
+        user.email,
+        user.destination_password,
+    )
+    return MailboxPair(user.email, src, dst)
+
+
+def source_snapshot(lab: Lab, user: LabUser) -> dict[str, list[Message]]:
+    with connect(lab.source.host, lab.source.imap_port, user.email, user.source_password) as c:
+        return snapshot(c)
+
+
+def dest_snapshot(lab: Lab, user: LabUser) -> dict[str, list[Message]]:
+    with connect(
+        lab.destination.host, lab.destination.imap_port, user.email, user.destination_password
+    ) as c:
+        return snapshot(c)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[StateStore]:
+    st = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    yield st
+    st.dispose()
+
+
+def _fill(lab: Lab, user: LabUser, folders: dict[str, int]) -> int:
+    with connect(lab.source.host, lab.source.imap_port, user.email, user.source_password) as c:
+        return fill(c, folders)
+
+
+def _assert_reconciled(out: MailboxOutcome) -> None:
+    assert out.reconciles, out.folders
+    assert out.in_scope == (
+        out.copied + out.already_present + out.source_duplicates + out.skipped + out.failed
+    )
+
+
+def test_copy_then_rerun_copies_nothing_and_everything_reads_back_identical(
+    lab: Lab, lab_user: LabUser, store: StateStore
+) -> None:
+    """I1-I7: counts reconcile, bytes/flags/INTERNALDATE identical, source untouched, re-run 0."""
+    total = _fill(lab, lab_user, {"INBOX": 40, "Sent Items": 12, "Projects/2024": 9})
+    before = source_snapshot(lab, lab_user)
+    pair = make_pair(lab, lab_user)
+
+    first = sync_mailbox(pair, SyncOptions(pass_kind="initial"), store)
+
+    assert first.status is SyncStatus.SYNCED
+    assert first.copied == first.in_scope == total
+    _assert_reconciled(first)
+    assert source_snapshot(lab, lab_user) == before  # I6: flags and UIDs unchanged, no \Seen
+    after = dest_snapshot(lab, lab_user)
+    assert digests(after) == digests(before)  # I3 bytes, I4 flags, I5 INTERNALDATE
+    assert len(after["Sent"]) == 12  # \Sent "Sent Items" → the destination's Sent
+    assert len(after["Projects.2024"]) == 9  # "/" → "."
+
+    second = sync_mailbox(pair, SyncOptions(pass_kind="incremental"), store)
+    assert second.copied == 0
+    assert second.already_present == total
+    assert all(f.unchanged for f in second.folders)
+    _assert_reconciled(second)
+    assert digests(dest_snapshot(lab, lab_user)) == digests(before)
+
+
+def test_flag_changes_propagate_without_copying(
+    lab: Lab, lab_user: LabUser, store: StateStore
+) -> None:
+    """I4: a later pass STOREs changed flags; nothing is appended again."""
+    _fill(lab, lab_user, {"INBOX": 12})
+    pair = make_pair(lab, lab_user)
+    sync_mailbox(pair, SyncOptions(), store)
+    with connect(
+        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
+    ) as c:
+        c.select_folder("INBOX")
+        uids = c.search("ALL")
+        c.add_flags(uids[:5], [b"\\Flagged", b"Work"])
+        c.remove_flags(uids[5:8], [b"\\Seen"])
+        c.add_flags(uids[5:8], [b"\\Answered"])
+    out = sync_mailbox(pair, SyncOptions(pass_kind="incremental"), store)
+    assert out.copied == 0
+    assert out.flags_updated == 8
+    assert digests(dest_snapshot(lab, lab_user)) == digests(source_snapshot(lab, lab_user))
+
+
+def test_uidvalidity_change_gives_no_duplicates_and_no_deletion(
+    lab: Lab, lab_user: LabUser, store: StateStore
+) -> None:
+    """I9: after a UIDVALIDITY reset the folder is matched by content, new mail still copied."""
+    n = _fill(lab, lab_user, {"INBOX": 23})  # every 11th has no Message-ID: body-hash identity
+    pair = make_pair(lab, lab_user)
+    sync_mailbox(pair, SyncOptions(), store)
+    lab.source.reset_uidvalidity(lab_user.email, "INBOX")
+    with connect(
+        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
+    ) as c:
+        c.append("INBOX", make_message(900, seed=7))
+        c.append("INBOX", make_message(901, seed=7, message_id=False))
+
+    out = sync_mailbox(pair, SyncOptions(pass_kind="final"), store)
+
+    inbox = next(f for f in out.folders if f.source == "INBOX")
+    assert inbox.identity_matched
+    assert (inbox.copied, inbox.already_present) == (2, n)
+    _assert_reconciled(out)
+    src, dst = source_snapshot(lab, lab_user), dest_snapshot(lab, lab_user)
+    assert digests(dst) == digests(src)
+    assert len(dst["INBOX"]) == n + 2
+    assert sync_mailbox(pair, SyncOptions(), store).copied == 0
+
+
+def test_intent_without_confirmation_is_resolved_by_searching_the_destination(
+    lab: Lab, lab_user: LabUser, store: StateStore
+) -> None:
+    """I8: a run killed between APPEND and its confirmation leaves intents; the next run finds
+    those messages at the destination instead of appending them again."""
+    n = _fill(lab, lab_user, {"INBOX": 15})
+    pair = make_pair(lab, lab_user)
+    sync_mailbox(pair, SyncOptions(), store)
+    fs = store.folder_state(pair.key, "INBOX")
+    assert fs is not None
+    rows = store.messages(pair.key, "INBOX", fs.src_uidvalidity, "INBOX", fs.dst_uidvalidity)
+    # Rewind the state to "intent recorded, APPEND sent, confirmation lost" for every message.
+    store.put_messages(
+        pair.key,
+        "INBOX",
+        fs.src_uidvalidity,
+        "INBOX",
+        fs.dst_uidvalidity,
+        [MessageRow(uid, None, None, row.flags, INTENT) for uid, row in rows.items()],
+    )
+    store.save_folder_state(pair.key, type(fs)(**{**fs.__dict__, "complete": False}))
+
+    out = sync_mailbox(pair, SyncOptions(), store)
+
+    assert out.copied == 0 and out.already_present == n
+    assert len(dest_snapshot(lab, lab_user)["INBOX"]) == n
+    assert store.count_messages(pair.key).get(INTENT, 0) == 0
+
+
+def test_dropped_connections_reconnect_and_resume_without_duplicates(
+    lab: Lab, lab_user: LabUser, store: StateStore
+) -> None:
+    """A destination connection cut mid-APPEND and a source cut mid-FETCH: the pass
+    reconnects, resolves what was in flight, and ends with every message exactly once."""
+    n = _fill(lab, lab_user, {"INBOX": 60, "Archive": 30})
+    pair0 = make_pair(lab, lab_user)
+    with (
+        FaultProxy((lab.source.host, lab.source.imap_port)) as sp,
+        FaultProxy((lab.destination.host, lab.destination.imap_port)) as dp,
+    ):
+        pair = make_pair(lab, lab_user, src_port=sp.port, dst_port=dp.port)
+        dp.cut_after(40_000, direction="upstream")
+        sp.cut_after(70_000, direction="downstream")
+        out = sync_mailbox(
+            pair, SyncOptions(fetch_batch=20, append_group=5), store, sleep=lambda s: None
+        )
+        assert dp.stats().resets + sp.stats().resets == 2
+    assert out.reconnects >= 2
+    assert out.copied == n and out.reconciles
+    dst = dest_snapshot(lab, lab_user)
+    assert digests(dst) == digests(source_snapshot(lab, lab_user))
+    assert sync_mailbox(pair0, SyncOptions(), store).copied == 0
+
+
+def _limit_destination_keywords(lab: Lab, user: LabUser, length: int) -> None:
+    """Make the destination refuse long keywords for this user only (a userdb setting)."""
+    record = lab.destination.store.root / "userdb" / user.email.lower()
+    data = json.loads(record.read_text())
+    data["mail_max_keyword_length"] = str(length)
+    record.write_text(json.dumps(data))
+
+
+def test_refused_flag_over_quota_and_too_big_are_reported_and_the_rest_completes(
+    lab: Lab, lab_users: LabUsers, store: StateStore
+) -> None:
+    """I11: each problem names folder, UID, Message-ID, size, date, class and server answer."""
+    user = lab_users.new(quota_bytes=120_000, max_message_bytes=60_000)
+    _limit_destination_keywords(lab, user, 20)
+    long_kw = "k" * 40  # fine on the source (limit 50), refused by this destination (20)
+    with connect(lab.source.host, lab.source.imap_port, user.email, user.source_password) as c:
+        for i in range(10):
+            c.append("INBOX", make_message(i, size=500, seed=3), flags=[b"\\Seen"])
+        c.append("INBOX", make_message(50, size=500, seed=3), flags=[long_kw.encode(), b"\\Seen"])
+        c.append("INBOX", make_message(51, size=90_000, seed=3))  # over APPENDLIMIT 60,000
+        c.create_folder("Big")
+        c.create_folder("Later")
+        for i in range(3):  # together over the 120,000-byte quota: the third does not fit
+            c.append("Big", make_message(60 + i, size=50_000, seed=3))
+        for i in range(4):
+            c.append("Later", make_message(70 + i, size=400, seed=3))
+
+    out = sync_mailbox(make_pair(lab, user), SyncOptions(), store)
+
+    assert out.status is SyncStatus.SYNCED_WITH_ERRORS
+    _assert_reconciled(out)
+    by_class = Counter(p.error_class for p in out.problems)
+    assert by_class["FlagRefused"] == 1 and by_class["TooBig"] == 1 and by_class["OverQuota"] >= 1
+    too_big = next(p for p in out.problems if p.error_class == "TooBig")
+    assert too_big.outcome == "skipped" and too_big.size > 60_000 and too_big.uid > 0
+    assert too_big.internaldate
+    quota = next(p for p in out.problems if p.error_class == "OverQuota")
+    assert quota.outcome == "failed" and "OVERQUOTA" in quota.server_response
+    assert quota.message_id and quota.message_id.startswith("<m3.")
+    flag = next(p for p in out.problems if p.error_class == "FlagRefused")
+    assert flag.outcome == "flags-dropped" and "eyword" in flag.server_response
+    inbox = next(f for f in out.folders if f.source == "INBOX")
+    assert (inbox.copied, inbox.skipped, inbox.failed) == (11, 1, 0)
+    assert inbox.dropped_flags >= 1
+    dst = dest_snapshot(lab, user)
+    assert len(dst["INBOX"]) == 11
+    later = next(f for f in out.folders if f.source == "Later")
+    assert later.copied + later.failed == 4  # quota may be exhausted: each is accounted for
+
+
+def test_source_side_duplicates_are_counted_not_lost(
+    lab: Lab, lab_user: LabUser, store: StateStore
+) -> None:
+    """I2: two identical source messages (same Message-ID, date, size) → one copy + one dup."""
+    msg = make_message(1, seed=11)
+    with connect(
+        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
+    ) as c:
+        c.append("INBOX", msg, msg_time=None)
+        c.select_folder("INBOX")
+        fetched = c.fetch(c.search("ALL"), ["INTERNALDATE"])
+        when = next(iter(fetched.values()))[b"INTERNALDATE"]
+        c.append("INBOX", msg, msg_time=when)
+        c.append("INBOX", make_message(2, seed=11))
+    out = sync_mailbox(make_pair(lab, lab_user), SyncOptions(), store)
+    assert (out.in_scope, out.copied, out.source_duplicates) == (3, 2, 1)
+    _assert_reconciled(out)
+    again = sync_mailbox(make_pair(lab, lab_user), SyncOptions(), store)
+    assert (again.copied, again.already_present, again.source_duplicates) == (0, 2, 1)
+
+
+def test_a_second_sync_of_the_same_pair_is_refused(
+    lab: Lab, lab_user: LabUser, store: StateStore, tmp_path: Path
+) -> None:
+    """I10: the lease makes a concurrent sync of the same pair fail fast (transient)."""
+    pair = make_pair(lab, lab_user)
+    other = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    with other.lease(pair.key), pytest.raises(StateLocked):
+        sync_mailbox(pair, SyncOptions(), store)
+    assert sync_mailbox(pair, SyncOptions(), store).status is SyncStatus.SYNCED
