@@ -1,13 +1,106 @@
-"""``onboard validate SPEC``: check the customer's user CSV (placeholder until issue 2 lands)."""
+"""``onboard validate SPEC [--users CSV] [--format json]``: check the customer's user CSV.
+
+Runs the ``validate-users`` flow in this process (see :mod:`cli.prefect_runtime`) and prints
+every bad row with the reason and the fix. Exit codes: 0 every row is valid, 1 rows have
+problems (the report is printed), 2 the spec or the CSV cannot be used at all (one sentence on
+stderr, no traceback). The spec and the file are checked before Prefect starts, so an unusable
+file is reported at once. ``--format json`` prints exactly::
+
+    {"valid": false, "rows": 22, "errors": [{"row": 5, "column": "email", "problem": "..."}]}
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, Format, fail, print_json
+from onboarding import OnboardingError
+
+if TYPE_CHECKING:
+    from validation.users import UserListReport
+
+__all__ = ["TERMINAL_ROWS", "validate"]
+
+TERMINAL_ROWS = 100  # more than this and the run folder's CSV is the better place to read
 
 
-def validate(spec: Annotated[Path, typer.Argument(help="The customer's YAML spec.")]) -> None:
-    """Validate the customer's user list."""
-    raise typer.Exit(2)
+def validate(
+    spec: Annotated[Path, typer.Argument(help="The customer's YAML spec (customer.yaml).")],
+    users: Annotated[
+        Path | None,
+        typer.Option("--users", help="Check this CSV instead of the spec's users_csv."),
+    ] = None,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="text for people, json for programs.")
+    ] = Format.TEXT,
+) -> None:
+    """Check the user list: every bad row, the reason and the fix, in one run."""
+    from cli.prefect_runtime import prefect_runtime
+    from validation.csv_reader import read_user_table
+    from validation.spec import load_spec
+    from validation.users import UserListReport
+
+    try:
+        loaded = load_spec(spec)
+        read_user_table(users or loaded.users_csv)  # fail fast, before Prefect starts
+    except OnboardingError as exc:
+        _unusable(exc, output_format)
+
+    with prefect_runtime():
+        from flows.validate_users import validate_users
+
+        state = validate_users(spec, users, return_state=True)
+        result = state.result(raise_on_failure=False)
+    if isinstance(result, OnboardingError):
+        _unusable(result, output_format)
+    if not isinstance(result, UserListReport):
+        fail(f"the validate-users run ended {state.type.value} without a report: {state.message}")
+    if output_format is Format.JSON:
+        print_json(
+            {
+                "valid": result.valid,
+                "rows": result.rows,
+                "errors": [
+                    {"row": p.row, "column": p.column, "problem": p.problem}
+                    for p in result.problems
+                ],
+            }
+        )
+    else:
+        _print_report(result)
+    raise typer.Exit(EXIT_OK if result.valid else EXIT_INVALID)
+
+
+def _unusable(exc: OnboardingError, output_format: Format) -> NoReturn:
+    if output_format is Format.JSON:
+        line = getattr(exc, "line", None) or 0
+        print_json(
+            {
+                "valid": False,
+                "rows": 0,
+                "errors": [{"row": line, "column": "", "problem": str(exc)}],
+            }
+        )
+    fail(str(exc), EXIT_UNUSABLE)
+
+
+def _print_report(report: UserListReport) -> None:
+    from validation.user_report import summary_line
+
+    console = Console()
+    verdict = "[green]valid[/green]" if report.valid else "[red]has problems[/red]"
+    console.print(f"{report.path}: {verdict}: {summary_line(report)}", highlight=False)
+    if report.problems:
+        table = Table("row", "column", "value", "problem", "fix", show_lines=False)
+        for p in report.problems[:TERMINAL_ROWS]:
+            table.add_row(str(p.row), p.column, p.value, p.problem, p.fix)
+        console.print(table)
+        if len(report.problems) > TERMINAL_ROWS:
+            console.print(f"... {len(report.problems) - TERMINAL_ROWS} more problem(s).")
+    if report.run_folder:
+        console.print(f"Report files: {report.run_folder}", highlight=False)

@@ -14,6 +14,7 @@ anywhere; later flows re-read the passwords inside their own tasks with
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ def validate_users(spec_path: Path, users_csv: Path | None = None) -> State[Any]
     folder = publish_user_validation(spec, report)
     summary = summary_line(report)
     get_run_logger().info("%s: %s; report in %s", report.path, summary, folder)
+    report = dataclasses.replace(report, run_folder=str(folder))
     if not report.valid:
         return Failed(
             message=f"{report.path}: {summary}; see artifact {table_key(spec)}", data=report

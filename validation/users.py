@@ -131,6 +131,7 @@ class UserListReport:
     blank_rows: int = 0
     problems: Rows[UserProblem] = field(default_factory=lambda: Rows(()))
     users: Rows[ValidatedUser] = field(default_factory=lambda: Rows(()))
+    run_folder: str | None = None  # set by the flow once the report files are written
 
     @property
     def reconciles(self) -> bool:

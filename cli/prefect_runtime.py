@@ -1,0 +1,135 @@
+"""Run Prefect flows from an ``onboard`` command quietly: clean output, no shutdown tracebacks.
+
+Every command that runs a flow wraps the call, and imports its flow module *inside* the block::
+
+    from cli.prefect_runtime import prefect_runtime
+
+    with prefect_runtime():
+        from flows.validate_users import validate_users
+
+        state = validate_users(spec_path, return_state=True)
+        report = state.result(raise_on_failure=False)
+
+What it does, and why:
+
+- **Which API.** When a Prefect API is configured (``PREFECT_API_URL`` or the active profile,
+  e.g. a team server, or the test session's server), runs report there. Otherwise it starts
+  Prefect's temporary local server itself (SQLite under ``PREFECT_HOME``, so run history and
+  artifact versions persist between commands) instead of letting Prefect start one lazily
+  and stop it from an ``atexit`` hook. Owning the server lets it stop in the right order:
+  first wait until every queued log line and event has reached the server, then stop it.
+  The lazy ``atexit`` order can stop the server while logs are still in flight, which is
+  where the "connection refused" tracebacks at exit come from.
+- **Quiet console.** Prefect's console handlers are muted for the block: the command prints
+  its own report, and flow-run logs (including a failed run's traceback) still go to the
+  API, where the UI shows them. Telemetry is off (its failures print tracebacks offline).
+  The temporary server's own stderr is quiet too.
+- **Opt out.** ``ONBOARD_PREFECT_VERBOSE=1`` leaves Prefect's console logging as it is.
+
+Nothing here changes settings outside the block: environment variables and handler levels
+are restored on exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["VERBOSE_ENV", "prefect_runtime"]
+
+VERBOSE_ENV = "ONBOARD_PREFECT_VERBOSE"
+_STARTUP_TIMEOUT_S = 120  # the temporary server takes ~10 s to start on a busy 2-core machine
+_DRAIN_TIMEOUT_S = 10.0
+_MUTED = logging.CRITICAL + 1
+
+# Defaults only: a value the user exported wins. The temporary server inherits these.
+_QUIET_ENV = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(_STARTUP_TIMEOUT_S),
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+}
+
+
+@contextmanager
+def _environment(defaults: dict[str, str]) -> Iterator[None]:
+    added = [key for key in defaults if key not in os.environ]
+    for key in added:
+        os.environ[key] = defaults[key]
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
+
+
+@contextmanager
+def _muted_console() -> Iterator[None]:
+    """Raise every Prefect console/debug stream handler above CRITICAL for the block."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    loggers = [logging.getLogger()] + [
+        obj for obj in logging.root.manager.loggerDict.values() if isinstance(obj, logging.Logger)
+    ]
+    handlers = {
+        h
+        for lg in loggers
+        for h in lg.handlers
+        if isinstance(h, PrefectConsoleHandler)
+        or (type(h).__name__ == "_SafeStreamHandler" and lg.name.startswith("prefect"))
+    }
+    levels = {h: h.level for h in handlers}
+    for handler in handlers:
+        handler.setLevel(_MUTED)
+    try:
+        yield
+    finally:
+        for handler, level in levels.items():
+            handler.setLevel(level)
+
+
+def _drain() -> None:
+    """Block until queued logs and events have been sent (or the timeout passes)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=_DRAIN_TIMEOUT_S, at_exit=False)
+    EventsWorker.drain_all(timeout=_DRAIN_TIMEOUT_S, at_exit=False)
+
+
+@contextmanager
+def prefect_runtime(*, verbose: bool | None = None) -> Iterator[str]:
+    """Give the block a Prefect API (configured, or a temporary local server); yield its URL."""
+    if verbose is None:
+        verbose = os.environ.get(VERBOSE_ENV) == "1"
+    quiet = {} if verbose else _QUIET_ENV
+    with _environment(quiet):
+        from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+        with _muted_console() if not verbose else _nothing():
+            configured = get_current_settings().api.url
+            if configured:
+                try:
+                    yield configured
+                finally:
+                    _drain()
+                return
+            from prefect.server.api.server import SubprocessASGIServer
+
+            server = SubprocessASGIServer()
+            server.start(timeout=_STARTUP_TIMEOUT_S)
+            try:
+                with temporary_settings({PREFECT_API_URL: server.api_url}):
+                    try:
+                        yield server.api_url
+                    finally:
+                        _drain()
+            finally:
+                server.stop()
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield

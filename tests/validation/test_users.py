@@ -1,0 +1,250 @@
+"""The UserList schema: every bad-row kind is reported with row, column, masked value and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from validation.spec import MigrationSettings, OnboardingSpec, PasswordPolicy, load_spec
+from validation.user_problems import MASK
+from validation.users import (
+    UserListInvalidError,
+    UserListReport,
+    read_user_credentials,
+    validate_user_list,
+)
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "acme" / "customer.yaml"
+GOOD_PW = "Tr7!kd9Lqw"  # 10 characters, 4 kinds, not common, no name in it
+
+
+@pytest.fixture(scope="module")
+def spec() -> OnboardingSpec:
+    """The example customer: domains acme.test and acme-mail.test, migration with master login."""
+    return load_spec(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def no_migration(spec: OnboardingSpec) -> OnboardingSpec:
+    return spec.model_copy(update={"migration": MigrationSettings()})
+
+
+def _check(tmp_path: Path, spec: OnboardingSpec, text: str) -> UserListReport:
+    path = tmp_path / "users.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    report = validate_user_list(spec, path)
+    assert report.reconciles, "every data row is counted once"
+    return report
+
+
+def _found(report: UserListReport) -> set[tuple[int, str, str]]:
+    return {(p.row, p.column, p.rule) for p in report.problems}
+
+
+def test_example_user_list_is_valid(spec: OnboardingSpec) -> None:
+    """The shipped example has 20+ valid users across both example domains."""
+    report = validate_user_list(spec)
+    assert report.valid and not report.problems
+    assert report.rows == report.valid_rows >= 20
+    assert {u.domain for u in report.users} == set(spec.domain_names)
+    assert all(u.row >= 2 and u.email == u.email.lower() for u in report.users)
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "rule", "words"),
+    [
+        (f",{GOOD_PW}", "email", "required", "is empty"),
+        ("jane.doe@acme.test,", "password", "required", "is empty"),
+        (f"jane..doe@acme.test,{GOOD_PW}", "email", "address_syntax", "two periods"),
+        (f"jane.doe.acme.test,{GOOD_PW}", "email", "address_syntax", "@-sign"),
+        (f"jane@gmail.com,{GOOD_PW}", "email", "customer_domain", "gmail.com"),
+        (f"jane@acme.test ,{GOOD_PW}", "email", "surrounding_whitespace", "space"),
+        (f"jane@acme.test,{GOOD_PW} ", "password", "surrounding_whitespace", "space"),
+        (f"jane\u200b@acme.test,{GOOD_PW}", "email", "control_characters", "invisible"),
+        ('jane@acme.test,"Tr7!kd\t9Lqw"', "password", "control_characters", "invisible"),
+        ("jane@acme.test,Ab1!xyz", "password", "password_length", "10 characters"),
+        ("jane@acme.test,qwxzvbnmpoiu", "password", "password_character_classes", "fewer than 3"),
+        ("jane@acme.test,Password123!", "password", "password_common", "commonly used"),
+        ("jane@acme.test,Sunshine2024!", "password", "password_common", "commonly used"),
+        ("jane.doe@acme.test,Xq9!JANEzz1", "password", "password_contains_name", "user's name"),
+        ("jane.doe@acme.test,Xq9!zz,extra", "(whole row)", "row_shape", "3 values"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and v.isidentifier() else None,
+)
+def test_each_bad_row_kind(
+    tmp_path: Path, spec: OnboardingSpec, line: str, column: str, rule: str, words: str
+) -> None:
+    """One bad row is reported at spreadsheet row 3 with its rule, problem and a fix."""
+    report = _check(tmp_path, spec, f"email,password\nok.user@acme.test,{GOOD_PW}\n{line}\n")
+    assert not report.valid
+    assert (report.valid_rows, report.invalid_rows) == (1, 1)
+    hits = [p for p in report.problems if p.rule == rule]
+    assert [(p.row, p.column) for p in hits] == [(3, column)]
+    assert words in hits[0].problem and hits[0].fix
+    assert all(p.row == 3 for p in report.problems)
+
+
+def test_empty_password_is_reported_once(tmp_path: Path, spec: OnboardingSpec) -> None:
+    """An empty password gets "is empty", not four policy complaints too."""
+    report = _check(tmp_path, spec, "email,password\njane@acme.test,\n")
+    assert _found(report) == {(2, "password", "required")}
+
+
+def test_valid_unusual_addresses_pass(tmp_path: Path, spec: OnboardingSpec) -> None:
+    """Upper case, plus tags and international local parts are valid at a customer domain."""
+    report = _check(
+        tmp_path,
+        spec,
+        f"email,password\nJane.Doe@ACME.TEST,{GOOD_PW}\nbob+news@acme-mail.test,{GOOD_PW}\n"
+        f"rené@acme.test,{GOOD_PW}\n",
+    )
+    assert report.valid, report.problems
+    assert [u.email for u in report.users] == [
+        "jane.doe@acme.test",
+        "bob+news@acme-mail.test",
+        "rené@acme.test",
+    ]
+
+
+def test_duplicates_report_both_rows(tmp_path: Path, spec: OnboardingSpec) -> None:
+    """Duplicates are found case-insensitively and each row names the other."""
+    report = _check(
+        tmp_path,
+        spec,
+        f"email,password\njane@acme.test,{GOOD_PW}\nbob@acme.test,{GOOD_PW}\n"
+        f"JANE@Acme.Test,{GOOD_PW}\n",
+    )
+    dupes = [p for p in report.problems if p.rule == "duplicate_address"]
+    assert [(p.row, p.problem.split(" (")[0]) for p in dupes] == [
+        (2, "is the same address as row 4"),
+        (4, "is the same address as row 2"),
+    ]
+    assert report.valid_rows == 1
+
+
+def test_every_problem_of_every_row_in_one_run(tmp_path: Path, spec: OnboardingSpec) -> None:
+    """Validation is lazy: all bad rows and all reasons come back from one call."""
+    report = _check(
+        tmp_path,
+        spec,
+        "E-mail,Password,Notes\n"
+        f"jane@gmail.com,short,\n"
+        f"ok@acme.test,{GOOD_PW},\n"
+        f"not-an-address,{GOOD_PW},\n"
+        "bob@acme.test,password,\n",
+    )
+    assert _found(report) >= {
+        (1, "Notes", "columns"),
+        (2, "E-mail", "customer_domain"),
+        (2, "Password", "password_length"),
+        (2, "Password", "password_character_classes"),
+        (4, "E-mail", "address_syntax"),
+        (5, "Password", "password_common"),
+        (5, "Password", "password_length"),
+    }
+    assert (report.rows, report.valid_rows, report.invalid_rows) == (4, 1, 3)
+    rows = [p.row for p in report.problems]
+    assert rows == sorted(rows), "report is in file order"
+
+
+def test_unknown_column_is_named(tmp_path: Path, spec: OnboardingSpec) -> None:
+    """An unknown header is reported by name on row 1; the rows themselves stay valid."""
+    report = _check(tmp_path, spec, f"email,password,Kennwort\njane@acme.test,{GOOD_PW},x\n")
+    (problem,) = report.problems
+    assert (problem.row, problem.column, problem.value) == (1, "Kennwort", "Kennwort")
+    assert "not a known column" in problem.problem and "email, password" in problem.problem
+    assert not report.valid and report.valid_rows == 1
+
+
+def test_missing_password_column(tmp_path: Path, spec: OnboardingSpec) -> None:
+    """A missing required column is a header problem and no row can be valid."""
+    report = _check(tmp_path, spec, "email\njane@acme.test\n")
+    assert _found(report) == {(1, "password", "columns")}
+    assert "password is missing" in report.problems[0].problem
+    assert (report.valid_rows, report.invalid_rows) == (0, 1)
+
+
+def test_source_columns_need_migration(tmp_path: Path, no_migration: OnboardingSpec) -> None:
+    """source_username/source_password are refused with the reason when migration is off."""
+    report = _check(
+        tmp_path,
+        no_migration,
+        f"email,password,source_password\njane@acme.test,{GOOD_PW},old\n",
+    )
+    (problem,) = report.problems
+    assert problem.column == "source_password" and "migration is off" in problem.problem
+
+
+def test_source_columns_when_migrating(tmp_path: Path, spec: OnboardingSpec) -> None:
+    """Migration columns are optional, unique per login, free of the master separator."""
+    report = _check(
+        tmp_path,
+        spec,
+        "email,password,Source Username,Source Password\n"
+        f"jane@acme.test,{GOOD_PW},jdoe,old\n"
+        f"bob@acme.test,{GOOD_PW},JDOE,\n"
+        f"amy@acme.test,{GOOD_PW},amy*admin,\n"
+        f"joe@acme.test,{GOOD_PW},,\n",
+    )
+    assert _found(report) == {
+        (2, "Source Username", "duplicate_source_username"),
+        (3, "Source Username", "duplicate_source_username"),
+        (4, "Source Username", "master_separator"),
+    }
+    (joe,) = report.users
+    assert (joe.email, joe.source_username, joe.has_source_credentials) == (
+        "joe@acme.test",
+        None,
+        False,
+    )
+
+
+def test_policy_is_configurable(tmp_path: Path, spec: OnboardingSpec) -> None:
+    """min_length, character classes and the common list follow the spec's password_policy."""
+    strict = spec.model_copy(
+        update={"password_policy": PasswordPolicy(min_length=16, min_character_classes=4)}
+    )
+    report = _check(tmp_path, strict, "email,password\njane@acme.test,Tr7kd9Lqwz\n")
+    assert {p.rule for p in report.problems} == {
+        "password_length",
+        "password_character_classes",
+    }
+    assert "16 characters" in report.problems[0].problem
+    lax = spec.model_copy(
+        update={"password_policy": PasswordPolicy(forbid_common=False, forbid_local_part=False)}
+    )
+    report = _check(tmp_path, lax, "email,password\njane@acme.test,Password123!Jane\n")
+    assert report.valid
+
+
+def test_passwords_are_masked_everywhere_in_the_report(
+    tmp_path: Path, spec: OnboardingSpec
+) -> None:
+    """Password cells show as ******** and the report's text holds no password."""
+    secrets = ["Zx9!tiny", "qwxzvbnmpoiu", "Password123!", f"{GOOD_PW} "]
+    lines = [f"user{i}@acme.test,{pw}" for i, pw in enumerate(secrets)]
+    report = _check(tmp_path, spec, "email,password,Kennwort\n" + "\n".join(lines) + "\n")
+    password_cells = [p.value for p in report.problems if p.column == "password"]
+    assert password_cells and set(password_cells) == {MASK}
+    dump = repr(report) + repr(list(report.problems)) + repr(list(report.users))
+    for secret in secrets:
+        assert secret.strip() not in dump
+
+
+def test_read_user_credentials_hides_passwords(spec: OnboardingSpec) -> None:
+    """Later flows get SecretStr passwords whose repr shows nothing."""
+    creds = read_user_credentials(spec)
+    assert len(creds) == validate_user_list(spec).rows
+    first = creds[0]
+    secret = first.password.get_secret_value()
+    assert len(secret) >= 10 and secret not in repr(first) and secret not in str(first)
+
+
+def test_read_user_credentials_refuses_a_bad_list(tmp_path: Path, spec: OnboardingSpec) -> None:
+    """A list with problems raises a typed error naming the file, not the passwords."""
+    path = tmp_path / "users.csv"
+    path.write_text("email,password\njane@acme.test,Ab1!\n", encoding="utf-8")
+    with pytest.raises(UserListInvalidError) as info:
+        read_user_credentials(spec, path)
+    assert str(path) in str(info.value) and "Ab1!" not in str(info.value)
