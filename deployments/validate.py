@@ -123,6 +123,9 @@ def validate_prefect_yaml(path: Path) -> DeploymentProblems:
         seen.add(key)
         labels.append(f"{flow.name}/{deployment.name}")
         problems.extend(_check_parameters(label, flow, deployment.parameters))
+        for j, schedule in enumerate(deployment.schedules or []):
+            extra = getattr(schedule, "parameters", None) or {}
+            problems.extend(_check_parameters(f"{label} schedules[{j}]", flow, extra))
         problems.extend(
             f"{label}: {where} looks like a secret value; pass a Secret-block name instead"
             for where in _secret_paths(deployment.parameters, "parameters")

@@ -53,3 +53,15 @@ def test_each_mistake_is_reported(tmp_path: Path) -> None:
     assert any("greet/default is defined twice" in p for p in problems)
     assert any("entrypoint file flowsfixture/missing.py does not exist" in p for p in problems)
     assert len(problems) == 5  # api_key is also not a flow parameter
+
+
+def test_schedule_parameters_are_checked(tmp_path: Path) -> None:
+    """A schedule's own parameters must also be ones the flow accepts."""
+    path = _project(
+        tmp_path,
+        "  - name: nightly\n    entrypoint: flowsfixture/greet_flow.py:greet\n"
+        "    schedules:\n      - cron: '0 2 * * *'\n        parameters: {spec: a, shout: 1}\n",
+    )
+    assert validate_prefect_yaml(path).problems == (
+        "deployments[0] (nightly) schedules[0]: parameter 'shout' is not accepted by flow 'greet'",
+    )
