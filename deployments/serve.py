@@ -8,10 +8,11 @@ a scheduler (``prefect server start``); schedules stay as prefect.yaml declares 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
 
 from deployments.validate import load_flow, validate_prefect_yaml
 
@@ -24,12 +25,15 @@ def main(path: Path = ROOT / "prefect.yaml") -> None:
         raise SystemExit("\n".join(result.problems))
     entries: list[dict[str, Any]] = yaml.safe_load(path.read_text())["deployments"]
     served = [
-        load_flow(entry["entrypoint"], ROOT).to_deployment(
-            name=entry["name"],
-            parameters=entry.get("parameters") or {},
-            tags=entry.get("tags") or [],
-            description=entry.get("description"),
-        )
+        cast(
+            RunnerDeployment,
+            load_flow(entry["entrypoint"], ROOT).to_deployment(
+                name=entry["name"],
+                parameters=entry.get("parameters") or {},
+                tags=entry.get("tags") or [],
+                description=entry.get("description"),
+            ),
+        )  # sync call
         for entry in entries
     ]
     serve(*served)
