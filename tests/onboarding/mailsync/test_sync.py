@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,6 @@ from support.mail import Message, connect, digests, fill, make_message, snapshot
 
 from lab import Lab, LabUser, LabUsers
 from onboarding.mailsync import (
-    Endpoint,
     MailboxOutcome,
     MailboxPair,
     StateLocked,
@@ -23,26 +22,6 @@ from onboarding.mailsync import (
     sync_mailbox,
 )
 from onboarding.mailsync.state import INTENT, MessageRow
-
-
-def make_pair(
-    lab: Lab, user: LabUser, *, src_port: int | None = None, dst_port: int | None = None
-) -> MailboxPair:
-    src = Endpoint(
-        lab.source.host,
-        src_port or lab.source.imap_port,
-        "none",
-        lab.source.master_login(user.email),
-        lab.source.master_password,
-    )
-    dst = Endpoint(
-        lab.destination.host,
-        dst_port or lab.destination.imap_port,
-        "none",
-        user.email,
-        user.destination_password,
-    )
-    return MailboxPair(user.email, src, dst)
 
 
 def source_snapshot(lab: Lab, user: LabUser) -> dict[str, list[Message]]:
@@ -55,13 +34,6 @@ def dest_snapshot(lab: Lab, user: LabUser) -> dict[str, list[Message]]:
         lab.destination.host, lab.destination.imap_port, user.email, user.destination_password
     ) as c:
         return snapshot(c)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    st = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
-    yield st
-    st.dispose()
 
 
 def _fill(lab: Lab, user: LabUser, folders: dict[str, int]) -> int:
@@ -77,12 +49,12 @@ def _assert_reconciled(out: MailboxOutcome) -> None:
 
 
 def test_copy_then_rerun_copies_nothing_and_everything_reads_back_identical(
-    lab: Lab, lab_user: LabUser, store: StateStore
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
     """I1-I7: counts reconcile, bytes/flags/INTERNALDATE identical, source untouched, re-run 0."""
     total = _fill(lab, lab_user, {"INBOX": 40, "Sent Items": 12, "Projects/2024": 9})
     before = source_snapshot(lab, lab_user)
-    pair = make_pair(lab, lab_user)
+    pair = pair_for(lab_user)
 
     first = sync_mailbox(pair, SyncOptions(pass_kind="initial"), store)
 
@@ -104,11 +76,11 @@ def test_copy_then_rerun_copies_nothing_and_everything_reads_back_identical(
 
 
 def test_flag_changes_propagate_without_copying(
-    lab: Lab, lab_user: LabUser, store: StateStore
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
     """I4: a later pass STOREs changed flags; nothing is appended again."""
     _fill(lab, lab_user, {"INBOX": 12})
-    pair = make_pair(lab, lab_user)
+    pair = pair_for(lab_user)
     sync_mailbox(pair, SyncOptions(), store)
     with connect(
         lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
@@ -125,11 +97,11 @@ def test_flag_changes_propagate_without_copying(
 
 
 def test_uidvalidity_change_gives_no_duplicates_and_no_deletion(
-    lab: Lab, lab_user: LabUser, store: StateStore
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
     """I9: after a UIDVALIDITY reset the folder is matched by content, new mail still copied."""
     n = _fill(lab, lab_user, {"INBOX": 23})  # every 11th has no Message-ID: body-hash identity
-    pair = make_pair(lab, lab_user)
+    pair = pair_for(lab_user)
     sync_mailbox(pair, SyncOptions(), store)
     lab.source.reset_uidvalidity(lab_user.email, "INBOX")
     with connect(
@@ -151,12 +123,12 @@ def test_uidvalidity_change_gives_no_duplicates_and_no_deletion(
 
 
 def test_intent_without_confirmation_is_resolved_by_searching_the_destination(
-    lab: Lab, lab_user: LabUser, store: StateStore
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
     """I8: a run killed between APPEND and its confirmation leaves intents; the next run finds
     those messages at the destination instead of appending them again."""
     n = _fill(lab, lab_user, {"INBOX": 15})
-    pair = make_pair(lab, lab_user)
+    pair = pair_for(lab_user)
     sync_mailbox(pair, SyncOptions(), store)
     fs = store.folder_state(pair.key, "INBOX")
     assert fs is not None
@@ -180,17 +152,17 @@ def test_intent_without_confirmation_is_resolved_by_searching_the_destination(
 
 
 def test_dropped_connections_reconnect_and_resume_without_duplicates(
-    lab: Lab, lab_user: LabUser, store: StateStore
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
     """A destination connection cut mid-APPEND and a source cut mid-FETCH: the pass
     reconnects, resolves what was in flight, and ends with every message exactly once."""
     n = _fill(lab, lab_user, {"INBOX": 60, "Archive": 30})
-    pair0 = make_pair(lab, lab_user)
+    pair0 = pair_for(lab_user)
     with (
         FaultProxy((lab.source.host, lab.source.imap_port)) as sp,
         FaultProxy((lab.destination.host, lab.destination.imap_port)) as dp,
     ):
-        pair = make_pair(lab, lab_user, src_port=sp.port, dst_port=dp.port)
+        pair = pair_for(lab_user, src_port=sp.port, dst_port=dp.port)
         dp.cut_after(40_000, direction="upstream")
         sp.cut_after(70_000, direction="downstream")
         out = sync_mailbox(
@@ -213,7 +185,7 @@ def _limit_destination_keywords(lab: Lab, user: LabUser, length: int) -> None:
 
 
 def test_refused_flag_over_quota_and_too_big_are_reported_and_the_rest_completes(
-    lab: Lab, lab_users: LabUsers, store: StateStore
+    lab: Lab, lab_users: LabUsers, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
     """I11: each problem names folder, UID, Message-ID, size, date, class and server answer."""
     user = lab_users.new(quota_bytes=120_000, max_message_bytes=60_000)
@@ -231,7 +203,7 @@ def test_refused_flag_over_quota_and_too_big_are_reported_and_the_rest_completes
         for i in range(4):
             c.append("Later", make_message(70 + i, size=400, seed=3))
 
-    out = sync_mailbox(make_pair(lab, user), SyncOptions(), store)
+    out = sync_mailbox(pair_for(user), SyncOptions(), store)
 
     assert out.status is SyncStatus.SYNCED_WITH_ERRORS
     _assert_reconciled(out)
@@ -255,7 +227,7 @@ def test_refused_flag_over_quota_and_too_big_are_reported_and_the_rest_completes
 
 
 def test_source_side_duplicates_are_counted_not_lost(
-    lab: Lab, lab_user: LabUser, store: StateStore
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
     """I2: two identical source messages (same Message-ID, date, size) → one copy + one dup."""
     msg = make_message(1, seed=11)
@@ -268,18 +240,22 @@ def test_source_side_duplicates_are_counted_not_lost(
         when = next(iter(fetched.values()))[b"INTERNALDATE"]
         c.append("INBOX", msg, msg_time=when)
         c.append("INBOX", make_message(2, seed=11))
-    out = sync_mailbox(make_pair(lab, lab_user), SyncOptions(), store)
+    out = sync_mailbox(pair_for(lab_user), SyncOptions(), store)
     assert (out.in_scope, out.copied, out.source_duplicates) == (3, 2, 1)
     _assert_reconciled(out)
-    again = sync_mailbox(make_pair(lab, lab_user), SyncOptions(), store)
+    again = sync_mailbox(pair_for(lab_user), SyncOptions(), store)
     assert (again.copied, again.already_present, again.source_duplicates) == (0, 2, 1)
 
 
 def test_a_second_sync_of_the_same_pair_is_refused(
-    lab: Lab, lab_user: LabUser, store: StateStore, tmp_path: Path
+    lab: Lab,
+    lab_user: LabUser,
+    store: StateStore,
+    tmp_path: Path,
+    pair_for: Callable[..., MailboxPair],
 ) -> None:
     """I10: the lease makes a concurrent sync of the same pair fail fast (transient)."""
-    pair = make_pair(lab, lab_user)
+    pair = pair_for(lab_user)
     other = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
     with other.lease(pair.key), pytest.raises(StateLocked):
         sync_mailbox(pair, SyncOptions(), store)

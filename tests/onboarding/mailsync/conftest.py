@@ -1,0 +1,51 @@
+"""Shared set-up for the mail-sync engine tests: lab mailbox pairs and a state store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from lab import Lab, LabUser
+from onboarding.mailsync import Endpoint, MailboxPair, StateStore
+
+
+def make_pair(
+    lab: Lab, user: LabUser, *, src_port: int | None = None, dst_port: int | None = None
+) -> MailboxPair:
+    src = Endpoint(
+        lab.source.host,
+        src_port or lab.source.imap_port,
+        "none",
+        lab.source.master_login(user.email),
+        lab.source.master_password,
+    )
+    dst = Endpoint(
+        lab.destination.host,
+        dst_port or lab.destination.imap_port,
+        "none",
+        user.email,
+        user.destination_password,
+    )
+    return MailboxPair(user.email, src, dst)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[StateStore]:
+    st = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    yield st
+    st.dispose()
+
+
+@pytest.fixture
+def pair_for(lab: Lab) -> Callable[..., MailboxPair]:
+    """``pair_for(user, src_port=None, dst_port=None)``: the lab pair for a user (master login
+    on the source, the user's own login on the destination), optionally through proxies."""
+
+    def make(
+        user: LabUser, *, src_port: int | None = None, dst_port: int | None = None
+    ) -> MailboxPair:
+        return make_pair(lab, user, src_port=src_port, dst_port=dst_port)
+
+    return make

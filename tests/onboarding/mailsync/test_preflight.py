@@ -1,0 +1,68 @@
+"""Pre-flight against the lab: both logins, capabilities, counts and sizes; failures classified."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+
+from support.mail import connect, fill, snapshot
+
+from lab import Lab, LabUser
+from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, preflight
+
+
+def test_preflight_reports_capabilities_folders_counts_and_sizes(
+    lab: Lab, lab_user: LabUser, pair_for: Callable[..., MailboxPair]
+) -> None:
+    with connect(
+        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
+    ) as c:
+        total = fill(c, {"INBOX": 7, "Sent Items": 3})
+        before = snapshot(c)
+    report = preflight(pair_for(lab_user), SyncOptions())
+    assert report.ok
+    for cap in ("UIDPLUS", "CONDSTORE", "SPECIAL-USE", "NAMESPACE", "MULTIAPPEND", "LITERAL+"):
+        assert report.source.has(cap) and report.destination.has(cap)
+    counts = {f.name: f.messages for f in report.source.folders}
+    assert counts["INBOX"] == 7 and counts["Sent Items"] == 3
+    assert report.messages == total
+    assert report.bytes == sum(m.size for msgs in before.values() for m in msgs)
+    sent = next(f for f in report.source.folders if f.name == "Sent Items")
+    assert "\\Sent" in sent.flags
+    with connect(
+        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
+    ) as c:
+        assert snapshot(c) == before  # nothing read as \Seen, nothing changed
+
+
+def test_preflight_classifies_auth_and_connect_failures_with_a_fix(
+    lab: Lab, lab_user: LabUser, pair_for: Callable[..., MailboxPair]
+) -> None:
+    good = pair_for(lab_user)
+    bad_pw = Endpoint(
+        lab.destination.host, lab.destination.imap_port, "none", lab_user.email, "nope"
+    )
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    closed = Endpoint("127.0.0.1", closed_port, "none", "x@y", "pw")
+    report = preflight(MailboxPair(good.mailbox, closed, bad_pw), SyncOptions())
+    assert not report.ok
+    assert report.source.error_class == "ConnectFailed"
+    assert report.destination.error_class == "AuthFailed"
+    assert report.destination.fix and "password" in report.destination.fix
+    assert "nope" not in (report.destination.error or "")
+
+
+def test_preflight_classifies_tls_failure(
+    lab: Lab, lab_user: LabUser, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """Implicit TLS against a plain-text IMAP port fails in the handshake: TLSFailed."""
+    pair = pair_for(lab_user)
+    tls_src = Endpoint(
+        pair.source.host, pair.source.port, "implicit", pair.source.login, pair.source.password,
+        timeout_seconds=5,
+    )  # fmt: skip
+    report = preflight(MailboxPair(pair.mailbox, tls_src, pair.destination), SyncOptions())
+    assert report.source.error_class == "TLSFailed"
+    assert report.destination.ok
