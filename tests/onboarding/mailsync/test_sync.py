@@ -13,14 +13,20 @@ from support.mail import Message, connect, digests, fill, make_message, snapshot
 
 from lab import Lab, LabUser, LabUsers
 from onboarding.mailsync import (
+    ConnectFailed,
+    Endpoint,
     MailboxOutcome,
     MailboxPair,
     StateLocked,
     StateStore,
     SyncOptions,
     SyncStatus,
+    Throttled,
+    TransientSyncError,
     sync_mailbox,
 )
+from onboarding.mailsync.imap import ImapSession, Side
+from onboarding.mailsync.session import open_session
 from onboarding.mailsync.state import INTENT, MessageRow
 
 
@@ -260,3 +266,52 @@ def test_a_second_sync_of_the_same_pair_is_refused(
     with other.lease(pair.key), pytest.raises(StateLocked):
         sync_mailbox(pair, SyncOptions(), store)
     assert sync_mailbox(pair, SyncOptions(), store).status is SyncStatus.SYNCED
+
+
+def test_throttling_backs_off_then_completes(
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """A "Suggested Backoff Time" answer waits (capped) and the pass then completes."""
+    n = _fill(lab, lab_user, {"INBOX": 5})
+    waits: list[float] = []
+    throttled: list[str] = []
+
+    def connector(ep: Endpoint, side: Side) -> ImapSession:
+        if side == "destination" and not throttled:
+            throttled.append(side)
+            raise Throttled(
+                "Request is throttled. Suggested Backoff Time: 299961 milliseconds",
+                backoff_seconds=299.961,
+                side=side,
+            )
+        return open_session(ep, side)
+
+    out = sync_mailbox(
+        pair_for(lab_user),
+        SyncOptions(max_backoff_seconds=60),
+        store,
+        connector=connector,
+        sleep=waits.append,
+    )
+    assert waits == [60]
+    assert (out.throttle_waits, out.retries, out.copied) == (1, 1, n)
+
+
+def test_unreachable_server_raises_a_transient_error_after_retries(
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    waits: list[float] = []
+
+    def connector(ep: Endpoint, side: Side) -> ImapSession:
+        raise ConnectFailed("connection refused", side=side, host=ep.host)
+
+    with pytest.raises(TransientSyncError):
+        sync_mailbox(
+            pair_for(lab_user),
+            SyncOptions(max_retries=3),
+            store,
+            connector=connector,
+            sleep=waits.append,
+        )
+    assert len(waits) == 3 and waits == sorted(waits)  # exponential backoff
+    store.acquire(pair_for(lab_user).key)  # the lease was released on the way out
