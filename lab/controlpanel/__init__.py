@@ -21,6 +21,7 @@ Lab-only endpoints (same ``Authorization: ApiKey login:key``; not part of the co
         {"kind": "status", "status": 429, "retry_after": 1, "count": 2}
         {"kind": "latency", "seconds": 0.05}                 # every request, forever
         {"kind": "drop", "count": 1}                          # close without answering
+        {"kind": "lose_answer", "count": 1, "method": "POST"} # do it, then close unanswered
         {"kind": "reject", "match": {"localpart": "carol"},   # a permanent 400
          "field": "localpart", "message": "Reserved name."}
 

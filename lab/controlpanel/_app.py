@@ -195,6 +195,10 @@ class _FaultLayer:
             elif rule.kind == "drop":
                 await _drop(send)
                 return
+            elif rule.kind == "lose_answer":
+                await self.app(scope, receive, _swallow)
+                await _drop(send)
+                return
             elif rule.kind == "reject":
                 resource = path.removeprefix("/api/v1/").split("/", 1)[0]
                 payload = {resource: {rule.field: [rule.message]}}
@@ -204,6 +208,10 @@ class _FaultLayer:
                 await _status(rule, scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+async def _swallow(message: Message) -> None:
+    """A ``send`` that discards the response (the ``lose_answer`` fault)."""
 
 
 async def _read_all(receive: Receive) -> bytes:

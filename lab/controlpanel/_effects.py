@@ -9,11 +9,10 @@ lab adapter (``_lab_effects.py``) applies them to the running lab's Postfix and 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
-__all__ = ["AccountBatcher", "AccountLogin", "LabEffects", "RecordingEffects", "lmtp_transport"]
+__all__ = ["AccountLogin", "LabEffects", "RecordingEffects", "lmtp_transport"]
 
 
 class AccountLogin(NamedTuple):
@@ -88,45 +87,3 @@ class RecordingEffects:
         with self._lock:
             self.accounts.pop(email, None)
             self._note("remove_account", email)
-
-
-class AccountBatcher:
-    """Group commit for logins: concurrent requests share one write of the passwd-file.
-
-    Each caller blocks until its login is applied (so it can log in as soon as the API
-    answers); whoever finds no write in progress writes everything queued so far.
-    """
-
-    def __init__(self, apply: Callable[[Sequence[AccountLogin]], None]) -> None:
-        self._apply = apply
-        self._cond = threading.Condition()
-        self._pending: list[tuple[AccountLogin, Future[None]]] = []
-        self._writing = False
-
-    def submit(self, login: AccountLogin) -> None:
-        """Apply ``login`` (possibly with others); raise what the apply raised."""
-        done: Future[None] = Future()
-        with self._cond:
-            self._pending.append((login, done))
-        while True:
-            with self._cond:
-                if done.done():
-                    break
-                if self._writing:
-                    self._cond.wait_for(lambda: done.done() or not self._writing)
-                    continue
-                self._writing = True
-                batch, self._pending = self._pending, []
-            try:
-                self._apply([item for item, _ in batch])
-            except Exception as exc:
-                for _, fut in batch:
-                    fut.set_exception(exc)
-            else:
-                for _, fut in batch:
-                    fut.set_result(None)
-            finally:
-                with self._cond:
-                    self._writing = False
-                    self._cond.notify_all()
-        done.result()

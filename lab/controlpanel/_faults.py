@@ -4,8 +4,9 @@ A rule matches a request by ``method``, ``path_prefix`` and (for ``reject``) JSO
 values, and fires for its first ``count`` matches (``null`` = forever) or with probability
 ``rate``. Kinds: ``latency`` (sleep ``seconds`` then answer normally), ``status`` (answer
 ``status``; 429 carries ``Retry-After: retry_after``; 5xx carries the documented
-``error_message`` body), ``drop`` (close the connection without a response), ``reject``
-(a permanent 400 ``{"<resource>": {field: [message]}}``).
+``error_message`` body), ``drop`` (close the connection without a response), ``lose_answer``
+(process the request, then close the connection instead of answering: the write happened
+but the client cannot know), ``reject`` (a permanent 400 ``{"<resource>": {field: [msg]}}``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class FaultRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["latency", "status", "drop", "reject"]
+    kind: Literal["latency", "status", "drop", "lose_answer", "reject"]
     method: str | None = None
     path_prefix: str = "/api/"
     match: dict[str, Any] = Field(default_factory=dict)

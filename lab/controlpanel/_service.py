@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from lab.controlpanel._effects import AccountBatcher, AccountLogin, LabEffects, lmtp_transport
+from lab.controlpanel._effects import AccountLogin, LabEffects, lmtp_transport
 from lab.controlpanel._passwords import hash_password
 from lab.controlpanel._resources import ALL_WITH_RELATIONS, RESOURCES, FieldDef, ResourceDef
 from lab.controlpanel._store import LOOKUPS, Condition, Store, UniqueViolation
@@ -65,7 +65,6 @@ class Service:
         self.effects = effects
         self._write = threading.Lock()
         self._applied: dict[int, tuple[str, str | None, bool]] = {}  # domain id -> state
-        self._logins = AccountBatcher(effects.set_accounts)
 
     # -- documents ------------------------------------------------------------------------
 
@@ -275,7 +274,7 @@ class Service:
                 self.store.delete(res, id_)
                 self._reconcile_all_domains()
                 raise ApiError(500, _ERROR_500) from None
-        if password is not None:  # outside the write lock: logins are group-committed
+        if password is not None:  # outside the write lock: logins are written in parallel
             self._set_login(id_, password, values["password_hash"], undo=True)
         row = self.store.get(res, id_)
         assert row is not None
@@ -460,7 +459,7 @@ class Service:
     def _set_login(self, account_id: int, password: str, hashed: str, *, undo: bool) -> None:
         """Make the account a destination login; on failure undo the create and answer 500."""
         try:
-            self._logins.submit(AccountLogin(self._address(account_id), password, hashed))
+            self.effects.set_accounts([AccountLogin(self._address(account_id), password, hashed)])
         except Exception:
             log.exception("adding login for account %d to the lab failed", account_id)
             if undo:

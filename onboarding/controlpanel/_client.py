@@ -287,22 +287,21 @@ class ControlPanelClient:
         self.sender.send("GET", f"{API_ROOT}customer/", params={"limit": "1"})
 
     def schema(self, resource: str) -> ResourceSchema:
-        """Return ``/api/v1/<resource>/schema/``, read once per client."""
+        """Return ``/api/v1/<resource>/schema/``, read once per client (even across threads)."""
         with self._schema_lock:
             cached = self._schemas.get(resource)
-        if cached is not None:
-            return cached
-        path = f"{API_ROOT}{resource}/schema/"
-        data = _json(self.sender.send("GET", path), method="GET", path=path)
-        try:
-            schema = ResourceSchema.model_validate(data)
-        except ValidationError:
-            raise UnexpectedResponse(
-                f"GET {path}: not a resource schema (no 'fields')", method="GET", path=path
-            ) from None
-        with self._schema_lock:
-            self._schemas.setdefault(resource, schema)
-        return schema
+            if cached is not None:
+                return cached
+            path = f"{API_ROOT}{resource}/schema/"
+            data = _json(self.sender.send("GET", path), method="GET", path=path)
+            try:
+                schema = ResourceSchema.model_validate(data)
+            except ValidationError:
+                raise UnexpectedResponse(
+                    f"GET {path}: not a resource schema (no 'fields')", method="GET", path=path
+                ) from None
+            self._schemas[resource] = schema
+            return schema
 
     def filter_fields(self, resource: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Return ``body`` without fields the server's schema lacks or marks read-only."""

@@ -1,0 +1,150 @@
+"""set_up_customer: creates what is missing, reports conflicts with an action, never overwrites."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pytest
+
+from onboarding.controlpanel import NotFound, Outcome, set_up_customer
+from validation.spec import DomainSpec, MailServer
+
+Panel = Any  # the panel fixture (conftest.py)
+
+
+def _tag() -> str:
+    return secrets.token_hex(3)
+
+
+def _spec(name: str, *servers: tuple[str, int], port: int = 25) -> DomainSpec:
+    return DomainSpec(
+        name=name,
+        mail_servers=tuple(MailServer(host=h, priority=p) for h, p in servers),
+        delivery_port=port,
+    )
+
+
+def _other_customer(panel: Panel) -> str:
+    reseller = panel.http.get("/api/v1/reseller/").json()["objects"][0]["resource_uri"]
+    body = {"name": f"Someone Else {_tag()}", "reseller": reseller}
+    return str(panel.http.post("/api/v1/customer/", json=body).json()["resource_uri"])
+
+
+def test_first_setup_creates_then_second_only_reads(panel: Panel) -> None:
+    """Rule: missing objects are created; a second run finds them all and writes nothing."""
+    tag = _tag()
+    domains = [_spec(f"a{tag}.test", ("mx1.a.test", 10), ("mx2.a.test", 20), port=2525)]
+    with panel.client() as cp:
+        first = set_up_customer(
+            cp, customer=f"Acme {tag}", reseller="Lab Reseller", domains=domains
+        )
+    assert [o.outcome for o in first.objects] == [Outcome.CREATED] * 4
+    with panel.client() as cp:
+        second = set_up_customer(
+            cp, customer=f"Acme {tag}", reseller="Lab Reseller", domains=domains
+        )
+        assert set(cp.requests_made) == {"GET"}
+    assert [o.outcome for o in second.objects] == [Outcome.EXISTED] * 4
+    assert second.domains[0].uri == first.domains[0].uri
+    (domain,) = panel.http.get("/api/v1/domain/", params={"name": f"a{tag}.test"}).json()["objects"]
+    assert domain["deliveryport"] == 2525 and domain["hold_email"] is False
+
+
+def test_domain_owned_by_another_customer_is_a_conflict_and_blocks_its_accounts(
+    panel: Panel,
+) -> None:
+    """Rule: a domain under another customer is reported with an action and left unchanged."""
+    tag = _tag()
+    other = _other_customer(panel)
+    theirs = panel.http.post(
+        "/api/v1/domain/", json={"name": f"t{tag}.test", "customer": other}
+    ).json()
+    domains = [_spec(f"t{tag}.test", ("mx.t.test", 10)), _spec(f"o{tag}.test", ("mx.o.test", 10))]
+    with panel.client() as cp:
+        result = set_up_customer(
+            cp, customer=f"Ours {tag}", reseller="Lab Reseller", domains=domains
+        )
+    taken, ours = result.domains
+    assert taken.domain.outcome is Outcome.CONFLICT and taken.uri is None
+    assert "another customer" in taken.domain.detail and "MailRoute support" in taken.domain.action
+    assert "no accounts" in taken.blocked_reason
+    assert ours.domain.outcome is Outcome.CREATED and ours.uri is not None
+    after = panel.http.get(theirs["resource_uri"]).json()
+    assert after["customer"] == other and after["updated_at"] == theirs["updated_at"]
+    assert (
+        panel.http.get("/api/v1/mail_server/", params={"domain": theirs["id"]}).json()["meta"][
+            "total_count"
+        ]
+        == 0
+    )
+
+
+def test_mail_server_with_another_priority_is_a_conflict_not_an_update(panel: Panel) -> None:
+    """Rule: routing that differs from the spec is reported, never changed or added to."""
+    tag = _tag()
+    name = f"r{tag}.test"
+    with panel.client() as cp:
+        set_up_customer(
+            cp,
+            customer=f"Route {tag}",
+            reseller="Lab Reseller",
+            domains=[_spec(name, ("mx1.r.test", 10))],
+        )
+    with panel.client() as cp:
+        result = set_up_customer(
+            cp,
+            customer=f"Route {tag}",
+            reseller="Lab Reseller",
+            domains=[_spec(name, ("mx1.r.test", 30), ("mx2.r.test", 40))],
+        )
+        assert set(cp.requests_made) == {"GET"}
+    (routing,) = result.domains[0].routing
+    assert routing.outcome is Outcome.CONFLICT
+    assert "mx1.r.test priority 10 (spec: 30)" in routing.detail
+    assert "update `mail_servers`" in routing.action
+    assert result.domains[0].uri is not None  # accounts can still be created
+    (domain,) = panel.http.get("/api/v1/domain/", params={"name": name}).json()["objects"]
+    servers = panel.http.get("/api/v1/mail_server/", params={"domain": domain["id"]}).json()
+    assert [(s["server"], s["priority"]) for s in servers["objects"]] == [("mx1.r.test", 10)]
+
+
+def test_partial_routing_is_completed(panel: Panel) -> None:
+    """Rule: a run killed between mail servers is finished by the next run (subset = ok)."""
+    tag = _tag()
+    name = f"p{tag}.test"
+    with panel.client() as cp:
+        set_up_customer(
+            cp,
+            customer=f"Part {tag}",
+            reseller="Lab Reseller",
+            domains=[_spec(name, ("mx1.p.test", 10))],
+        )
+        again = set_up_customer(
+            cp,
+            customer=f"Part {tag}",
+            reseller="Lab Reseller",
+            domains=[_spec(name, ("mx1.p.test", 10), ("mx2.p.test", 20))],
+        )
+    assert [o.outcome for o in again.domains[0].routing] == [Outcome.EXISTED, Outcome.CREATED]
+
+
+def test_customer_of_another_reseller_and_unknown_reseller(panel: Panel) -> None:
+    """Rule: a name taken under another reseller is a conflict; an unknown reseller stops."""
+    tag = _tag()
+    other = panel.http.post("/api/v1/reseller/", json={"name": f"Other R {tag}"}).json()
+    panel.http.post(
+        "/api/v1/customer/", json={"name": f"Taken {tag}", "reseller": other["resource_uri"]}
+    )
+    with panel.client() as cp:
+        result = set_up_customer(
+            cp,
+            customer=f"Taken {tag}",
+            reseller="Lab Reseller",
+            domains=[_spec(f"k{tag}.test", ("mx.k.test", 10))],
+        )
+        assert result.customer.outcome is Outcome.CONFLICT
+        assert result.domains[0].uri is None and result.domains[0].domain.outcome is Outcome.FAILED
+        assert set(cp.requests_made) == {"GET"}
+        with pytest.raises(NotFound, match="reseller 'Nobody' not found"):
+            set_up_customer(cp, customer="X", reseller="Nobody", domains=[])
