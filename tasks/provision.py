@@ -96,6 +96,7 @@ def provision_mailboxes(spec_path: Path, setup: SetupResult) -> AccountsReport:
             domains,
             blocked=blocked,
             concurrency=spec.controlpanel.concurrency,
+            send_welcome=spec.send_welcome,
             progress=_progress(max(1, len(credentials) // 10)),
         )
 

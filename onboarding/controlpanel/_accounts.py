@@ -63,7 +63,9 @@ class _Run:
         attempts: int,
         progress: Callable[[int, int], None] | None,
         total: int,
+        send_welcome: bool = False,
     ) -> None:
+        self.send_welcome = send_welcome
         self.cp = cp
         self.existing = existing
         self.attempts = attempts
@@ -79,7 +81,12 @@ class _Run:
 
     def create(self, cred: Credential, domain_uri: str) -> AccountResult:
         localpart = cred.email.rsplit("@", 1)[0].strip().lower()
-        new = NewEmailAccount(domain=domain_uri, localpart=localpart, password=cred.password)
+        new = NewEmailAccount(
+            domain=domain_uri,
+            localpart=localpart,
+            password=cred.password,
+            send_welcome=self.send_welcome,
+        )
         result: AccountResult | None = None
         attempt = 0
         while result is None:
@@ -129,6 +136,7 @@ def provision_accounts(
     blocked: Mapping[str, str] | None = None,
     concurrency: int = 4,
     attempts: int = 3,
+    send_welcome: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> AccountsReport:
     """Create every missing account; return one result per credential, in input order.
@@ -161,7 +169,7 @@ def provision_accounts(
         sum(1 for r in results if r is not None and r.outcome is Outcome.EXISTED),
         len(todo),
     )
-    run = _Run(cp, existing, attempts, progress, len(todo))
+    run = _Run(cp, existing, attempts, progress, len(todo), send_welcome)
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="provision") as pool:
         futures = [(i, pool.submit(run.create, cred, uri)) for i, cred, uri in todo]
         for i, future in futures:
