@@ -66,6 +66,10 @@ class DovecotServer:
             return pid
         return None
 
+    def pids(self) -> list[int]:
+        pid = self.pid
+        return [] if pid is None else [pid]
+
     def prepare(self) -> None:
         """Write config and account files (idempotent, no process started)."""
         lay = self.layout

@@ -15,9 +15,11 @@ import os
 import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from lab._dovecot import DestinationServer, DovecotServer, ServerInfo, SourceServer
+from lab._dns import DnsServers
+from lab._dns_conf import DnsLayout
+from lab._dovecot import DestinationServer, ServerInfo, SourceServer
 from lab._dovecot_conf import DovecotLayout
 from lab._errors import LabStateError
 from lab._ports import HOST, LabPorts
@@ -28,6 +30,14 @@ __all__ = ["Lab", "LabStatus"]
 log = logging.getLogger(__name__)
 
 STATE_FILE = "lab.json"
+
+
+class _Server(Protocol):
+    def launch(self) -> None: ...
+
+    def wait_ready(self, timeout: float = 10.0) -> None: ...
+
+    def pids(self) -> list[int]: ...
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,11 @@ class Lab:
         self.shared_root = Path(recorded["shared_root"]) if recorded else self._pick_shared_root()
         self.source = SourceServer(
             self._layout("source"), imap_port=ports.source_imap, lmtp_port=ports.source_lmtp
+        )
+        self.dns = DnsServers(
+            DnsLayout(self.state_dir / "dns", self.shared_root / "run" / "nsd.ctl"),
+            auth_port=ports.dns_auth,
+            resolver_port=ports.dns_resolver,
         )
         self.destination = DestinationServer(
             self._layout("destination"),
@@ -135,7 +150,8 @@ class Lab:
         for d in (self.state_dir, self.shared_root):
             d.chmod(d.stat().st_mode | 0o755)
         self._write_state()
-        servers = [self.source, self.destination]
+        (self.shared_root / "run").mkdir(parents=True, exist_ok=True)
+        servers: list[_Server] = [self.source, self.destination, self.dns]
         for server in servers:
             server.launch()
         for server in servers:
@@ -144,21 +160,23 @@ class Lab:
 
     def down(self) -> None:
         """Stop exactly the processes this lab started; harmless if nothing runs."""
-        pids = [p for p in (self.destination.pid, self.source.pid) if p is not None]
-        stop_pids(pids)
+        stop_pids([pid for server in self._servers().values() for pid in server.pids()])
 
     def restart(self, name: str) -> None:
-        """Restart one server by name (``source``, ``destination``, ...)."""
-        self._server(name).restart()
-
-    def _server(self, name: str) -> DovecotServer:
-        servers: dict[str, DovecotServer] = {"source": self.source, "destination": self.destination}
+        """Restart one server by name: ``source``, ``destination``, ``dns``, ..."""
+        servers = self._servers()
         if name not in servers:
             raise ValueError(f"unknown lab server {name!r}; expected one of {sorted(servers)}")
-        return servers[name]
+        server = servers[name]
+        stop_pids(server.pids())
+        server.launch()
+        server.wait_ready()
+
+    def _servers(self) -> dict[str, _Server]:
+        return {"source": self.source, "destination": self.destination, "dns": self.dns}
 
     def status(self) -> LabStatus:
-        infos = (self.source.info(), self.destination.info())
+        infos = (self.source.info(), self.destination.info(), *self.dns.info())
         master = (
             self.source.master_password
             if self.source.layout.master_file and self.source.layout.master_file.exists()

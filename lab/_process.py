@@ -23,6 +23,7 @@ __all__ = [
     "alive",
     "belongs_to",
     "descendants",
+    "grandchildren",
     "read_pidfile",
     "run_checked",
     "stop_pids",
@@ -110,8 +111,7 @@ def belongs_to(pid: int, marker: str) -> bool:
     return False
 
 
-def descendants(pid: int) -> set[int]:
-    """All live descendants of ``pid`` (children, grandchildren, ...)."""
+def _children_map() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -122,6 +122,18 @@ def descendants(pid: int) -> set[int]:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def grandchildren(pid: int) -> set[int]:
+    """Live children of the children of ``pid``."""
+    children = _children_map()
+    return {g for c in children.get(pid, []) for g in children.get(c, [])}
+
+
+def descendants(pid: int) -> set[int]:
+    """All live descendants of ``pid`` (children, grandchildren, ...)."""
+    children = _children_map()
     found: set[int] = set()
     todo = [pid]
     while todo:
