@@ -18,6 +18,7 @@ os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline: tracebacks
 
 import pytest  # noqa: E402
 
@@ -93,3 +94,40 @@ def lab_users(lab: Lab) -> Iterator[LabUsers]:
 def lab_user(lab_users: LabUsers) -> LabUser:
     """One fresh user that exists on the source and the destination."""
     return lab_users.new()
+
+
+# --- DNS guard: no test reaches the system resolver ------------------------------------------
+
+
+def _closed_udp_port() -> int:
+    """A loopback UDP port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+_DNS_GUARD_PORT = _closed_udp_port()
+
+
+@pytest.fixture(autouse=True)
+def _dns_guard() -> Iterator[None]:
+    """Point dnspython's default resolver at a closed local port (lifetime 0.5 s).
+
+    Code that forgets to pass the lab's resolver (or pyspf outside its scope) then fails fast
+    with a timeout instead of asking the machine's resolver. Code that passes its own
+    resolver, as every engine does, is unaffected.
+    """
+    import dns.nameserver
+    import dns.resolver
+
+    guard = dns.resolver.Resolver(configure=False)
+    guard.nameservers = [dns.nameserver.Do53Nameserver("127.0.0.1", _DNS_GUARD_PORT)]
+    guard.timeout = guard.lifetime = 0.5
+    previous = dns.resolver.default_resolver
+    dns.resolver.default_resolver = guard
+    try:
+        yield
+    finally:
+        dns.resolver.default_resolver = previous
