@@ -1,0 +1,446 @@
+"""The migrate flow against the lab's two Dovecots: counts reconcile, re-runs copy nothing,
+failures are reported with a fix, a source restart is absorbed by the task's retry, and no
+password reaches Prefect or the run folder."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterId,
+    LogFilter,
+    LogFilterFlowRunId,
+    TaskRunFilter,
+    TaskRunFilterFlowRunId,
+)
+from support.faultproxy import FaultProxy
+from support.mail import connect, fill, snapshot
+from typer.testing import CliRunner
+
+from cli.main import app
+from flows.migrate import migrate
+from lab import Lab, LabUser, LabUsers
+from tasks.migrate import BOARD, source_limit_name
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A spec + users.csv in a temp folder pointing at the lab (or a proxy in front of it)."""
+
+    spec: Path
+    slug: str
+    output_dir: Path
+    users: tuple[LabUser, ...]
+    secret_env: str
+    master_password: str
+
+    def state_db(self) -> Path:
+        return self.output_dir / self.slug / "mailsync-state.db"
+
+
+def _customer(
+    tmp_path: Path,
+    lab: Lab,
+    users: tuple[LabUser, ...],
+    domain: str,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    source_port: int | None = None,
+    wrong_password_for: str | None = None,
+    **migration: Any,
+) -> Customer:
+    slug = "t-" + secrets.token_hex(4)
+    secret = f"{slug}-src-master"
+    env = "ONBOARD_SECRET_" + secret.upper().replace("-", "_")
+    monkeypatch.setenv(env, lab.source.master_password)
+    with (tmp_path / "users.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["email", "password"])
+        for u in users:
+            pw = "Wrong-pass-999" if u.email == wrong_password_for else u.destination_password
+            writer.writerow([u.email, pw])
+    spec = {
+        "customer": f"Test {slug}",
+        "slug": slug,
+        "reseller": "Lab",
+        "domains": [{"name": domain, "mail_servers": [{"host": "127.0.0.1"}]}],
+        "users_csv": "users.csv",
+        "password_policy": {
+            "min_length": 4,
+            "min_character_classes": 1,
+            "forbid_local_part": False,
+            "forbid_common": False,
+        },
+        "migration": {
+            "enabled": True,
+            "source": {
+                "host": "127.0.0.1",
+                "port": source_port or lab.ports.source_imap,
+                "tls": "none",
+                "auth": {
+                    "mode": "master",
+                    "master_user": lab.source.master_user,
+                    "password_secret": secret,
+                },
+            },
+            "parallel_mailboxes": 2,
+            "connections_per_source_host": 3,
+            "task_retries": 2,
+            "retry_backoff_seconds": 0.5,
+            **migration,
+        },
+        "hosted": {
+            "imap_host": "127.0.0.1",
+            "imap_port": lab.ports.destination_imap,
+            "imap_tls": "none",
+        },
+        "output_dir": str(tmp_path / "runs"),
+    }
+    path = tmp_path / "customer.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return Customer(path, slug, tmp_path / "runs", users, env, lab.source.master_password)
+
+
+def _src(lab: Lab, user: LabUser) -> Any:
+    return connect("127.0.0.1", lab.ports.source_imap, user.email, user.source_password)
+
+
+def _dst(lab: Lab, user: LabUser) -> Any:
+    return connect("127.0.0.1", lab.ports.destination_imap, user.email, user.destination_password)
+
+
+def _run(customer: Customer, **params: Any) -> tuple[Any, dict[str, Any]]:
+    state = migrate(spec_path=customer.spec, return_state=True, **params)
+    data = state.result(raise_on_failure=False)
+    assert isinstance(data, dict), f"flow did not report: {data!r}"
+    return state, data
+
+
+def _artifact(key: str) -> Any:
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            sort="CREATED_DESC",
+            limit=1,
+        )
+    assert found, f"no artifact {key}"
+    return found[0]
+
+
+@pytest.fixture
+def two_users(lab: Lab, lab_users: LabUsers) -> tuple[LabUser, LabUser]:
+    """Two fresh users with a small varied corpus on the source."""
+    a, b = lab_users.new(), lab_users.new()
+    with _src(lab, a) as c:
+        fill(c, {"INBOX": 40, "Archive/2023": 25, "Sent": 10}, seed=1)
+    with _src(lab, b) as c:
+        fill(c, {"INBOX": 30, "Projects/Alpha": 12}, seed=2)
+    return a, b
+
+
+def test_migrate_copies_everything_then_a_rerun_copies_nothing(
+    tmp_path: Path,
+    lab: Lab,
+    lab_users: LabUsers,
+    two_users: tuple[LabUser, LabUser],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """I1-I6 at flow level: everything copied with bytes, flags and INTERNALDATE; the source
+    is untouched; counts reconcile; the second run copies 0 and still ends Completed."""
+    customer = _customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch)
+    before = {}
+    for u in two_users:
+        with _src(lab, u) as c:
+            before[u.email] = snapshot(c)
+
+    state, data = _run(customer, pass_kind="initial")
+    assert state.is_completed(), state.message
+    assert data["ok"] is True
+    assert data["totals"]["copied"] == 40 + 25 + 10 + 30 + 12
+    assert data["totals"]["failed"] == 0
+    assert data["equation"].endswith("→ reconciles")
+    for u in two_users:
+        with _src(lab, u) as c:
+            assert snapshot(c) == before[u.email], "the source changed (I6)"
+        with _dst(lab, u) as c:
+            after = snapshot(c)
+        for folder, msgs in before[u.email].items():
+            if not msgs:
+                continue
+            mapped = folder.replace("/", ".")  # the lab's destination uses "." as separator
+            got = sorted((m.sha256, m.flags, m.internaldate) for m in after[mapped])
+            want = sorted((m.sha256, m.flags, m.internaldate) for m in msgs)
+            assert got == want, f"{u.email} {folder} differs"
+
+    summary = _artifact(f"migration-summary-{customer.slug}")
+    assert "reconciles" in summary.data and two_users[0].email in summary.data
+    run_folder = Path(data["run_folder"])
+    assert {p.name for p in run_folder.iterdir()} == {
+        "summary.md",
+        "mailboxes.csv",
+        "failed-transfers.csv",
+        "report.json",
+    }
+    rows = list(csv.DictReader((run_folder / "mailboxes.csv").open()))
+    assert {r["mailbox"] for r in rows} == {u.email for u in two_users}
+    assert all(r["reconciles"] == "True" for r in rows)
+
+    state2, again = _run(customer, pass_kind="incremental")
+    assert state2.is_completed()
+    assert again["totals"]["copied"] == 0
+    assert again["totals"]["already_present"] == data["totals"]["copied"]
+    assert again["equation"].endswith("→ reconciles")
+
+    with get_client(sync_client=True) as client:
+        limit = client.read_global_concurrency_limit_by_name(
+            source_limit_name("127.0.0.1", lab.ports.source_imap)
+        )
+    assert limit.limit == 3  # connections_per_source_host
+
+
+def test_failed_transfers_are_reported_and_the_flow_ends_failed(
+    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message the destination refuses (too big) and a mailbox whose login fails both land
+    in failed-transfers-<slug> with reason and fix; the rest is copied; the run is Failed."""
+    small = lab_users.new(max_message_bytes=200_000)
+    locked = lab_users.new()
+    with _src(lab, small) as c:
+        fill(c, {"INBOX": 20}, big={"INBOX": 400_000}, seed=3)
+    with _src(lab, locked) as c:
+        fill(c, {"INBOX": 5}, seed=4)
+    customer = _customer(
+        tmp_path,
+        lab,
+        (small, locked),
+        lab_users.domain,
+        monkeypatch,
+        wrong_password_for=locked.email,
+    )
+
+    state, data = _run(customer)
+    assert state.is_failed()
+    by_mailbox = {m["mailbox"]: m for m in data["mailboxes"]}
+    assert by_mailbox[small.email]["copied"] == 20
+    assert by_mailbox[small.email]["failed"] + by_mailbox[small.email]["skipped"] == 1
+    assert by_mailbox[small.email]["reconciles"] is True
+    assert by_mailbox[locked.email]["status"] == "Failed"
+
+    table = _artifact(f"failed-transfers-{customer.slug}")
+    rows = json.loads(table.data) if isinstance(table.data, str) else table.data
+    if isinstance(rows, dict):  # dict of columns
+        rows = [dict(zip(rows, vals, strict=True)) for vals in zip(*rows.values(), strict=True)]
+    big = next(r for r in rows if r["mailbox"] == small.email)
+    assert big["folder"] == "INBOX" and int(big["size"]) > 400_000
+    assert big["reason"] and big["fix"] and big["error_class"]
+    login = next(r for r in rows if r["mailbox"] == locked.email)
+    assert login["outcome"] == "mailbox-failed" and login["error_class"] == "AuthFailed"
+    assert "1 attempt" in login["reason"], "a wrong password must not be retried"
+    assert "password" in login["fix"]
+    csv_rows = list(csv.DictReader((Path(data["run_folder"]) / "failed-transfers.csv").open()))
+    assert len(csv_rows) == len(rows)
+
+
+def test_source_restart_mid_sync_is_completed_by_the_task_retry(
+    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The source goes down mid-copy (restarted; connections refused meanwhile): the engine
+    gives up, Prefect retries the task, and the retry completes the mailbox with no
+    duplicate."""
+    user = lab_users.new()
+    with _src(lab, user) as c:
+        total = fill(c, {"INBOX": 1500, "Archive": 500}, seed=5)
+    with FaultProxy(("127.0.0.1", lab.ports.source_imap)) as proxy:
+        customer = _customer(
+            tmp_path,
+            lab,
+            (user,),
+            lab_users.domain,
+            monkeypatch,
+            source_port=proxy.port,
+            reconnect_retries=1,
+            task_retries=4,
+        )
+        started = threading.Event()
+
+        def on_tick(event: object) -> None:
+            if getattr(event, "messages_done", 0) > 0:
+                started.set()
+
+        BOARD.subscribe(on_tick)
+        outcome: dict[str, Any] = {}
+        runner = threading.Thread(target=lambda: outcome.update(r=_run(customer)))
+        try:
+            runner.start()
+            assert started.wait(120), "the sync never started copying"
+            proxy.refuse(True)
+            proxy.drop_all()
+            lab.restart("source")
+            _wait_for(lambda: _task_states(customer) & {"AwaitingRetry", "Retrying"}, 60)
+            proxy.refuse(False)
+            runner.join(180)
+        finally:
+            proxy.refuse(False)
+            BOARD.unsubscribe(on_tick)
+    assert not runner.is_alive()
+    state, data = outcome["r"]
+    assert state.is_completed(), state.message
+    (row,) = data["mailboxes"]
+    assert _sync_attempts(customer) >= 2, "the task's own retry should have finished the mailbox"
+    assert row["copied"] + row["already_present"] == total
+    with _src(lab, user) as c:
+        want = snapshot(c)
+    with _dst(lab, user) as c:
+        got = snapshot(c)
+    for folder in ("INBOX", "Archive"):
+        assert sorted(m.sha256 for m in got[folder]) == sorted(m.sha256 for m in want[folder])
+
+
+def _task_states(customer: Customer) -> set[str]:
+    """State names of the task runs of this customer's latest migrate flow run."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(sort="START_TIME_DESC", limit=5)
+        names: set[str] = set()
+        for run in runs:
+            if str(customer.spec) not in json.dumps(run.parameters, default=str):
+                continue
+            tasks = client.read_task_runs(
+                task_run_filter=TaskRunFilter(),
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
+            )
+            names |= {t.state.name for t in tasks if t.state is not None}
+    return names
+
+
+def _sync_attempts(customer: Customer) -> int:
+    """run_count of the customer's sync task run (1 = no Prefect retry)."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(sort="START_TIME_DESC", limit=5)
+        run = next(r for r in runs if str(customer.spec) in json.dumps(r.parameters, default=str))
+        tasks = client.read_task_runs(
+            task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=[run.id]))
+        )
+    return max(t.run_count for t in tasks if t.name.startswith("sync "))
+
+
+def _wait_for(condition: Callable[[], object], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(
+    tmp_path: Path,
+    lab: Lab,
+    lab_users: LabUsers,
+    two_users: tuple[LabUser, LabUser],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--dry-run: folder map with counts on stdout; no state DB, run folder or artifact."""
+    customer = _customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch)
+    with get_client(sync_client=True) as client:
+        before = len(client.read_artifacts())
+    result = CliRunner().invoke(
+        app, ["migrate", str(customer.spec), "--dry-run", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["dry_run"] is True
+    boxes = {m["mailbox"]: m for m in plan["mailboxes"]}
+    assert boxes[two_users[0].email]["messages"] == 75
+    folders = {f["source"]: f for f in boxes[two_users[0].email]["folders"]}
+    assert folders["INBOX"]["action"] == "copy" and folders["INBOX"]["messages"] == 40
+    assert not customer.output_dir.exists(), "dry run wrote files"
+    with get_client(sync_client=True) as client:
+        assert len(client.read_artifacts()) == before
+    with _dst(lab, two_users[0]) as c:
+        assert sum(len(v) for v in snapshot(c).values()) == 0
+
+    text = CliRunner().invoke(app, ["migrate", str(customer.spec), "--dry-run"])
+    assert text.exit_code == 0
+    assert "Archive/2023" in text.stdout and "nothing was written" in text.stdout
+
+
+def test_cli_reports_unusable_input_with_exit_2(
+    tmp_path: Path,
+    lab: Lab,
+    lab_users: LabUsers,
+    two_users: tuple[LabUser, LabUser],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An address not in the CSV, or a missing spec, is one sentence and exit code 2."""
+    customer = _customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch)
+    result = CliRunner().invoke(app, ["migrate", str(customer.spec), "--users", "nobody@else.test"])
+    assert result.exit_code == 2
+    assert "nobody@else.test not in the user list" in result.output
+    missing = CliRunner().invoke(app, ["migrate", str(tmp_path / "nope.yaml")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def test_cli_json_run_selected_users_and_no_secret_anywhere(
+    tmp_path: Path,
+    lab: Lab,
+    lab_users: LabUsers,
+    two_users: tuple[LabUser, LabUser],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`onboard migrate --users a --format json` syncs only a; no password (master, users')
+    appears in logs, artifacts, flow parameters, run-folder files or the state DB."""
+    a, b = two_users
+    customer = _customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch)
+    result = CliRunner().invoke(
+        app, ["migrate", str(customer.spec), "--users", a.email, "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [m["mailbox"] for m in data["mailboxes"]] == [a.email]
+    with _dst(lab, b) as c:
+        assert sum(len(v) for v in snapshot(c).values()) == 0
+
+    secrets_ = {customer.master_password} | {
+        p for u in two_users for p in (u.source_password, u.destination_password)
+    }
+    everything = [result.stdout, result.output]
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(sort="START_TIME_DESC", limit=20)
+        run = next(r for r in runs if str(customer.spec) in json.dumps(r.parameters, default=str))
+        everything.append(json.dumps(run.parameters, default=str))
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+        everything += [entry.message for entry in logs]
+        tasks = client.read_task_runs(
+            task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=[run.id]))
+        )
+        everything += [t.name for t in tasks]
+        everything += [json.dumps(a.model_dump(mode="json")) for a in client.read_artifacts()]
+    assert any(a.email in text for text in everything), "the check must see the run's output"
+    for root, _dirs, files in os.walk(customer.output_dir):
+        for name in files:
+            everything.append((Path(root) / name).read_bytes().decode("utf-8", "replace"))
+    assert customer.state_db().exists()
+    for secret in secrets_:
+        leaks = [text[:80] for text in everything if secret in text]
+        assert not leaks, f"a password leaked into: {leaks}"
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_listeners() -> Iterator[None]:
+    yield
+    assert not BOARD._listeners, "a test left a progress listener subscribed"
