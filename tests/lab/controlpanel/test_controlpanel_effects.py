@@ -1,0 +1,96 @@
+"""What the control panel asks the lab to do: routes, holds and logins follow the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lab.controlpanel import RecordingEffects, build, verify_password
+from lab.controlpanel._service import ApiError, Service
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Service, RecordingEffects, dict[str, Any]]:
+    effects = RecordingEffects()
+    _, service, _, _ = build(tmp_path, effects)
+    customer = service.create("customer", {"name": "Acme", "reseller": "/api/v1/reseller/1/"})
+    domain = service.create(
+        "domain", {"name": "acme.test", "customer": customer["resource_uri"], "deliveryport": 10024}
+    )
+    return service, effects, domain
+
+
+def test_lowest_priority_mail_server_becomes_the_route(setup: Any) -> None:
+    """Rule: the gateway route is lmtp:inet:<lowest-priority server>:<deliveryport>."""
+    service, effects, domain = setup
+    assert "acme.test" not in effects.routes
+    backup = service.create(
+        "mail_server", {"domain": domain["resource_uri"], "server": "10.0.0.2", "priority": 20}
+    )
+    assert effects.routes["acme.test"] == "lmtp:inet:10.0.0.2:10024"
+    primary = service.create(
+        "mail_server", {"domain": domain["resource_uri"], "server": "10.0.0.1", "priority": 10}
+    )
+    assert effects.routes["acme.test"] == "lmtp:inet:10.0.0.1:10024"
+    service.replace("domain", str(domain["id"]), {"deliveryport": 2525})
+    assert effects.routes["acme.test"] == "lmtp:inet:10.0.0.1:2525"
+    service.remove("mail_server", str(primary["id"]))
+    assert effects.routes["acme.test"] == "lmtp:inet:10.0.0.2:2525"
+    service.remove("mail_server", str(backup["id"]))
+    assert "acme.test" not in effects.routes
+
+
+def test_hold_email_holds_and_releases_once(setup: Any) -> None:
+    """Rule: hold_email true → hold, false → release; an unchanged PUT changes nothing."""
+    service, effects, domain = setup
+    service.replace("domain", str(domain["id"]), {"hold_email": True})
+    service.replace("domain", str(domain["id"]), {"hold_email": True})
+    assert effects.held == {"acme.test"}
+    service.replace("domain", str(domain["id"]), {"hold_email": False})
+    assert effects.held == set()
+    assert [c for c in effects.calls if c[0] in ("hold", "release")] == [
+        ("hold", "acme.test"),
+        ("release", "acme.test"),
+    ]
+
+
+def test_accounts_become_logins_and_deleting_the_domain_removes_them(setup: Any) -> None:
+    """Rule: an account is a login with its password's hash; a cascade delete removes it."""
+    service, effects, domain = setup
+    service.create(
+        "email_account",
+        {
+            "domain": domain["resource_uri"],
+            "localpart": "Ann",
+            "create_opt": "create_pwd",
+            "password": "Pw-1234567890",
+            "confirm_password": "Pw-1234567890",
+        },
+    )
+    assert verify_password("Pw-1234567890", effects.accounts["ann@acme.test"])
+    service.create("mail_server", {"domain": domain["resource_uri"], "server": "10.0.0.1"})
+    service.remove("domain", str(domain["id"]))
+    assert effects.accounts == {}
+    assert "acme.test" not in effects.routes
+
+
+class _BrokenDestination(RecordingEffects):
+    def set_accounts(self, logins: Any) -> None:
+        raise OSError("disk full")
+
+
+def test_a_failing_lab_undoes_the_account(tmp_path: Path) -> None:
+    """Rule: if the lab cannot add the login, the account is not kept and the answer is 500."""
+    _, service, _, _ = build(tmp_path, _BrokenDestination())
+    customer = service.create("customer", {"name": "Acme", "reseller": "/api/v1/reseller/1/"})
+    domain = service.create("domain", {"name": "acme.test", "customer": customer["resource_uri"]})
+    with pytest.raises(ApiError) as info:
+        service.create(
+            "email_account",
+            {"domain": domain["resource_uri"], "localpart": "bo", "create_opt": "generate_pwd"},
+        )
+    assert info.value.status == 500
+    listed = service.collection("email_account", [("domain", str(domain["id"]))])
+    assert listed["meta"]["total_count"] == 0
