@@ -79,6 +79,11 @@ class SyncOptions:
     ``exclude_folders`` are shell patterns (``fnmatch``) on the source path written with ``/``
     (``"Archive/2019*"``). ``folder_renames`` maps such a source path to a destination path;
     it applies to the folder and its subfolders.
+
+    Bodies stream one message at a time, so ``fetch_batch``/``fetch_batch_bytes`` (one FETCH
+    command, one intent transaction) bound round trips and crash-recovery work, not memory.
+    ``pipeline_depth`` APPEND commands are kept in flight, each a MULTIAPPEND of up to
+    ``append_group`` messages where the destination offers MULTIAPPEND and LITERAL+.
     """
 
     pass_kind: PassKind = "initial"
@@ -86,8 +91,8 @@ class SyncOptions:
     exclude_folders: tuple[str, ...] = ()
     folder_renames: dict[str, str] = field(default_factory=dict)
     max_message_bytes: int = 50 * 1024 * 1024
-    fetch_batch: int = 250
-    fetch_batch_bytes: int = 8 * 1024 * 1024
+    fetch_batch: int = 1000
+    fetch_batch_bytes: int = 64 * 1024 * 1024
     pipeline_depth: int = 8
     append_group: int = 50
     max_retries: int = 5

@@ -673,7 +673,6 @@ class _FolderSync:
             self.dname,
             depth=opt.pipeline_depth,
             group=opt.append_group if group is None else group,
-            group_bytes=opt.fetch_batch_bytes,
         )
         pending: dict[int, tuple[str, str | None, int]] = {}  # uid → (identity, mid, dropped)
         dups: list[tuple[_Src, str, str | None]] = []
