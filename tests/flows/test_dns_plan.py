@@ -1,0 +1,211 @@
+"""The ``dns-plan`` flow and command on the lab DNS: artifact, run folder, DKIM key handling."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prefect.blocks.system import Secret
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterKey,
+    LogFilter,
+    LogFilterFlowRunId,
+)
+from typer.testing import CliRunner
+
+from cli.main import app
+from flows.dns_plan import dns_plan
+from lab import Lab
+from tasks.dns import dkim_block_name
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+OUR_IP = "192.0.2.25"
+
+
+def zone_text(origin: str, body: str, *, ttl: int = 300) -> str:
+    serial = int(time.time())
+    return (
+        f"$ORIGIN {origin}.\n$TTL {ttl}\n"
+        f"@ IN SOA ns1.{origin}. hostmaster.{origin}. {serial} 3600 600 86400 300\n"
+        f"@ IN NS ns1.{origin}.\nns1 IN A 127.0.0.1\n{body}\n"
+    )
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer spec on disk whose one domain and our provider zone live in the lab DNS."""
+
+    spec: Path
+    domain: str
+    ours: str
+    slug: str
+    output_dir: Path
+
+
+def make_customer(tmp_path: Path, lab: Lab, **dns: Any) -> Customer:
+    token = secrets.token_hex(3)
+    domain, ours, slug = f"c{token}.test", f"mr{token}.test", f"lab-customer-{token}"
+    lab.dns.set_zone(
+        ours,
+        zone_text(
+            ours,
+            f'spf IN TXT "v=spf1 ip4:{OUR_IP} -all"\nmail IN A {OUR_IP}\n'
+            f'old IN TXT "v=spf1 ip4:198.51.100.0/24 -all"',
+        ),
+    )
+    lab.dns.set_zone(
+        domain,
+        zone_text(
+            domain,
+            f'@ 1800 IN MX 10 mx1.old.{ours}.\n@ IN TXT "v=spf1 include:old.{ours} ~all"\n'
+            '_dmarc IN TXT "v=DMARC1; p=quarantine"',
+        ),
+    )
+    auth, resolver = lab.dns.auth_address, lab.dns.resolver_address
+    data = {
+        "customer": "Lab Customer",
+        "slug": slug,
+        "reseller": "Lab Reseller",
+        "users_csv": "users.csv",
+        "domains": [{"name": domain, "mail_servers": [{"host": f"mx1.old.{ours}"}]}],
+        "hosted": {
+            "mx_hosts": [{"host": f"mail.{ours}", "priority": 10}],
+            "spf_include": f"spf.{ours}",
+            "outbound_ips": [OUR_IP],
+            "client_imap_host": f"imap.{ours}",
+            "client_submission_host": f"smtp.{ours}",
+            "autoconfig_host": f"autoconfig.{ours}",
+            "autodiscover_host": f"autodiscover.{ours}",
+        },
+        "dns": {
+            "nameservers": [f"{auth[0]}:{auth[1]}"],
+            "resolvers": [f"{resolver[0]}:{resolver[1]}"],
+            "dmarc_rua": f"mailto:dmarc@{domain}",
+            "timeout_seconds": 2,
+        }
+        | dns,
+        "output_dir": str(tmp_path / "runs"),
+    }
+    spec = tmp_path / "customer.yaml"
+    spec.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return Customer(spec, domain, ours, slug, tmp_path / "runs")
+
+
+def _artifact(key: str) -> Any:
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            sort="CREATED_DESC",
+            limit=1,
+        )
+    assert found, f"no artifact {key}"
+    return found[0]
+
+
+def _private_key_lines(domain: str, selector: str = "mr1") -> list[str]:
+    pem = str(Secret.load(dkim_block_name(domain, selector)).get())  # type: ignore[union-attr]
+    assert "PRIVATE KEY" in pem
+    return [line for line in pem.splitlines() if line and "-----" not in line]
+
+
+def test_plan_publishes_the_records_artifact_and_run_folder(tmp_path: Path, lab: Lab) -> None:
+    c = make_customer(tmp_path, lab)
+    state = dns_plan(spec_path=c.spec, return_state=True)
+    assert state.is_completed(), state.message
+    data = state.result()
+    (dom,) = data["domains"]
+    assert dom["mx_ttl"] == 1800 and dom["cutover_wait_seconds"] == 3600
+    assert dom["spf_record"] == f"v=spf1 include:old.{c.ours} include:spf.{c.ours} ~all"
+    assert dom["spf_lookups"] == 2
+    assert {f["code"] for f in dom["findings"]} >= {"policy-rejects-unaligned"}
+
+    artifact = _artifact(f"dns-records-{c.slug}")
+    assert f"## {c.domain}" in artifact.data
+    assert f"| REMOVE | `@` | MX | 3600 | `10 mx1.old.{c.ours}.` |" in artifact.data
+    assert f"| ADD | `@` | MX | 3600 | `10 mail.{c.ours}.` |" in artifact.data
+
+    folder = Path(data["run_folder"])
+    assert folder.parent == c.output_dir / c.slug and folder.name.endswith("-dns-plan")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "dns-plan.json",
+        "dns-records.md",
+        "dns-records.zone",
+    ]
+    zone = (folder / "dns-records.zone").read_text()
+    assert f"mr1._domainkey.{c.domain}. 3600 IN TXT " in zone
+
+
+def test_rerun_reuses_the_stored_dkim_key_and_no_output_holds_it(tmp_path: Path, lab: Lab) -> None:
+    """The key is made once, kept in a Secret block, and never appears in anything the runs
+    wrote: artifacts, run folders, flow parameters, logs or results."""
+    c = make_customer(tmp_path, lab)
+    first = dns_plan(spec_path=c.spec, return_state=True)
+    record = first.result()["domains"][0]["changes"]
+    dkim_first = next(x["value"] for x in record if x["name"].startswith("mr1._domainkey"))
+    key_lines = _private_key_lines(c.domain)
+    second = dns_plan(spec_path=c.spec, return_state=True)
+    changes = second.result()["domains"][0]["changes"]
+    assert next(x["value"] for x in changes if x["name"].startswith("mr1._domainkey")) == (
+        dkim_first
+    )
+    assert second.result()["domains"][0]["dkim"]["reused"] is True
+    assert _private_key_lines(c.domain) == key_lines
+
+    everything = [json.dumps(first.result()), json.dumps(second.result())]
+    with get_client(sync_client=True) as client:
+        for state in (first, second):
+            run = client.read_flow_run(state.state_details.flow_run_id)  # type: ignore[arg-type]
+            everything.append(json.dumps(run.parameters, default=str))
+            logs = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id]))
+            )
+            everything += [entry.message for entry in logs]
+        everything += [json.dumps(a.model_dump(mode="json")) for a in client.read_artifacts()]
+    for root, _dirs, files in os.walk(c.output_dir):
+        everything += [(Path(root) / n).read_text(encoding="utf-8") for n in files]
+    assert any(dkim_first in text for text in everything), "the scan must see the public key"
+    for line in key_lines[:3] + key_lines[-3:]:
+        assert not [t[:60] for t in everything if line in t], "the DKIM private key leaked"
+
+
+def test_cli_text_and_json(tmp_path: Path, lab: Lab) -> None:
+    c = make_customer(tmp_path, lab)
+    text = CliRunner().invoke(app, ["dns-plan", str(c.spec)])
+    assert text.exit_code == 0, text.output
+    assert "# DNS records for Lab Customer" in text.stdout
+    assert "Zone-file snippet: " in text.stdout
+    as_json = CliRunner().invoke(app, ["dns-plan", str(c.spec), "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.stdout)
+    assert data["domains"][0]["domain"] == c.domain
+    assert "PRIVATE" not in as_json.stdout
+
+
+def test_cli_unreadable_dns_is_one_clear_sentence_within_bounded_time(
+    tmp_path: Path, lab: Lab
+) -> None:
+    """A dead nameserver: exit 2, `error: ...` naming the server, within the time budget."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as dead:
+        dead.bind(("127.0.0.1", 0))
+        port = dead.getsockname()[1]
+        c = make_customer(tmp_path, lab, nameservers=[f"127.0.0.1:{port}"], timeout_seconds=1)
+        started = time.monotonic()
+        result = CliRunner().invoke(app, ["dns-plan", str(c.spec)])
+    assert result.exit_code == 2, result.output
+    assert "no answer within 1 s" in result.output and f"127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output
+    assert time.monotonic() - started < 30
+    missing = CliRunner().invoke(app, ["dns-plan", str(tmp_path / "nope.yaml")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
