@@ -432,3 +432,31 @@ def test_no_password_in_logs_artifacts_parameters_results_or_files(
     for password in c.passwords.values():
         leaks = [text[:80] for text in everything if password in text]
         assert not leaks, f"a password leaked into: {leaks}"
+
+
+def test_domain_of_another_customer_is_a_conflict_the_run_reports(
+    prefect_server: str, make_customer: Any
+) -> None:
+    """Conflict: a domain owned elsewhere is left alone, its accounts fail with the reason."""
+    c: Customer = make_customer(users=4)
+    reseller = c.admin.get("/api/v1/reseller/", params={"name": "Lab Reseller"}).json()
+    other = c.admin.post(
+        "/api/v1/customer/",
+        json={
+            "name": f"Owner {secrets.token_hex(3)}",
+            "reseller": reseller["objects"][0]["resource_uri"],
+        },
+    ).json()
+    c.admin.post("/api/v1/domain/", json={"name": c.domains[1], "customer": other["resource_uri"]})
+    state, data = _run(c)
+    assert state.is_failed()
+    assert "1 conflict(s)" in (state.message or "") and "2 of 4 account(s) failed" in (
+        state.message or ""
+    )
+    (conflict,) = [o for o in data["setup"] if o["result"] == "conflict"]
+    assert conflict["name"] == c.domains[1] and "MailRoute support" in conflict["action"]
+    assert {f["email"].split("@")[1] for f in data["failed"]} == {c.domains[1]}
+    assert all("owned by another customer" in f["reason"] for f in data["failed"])
+    assert data["accounts"]["created"] == 2 and data["accounts"]["logins_ok"] == 2
+    (domain,) = c.admin.get("/api/v1/domain/", params={"name": c.domains[1]}).json()["objects"]
+    assert domain["customer"] == other["resource_uri"]
