@@ -109,14 +109,18 @@ class SyncStatus(StrEnum):
 
 @dataclass(frozen=True)
 class MessageProblem:
-    """One message that was skipped, failed, or copied with a flag the destination refused (I11)."""
+    """One message that was skipped, failed, or copied with a flag the destination refused (I11).
+
+    ``capability`` marks a destination-wide finding shown on a sample message (I5: the server
+    did not keep INTERNALDATE, or dropped flags given in APPEND and needed a STORE).
+    """
 
     folder: str
     uid: int
     message_id: str | None
     size: int
     internaldate: str
-    outcome: Literal["skipped", "failed", "flags-dropped"]
+    outcome: Literal["skipped", "failed", "flags-dropped", "capability"]
     error_class: str
     server_response: str
     fix: str

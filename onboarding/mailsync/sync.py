@@ -1,22 +1,11 @@
-"""One pass over one mailbox pair: copy new messages, propagate flags, record everything.
+"""One pass over one mailbox pair: connect, map folders, sync each folder, sum up.
 
-Per folder:
-
-1. STATUS on both sides (pipelined). If the source's UIDVALIDITY, UIDNEXT, MESSAGES and
-   HIGHESTMODSEQ and the destination's UIDVALIDITY equal what the last complete pass saw, the
-   folder is skipped: an unchanged re-run costs a few round trips per mailbox.
-2. Otherwise EXAMINE the source (never SELECT: I6) and list UID, FLAGS, size, INTERNALDATE.
-   Messages already mapped in the state store (same UIDVALIDITY on both sides, I9) are
-   "already present"; if their source flags changed, the destination gets a STORE (I4).
-3. When the map cannot be trusted (no state but a non-empty destination folder, a UIDVALIDITY
-   change, or intents without confirmation from a killed run) the destination folder is indexed
-   by content identity (Message-ID + INTERNALDATE + size, or a body hash) and matched messages
-   are "already present": never a blind re-copy, never a deletion (I1, I8, I9).
-4. The rest is copied in batches bounded by count and bytes: intents are recorded, the batch is
-   streamed from the source with BODY.PEEK[] one message at a time and APPENDed pipelined with
-   the original bytes, flags and INTERNALDATE (I3, I4, I5); confirmations with APPENDUID are
-   recorded after. Per-message refusals are recorded with their reason and the pass goes on
-   (I11). A dropped connection reconnects and redoes the folder, which is idempotent.
+Step 1 of every folder happens here: STATUS on both sides (pipelined). If the source's
+UIDVALIDITY, UIDNEXT, MESSAGES and HIGHESTMODSEQ and the destination's UIDVALIDITY equal what
+the last complete pass saw, the folder is skipped, so an unchanged re-run costs a few round
+trips per mailbox. Changed folders go to :mod:`onboarding.mailsync.folder_sync`. A dropped
+connection or a throttling answer reconnects (with backoff) and redoes the current folder,
+which is idempotent; after ``max_retries`` the transient error is raised to the task layer.
 """
 
 from __future__ import annotations
@@ -24,8 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from onboarding.mailsync._exceptions import (
     MailSyncError,
@@ -33,16 +21,8 @@ from onboarding.mailsync._exceptions import (
     Throttled,
     TransientSyncError,
 )
-from onboarding.mailsync.append import AppendPipeline, AppendResult
-from onboarding.mailsync.flags import FlagFilter
-from onboarding.mailsync.identity import (
-    body_key,
-    identity_key,
-    internaldate_epoch,
-    message_id_from_header,
-    message_id_from_message,
-)
-from onboarding.mailsync.imap import ImapSession, SelectInfo
+from onboarding.mailsync.folder_sync import FolderSync
+from onboarding.mailsync.imap import ImapSession
 from onboarding.mailsync.models import (
     FolderOutcome,
     FolderPlan,
@@ -53,26 +33,12 @@ from onboarding.mailsync.models import (
     SyncProgress,
     SyncStatus,
 )
-from onboarding.mailsync.plan import size_limit
 from onboarding.mailsync.session import Connector, folder_view, open_session
-from onboarding.mailsync.state import (
-    DONE,
-    DUP,
-    INTENT,
-    FolderState,
-    MessageRow,
-    StateStore,
-    flags_text,
-)
-from onboarding.mailsync.wire import Token, chunked, uid_set
+from onboarding.mailsync.state import StateStore
 
 __all__ = ["sync_mailbox"]
 
 log = logging.getLogger(__name__)
-
-_LIST_ITEMS = b"(UID FLAGS RFC822.SIZE INTERNALDATE)"
-_IDENT_ITEMS = b"(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
-_UID_CHUNK = 2000
 
 
 def sync_mailbox(
@@ -92,44 +58,6 @@ def sync_mailbox(
     """
     with state.lease(pair.key):
         return _Run(pair, options, state, progress, connector, sleep).run()
-
-
-@dataclass
-class _Src:
-    uid: int
-    flags: tuple[str, ...]
-    size: int
-    internaldate: str
-    body_hash: str = ""
-
-
-@dataclass
-class _Counts:
-    in_scope: int = 0
-    copied: int = 0
-    present: int = 0
-    dups: int = 0
-    skipped: int = 0
-    failed: int = 0
-    bytes_copied: int = 0
-    flags_updated: int = 0
-    dropped_flags: int = 0
-    identity_matched: bool = False
-    problems: list[MessageProblem] = field(default_factory=list)
-
-
-_FlagUpdates = dict[tuple[str, ...], list[tuple[int, _Src, str | None, str]]]
-
-
-def _text(tok: Token) -> str:
-    return tok.decode("utf-8", "replace") if isinstance(tok, bytes) else ""
-
-
-def _flags(tok: Token) -> tuple[str, ...]:
-    """Flags as listed, without \\Recent (session state, not a message property)."""
-    if not isinstance(tok, list):
-        return ()
-    return tuple(f for f in (_text(t) for t in tok) if f.upper() != "\\RECENT")
 
 
 class _Run:
@@ -349,7 +277,7 @@ class _Run:
             d_info = dst.select(dname, readonly=False)
         except ProtocolError as exc:
             return self._folder_failed(plan, s_stat, exc)
-        return _FolderSync(self, src, dst, plan, s_info, d_info, fs).run()
+        return FolderSync(self, src, dst, plan, s_info, d_info, fs).run()
 
     def _folder_failed(
         self, plan: FolderPlan, s_stat: dict[str, int] | None, exc: MailSyncError
@@ -368,390 +296,3 @@ class _Run:
         )
         dest = plan.destination or ""
         return FolderOutcome(plan.source, dest, in_scope=n, failed=n), [problem]
-
-
-_FIXES = {
-    "OverQuota": "raise the destination mailbox quota, then re-run the pass",
-    "TooBig": "raise the destination's message size limit or accept the skip; re-run after",
-    "FlagRefused": "nothing to do: the message was copied without the refused keyword(s)",
-    "AppendRejected": "read the server response; fix the message or the destination, re-run",
-    "DuplicateOfFailed": "re-run after fixing the failure of the identical message",
-}
-
-
-def _classify(result: AppendResult | None, text: str) -> str:
-    code = result.status.code if result is not None else None
-    low = text.lower()
-    if code == "OVERQUOTA" or "quota" in low:
-        return "OverQuota"
-    if code in ("TOOBIG", "LIMIT") or "too big" in low or "too large" in low or "size" in low:
-        return "TooBig"
-    if "keyword" in low or "flag" in low:
-        return "FlagRefused"
-    return "AppendRejected"
-
-
-class _FolderSync:
-    """The changed-folder path of one folder (see the module docstring, steps 2-4)."""
-
-    def __init__(
-        self,
-        run: _Run,
-        src: ImapSession,
-        dst: ImapSession,
-        plan: FolderPlan,
-        s_info: SelectInfo,
-        d_info: SelectInfo,
-        fs: FolderState | None,
-    ) -> None:
-        self.r = run
-        self.src = src
-        self.dst = dst
-        self.plan = plan
-        self.dname = plan.destination or ""
-        self.s_info = s_info
-        self.d_info = d_info
-        self.fs = fs
-        self.c = _Counts()
-        self.filter = FlagFilter.from_permanent(d_info.permanent_flags)
-        self.key_dst: dict[str, int | None] = {}  # identity → destination UID (None: pending)
-        self.new_rows: list[MessageRow] = []
-
-    def _save(self, rows: Iterable[MessageRow]) -> None:
-        self.r.state.put_messages(
-            self.r.key,
-            self.plan.source,
-            self.s_info.uidvalidity,
-            self.dname,
-            self.d_info.uidvalidity,
-            rows,
-        )
-
-    def _problem(self, m: _Src, outcome: str, cls: str, response: str, mid: str | None) -> None:
-        self.c.problems.append(
-            MessageProblem(
-                folder=self.plan.source_display,
-                uid=m.uid,
-                message_id=mid,
-                size=m.size,
-                internaldate=m.internaldate,
-                outcome=outcome,  # type: ignore[arg-type]
-                error_class=cls,
-                server_response=response,
-                fix=_FIXES.get(cls, "see the server response"),
-            )
-        )
-
-    def _present(self, m: _Src) -> None:
-        if m.uid in self.r.sent[self.plan.source]:
-            self.c.copied += 1  # appended by an earlier attempt of this same run
-            self.c.bytes_copied += m.size
-        else:
-            self.c.present += 1
-
-    def run(self) -> tuple[FolderOutcome, list[MessageProblem]]:
-        r, key = self.r, self.r.key
-        r.state.forget_other_validity(key, self.plan.source, self.s_info.uidvalidity)
-        rows = r.state.messages(
-            key, self.plan.source, self.s_info.uidvalidity, self.dname, self.d_info.uidvalidity
-        )
-        listing: list[_Src] = []
-        if self.s_info.exists:
-            for it in self.src.uid_fetch(b"1:*", _LIST_ITEMS):
-                listing.append(
-                    _Src(
-                        uid=int(_text(it["UID"])),
-                        flags=_flags(it.get("FLAGS")),
-                        size=int(_text(it.get("RFC822.SIZE")) or 0),
-                        internaldate=_text(it.get("INTERNALDATE")),
-                    )
-                )
-        self.c.in_scope = len(listing)
-        for known in rows.values():
-            if known.state in (DONE, DUP) and known.identity:
-                self.key_dst[known.identity] = known.dst_uid
-        identity_mode = (not rows and self.d_info.exists > 0) or any(
-            known.state == INTENT for known in rows.values()
-        )
-        flag_updates: _FlagUpdates = defaultdict(list)
-        todo: list[_Src] = []
-        for m in listing:
-            row = rows.get(m.uid)
-            if row is not None and row.state in (DONE, DUP):
-                if row.state == DUP:
-                    self.c.dups += 1
-                else:
-                    self._present(m)
-                if row.flags != flags_text(m.flags) and row.dst_uid is not None:
-                    kept, _ = self.filter.split(m.flags)
-                    flag_updates[kept].append((row.dst_uid, m, row.identity, row.state))
-            else:
-                todo.append(m)
-        if identity_mode and todo:
-            self.c.identity_matched = True
-            todo = self._match_by_identity(todo, flag_updates)
-        self._store_flags(flag_updates)
-        self._copy(todo)
-        c = self.c
-        complete = c.failed == 0
-        r.state.save_folder_state(
-            key,
-            FolderState(
-                src_folder=self.plan.source,
-                src_uidvalidity=self.s_info.uidvalidity,
-                src_uidnext=self.s_info.uidnext,
-                src_modseq=self.s_info.highestmodseq,
-                src_messages=self.s_info.exists,
-                dst_folder=self.dname,
-                dst_uidvalidity=self.d_info.uidvalidity,
-                complete=complete and len(listing) == self.s_info.exists,
-                present=c.present + c.copied,
-                dups=c.dups,
-                skipped=c.skipped,
-            ),
-        )
-        outcome = FolderOutcome(
-            source=self.plan.source,
-            destination=self.dname,
-            in_scope=c.in_scope,
-            copied=c.copied,
-            already_present=c.present,
-            source_duplicates=c.dups,
-            skipped=c.skipped,
-            failed=c.failed,
-            bytes_copied=c.bytes_copied,
-            flags_updated=c.flags_updated,
-            dropped_flags=c.dropped_flags,
-            identity_matched=c.identity_matched,
-        )
-        return outcome, c.problems
-
-    # -- identity matching (I8, I9) -------------------------------------------------------
-
-    def _match_by_identity(self, todo: list[_Src], flag_updates: _FlagUpdates) -> list[_Src]:
-        """Index the destination folder by content; return the messages it does not hold."""
-        dst_index: dict[str, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
-        no_mid: dict[tuple[int, int], list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
-        if self.d_info.exists:
-            for it in self.dst.uid_fetch(b"1:*", _IDENT_ITEMS):
-                uid = int(_text(it["UID"]))
-                size = int(_text(it.get("RFC822.SIZE")) or 0)
-                when = internaldate_epoch(_text(it.get("INTERNALDATE")))
-                head = it.get("HEADER")
-                mid = message_id_from_header(head) if isinstance(head, bytes) else None
-                entry = (uid, _flags(it.get("FLAGS")))
-                if mid:
-                    dst_index[identity_key(mid, when, size, "")].append(entry)
-                else:
-                    no_mid[(when, size)].append(entry)
-        # Source Message-IDs for the unmapped messages (headers only: cheap).
-        by_uid = {m.uid: m for m in todo}
-        src_mid: dict[int, str | None] = {}
-        for chunk in chunked([m.uid for m in todo], _UID_CHUNK):
-            for it in self.src.uid_fetch(
-                uid_set(chunk), b"(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
-            ):
-                head = it.get("HEADER")
-                src_mid[int(_text(it["UID"]))] = (
-                    message_id_from_header(head) if isinstance(head, bytes) else None
-                )
-        # Messages without Message-ID that have a size+date candidate: compare body hashes.
-        need_hash = [
-            m
-            for m in todo
-            if not src_mid.get(m.uid) and (internaldate_epoch(m.internaldate), m.size) in no_mid
-        ]
-        if need_hash:
-            for when_size, entries in list(no_mid.items()):
-                hashed = []
-                for uid, flags in entries:
-                    for it in self.dst.uid_fetch(b"%d" % uid, b"(UID BODY.PEEK[])"):
-                        body = it.get("BODY[]")
-                        if isinstance(body, bytes):
-                            hashed.append((body_key(body), uid, flags))
-                for h, uid, flags in hashed:
-                    dst_index[identity_key(None, when_size[0], when_size[1], h)].append(
-                        (uid, flags)
-                    )
-            for chunk in chunked([m.uid for m in need_hash], 200):
-                for it in self.src.uid_fetch(uid_set(chunk), b"(UID BODY.PEEK[])"):
-                    body = it.get("BODY[]")
-                    if isinstance(body, bytes):
-                        src_mid[int(_text(it["UID"]))] = None
-                        by_uid[int(_text(it["UID"]))].body_hash = body_key(body)
-        rows: list[MessageRow] = []
-        remaining: list[_Src] = []
-        matched_keys: dict[str, int] = {}
-        for m in todo:
-            mid = src_mid.get(m.uid)
-            h = m.body_hash
-            if not mid and not h:
-                remaining.append(m)  # no Message-ID and no candidate: not at the destination
-                continue
-            k = identity_key(mid, internaldate_epoch(m.internaldate), m.size, h)
-            candidates = dst_index.get(k)
-            if candidates:
-                dst_uid, dflags = candidates.pop(0)
-                matched_keys[k] = dst_uid
-                self.key_dst[k] = dst_uid
-                self._present(m)
-                rows.append(MessageRow(m.uid, dst_uid, k, flags_text(m.flags), DONE))
-                kept, _ = self.filter.split(m.flags)
-                if set(kept) != {f for f in dflags if f.upper() != "\\RECENT"}:
-                    flag_updates[kept].append((dst_uid, m, k, DONE))
-            elif k in matched_keys:
-                self.c.dups += 1
-                rows.append(MessageRow(m.uid, matched_keys[k], k, flags_text(m.flags), DUP))
-            else:
-                remaining.append(m)
-        self._save(rows)
-        return remaining
-
-    # -- flags (I4) -----------------------------------------------------------------------
-
-    def _store_flags(self, updates: _FlagUpdates) -> None:
-        rows: list[MessageRow] = []
-        for kept, items in updates.items():
-            uids = [item[0] for item in items]
-            for chunk in chunked(uids, _UID_CHUNK):
-                try:
-                    self.dst.uid_store_flags(uid_set(chunk), kept)
-                except ProtocolError:
-                    # A keyword the destination refuses: keep system flags, count the rest.
-                    system = tuple(f for f in kept if f.startswith("\\"))
-                    self.dst.uid_store_flags(uid_set(chunk), system)
-                    self.c.dropped_flags += len(chunk) * (len(kept) - len(system))
-            self.c.flags_updated += len(uids)
-            for dst_uid, m, ident, row_state in items:
-                rows.append(MessageRow(m.uid, dst_uid, ident, flags_text(m.flags), row_state))
-        self._save(rows)
-
-    # -- copy (I3, I5, I8) ----------------------------------------------------------------
-
-    def _batches(self, todo: list[_Src]) -> Iterable[list[_Src]]:
-        batch: list[_Src] = []
-        size = 0
-        for m in todo:
-            if batch and (
-                len(batch) >= self.r.opt.fetch_batch or size + m.size > self.r.opt.fetch_batch_bytes
-            ):
-                yield batch
-                batch, size = [], 0
-            batch.append(m)
-            size += m.size
-        if batch:
-            yield batch
-
-    def _copy(self, todo: list[_Src]) -> None:
-        limit = size_limit(self.r.opt, self.dst.capabilities)
-        copyable: list[_Src] = []
-        for m in todo:
-            if m.size > limit:
-                self.c.skipped += 1
-                self._problem(
-                    m,
-                    "skipped",
-                    "TooBig",
-                    f"{m.size} bytes is over the limit of {limit} bytes "
-                    "(max_message_bytes / destination APPENDLIMIT)",
-                    None,
-                )
-            else:
-                copyable.append(m)
-        for batch in self._batches(copyable):
-            self._copy_batch(batch)
-            self.r.state.renew(self.r.key)
-            self.r._tick(self.plan.source)
-
-    def _copy_batch(self, batch: list[_Src], *, group: int | None = None) -> None:
-        opt = self.r.opt
-        meta = {m.uid: m for m in batch}
-        self._save(MessageRow(m.uid, None, None, flags_text(m.flags), INTENT) for m in batch)
-        self.r.sent[self.plan.source].update(meta)
-        pipe = AppendPipeline(
-            self.dst,
-            self.dname,
-            depth=opt.pipeline_depth,
-            group=opt.append_group if group is None else group,
-        )
-        pending: dict[int, tuple[str, str | None, int]] = {}  # uid → (identity, mid, dropped)
-        dups: list[tuple[_Src, str, str | None]] = []
-        seen = 0
-        for it in self.src.uid_fetch(uid_set(meta), b"(UID BODY.PEEK[])"):
-            uid = int(_text(it["UID"]))
-            body = it.get("BODY[]")
-            m = meta.get(uid)
-            if m is None or not isinstance(body, bytes):
-                continue
-            seen += 1
-            mid = message_id_from_message(body)
-            k = identity_key(
-                mid, internaldate_epoch(m.internaldate), m.size, "" if mid else body_key(body)
-            )
-            if k in self.key_dst:
-                dups.append((m, k, mid))
-                continue
-            self.key_dst[k] = None
-            kept, refused = self.filter.split(m.flags)
-            pending[uid] = (k, mid, len(refused))
-            pipe.submit(uid, kept, m.internaldate or None, body)
-            del body, it
-        results = pipe.drain()
-        done_rows: list[MessageRow] = []
-        retry: list[_Src] = []
-        isolate: list[_Src] = []
-        for res in results:
-            if res.status.ok:
-                for token, dst_uid in zip(res.tokens, res.appended_uids, strict=True):
-                    k, _mid, dropped = pending[token]
-                    self._confirmed(meta[token], k, dst_uid, dropped, done_rows)
-                continue
-            if len(res.tokens) > 1:
-                # MULTIAPPEND is atomic: nothing was stored; re-send one by one to find why.
-                for token in res.tokens:
-                    self.key_dst.pop(pending[token][0], None)
-                    isolate.append(meta[token])
-                continue
-            m = meta[res.tokens[0]]
-            k, mid, _dropped = pending[res.tokens[0]]
-            text = f"{res.status.status} [{res.status.code or ''}] {res.status.text}".replace(
-                " [] ", " "
-            )
-            cls = _classify(res, text)
-            if cls == "FlagRefused" and FlagFilter.keywords(m.flags):
-                self.filter = self.filter.refuse(FlagFilter.keywords(m.flags))
-                self._problem(m, "flags-dropped", "FlagRefused", text, mid)
-                self.key_dst.pop(k, None)
-                retry.append(m)
-                continue
-            self.key_dst.pop(k, None)
-            self.c.failed += 1
-            self._problem(m, "failed", cls, text, mid)
-        self._save(done_rows)
-        if isolate:
-            self._copy_batch(isolate, group=1)
-        if retry:
-            self._copy_batch(retry, group=1)  # the refused keywords are now filtered out
-        for m, k, mid in dups:
-            dst_uid = self.key_dst.get(k)
-            if k in self.key_dst:
-                self.c.dups += 1
-                self._save([MessageRow(m.uid, dst_uid, k, flags_text(m.flags), DUP)])
-            else:
-                self.c.failed += 1
-                self._problem(m, "failed", "DuplicateOfFailed", "identical message failed", mid)
-        missing = len(batch) - seen
-        if missing:
-            # Expunged on the source between listing and fetch: no longer in scope.
-            self.c.in_scope -= missing
-
-    def _confirmed(
-        self, m: _Src, k: str, dst_uid: int | None, dropped: int, rows: list[MessageRow]
-    ) -> None:
-        self.key_dst[k] = dst_uid
-        self.c.copied += 1
-        self.c.bytes_copied += m.size
-        self.c.dropped_flags += dropped
-        self.r.done_msgs += 1
-        self.r.done_bytes += m.size
-        rows.append(MessageRow(m.uid, dst_uid, k, flags_text(m.flags), DONE))

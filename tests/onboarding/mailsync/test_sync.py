@@ -20,6 +20,7 @@ from onboarding.mailsync import (
     StateLocked,
     StateStore,
     SyncOptions,
+    SyncProgress,
     SyncStatus,
     Throttled,
     TransientSyncError,
@@ -62,11 +63,15 @@ def test_copy_then_rerun_copies_nothing_and_everything_reads_back_identical(
     before = source_snapshot(lab, lab_user)
     pair = pair_for(lab_user)
 
-    first = sync_mailbox(pair, SyncOptions(pass_kind="initial"), store)
+    ticks: list[SyncProgress] = []
+    first = sync_mailbox(pair, SyncOptions(pass_kind="initial"), store, progress=ticks.append)
 
     assert first.status is SyncStatus.SYNCED
     assert first.copied == first.in_scope == total
     _assert_reconciled(first)
+    assert ticks[-1].messages_done == ticks[-1].messages_total == total
+    assert ticks[-1].folders_done == ticks[-1].folders_total
+    assert [t.messages_done for t in ticks] == sorted(t.messages_done for t in ticks)
     assert source_snapshot(lab, lab_user) == before  # I6: flags and UIDs unchanged, no \Seen
     after = dest_snapshot(lab, lab_user)
     assert digests(after) == digests(before)  # I3 bytes, I4 flags, I5 INTERNALDATE
