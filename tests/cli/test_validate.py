@@ -1,0 +1,150 @@
+"""``onboard validate``: exit 0/1/2, the report as a table or exact JSON, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from cli.main import app
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "acme" / "customer.yaml"
+GOOD_PW = "Tr7!kd9Lqw"
+
+
+def _customer(tmp_path: Path, csv_text: str | None = None) -> Path:
+    """The example customer with reports under tmp; its users.csv replaced when given."""
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["output_dir"] = str(tmp_path / "runs")
+    if csv_text is not None:
+        (tmp_path / "users.csv").write_text(csv_text, encoding="utf-8")
+        data["users_csv"] = "users.csv"
+    else:
+        data["users_csv"] = str(EXAMPLE.parent / "users.csv")
+    spec_path = tmp_path / "customer.yaml"
+    spec_path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return spec_path
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["validate", *args])
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.exit_code, result.stdout, result.stderr
+
+
+BAD_CSV = (
+    "email,password\n"
+    f"jane@acme.test,{GOOD_PW}\n"
+    "bob@gmail.com,hunter2hunter2\n"
+    f"jane@ACME.test,{GOOD_PW}\n"
+)
+
+
+def test_valid_list_exits_0(prefect_server: str, tmp_path: Path) -> None:
+    """The example customer's list is valid: exit 0 and a one-line verdict."""
+    code, out, _ = _run(str(_customer(tmp_path)))
+    assert code == 0
+    assert "valid" in out and "22 rows: 22 valid, 0 invalid" in out
+    assert list((tmp_path / "runs" / "acme-corp").glob("*-validate-users/user-validation.csv"))
+
+
+def test_invalid_rows_exit_1_with_table(prefect_server: str, tmp_path: Path) -> None:
+    """Bad rows: exit 1 and a table with row, column, masked value, problem and fix."""
+    code, out, _ = _run(str(_customer(tmp_path, BAD_CSV)))
+    assert code == 1
+    flat = " ".join(out.split())
+    assert "has problems" in flat and "3 rows: 0 valid, 3 invalid" in flat
+    assert "gmail.com" in flat and "********" in flat and "hunter2hunter2" not in out
+    assert "row" in out and "fix" in out and "Report files:" in out
+
+
+def test_json_shape_is_exact(prefect_server: str, tmp_path: Path) -> None:
+    """--format json prints exactly valid, rows and errors of row/column/problem."""
+    spec = _customer(tmp_path, BAD_CSV)
+    code, out, _ = _run(str(spec), "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert set(data) == {"valid", "rows", "errors"}
+    assert data["valid"] is False and data["rows"] == 3
+    assert all(set(e) == {"row", "column", "problem"} for e in data["errors"])
+    assert {(e["row"], e["column"]) for e in data["errors"]} >= {
+        (2, "email"),
+        (3, "email"),
+        (3, "password"),
+        (4, "email"),
+    }
+
+
+def test_users_option_overrides_the_spec(prefect_server: str, tmp_path: Path) -> None:
+    """--users checks another CSV than the spec names."""
+    spec = _customer(tmp_path)
+    other = tmp_path / "other.csv"
+    other.write_text(f"email,password\nsomeone@acme.test,{GOOD_PW}\n", encoding="utf-8")
+    code, out, _ = _run(str(spec), "--users", str(other), "--format", "json")
+    assert code == 0
+    assert json.loads(out) == {"valid": True, "rows": 1, "errors": []}
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "empty (0 bytes)"),
+        (b"email,password\n", "no users"),
+        (b"email;password\na@acme.test;x\n", "semicolon-delimited"),
+        ("email,password\nrené@acme.test,x\n".encode("latin-1"), "line 2"),
+    ],
+    ids=["empty", "header-only", "semicolon", "latin1"],
+)
+def test_unusable_file_exits_2_with_one_sentence(
+    tmp_path: Path, content: bytes, words: str
+) -> None:
+    """An unusable file: exit 2, one sentence on stderr naming the file; no Prefect needed."""
+    spec = _customer(tmp_path, "")
+    (tmp_path / "users.csv").write_bytes(content)
+    code, out, err = _run(str(spec))
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and words in err and str(tmp_path / "users.csv") in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_unusable_json(tmp_path: Path) -> None:
+    """With --format json an unusable file still prints the JSON shape, and exits 2."""
+    spec = _customer(tmp_path, "")
+    code, out, err = _run(str(spec), "--users", str(tmp_path / "missing.csv"), "--format", "json")
+    assert code == 2 and "no such file" in err
+    data = json.loads(out)
+    assert data["valid"] is False and data["rows"] == 0
+    assert "no such file" in data["errors"][0]["problem"]
+
+
+def test_bad_spec_exits_2(tmp_path: Path) -> None:
+    """A missing spec file is unusable input too."""
+    code, _, err = _run(str(tmp_path / "nope.yaml"))
+    assert code == 2 and "no such file" in err
+
+
+def test_real_command_with_temporary_server_is_quiet(tmp_path: Path) -> None:
+    """The installed command, with no Prefect API configured, starts and stops Prefect's
+    temporary server and prints only its report: no shutdown traceback, nothing on stderr."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    env.pop("PREFECT_SERVER_ANALYTICS_ENABLED", None)  # the command must quiet this itself
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.main", "validate", str(_customer(tmp_path))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "22 rows: 22 valid" in " ".join(proc.stdout.split())
+    assert proc.stderr == ""
