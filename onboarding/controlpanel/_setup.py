@@ -19,6 +19,7 @@ from onboarding.controlpanel._exceptions import (
     ControlPanelError,
     NotFound,
     PermissionDenied,
+    ValidationFailed,
 )
 from onboarding.controlpanel._models import (
     Customer,
@@ -110,9 +111,26 @@ def _domain(cp: ControlPanelClient, spec: DomainSpec, customer_uri: str) -> Doma
         new = NewDomain(
             name=spec.name, customer=customer_uri, hold_email=False, deliveryport=spec.delivery_port
         )
-        domain: Domain = _create_or_find(
-            lambda: cp.domains.create(new), lambda: cp.domains.find(name=spec.name)
-        )
+        try:
+            domain: Domain = _create_or_find(
+                lambda: cp.domains.create(new), lambda: cp.domains.find(name=spec.name)
+            )
+        except ValidationFailed as exc:
+            if "name" not in exc.field_errors:
+                raise
+            # Unique platform-wide (contract §6.2): another tenant has it, out of our sight.
+            reason = f"domain {spec.name} is registered to another MailRoute account"
+            return DomainSetup(
+                ObjectResult(
+                    "domain",
+                    spec.name,
+                    Outcome.CONFLICT,
+                    detail=f"{reason}: {' '.join(exc.field_errors['name'])}",
+                    action="confirm with the customer that the domain is theirs, then ask "
+                    "MailRoute support to release it (or remove it from the spec)",
+                ),
+                blocked_reason=reason + "; no accounts were created in it",
+            )
         if domain.customer != customer_uri:
             reason = f"domain {spec.name} was just taken by another customer"
             return DomainSetup(

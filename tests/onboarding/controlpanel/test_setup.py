@@ -148,3 +148,38 @@ def test_customer_of_another_reseller_and_unknown_reseller(panel: Panel) -> None
         assert set(cp.requests_made) == {"GET"}
         with pytest.raises(NotFound, match="reseller 'Nobody' not found"):
             set_up_customer(cp, customer="X", reseller="Nobody", domains=[])
+
+
+def test_domain_taken_by_an_invisible_tenant_is_a_conflict(panel: Panel) -> None:
+    """Contract §6.2: a 400 'name already exists' we cannot see is a conflict, not retried."""
+    tag = _tag()
+    name = f"h{tag}.test"
+    panel.http.post(
+        "/_lab/faults",
+        json={
+            "faults": [
+                {
+                    "kind": "reject",
+                    "match": {"name": name},
+                    "field": "name",
+                    "message": "Domain with this Name already exists.",
+                }
+            ]
+        },
+    )
+    try:
+        with panel.client() as cp:
+            result = set_up_customer(
+                cp,
+                customer=f"Hidden {tag}",
+                reseller="Lab Reseller",
+                domains=[_spec(name, ("mx.h.test", 10))],
+            )
+    finally:
+        fired = panel.http.get("/_lab/faults").json()["faults"][0]["fired"]
+        panel.http.delete("/_lab/faults")
+    (domain,) = result.domains
+    assert domain.domain.outcome is Outcome.CONFLICT and domain.uri is None
+    assert "another MailRoute account" in domain.domain.detail
+    assert "already exists" in domain.domain.detail
+    assert fired == 1
