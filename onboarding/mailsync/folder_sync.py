@@ -47,7 +47,7 @@ _IDENT_ITEMS = b"(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (ME
 _UID_CHUNK = 2000
 
 
-@dataclass
+@dataclass(slots=True)
 class _Src:
     uid: int
     flags: tuple[str, ...]
@@ -378,7 +378,7 @@ class FolderSync:
                 copyable.append(m)
         for batch in self._batches(copyable):
             self._copy_batch(batch)
-            self.r.state.renew(self.r.key)
+            self.r.keep_lease()
             self.r._tick(self.plan.source)
 
     def _copy_batch(self, batch: list[_Src], *, group: int | None = None) -> None:
@@ -402,6 +402,7 @@ class FolderSync:
             if m is None or not isinstance(body, bytes):
                 continue
             seen += 1
+            self.r.keep_lease()
             mid = message_id_from_message(body)
             k = identity_key(
                 mid, internaldate_epoch(m.internaldate), m.size, "" if mid else body_key(body)

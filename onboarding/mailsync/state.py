@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -72,7 +73,7 @@ _lease = sa.Table(
 INTENT, DONE, DUP = "intent", "done", "dup"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MessageRow:
     """One source message's mapping, as stored."""
 
@@ -159,6 +160,11 @@ class StateStore:
             self.release(pair_key)
 
     def acquire(self, pair_key: str) -> None:
+        """Take the pair's lease: free, expired, ours, or held by a dead process on this host.
+
+        The last case makes a re-run right after ``kill -9`` proceed at once instead of
+        waiting for the lease to expire (the owner string records host and pid).
+        """
         now = time.time()
         expires = now + self.lease_seconds
         try:
@@ -181,6 +187,14 @@ class StateStore:
                         )
                     )
                     return
+                if _holder_is_dead(exists[0]):
+                    res = conn.execute(
+                        _lease.update()
+                        .where(_lease.c.pair_key == pair_key, _lease.c.owner == exists[0])
+                        .values(owner=self.owner, expires_at=expires)
+                    )
+                    if res.rowcount == 1:
+                        return
         except IntegrityError:
             pass  # another process inserted the row first
         except SQLAlchemyError as exc:
@@ -329,6 +343,28 @@ class StateStore:
                 sa.select(c.state, sa.func.count()).where(c.pair_key == pair_key).group_by(c.state)
             ).all()
         return {r[0]: int(r[1]) for r in rows}
+
+
+def _holder_is_dead(owner: str) -> bool:
+    """True if ``owner`` (``host:pid:nonce``) names a process of this host that is gone."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # a killed child its parent has not reaped yet is a zombie: dead for our purpose
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

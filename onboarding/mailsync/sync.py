@@ -83,6 +83,7 @@ class _Run:
         self.retries = 0
         self.throttle_waits = 0
         self.started = time.monotonic()
+        self.lease_renewed = self.started
         self.done_msgs = 0
         self.done_bytes = 0
         self.total_msgs = 0
@@ -92,6 +93,13 @@ class _Run:
         # Source UIDs this run sent an APPEND for, per folder: after a reconnect the redo of a
         # folder finds them at the destination, and they still count as copied by this run.
         self.sent: dict[str, set[int]] = defaultdict(set)
+
+    def keep_lease(self) -> None:
+        """Renew the pair's lease when a quarter of its time has passed (cheap to call often)."""
+        now = time.monotonic()
+        if now - self.lease_renewed > self.state.lease_seconds / 4:
+            self.state.renew(self.key)
+            self.lease_renewed = now
 
     # -- connections ----------------------------------------------------------------------
 

@@ -86,3 +86,29 @@ def test_repr_hides_password() -> None:
     assert "sqlite" in repr(StateStore("sqlite://"))
     masked = safe_url("postgresql+psycopg://migr:s3cret@db.example/state")
     assert "s3cret" not in masked and "db.example" in masked
+
+
+def test_lease_of_a_killed_process_is_taken_over_at_once(tmp_path: Path) -> None:
+    """A re-run right after ``kill -9`` must not wait for the lease to expire."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "state.db"
+    code = (
+        "import sys; from onboarding.mailsync import StateStore;"
+        f"StateStore({f'sqlite:///{db}'!r}).acquire({PAIR!r}); print('held', flush=True);"
+        "sys.stdin.read()"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "held"
+        with pytest.raises(StateLocked):
+            _store(tmp_path).acquire(PAIR)  # alive: refused
+        child.kill()
+        child.wait()
+        _store(tmp_path).acquire(PAIR)  # dead: taken over
+    finally:
+        child.kill()
+        child.wait()
