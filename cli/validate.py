@@ -39,7 +39,11 @@ def validate(
         Format, typer.Option("--format", help="text for people, json for programs.")
     ] = Format.TEXT,
 ) -> None:
-    """Check the user list: every bad row, the reason and the fix, in one run."""
+    """Check the user list: every bad row, the reason and the fix, in one run.
+
+    Exit codes: 0 every row is valid; 1 rows have problems (the report is printed);
+    2 the spec or the CSV cannot be used at all.
+    """
     from cli.prefect_runtime import prefect_runtime
     from validation.csv_reader import read_user_table
     from validation.spec import load_spec
