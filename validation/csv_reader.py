@@ -12,10 +12,12 @@ Error messages never quote cell contents: a cell may be a password.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -60,6 +62,10 @@ class UserListError(OnboardingError):
         super().__init__(message)
         self.path = path
         self.line = line
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # Keyword-only context would be lost by Exception's default pickling.
+        return functools.partial(type(self), path=self.path, line=self.line), (str(self),)
 
 
 @dataclass(frozen=True)
