@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from onboarding.mailsync._exceptions import ProtocolError
+from onboarding.mailsync._exceptions import ProtocolError, Throttled
 from onboarding.mailsync.append import AppendPipeline, AppendResult
 from onboarding.mailsync.flags import FlagFilter
 from onboarding.mailsync.identity import (
@@ -31,7 +31,7 @@ from onboarding.mailsync.identity import (
     message_id_from_header,
     message_id_from_message,
 )
-from onboarding.mailsync.imap import ImapSession, SelectInfo
+from onboarding.mailsync.imap import ImapSession, SelectInfo, throttle_seconds
 from onboarding.mailsync.models import FolderOutcome, FolderPlan, MessageProblem
 from onboarding.mailsync.plan import size_limit
 from onboarding.mailsync.state import DONE, DUP, INTENT, FolderState, MessageRow, flags_text
@@ -419,11 +419,16 @@ class FolderSync:
         done_rows: list[MessageRow] = []
         retry: list[_Src] = []
         isolate: list[_Src] = []
+        throttled: float | None = None
         for res in results:
             if res.status.ok:
                 for token, dst_uid in zip(res.tokens, res.appended_uids, strict=True):
                     k, _mid, dropped = pending[token]
                     self._confirmed(meta[token], k, dst_uid, dropped, done_rows)
+                continue
+            wait = throttle_seconds(res.status) if res.status.code != "LIMIT" else None
+            if wait is not None:
+                throttled = max(throttled or 0.0, wait)  # not the message's fault: redo later
                 continue
             if len(res.tokens) > 1:
                 # MULTIAPPEND is atomic: nothing was stored; re-send one by one to find why.
@@ -447,6 +452,13 @@ class FolderSync:
             self.c.failed += 1
             self._problem(m, "failed", cls, text, mid)
         self._save(done_rows)
+        if throttled is not None:
+            raise Throttled(
+                "the destination throttled APPEND",
+                backoff_seconds=throttled,
+                side="destination",
+                host=f"{self.dst.endpoint.host}:{self.dst.endpoint.port}",
+            )
         if isolate:
             self._copy_batch(isolate, group=1)
         if retry:
