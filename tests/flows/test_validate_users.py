@@ -176,3 +176,18 @@ def test_users_csv_override_and_unusable_file(prefect_server: str, tmp_path: Pat
     error = state.result(raise_on_failure=False)
     assert isinstance(error, UserListError) and "semicolon-delimited" in str(error)
     assert error.path == other
+
+
+def test_report_csv_escapes_formulas(prefect_server: str, tmp_path: Path) -> None:
+    """A cell a spreadsheet would run as a formula is written with a leading quote."""
+    import csv
+
+    spec_path = _customer(tmp_path, "Formula Co", f"email,password\n=1+1@gmail.com,{_strong()}\n")
+    state = validate_users(spec_path, return_state=True)
+    report = state.result(raise_on_failure=False)
+    assert isinstance(report, UserListReport) and report.run_folder
+    with (Path(report.run_folder) / REPORT_CSV).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["row"], r["column"], r["value"]) for r in rows] == [
+        ("2", "email", "'=1+1@gmail.com")
+    ]
