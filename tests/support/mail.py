@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from imapclient import IMAPClient
 
@@ -95,8 +96,14 @@ def fill(
         if big and folder in big:
             n += 1
             msgs.append((make_message(n, size=big[folder], seed=seed), [b"\\Seen"], None))
+        items: list[dict[str, Any]] = []
         for body, flags, date in msgs:
-            client.append(folder, body, flags=flags, msg_time=date)
+            item: dict[str, Any] = {"msg": body, "flags": flags}
+            if date is not None:
+                item["date"] = date
+            items.append(item)
+        for i in range(0, len(items), 100):  # MULTIAPPEND (RFC 3502): one round trip per 100
+            client.multiappend(folder, items[i : i + 100])
         total += len(msgs)
     return total
 
