@@ -30,19 +30,13 @@ def dns_check(spec_path: Path, propagation: bool = False) -> State[Any]:
     """Check the published DNS (or its propagation) of the customer in ``spec_path``."""
     spec = load_spec(spec_path)
     if propagation:
-        reports = check_propagation(spec)
-        folder = publish_dns_check(spec, None, reports)
-        done = all(r.propagated for r in reports)
-        etas = [r.eta_seconds for r in reports if r.eta_seconds is not None]
-        data = {
-            "propagated": done,
-            "eta_seconds": max(etas) if etas and not done else (0 if done else None),
-            "domains": [r.to_dict() for r in reports],
-            "run_folder": str(folder),
-        }
-        message = "propagated" if done else f"not yet propagated (ETA {data['eta_seconds']} s)"
-        get_run_logger().info("%s; report in %s", message, folder)
-        return Completed(message=message, data=data) if done else Failed(message=message, data=data)
+        summary = check_propagation(spec)
+        folder = publish_dns_check(spec, None, summary)
+        data = summary.to_dict() | {"run_folder": str(folder)}
+        get_run_logger().info("%s; report in %s", summary.message, folder)
+        if summary.propagated:
+            return Completed(message=summary.message, data=data)
+        return Failed(message=summary.message, data=data)
     report = check_dns(spec)
     folder = publish_dns_check(spec, report, None)
     data = report.to_dict() | {"run_folder": str(folder)}

@@ -21,13 +21,13 @@ from pydantic import SecretStr
 from onboarding.dnscheck import (
     CheckReport,
     DNSPlan,
-    PropagationReport,
     build_plan,
     render_markdown,
     render_zone_snippet,
     run_checks,
     run_propagation,
 )
+from onboarding.dnscheck.checks import PropagationSummary
 from onboarding.dnscheck.dkim import DKIMKey, load_key
 from onboarding.dnscheck.render import render_checks_markdown, render_propagation_markdown
 from onboarding.reports import RunFolder
@@ -110,7 +110,7 @@ def check_dns(spec: OnboardingSpec) -> CheckReport:
 
 
 @task(name="check-propagation", persist_result=False, cache_policy=NO_CACHE)
-def check_propagation(spec: OnboardingSpec) -> tuple[PropagationReport, ...]:
+def check_propagation(spec: OnboardingSpec) -> PropagationSummary:
     """Authoritative servers first, then resolvers for published records only."""
     keys = _our_keys(spec)
     return run_propagation(spec, dkim_records={d: k.record if k else None for d, k in keys.items()})
@@ -120,7 +120,7 @@ def check_propagation(spec: OnboardingSpec) -> tuple[PropagationReport, ...]:
 def publish_dns_check(
     spec: OnboardingSpec,
     report: CheckReport | None,
-    propagation: tuple[PropagationReport, ...] | None,
+    propagation: PropagationSummary | None,
 ) -> Path:
     """Write the check and/or propagation report to a run folder and publish it."""
     folder = RunFolder.create(spec.output_dir, spec.customer_slug, "dns-check")
@@ -129,8 +129,8 @@ def publish_dns_check(
         parts.append(render_checks_markdown(spec.customer, report))
         folder.write_json("dns-check.json", report.to_dict())
     if propagation is not None:
-        parts.append(render_propagation_markdown(spec.customer, propagation))
-        folder.write_json("dns-propagation.json", [p.to_dict() for p in propagation])
+        parts.append(render_propagation_markdown(spec.customer, propagation.reports))
+        folder.write_json("dns-propagation.json", propagation.to_dict())
     markdown = "\n".join(parts)
     folder.write_text("dns-check.md", markdown)
     create_markdown_artifact(markdown, key=f"dns-check-{spec.customer_slug}")

@@ -13,7 +13,13 @@ from onboarding.dnscheck._exceptions import (
     NotAuthoritativeError,
     ServerFailureError,
 )
-from onboarding.dnscheck.checks import CheckReport, expected_for, run_checks, run_propagation
+from onboarding.dnscheck.checks import (
+    CheckReport,
+    PropagationSummary,
+    expected_for,
+    run_checks,
+    run_propagation,
+)
 from onboarding.dnscheck.plan import DNSPlan, DomainPlan, build_plan
 from onboarding.dnscheck.propagation import PropagationReport
 from onboarding.dnscheck.render import render_markdown, render_zone_snippet
@@ -31,6 +37,7 @@ __all__ = [
     "NoNameserversError",
     "NotAuthoritativeError",
     "PropagationReport",
+    "PropagationSummary",
     "ServerFailureError",
     "Severity",
     "build_plan",

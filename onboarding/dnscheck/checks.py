@@ -14,9 +14,9 @@ from typing import Any
 from onboarding.clientconfig import ClientHosts, client_records
 from onboarding.dnscheck import dkim as dkim_mod
 from onboarding.dnscheck import dmarc as dmarc_mod
-from onboarding.dnscheck import spf as spf_mod
+from onboarding.dnscheck import spf_check
+from onboarding.dnscheck.current import nameservers_for
 from onboarding.dnscheck.mx import check_mx
-from onboarding.dnscheck.plan import nameservers_for
 from onboarding.dnscheck.propagation import (
     ExpectedRecord,
     Match,
@@ -27,7 +27,7 @@ from onboarding.dnscheck.query import make_resolver, parse_server
 from onboarding.dnscheck.results import CheckResult, Severity, worst
 from validation.spec import OnboardingSpec
 
-__all__ = ["CheckReport", "expected_for", "run_checks", "run_propagation"]
+__all__ = ["CheckReport", "PropagationSummary", "expected_for", "run_checks", "run_propagation"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def run_checks(spec: OnboardingSpec, *, dkim_public: Mapping[str, str | None]) -
                 timeout=timeout,
             )
         )
-        spf = spf_mod.check_spf(
+        spf = spf_check.check_spf(
             d,
             resolver=resolver,
             our_include=spec.hosted.spf_include,
@@ -126,10 +126,46 @@ def expected_for(
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class PropagationSummary:
+    """Propagation of every domain: done when each domain is; ETA = the largest ETA."""
+
+    reports: tuple[PropagationReport, ...]
+
+    @property
+    def propagated(self) -> bool:
+        return bool(self.reports) and all(r.propagated for r in self.reports)
+
+    @property
+    def eta_seconds(self) -> int | None:
+        """0 when propagated; None while a record is not yet published everywhere."""
+        if self.propagated:
+            return 0
+        etas = [r.eta_seconds for r in self.reports]
+        if any(e is None for e in etas):
+            return None
+        return max(e for e in etas if e is not None)
+
+    @property
+    def message(self) -> str:
+        if self.propagated:
+            return "propagated"
+        if self.eta_seconds is None:
+            return "not yet propagated: not every authoritative server publishes the records"
+        return f"not yet propagated (ETA {self.eta_seconds} s)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "propagated": self.propagated,
+            "eta_seconds": self.eta_seconds,
+            "domains": [r.to_dict() for r in self.reports],
+        }
+
+
 def run_propagation(
     spec: OnboardingSpec, *, dkim_records: Mapping[str, str | None]
-) -> tuple[PropagationReport, ...]:
-    """Return one propagation report per domain.
+) -> PropagationSummary:
+    """Return the propagation report of every domain.
 
     Raises :class:`DNSCheckError` only when a domain's nameservers cannot be found.
     """
@@ -147,4 +183,4 @@ def run_propagation(
                 timeout=timeout,
             )
         )
-    return tuple(reports)
+    return PropagationSummary(tuple(reports))

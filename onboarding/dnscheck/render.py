@@ -50,6 +50,12 @@ def _domain_md(plan: DomainPlan) -> list[str]:
                 else "."
             )
         )
+    if plan.current.negative_ttl is not None:
+        lines.append(
+            f"New names (such as `_dmarc` or the DKIM key) are remembered as missing for up to "
+            f"{plan.current.negative_ttl} s by any resolver that asks before they exist, so "
+            "please do not test them before publishing."
+        )
     lookups = "not counted" if plan.spf_lookups is None else f"{plan.spf_lookups}/10"
     lines += [f"SPF DNS lookups with our include: **{lookups}**.", ""]
     lines += [

@@ -8,10 +8,11 @@ from pathlib import Path
 import dns.rrset
 import pytest
 
+from onboarding.dnscheck.current import CurrentDNS
 from onboarding.dnscheck.dkim import load_key
-from onboarding.dnscheck.plan import CurrentDNS, DNSPlan, plan_domain
+from onboarding.dnscheck.plan import DNSPlan, plan_domain
 from onboarding.dnscheck.render import render_markdown, render_zone_snippet
-from onboarding.dnscheck.spf import LookupCount
+from onboarding.dnscheck.spf_check import LookupCount
 from validation.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -60,12 +60,14 @@ def test_plan_publish_check_and_propagate(dns_lab: DNSLab, zone: str) -> None:
         f'@ IN TXT "v=spf1 include:old.{ours} ~all"\n@ IN TXT "v=spf1 ip4:203.0.113.5 -all"\n'
         '_dmarc IN TXT "v=DMARC1; p=reject; pct=50"\n'
         '_mta-sts IN TXT "v=STSv1; id=20260101"',
+        minimum=60,
     )
     spec = _spec(dns_lab, zone, ours)
     now = datetime.now(UTC)
     plan = build_plan(spec, dkim_keys={}, now=now)
     (dp,) = plan.domains
     assert dp.mx_ttl == 3600 and dp.earliest_cutover == now + timedelta(seconds=7200)
+    assert dp.current.negative_ttl == 60  # min(SOA TTL 300, MINIMUM 60), RFC 2308
     assert dp.spf_record == (f"v=spf1 include:old.{ours} ip4:203.0.113.5 include:spf.{ours} -all")
     assert dp.spf_lookups == 2
     codes = {f.code for f in dp.findings}
@@ -81,7 +83,7 @@ def test_plan_publish_check_and_propagate(dns_lab: DNSLab, zone: str) -> None:
     dns_lab.publish(zone, body + '\n_mta-sts IN TXT "v=STSv1; id=20261127"')
 
     # Nothing asked the resolver about the new names before, so they propagate at once.
-    (prop,) = run_propagation(spec, dkim_records={zone: dp.dkim.record})
+    (prop,) = run_propagation(spec, dkim_records={zone: dp.dkim.record}).reports
     assert prop.propagated, prop.to_dict()
 
     report = run_checks(spec, dkim_public={zone: dp.dkim.public_b64})

@@ -9,7 +9,8 @@ import pytest
 
 from onboarding.dnscheck.query import make_resolver
 from onboarding.dnscheck.results import CheckResult, Severity
-from onboarding.dnscheck.spf import check_spf, count_lookups, evaluate_spf, merge_spf
+from onboarding.dnscheck.spf import merge_spf
+from onboarding.dnscheck.spf_check import check_spf, count_lookups, evaluate_spf
 from onboarding.dnscheck.zonefile import txt_rdata
 
 from .conftest import DNSLab
