@@ -1,9 +1,9 @@
 """``onboard provision SPEC``: create the customer, domains, routing and mailboxes.
 
-Runs the ``provision`` flow in this process and prints what each object ended as. Exit code
-0 when everything exists as the spec says and every account logs in, 1 when an account
-failed or something conflicts (the report says what to do), 2 when the input or the API key
-is unusable (one sentence, nothing changed).
+Runs the ``provision`` flow in this process (quietly, see :mod:`cli.prefect_runtime`) and
+prints what each object ended as. Exit code 0 when everything exists as the spec says and
+every account logs in, 1 when an account failed or something conflicts (the report says what
+to do), 2 when the input or the API key is unusable (one sentence, nothing changed).
 """
 
 from __future__ import annotations
@@ -40,10 +40,13 @@ def provision(
             "`onboard validate` and fix them first",
             EXIT_UNUSABLE,
         )
-    from flows.provision import provision as provision_flow
+    from cli.prefect_runtime import prefect_runtime
 
-    state = provision_flow(spec_path=spec.resolve(), return_state=True)
-    data: Any = state.result(raise_on_failure=False)
+    with prefect_runtime():
+        from flows.provision import provision as provision_flow
+
+        state = provision_flow(spec_path=spec.resolve(), return_state=True)
+        data: Any = state.result(raise_on_failure=False)
     if not isinstance(data, dict):
         fail(str(data) if isinstance(data, BaseException) else (state.message or "failed"))
     if "stopped" in data:
