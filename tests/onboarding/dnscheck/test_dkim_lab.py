@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from onboarding.dnscheck.dkim import check_dkim, load_key, sign_message, verify_message
 from onboarding.dnscheck.query import make_resolver, query_authoritative
 from onboarding.dnscheck.results import Severity
@@ -9,6 +14,13 @@ from onboarding.dnscheck.zonefile import txt_rdata
 
 from .conftest import DNSLab
 
+# A 512-bit RSA public key (SubjectPublicKeyInfo), too small for RFC 8301 verifiers.
+# cryptography will not generate one, but a public key needs only a 512-bit modulus.
+SMALL_KEY = base64.b64encode(
+    rsa.RSAPublicNumbers(65537, (1 << 511) | (1 << 100) | 1)
+    .public_key()
+    .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+).decode()
 MESSAGE = (
     b"From: Alice <alice@{d}>\r\nTo: bob@example.test\r\nSubject: cutover test\r\n"
     b"Date: Fri, 27 Nov 2026 12:00:00 +0000\r\nMessage-ID: <1@{d}>\r\n\r\nHello from the lab.\r\n"
@@ -46,7 +58,8 @@ def test_check_finds_missing_foreign_and_testing_keys(dns_lab: DNSLab, zone: str
         zone,
         f"mr1._domainkey IN TXT {txt_rdata(theirs.record)}\n"
         f"t1._domainkey IN TXT {txt_rdata(ours.record + '; t=y')}\n"
-        f'bad._domainkey IN TXT "v=DKIM1; k=rsa; p=bm90IGEga2V5"',
+        f'bad._domainkey IN TXT "v=DKIM1; k=rsa; p=bm90IGEga2V5"\n'
+        f'small._domainkey IN TXT "v=DKIM1; k=rsa; p={SMALL_KEY}"',
     )
     resolver = make_resolver((dns_lab.resolver,), timeout=3)
 
@@ -59,6 +72,11 @@ def test_check_finds_missing_foreign_and_testing_keys(dns_lab: DNSLab, zone: str
     assert check("t1").codes() == ("testing-flag",)
     assert check("none").codes() == ("no-key",)
     assert check("bad").codes() == ("unparsable-key",)
+    small = check("small")
+    assert small.codes() == ("key-too-small", "key-mismatch")
+    assert "has 512 bits; receivers reject RSA keys under 1024 bits (RFC 8301" in (
+        small.findings[0].message
+    )
     assert check("none").findings[0].message == f"{zone}: no DKIM key at none._domainkey.{zone}"
 
 
