@@ -1,22 +1,19 @@
 """Run one engine pass in its own process so a test can SIGKILL it anywhere.
 
 Usage: ``python sync_child.py job.json``. Prints ``tick <messages done>`` on every progress
-tick (flushed, so the parent can time its kill) and ``done <json counts>`` at the end. If a
-killed predecessor still holds the pair's lease, waits for it to expire (the job sets a
-short lease) instead of failing.
+tick (flushed, so the parent can time its kill) and ``done <json counts>`` at the end. The
+state store keeps its default lease: a killed predecessor's lease must not block the re-run.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 from onboarding.mailsync import (
     Endpoint,
     MailboxPair,
-    StateLocked,
     StateStore,
     SyncOptions,
     SyncProgress,
@@ -35,22 +32,14 @@ def main(job_path: str) -> None:
             "127.0.0.1", job["dest_port"], "none", job["dest_user"], job["dest_password"]
         ),
     )
-    state = StateStore(job["state_url"], lease_seconds=job["lease_seconds"])
+    state = StateStore(job["state_url"])
     options = SyncOptions(pass_kind="initial", fetch_batch=job["fetch_batch"])
 
     def tick(p: SyncProgress) -> None:
         sys.stdout.write(f"tick {p.messages_done}\n")
         sys.stdout.flush()
 
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            outcome = sync_mailbox(pair, options, state, progress=tick)
-            break
-        except StateLocked:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+    outcome = sync_mailbox(pair, options, state, progress=tick)
     counts = {
         "copied": outcome.copied,
         "already_present": outcome.already_present,

@@ -97,7 +97,6 @@ def test_sigkill_at_random_points_then_rerun_no_duplicate_nothing_missing(
                 "dest_user": user.email,
                 "dest_password": user.destination_password,
                 "state_url": f"sqlite:///{tmp_path / 'state.db'}",
-                "lease_seconds": 1.0,
                 "fetch_batch": 100,
             }
         )
