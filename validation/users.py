@@ -15,10 +15,8 @@ checks inherited by a subclass.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar, overload
 
 import pandas as pd
 import pandera.pandas as pa
@@ -34,7 +32,6 @@ from validation.user_problems import CONTROL_CHARACTERS, UserProblem, problems_f
 
 __all__ = [
     "MigrationUserList",
-    "Rows",
     "UserCredentials",
     "UserList",
     "UserListError",
@@ -46,9 +43,6 @@ __all__ = [
     "schema_for",
     "validate_user_list",
 ]
-
-
-T = TypeVar("T")
 
 
 class UserListInvalidError(UserListError):
@@ -84,41 +78,6 @@ class UserCredentials(_Model):
     source_password: SecretStr | None = None
 
 
-class Rows(Sequence[T]):
-    """An immutable sequence of many result rows, passed around as one value.
-
-    Not a tuple on purpose: orchestrators that walk results looking for futures (Prefect's
-    ``visit_collection``) descend into tuples and dataclasses, which costs ~2 s for 100,000
-    users; an opaque sequence is handed over as is.
-    """
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: Iterable[T]) -> None:
-        self._items = tuple(items)
-
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
-    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
-        return self._items[index]
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Rows):
-            return self._items == other._items
-        return isinstance(other, tuple) and self._items == other
-
-    def __hash__(self) -> int:
-        return hash(self._items)
-
-    def __repr__(self) -> str:
-        return f"Rows({len(self._items)} items)"
-
-
 @dataclass(frozen=True, slots=True)
 class UserListReport:
     """What validation found: counts that reconcile, every problem, and the valid users."""
@@ -129,8 +88,8 @@ class UserListReport:
     valid_rows: int
     invalid_rows: int
     blank_rows: int = 0
-    problems: Rows[UserProblem] = field(default_factory=lambda: Rows(()))
-    users: Rows[ValidatedUser] = field(default_factory=lambda: Rows(()))
+    problems: tuple[UserProblem, ...] = ()
+    users: tuple[ValidatedUser, ...] = ()
     run_folder: str | None = None  # set by the flow once the report files are written
 
     @property
@@ -277,8 +236,8 @@ def _check(spec: OnboardingSpec, csv_path: str | Path | None) -> tuple[UserListR
             valid_rows=len(users),
             invalid_rows=table.rows - len(users),
             blank_rows=table.blank_rows,
-            problems=Rows(problems),
-            users=Rows(users),
+            problems=tuple(problems),
+            users=users,
         ),
         table,
     )
