@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Callable
 
@@ -66,3 +67,21 @@ def test_preflight_classifies_tls_failure(
     report = preflight(MailboxPair(pair.mailbox, tls_src, pair.destination), SyncOptions())
     assert report.source.error_class == "TLSFailed"
     assert report.destination.ok
+
+
+def test_preflight_classifies_imap_disabled(
+    lab: Lab, lab_user: LabUser, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """A provider that switched IMAP off for the account answers with a reason, not a bad
+    password: the operator must enable IMAP, not reset the password."""
+    record = lab.source.store.root / "passdb" / lab_user.email.lower()
+    data = json.loads(record.read_text())
+    data.update(nologin="y", reason="IMAP access is disabled for this account")
+    record.write_text(json.dumps(data))
+    pair = pair_for(lab_user)
+    own = Endpoint(
+        pair.source.host, pair.source.port, "none", lab_user.email, lab_user.source_password
+    )
+    report = preflight(MailboxPair(pair.mailbox, own, pair.destination), SyncOptions())
+    assert report.source.error_class == "IMAPDisabled"
+    assert report.source.fix and "enable IMAP" in report.source.fix
