@@ -4,8 +4,9 @@
 cutover time and any conflict; the same markdown is the ``dns-records-<customer>`` artifact and
 the run folder's ``dns-records.md`` (with a zone-file snippet beside it). ``dns-check`` prints
 each check with pass/warn/fail and the fix, or with ``--propagation`` the per-server view and
-the ETA. Exit codes: 0 fine, 1 a check failed / not yet propagated, 2 unusable input or DNS
-unreadable (one sentence on stderr). No output ever contains a DKIM private key.
+the ETA. Flows run in this process, quietly (see :mod:`cli.prefect_runtime`). Exit codes:
+0 fine, 1 a check failed / not yet propagated, 2 unusable input or DNS unreadable (one
+sentence on stderr). No output ever contains a DKIM private key.
 """
 
 from __future__ import annotations
@@ -44,10 +45,13 @@ def _result(state: Any) -> dict[str, Any]:
 
 def dns_plan(spec: SpecArg, output_format: FormatOpt = Format.TEXT) -> None:
     """Print the DNS records the customer must remove and add, with the MX TTL."""
-    from flows.dns_plan import dns_plan as flow
+    from cli.prefect_runtime import prefect_runtime
 
     _load(spec)
-    data = _result(flow(spec_path=spec.resolve(), return_state=True))
+    with prefect_runtime():
+        from flows.dns_plan import dns_plan as flow
+
+        data = _result(flow(spec_path=spec.resolve(), return_state=True))
     if output_format is Format.JSON:
         print_json(data)
     else:
@@ -66,11 +70,14 @@ def dns_check(
     output_format: FormatOpt = Format.TEXT,
 ) -> None:
     """Check the published records (MX, SPF, DKIM, DMARC) or their propagation."""
-    from flows.dns_check import dns_check as flow
+    from cli.prefect_runtime import prefect_runtime
 
     _load(spec)
-    state = flow(spec_path=spec.resolve(), propagation=propagation, return_state=True)
-    data = _result(state)
+    with prefect_runtime():
+        from flows.dns_check import dns_check as flow
+
+        state = flow(spec_path=spec.resolve(), propagation=propagation, return_state=True)
+        data = _result(state)
     if output_format is Format.JSON:
         print_json(data)
     else:
