@@ -248,3 +248,19 @@ def test_read_user_credentials_refuses_a_bad_list(tmp_path: Path, spec: Onboardi
     with pytest.raises(UserListInvalidError) as info:
         read_user_credentials(spec, path)
     assert str(path) in str(info.value) and "Ab1!" not in str(info.value)
+
+
+def test_public_surface_and_no_prefect() -> None:
+    """Every name in __all__ exists, and importing the engine does not import Prefect."""
+    import subprocess
+    import sys
+
+    import validation.users as users
+
+    assert all(hasattr(users, name) for name in users.__all__)
+    assert {"validate_user_list", "read_user_credentials", "UserListError"} <= set(users.__all__)
+    probe = "import sys, validation.users, validation.user_report; print('prefect' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"
