@@ -24,6 +24,8 @@ What it does, and why:
   its own report, and flow-run logs (including a failed run's traceback) still go to the
   API, where the UI shows them. Telemetry is off (its failures print tracebacks offline).
   The temporary server's own stderr is quiet too.
+- **Fail clearly.** A configured API that does not answer raises
+  :class:`PrefectUnavailableError` with one sentence, before any flow starts.
 - **Opt out.** ``ONBOARD_PREFECT_VERBOSE=1`` leaves Prefect's console logging as it is.
 
 Nothing here changes settings outside the block: environment variables and handler levels
@@ -37,7 +39,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["VERBOSE_ENV", "prefect_runtime"]
+__all__ = ["VERBOSE_ENV", "PrefectUnavailableError", "prefect_runtime"]
 
 VERBOSE_ENV = "ONBOARD_PREFECT_VERBOSE"
 _STARTUP_TIMEOUT_S = 120  # the temporary server takes ~10 s to start on a busy 2-core machine
@@ -51,6 +53,27 @@ _QUIET_ENV = {
     "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
     "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
 }
+
+
+class PrefectUnavailableError(RuntimeError):
+    """Raised when the configured Prefect API does not answer (commands exit 2 with it)."""
+
+
+def _require_api(url: str) -> None:
+    """Fail in one sentence, before any flow starts, when nothing answers at ``url``."""
+    from prefect.client.orchestration import get_client
+
+    problem: BaseException | None
+    try:
+        with get_client(sync_client=True) as client:
+            problem = client.api_healthcheck()
+    except Exception as exc:  # the client checks the server version on entry
+        problem = exc
+    if problem is not None:
+        raise PrefectUnavailableError(
+            f"no Prefect API answers at {url} ({type(problem).__name__}); start that server, "
+            "or unset PREFECT_API_URL so onboard starts a temporary local one"
+        )
 
 
 @contextmanager
@@ -111,6 +134,7 @@ def prefect_runtime(*, verbose: bool | None = None) -> Iterator[str]:
         with _muted_console() if not verbose else _nothing():
             configured = get_current_settings().api.url
             if configured:
+                _require_api(configured)
                 try:
                     yield configured
                 finally:

@@ -44,7 +44,7 @@ def validate(
     Exit codes: 0 every row is valid; 1 rows have problems (the report is printed);
     2 the spec or the CSV cannot be used at all.
     """
-    from cli.prefect_runtime import prefect_runtime
+    from cli.prefect_runtime import PrefectUnavailableError, prefect_runtime
     from validation.csv_reader import read_user_table
     from validation.spec import load_spec
     from validation.users import UserListReport
@@ -55,11 +55,14 @@ def validate(
     except OnboardingError as exc:
         _unusable(exc, output_format)
 
-    with prefect_runtime():
-        from flows.validate_users import validate_users
+    try:
+        with prefect_runtime():
+            from flows.validate_users import validate_users
 
-        state = validate_users(spec, users, return_state=True)
-        result = state.result(raise_on_failure=False)
+            state = validate_users(spec, users, return_state=True)
+            result = state.result(raise_on_failure=False)
+    except PrefectUnavailableError as exc:
+        fail(str(exc), EXIT_UNUSABLE)
     if isinstance(result, OnboardingError):
         _unusable(result, output_format)
     if not isinstance(result, UserListReport):

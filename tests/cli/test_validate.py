@@ -148,3 +148,20 @@ def test_real_command_with_temporary_server_is_quiet(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "22 rows: 22 valid" in " ".join(proc.stdout.split())
     assert proc.stderr == ""
+
+
+def test_unreachable_prefect_api_exits_2(tmp_path: Path) -> None:
+    """A configured Prefect API that does not answer: one sentence and exit 2, no flow run."""
+    import socket
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with socket.socket() as sock:  # a port nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/api"
+    with temporary_settings({PREFECT_API_URL: url}):
+        code, out, err = _run(str(_customer(tmp_path)))
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: no Prefect API answers at {url}")
+    assert not (tmp_path / "runs").exists()
