@@ -337,12 +337,12 @@ def include_findings(
             )
         )
     for target, why in old_includes.items():
-        when = "still" if after_cutover else "will keep"
+        when = "still authorises" if after_cutover else "will keep authorising"
         found.append(
             Finding(
                 Severity.WARN,
                 "old-provider-include",
-                f"{domain}: include:{target} ({why}) {when} authorise the old provider's "
+                f"{domain}: include:{target} ({why}) {when} the old provider's "
                 "servers to send as the domain",
                 fix=f"remove include:{target} once the last mail has left through the old "
                 "provider" + ("" if after_cutover else " (after the cutover, not before)"),

@@ -55,7 +55,8 @@ class LookupCount:
                     "include-without-spf",
                     f"{domain}: include:{self.include_without_spf} has no SPF record, which "
                     "makes the whole record a permerror (RFC 7208 §5.2)",
-                    fix=f"remove include:{self.include_without_spf} (its provider deleted it)",
+                    fix=f"remove include:{self.include_without_spf}, or ask its provider why it "
+                    "publishes no SPF record",
                 )
             )
         elif self.error and "DNS lookups" not in self.error:

@@ -144,7 +144,7 @@ def test_include_findings_missing_ours_old_left_and_mx_after_cutover() -> None:
         "mx-mechanism",
     ]
     assert [f.severity for f in found] == [Severity.FAIL, Severity.WARN, Severity.INFO]
-    assert "still authorise the old provider" in found[1].message
+    assert "still authorises the old provider" in found[1].message
     before = include_findings(
         "a.test",
         f"v=spf1 include:{OURS} ~all",

@@ -153,7 +153,7 @@ def test_old_include_left_but_still_valid(world: World) -> None:
     assert f.severity is Severity.WARN
     assert f.message == (
         f"{world.customer}: include:_spf.{world.old} (same provider as the current MX host "
-        f"mx1.{world.old}) still authorise the old provider's servers to send as the domain"
+        f"mx1.{world.old}) still authorises the old provider's servers to send as the domain"
     )
     assert result.valid
 
