@@ -23,7 +23,6 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -57,6 +56,7 @@ class Pair:
     source_password: str
     dest_user: str
     dest_password: str
+    folders: tuple[str, ...] = ()  # selectable source folders (mbsync Patterns)
 
 
 @dataclass
@@ -94,6 +94,7 @@ class Corpus:
     largest: int
     largest_folder: int
     digests: dict[str, Counter[str]]
+    folders: dict[str, tuple[str, ...]]
 
 
 # -- IMAP helpers (bench only; plain imapclient) -------------------------------------------------
@@ -114,11 +115,13 @@ def _digests(
     digests: Counter[str] = Counter()
     stripped: Counter[str] = Counter()
     largest = biggest_folder = total = 0
+    folders: list[str] = []
     client = _client(host, port, login, password)
     try:
         for _flags, _delim, name in client.list_folders():
             if b"\\Noselect" in _flags or b"\\NonExistent" in _flags:
                 continue
+            folders.append(name)
             info = client.select_folder(name, readonly=True)
             count = int(info.get(b"EXISTS", 0))
             biggest_folder = max(biggest_folder, count)
@@ -140,6 +143,7 @@ def _digests(
         "largest": largest,
         "largest_folder": biggest_folder,
         "bytes": total,
+        "folders": tuple(folders),
     }
 
 
@@ -147,32 +151,65 @@ def _digests(
 
 
 def _run_children(
-    commands: Sequence[list[str]], parallel: int, env: dict[str, str] | None = None
+    commands: Sequence[list[str]], parallel: int
 ) -> tuple[float, float, float, list[str]]:
-    """Run commands ``parallel`` at a time; return (seconds, max RSS MB, sum RSS MB, errors)."""
+    """Run commands ``parallel`` at a time; return (seconds, max RSS MB, sum RSS MB, errors).
+
+    Peak RSS is each child's VmHWM, sampled every 20 ms: ``wait4``'s ru_maxrss would report
+    this (large) parent's RSS, which Linux carries over into the child at exec.
+    """
     pending = list(commands)
-    running: dict[int, tuple[subprocess.Popen[bytes], Any]] = {}
+    running: dict[int, Path] = {}
     peaks: list[float] = []
+    hwm: dict[int, float] = {}
     errors: list[str] = []
+    logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
     start = time.monotonic()
     while pending or running:
         while pending and len(running) < parallel:
-            log = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the child is reaped
-            proc = subprocess.Popen(pending.pop(0), stdout=log, stderr=subprocess.STDOUT, env=env)
-            running[proc.pid] = (proc, log)
-        pid, status, usage = os.wait4(-1, 0)
+            cmd = pending.pop(0)
+            log = logs / f"{len(peaks) + len(running)}.log"
+            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                pid = os.posix_spawnp(
+                    cmd[0],
+                    cmd,
+                    dict(os.environ),
+                    file_actions=[
+                        (os.POSIX_SPAWN_DUP2, fd, 1),
+                        (os.POSIX_SPAWN_DUP2, fd, 2),
+                    ],
+                )
+            finally:
+                os.close(fd)
+            running[pid] = log
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            for child in running:
+                hwm[child] = max(hwm.get(child, 0.0), _hwm_mb(child))
+            time.sleep(0.02)
+            continue
         if pid not in running:
             continue
-        proc, log = running.pop(pid)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        peaks.append(usage.ru_maxrss / 1024)
-        if proc.returncode:
-            log.seek(0)
-            tail = log.read().decode(errors="replace").strip().splitlines()[-3:]
-            errors.append(f"exit {proc.returncode}: {' | '.join(tail)}")
-        log.close()
+        log = running.pop(pid)
+        peaks.append(hwm.pop(pid, 0.0))
+        code = os.waitstatus_to_exitcode(status)
+        if code:
+            tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+            errors.append(f"exit {code}: {' | '.join(tail)}")
     seconds = time.monotonic() - start
+    shutil.rmtree(logs, ignore_errors=True)
     return seconds, max(peaks, default=0.0), sum(sorted(peaks)[-parallel:]), errors
+
+
+def _hwm_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def _mbsyncrc(
@@ -195,10 +232,15 @@ def _mbsyncrc(
             )
         (state / f"ch{i}").mkdir(parents=True, exist_ok=True)
         blocks.append(
-            f"Channel ch{i}\nFar :src{i}:\nNear :dst{i}:\nPatterns *\n"
+            f"Channel ch{i}\nFar :src{i}:\nNear :dst{i}:\n"
+            f"Patterns {' '.join(_quote(f) for f in p.folders) or '*'}\n"
             f"SyncState {state / f'ch{i}'}/\n"
         )
     return "\n".join(blocks)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def run_mbsync(
@@ -293,7 +335,11 @@ def _rss_mb() -> float:
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """VmHWM: this process image's peak RSS (getrusage would include the pre-exec image)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 # -- the lab, accounts, proxies --------------------------------------------------------------
@@ -332,11 +378,11 @@ def _proxies(
             proc.wait(10)
 
 
-def _fresh_pairs(lab: Any, sources: dict[str, str], tag: str) -> list[Pair]:
+def _fresh_pairs(lab: Any, corpus: Corpus, tag: str) -> list[Pair]:
     """New destination accounts (``<tag>-<n>@bench-dest.test``) for every source user."""
     pairs = []
     master = lab.source
-    for n, (email, _pw) in enumerate(sorted(sources.items())):
+    for n, email in enumerate(sorted(corpus.digests)):
         dest = f"{tag}-{n:03d}@bench-dest.test"
         password = "bench-" + hashlib.sha256(f"{tag}{n}".encode()).hexdigest()[:16]
         lab.destination.set_account(dest, password)
@@ -347,6 +393,7 @@ def _fresh_pairs(lab: Any, sources: dict[str, str], tag: str) -> list[Pair]:
                 source_password=master.master_password,
                 dest_user=dest,
                 dest_password=password,
+                folders=corpus.folders[email],
             )
         )
     return pairs
@@ -398,13 +445,88 @@ def _read_corpus(lab: Any, sources: dict[str, str], src: tuple[str, int]) -> Cor
         largest=max(int(x["largest"]) for _e, _d, x in rows),
         largest_folder=max(int(x["largest_folder"]) for _e, _d, x in rows),
         digests={e: d for e, d, _x in rows},
+        folders={e: x["folders"] for e, _d, x in rows},
     )
 
 
-def _seed(lab: Any) -> dict[str, str]:
-    """Seed the ``bench`` profile; return the source users (email -> password)."""
-    lab.seed(profile="bench")
-    users: dict[str, str] = lab.source.users()
+def _seed(
+    lab: Any, log: Callable[[str], None], mailboxes: int, messages: int
+) -> tuple[dict[str, str], str]:
+    """Seed the lab's ``bench`` profile; return the source users and where they came from.
+
+    Until the lab offers ``seed(profile="bench")`` the bench appends an equivalent corpus
+    itself over IMAP (MULTIAPPEND): 20 mailboxes, 40,000 messages, one 10,000-message folder,
+    sizes log-normal around 6 KB with 1% of 1-3 MB messages.
+    """
+    seed = getattr(lab, "seed", None)
+    if seed is not None:
+        seed(profile="bench")
+        users: dict[str, str] = lab.source.users()
+        return users, "lab `bench` profile"
+    log("lab.seed is not available: appending the bench corpus over IMAP")
+    return _append_corpus(lab, mailboxes, messages), (
+        "generated by bench/migrate.py (lab seed not available)"
+    )
+
+
+def _append_corpus(lab: Any, mailboxes: int = 20, messages: int = 40_000) -> dict[str, str]:
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    rng = random.Random(42)
+    users = {f"bench{i:02d}@bench-src.test": f"Bench-{i:02d}-pw" for i in range(mailboxes)}
+    first = {"INBOX": messages // 4, "Sent": messages // 80, "Archive/2024": messages // 80}
+    plan: list[dict[str, int]] = [first]
+    rest = (messages - sum(first.values())) // (mailboxes - 1)
+    for _ in range(mailboxes - 1):
+        plan.append(
+            {"INBOX": rest // 2, "Sent": rest // 4, "Archive/2024": rest - rest // 2 - rest // 4}
+        )
+    filler = (b"Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 40)[:2000]
+
+    def body(n: int) -> bytes:
+        size = (
+            int(rng.lognormvariate(8.7, 0.8))
+            if rng.random() > 0.01
+            else rng.randint(1_000_000, 3_000_000)
+        )
+        head = (
+            f"From: Sender {n % 97} <s{n % 97}@old.example>\r\nTo: user@bench-src.test\r\n"
+            f"Subject: bench message {n}\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+            f"Message-ID: <bench.{n}@old.example>\r\n\r\n"
+        ).encode()
+        lines: list[bytes] = []
+        length = 0
+        while length < size:
+            lines.append(filler[: rng.randint(40, 76)] + b"\r\n")
+            length += len(lines[-1])
+        return head + b"".join(lines)
+
+    n = 0
+    for (email, password), folders in zip(users.items(), plan, strict=True):
+        lab.source.add_user(email, password)
+        client = _client(lab.host, lab.ports.source_imap, email, password)
+        try:
+            for folder, count in folders.items():
+                if folder != "INBOX":
+                    client.create_folder(folder)
+                batch: list[dict[str, Any]] = []
+                for _ in range(count):
+                    n += 1
+                    batch.append(
+                        {
+                            "msg": body(n),
+                            "flags": [b"\\Seen"] if n % 3 else [],
+                            "date": datetime(2020, 1, 1, tzinfo=UTC) + timedelta(minutes=37 * n),
+                        }
+                    )
+                    if len(batch) == 100:
+                        client.multiappend(folder, batch)
+                        batch = []
+                if batch:
+                    client.multiappend(folder, batch)
+        finally:
+            client.logout()
     return users
 
 
@@ -427,14 +549,16 @@ def _machine() -> str:
     )
 
 
-def _markdown(corpus: Corpus, results: Sequence[RunResult], parallel: int, when: str) -> str:
+def _markdown(
+    corpus: Corpus, results: Sequence[RunResult], parallel: int, when: str, origin: str
+) -> str:
     mem_target = (2 * corpus.largest + 1024 * corpus.messages) / 1e6
     lines = [
         SECTION,
         "",
         f"Run {when} on: {_machine()}.",
         "",
-        f"Corpus (lab `bench` profile): {corpus.mailboxes} mailboxes, {corpus.messages:,} "
+        f"Corpus ({origin}): {corpus.mailboxes} mailboxes, {corpus.messages:,} "
         f"messages, {corpus.bytes / 1e6:,.0f} MB, largest message {corpus.largest / 1e6:.1f} MB, "
         f"largest folder {corpus.largest_folder:,} messages. {parallel} mailboxes in parallel "
         "for both tools; every run into fresh destination accounts. `wan` = the fault proxy "
@@ -509,7 +633,7 @@ def _measure(
     real_dst: tuple[str, int],
 ) -> RunResult:
     """Run one tool in one profile into fresh accounts, verify, then drop the accounts."""
-    pairs = _fresh_pairs(lab, sources, f"{tool}-{profile}")
+    pairs = _fresh_pairs(lab, corpus, f"{tool}-{profile}")
     try:
         return _measure_pairs(tool, profile, pairs, corpus, src, dst, parallel, work, log, real_dst)
     finally:
@@ -539,8 +663,8 @@ def _measure_pairs(
             seconds=first["seconds"],
             messages=first["copied"],
             bytes=first["bytes"],
-            peak_rss_mb=peak,
-            total_peak_rss_mb=peak,
+            peak_rss_mb=max(peak, first["peak_rss_mb"]),
+            total_peak_rss_mb=max(peak, first["peak_rss_mb"]),
             rerun_seconds=data["rerun"]["seconds"],
             rerun_copied=data["rerun"]["copied"],
             baseline_rss_mb=data["baseline_rss_mb"],
@@ -581,6 +705,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--profiles", default="loopback,wan")
     parser.add_argument("--tools", default="ours,mbsync")
     parser.add_argument("--lab-dir", type=Path, help="reuse a seeded lab state folder")
+    parser.add_argument("--mailboxes", type=int, default=20, help="generated corpus only")
+    parser.add_argument("--messages", type=int, default=40_000, help="generated corpus only")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     args = parser.parse_args(argv)
     if args.worker:
@@ -601,9 +727,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         src = (lab.host, lab.ports.source_imap)
         dst = (lab.host, lab.ports.destination_imap)
         sources = lab.source.users()
+        origin = "lab state folder given with --lab-dir"
         if not sources:
             log("seeding the bench corpus ...")
-            sources = _seed(lab)
+            sources, origin = _seed(lab, log, args.mailboxes, args.messages)
         log("fingerprinting the source ...")
         corpus = _read_corpus(lab, sources, src)
         log(
@@ -647,7 +774,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                             dst,
                         )
                     )
-        text = _markdown(corpus, results, args.parallel, when)
+        text = _markdown(corpus, results, args.parallel, when, origin)
         print(text)
         if not args.no_docs:
             write_docs(text)
