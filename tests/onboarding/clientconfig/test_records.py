@@ -27,3 +27,10 @@ def test_every_record_parses_as_zone_data() -> None:
     for r in client_records("acme.test", HOSTS):
         rrset = dns.rrset.from_text(r.name + ".", 3600, "IN", r.rdtype, r.value)
         assert len(rrset) == 1
+
+
+def test_public_surface() -> None:
+    import onboarding.clientconfig as pkg
+
+    public = {n for n in vars(pkg) if not n.startswith("_")}
+    assert public - {"records"} == set(pkg.__all__)

@@ -183,3 +183,16 @@ def test_plus_and_neutral_all(
     f = _finding(world.check(), code)
     assert f.severity is severity
     assert f.message.startswith(f"{world.customer}: SPF ends in {qual}all")
+
+
+def test_syntax_error_and_missing_include_fail_with_fixes(world: World) -> None:
+    world.customer_zone("v=spf1 ip4:999.1.1.1 -all", extra='sub IN TXT "v=spf1 mx -all"')
+    bad = world.check()
+    f = _finding(bad, "spf-syntax")
+    assert f.severity is Severity.FAIL and "999.1.1.1" in f.message
+    without = world.check(f"sub.{world.customer}")
+    assert _finding(without, "missing-our-include").message == (
+        f"sub.{world.customer}: the SPF record lacks include:{world.ours}, so mail we send for "
+        "the domain fails SPF"
+    )
+    assert _finding(without, "ip-not-pass").severity is Severity.FAIL
