@@ -119,11 +119,13 @@ def evaluate_spf(
 ) -> tuple[str, str]:
     """Return pyspf's ``(result, explanation)`` for mail from ``postmaster@domain`` sent by ``ip``.
 
-    ``result`` is one of pass, fail, softfail, neutral, none, temperror, permerror.
+    ``result`` is one of pass, fail, softfail, neutral, none, temperror, permerror. Each
+    lookup may take ``timeout``; the whole evaluation at most 3 × ``timeout`` (RFC 7208 §4.6.4
+    asks for a bound; pyspf's default is 20 s).
     """
     with default_resolver_scope(resolver):
         result, explanation = pyspf.check2(
-            i=ip, s=f"postmaster@{domain}", h=domain, timeout=timeout, querytime=timeout
+            i=ip, s=f"postmaster@{domain}", h=domain, timeout=timeout, querytime=3 * timeout
         )
     return str(result), str(explanation)
 
