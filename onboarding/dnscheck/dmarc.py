@@ -12,8 +12,10 @@ import logging
 import re
 
 import checkdmarc.dmarc
+import dns.exception
 import dns.resolver
 
+from onboarding.dnscheck._exceptions import translate
 from onboarding.dnscheck._scope import checkdmarc_scope
 from onboarding.dnscheck.results import CheckResult, Finding, Severity
 
@@ -134,7 +136,34 @@ def check_dmarc(
     dkim_ok: bool,
     spf_ok: bool,
 ) -> CheckResult:
-    """Validate the published record with checkdmarc and check alignment. Never raises."""
+    """Validate the published record with checkdmarc and check alignment. Never raises.
+
+    The record must be at ``_dmarc.<domain>`` itself (the plan puts it there): a policy found
+    only by walking up the tree (RFC 9989 §4.10) is not the one we asked the customer for.
+    """
+    name = f"_dmarc.{domain}"
+    try:
+        own = resolver.resolve(name, "TXT", lifetime=timeout, raise_on_no_answer=False)
+        own_records = (
+            [b"".join(rd.strings).decode("utf-8", "replace") for rd in own.rrset]
+            if own.rrset is not None
+            else []
+        )
+    except dns.resolver.NXDOMAIN:
+        own_records = []
+    except dns.exception.DNSException as exc:
+        return CheckResult("dmarc", domain, error=str(translate(exc, what=f"TXT of {name}")))
+    if not any(is_dmarc_record(r) for r in own_records):
+        missing = [
+            Finding(
+                Severity.FAIL,
+                "no-record",
+                f"{domain}: no DMARC record at {name}",
+                fix=f"publish the DMARC record from the DNS plan at {name}",
+            ),
+            *alignment_findings(domain, dkim_ok=dkim_ok, spf_ok=spf_ok),
+        ]
+        return CheckResult("dmarc", domain, tuple(missing))
     try:
         with checkdmarc_scope():
             res = checkdmarc.dmarc.check_dmarc(

@@ -36,3 +36,6 @@ def test_removed_tags_reported_once_and_bad_policy_invalid(dns_lab: DNSLab, zone
     bad = check_dmarc(f"bad.{zone}", resolver=resolver, timeout=3, dkim_ok=True, spf_ok=True)
     assert not bad.valid and "invalid" in bad.codes()
     assert bad.findings[0].fix == f"publish the DMARC record from the DNS plan at _dmarc.bad.{zone}"
+    none = check_dmarc(f"none.{zone}", resolver=resolver, timeout=3, dkim_ok=True, spf_ok=True)
+    assert none.codes() == ("no-record", "alignment")
+    assert none.findings[0].message == f"none.{zone}: no DMARC record at _dmarc.none.{zone}"
