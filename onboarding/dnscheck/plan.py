@@ -43,6 +43,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 NEW_RECORD_TTL = 3600
+LONG_MX_TTL = 3600  # above this, suggest lowering the TTL ahead of the cutover (dns.md §4)
 
 
 @dataclass(frozen=True)
@@ -322,6 +323,17 @@ def plan_domain(
             norm=_norm_host_rdata,
         )
 
+    if current.mx_ttl is not None and current.mx_ttl > LONG_MX_TTL:
+        findings.append(
+            Finding(
+                Severity.INFO,
+                "mx-ttl-long",
+                f"{domain}: the MX TTL is {current.mx_ttl} s, so resolvers may keep the old MX "
+                f"for up to {current.mx_ttl / 3600:g} h after the change",
+                fix=f"lower the MX TTL to {LONG_MX_TTL // 12} s at least {current.mx_ttl} s "
+                "before changing the MX, to shorten the cutover wait",
+            )
+        )
     wait = int(current.mx_ttl * spec.cutover.ttl_multiple) if current.mx_ttl is not None else None
     return DomainPlan(
         domain=domain,

@@ -78,6 +78,17 @@ def test_plan_warns_for_the_conflicts(key) -> None:  # type: ignore[no-untyped-d
     assert plan.spf_lookups == 11
 
 
+def test_a_long_mx_ttl_gets_advice_to_lower_it_first(key) -> None:  # type: ignore[no-untyped-def]
+    plan = _plan(_current(mx_ttl=86400), key)
+    (f,) = [f for f in plan.findings if f.code == "mx-ttl-long"]
+    assert f.message == (
+        "acme.test: the MX TTL is 86400 s, so resolvers may keep the old MX for up to 24 h "
+        "after the change"
+    )
+    assert f.fix.startswith("lower the MX TTL to 300 s at least 86400 s before")
+    assert "mx-ttl-long" not in [f.code for f in _plan(_current(mx_ttl=3600), key).findings]
+
+
 def test_cutover_time_is_ttl_multiple_times_the_mx_ttl(key) -> None:  # type: ignore[no-untyped-def]
     plan = _plan(_current(mx_ttl=1800), key)
     assert plan.mx_ttl == 1800 and plan.cutover_wait_seconds == 3600
