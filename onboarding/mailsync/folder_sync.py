@@ -175,6 +175,8 @@ class FolderSync:
         listing: list[_Src] = []
         if self.s_info.exists:
             for it in self.src.uid_fetch(b"1:*", _LIST_ITEMS):
+                if "RFC822.SIZE" not in it or "INTERNALDATE" not in it:
+                    continue  # an unsolicited flag update from another session, not our answer
                 listing.append(
                     _Src(
                         uid=int(_text(it["UID"])),
@@ -252,6 +254,8 @@ class FolderSync:
         no_mid: dict[tuple[int, int], list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
         if self.d_info.exists:
             for it in self.dst.uid_fetch(b"1:*", _IDENT_ITEMS):
+                if "RFC822.SIZE" not in it or "INTERNALDATE" not in it:
+                    continue
                 uid = int(_text(it["UID"]))
                 size = int(_text(it.get("RFC822.SIZE")) or 0)
                 when = internaldate_epoch(_text(it.get("INTERNALDATE")))
@@ -270,9 +274,8 @@ class FolderSync:
                 uid_set(chunk), b"(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
             ):
                 head = it.get("HEADER")
-                src_mid[int(_text(it["UID"]))] = (
-                    message_id_from_header(head) if isinstance(head, bytes) else None
-                )
+                if isinstance(head, bytes):
+                    src_mid[int(_text(it["UID"]))] = message_id_from_header(head)
         # Messages without Message-ID that have a size+date candidate: compare body hashes.
         need_hash = [
             m
@@ -504,7 +507,7 @@ class FolderSync:
         flags_bad: _Src | None = None
         for it in self.dst.uid_fetch(uid_set(sample), b"(UID FLAGS INTERNALDATE)"):
             m = sample.get(int(_text(it["UID"])))
-            if m is None:
+            if m is None or "INTERNALDATE" not in it:
                 continue
             if m.internaldate and internaldate_epoch(_text(it.get("INTERNALDATE"))) != (
                 internaldate_epoch(m.internaldate)

@@ -55,6 +55,7 @@ def plan(
                 sizes = [
                     _int(it.get("RFC822.SIZE"))
                     for it in src.uid_fetch(b"1:*", b"(UID RFC822.SIZE)")
+                    if "RFC822.SIZE" in it
                 ]
             big = [s for s in sizes if s > limit]
             out.append(

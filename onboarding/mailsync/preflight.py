@@ -55,6 +55,7 @@ def folder_infos(session: ImapSession, entries: list[ListEntry]) -> tuple[Folder
             size = sum(
                 _int(it.get("RFC822.SIZE"))
                 for it in session.uid_fetch(b"1:*", b"(UID RFC822.SIZE)")
+                if "RFC822.SIZE" in it
             )
         out.append(FolderInfo(e.name, e.delimiter, e.flags, st.get("MESSAGES"), size or 0))
     return tuple(out)

@@ -180,10 +180,11 @@ def test_dropped_connections_reconnect_and_resume_without_duplicates(
             pair, SyncOptions(fetch_batch=20, append_group=5), store, sleep=lambda s: None
         )
         assert dp.stats().resets + sp.stats().resets == 2
-    assert out.reconnects >= 2
-    assert out.copied == n and out.reconciles
+    assert out.reconnects >= 1, out  # a cut during the final LOGOUT needs no reconnect
+    assert out.copied == n and out.reconciles, out
     dst = dest_snapshot(lab, lab_user)
-    assert digests(dst) == digests(source_snapshot(lab, lab_user))
+    src_digests = digests(source_snapshot(lab, lab_user))
+    assert digests(dst) == src_digests, (digests(dst) - src_digests, src_digests - digests(dst))
     assert sync_mailbox(pair0, SyncOptions(), store).copied == 0
 
 
