@@ -14,7 +14,7 @@ from onboarding.dnscheck.checks import CheckReport
 from onboarding.dnscheck.plan import DNSPlan, DomainPlan
 from onboarding.dnscheck.propagation import PropagationReport
 from onboarding.dnscheck.results import Severity
-from onboarding.dnscheck.zonefile import render_zone
+from onboarding.dnscheck.zonefile import render_zone, split_txt, txt_rdata
 
 __all__ = [
     "render_checks_markdown",
@@ -70,6 +70,21 @@ def _domain_md(plan: DomainPlan) -> list[str]:
             f"| {change.action.upper()} | `{_cell(_relative(r.name, d))}` | {r.rdtype} | "
             f"{r.ttl} | `{_cell(r.value)}` |"
         )
+    long_txt = [
+        c.record
+        for c in plan.changes
+        if c.action == "add" and c.record.rdtype == "TXT" and len(split_txt(c.record.value)) > 1
+    ]
+    for r in long_txt:
+        lines += [
+            "",
+            f"`{_relative(r.name, d)}` is longer than 255 characters. If your DNS host asks for "
+            "quoted strings (Route 53, BIND), enter it as:",
+            "",
+            "```",
+            txt_rdata(r.value),
+            "```",
+        ]
     kept = [c for c in plan.changes if c.action == "keep"]
     if kept:
         lines += [

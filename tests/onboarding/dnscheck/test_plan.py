@@ -13,6 +13,7 @@ from onboarding.dnscheck.dkim import load_key
 from onboarding.dnscheck.plan import DNSPlan, plan_domain
 from onboarding.dnscheck.render import render_markdown, render_zone_snippet
 from onboarding.dnscheck.spf_check import LookupCount
+from onboarding.dnscheck.zonefile import txt_rdata
 from validation.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -21,7 +22,7 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def key():  # type: ignore[no-untyped-def]
-    return load_key("acme.test", "mr1", None, bits=1024)
+    return load_key("acme.test", "mr1", None)  # 2048 bits: the record needs two strings
 
 
 def _current(**kw: object) -> CurrentDNS:
@@ -117,6 +118,7 @@ def test_markdown_and_zone_snippet_are_copy_pasteable_and_hold_no_private_key(ke
     assert "| REMOVE | `@` | MX | 3600 | `10 mx1.oldhost.test.` |" in md
     assert "| ADD | `@` | MX | 3600 | `10 mail.mailroute.test.` |" in md
     assert f"| ADD | `mr1._domainkey` | TXT | 3600 | `{key.record}` |" in md
+    assert f"```\n{txt_rdata(key.record)}\n```" in md  # the quoted, split form of DKIM
     assert "Current MX TTL: **3600 s**" in md and "SPF DNS lookups with our include: **3/10**" in md
     zone = render_zone_snippet(plan)
     secret_line = key.private_pem.get_secret_value().splitlines()[1]
