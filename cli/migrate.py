@@ -179,25 +179,31 @@ class _Display:
 
 
 def _run(spec: Path, pass_kind: str, wanted: list[str] | None, mailboxes: int, fmt: Format) -> int:
-    from flows.migrate import migrate as migrate_flow
+    from cli.prefect_runtime import PrefectUnavailableError, prefect_runtime
     from tasks.migrate import BOARD
 
     console = Console(stderr=True)
     display = _Display(mailboxes, console) if fmt is Format.TEXT else None
-    if display is not None:
-        BOARD.subscribe(display)
-        display.progress.start()
     try:
-        state = migrate_flow(
-            spec_path=spec.resolve(),
-            pass_kind=pass_kind,
-            users=wanted,
-            return_state=True,
-        )
-    finally:
-        if display is not None:
-            display.progress.stop()
-            BOARD.unsubscribe(display)
+        with prefect_runtime():
+            from flows.migrate import migrate as migrate_flow
+
+            if display is not None:
+                BOARD.subscribe(display)
+                display.progress.start()
+            try:
+                state = migrate_flow(
+                    spec_path=spec.resolve(),
+                    pass_kind=pass_kind,
+                    users=wanted,
+                    return_state=True,
+                )
+            finally:
+                if display is not None:
+                    display.progress.stop()
+                    BOARD.unsubscribe(display)
+    except PrefectUnavailableError as exc:
+        fail(str(exc), EXIT_UNUSABLE)
     data: Any = state.result(raise_on_failure=False)
     if not isinstance(data, dict):
         fail(str(data) if isinstance(data, BaseException) else (state.message or "migrate failed"))
