@@ -33,4 +33,4 @@ def test_public_surface() -> None:
     import onboarding.clientconfig as pkg
 
     public = {n for n in vars(pkg) if not n.startswith("_")}
-    assert public - {"records"} == set(pkg.__all__)
+    assert public - {"records", "files"} == set(pkg.__all__)
