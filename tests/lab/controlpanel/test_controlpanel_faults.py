@@ -110,3 +110,31 @@ def test_stats_count_requests_by_method(panel: Panel) -> None:
     assert stats["requests"] == {"GET": 2, "POST": 1}
     assert stats["writes"] == 1
     assert httpx.get(panel.url + "/_lab/stats").status_code == 401
+
+
+def test_rate_rules_fire_at_random_but_reproducibly(panel: Panel) -> None:
+    """Rule: a rate rule fires for about that share of requests; the same seed, the same ones."""
+
+    def statuses() -> list[int]:
+        panel.http.post(
+            "/_lab/faults",
+            json={
+                "seed": 42,
+                "faults": [
+                    {
+                        "kind": "status",
+                        "status": 500,
+                        "rate": 0.5,
+                        "path_prefix": "/api/v1/reseller/",
+                    }
+                ],
+            },
+        )
+        try:
+            return [panel.http.get("/api/v1/reseller/").status_code for _ in range(40)]
+        finally:
+            panel.http.delete("/_lab/faults")
+
+    first = statuses()
+    assert 8 <= first.count(500) <= 32 and set(first) == {200, 500}
+    assert statuses() == first
