@@ -94,35 +94,30 @@ def _dry_run(spec: Path, pass_kind: str, wanted: list[str] | None, fmt: Format) 
             }
         )
         return
-    console = Console()
     for p in plans:
-        console.print(_plan_table(p))
+        typer.echo("\n".join(_plan_lines(p)))
     total_msgs = sum(p.messages for p in plans)
     total_bytes = sum(p.bytes for p in plans)
     errors = sum(len(p.errors) for p in plans)
-    console.print(
+    typer.echo(
         f"dry run ({pass_kind} pass): {len(plans)} mailbox(es), {total_msgs:,} messages, "
         f"{total_bytes / 1e6:,.1f} MB would be considered; {errors} folder error(s); "
         "nothing was written"
     )
 
 
-def _plan_table(plan: SyncPlan) -> Table:
-    table = Table(title=f"{plan.mailbox}: {plan.messages:,} messages, {plan.bytes / 1e6:,.1f} MB")
-    for col in ("source folder", "destination", "action", "messages", "MB", "too big", "reason"):
-        table.add_column(col, justify="right" if col in {"messages", "MB", "too big"} else "left")
+def _plan_lines(plan: SyncPlan) -> list[str]:
+    """One line per source folder: action, source → destination, counts, why (never cut)."""
+    lines = [f"{plan.mailbox}: {plan.messages:,} messages, {plan.bytes / 1e6:,.1f} MB"]
     for f in plan.folders:
-        reason = f.reason + ("; " + "; ".join(f.notes) if f.notes else "")
-        table.add_row(
-            f.source_display,
-            f.destination_display or "-",
-            f.action,
-            f"{f.messages:,}",
-            f"{f.bytes / 1e6:,.1f}",
-            str(f.too_big) if f.too_big else "",
-            reason,
+        target = f" -> {f.destination_display}" if f.destination_display else ""
+        too_big = f", {f.too_big} too big ({f.too_big_bytes / 1e6:,.1f} MB)" if f.too_big else ""
+        notes = "; ".join((f.reason, *f.notes))
+        lines.append(
+            f"  {f.action:<8} {f.source_display}{target}: {f.messages:,} messages, "
+            f"{f.bytes / 1e6:,.1f} MB{too_big} ({notes})"
         )
-    return table
+    return lines
 
 
 class _Display:
@@ -218,7 +213,7 @@ def _print_summary(console: Console, data: dict[str, Any]) -> None:
     table = Table(title=f"migration, {data['pass']} pass")
     cols = ("mailbox", "status", "in_scope", "copied", "already_present", "skipped", "failed")
     for col in (*cols, "MB"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for m in data["mailboxes"]:
         table.add_row(*(str(m[c]) for c in cols), f"{int(m['bytes_copied']) / 1e6:,.1f}")
     console.print(table)
