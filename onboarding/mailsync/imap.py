@@ -268,7 +268,10 @@ class ImapSession:
         """Say LOGOUT and close; errors on the way out are ignored."""
         try:
             if self._sock is not None:
-                self.command(b"LOGOUT")
+                # Not waiting for the answer saves a round trip; the server cleans up anyway.
+                with self._io():
+                    self._write(self._next_tag() + b" LOGOUT\r\n")
+                    self._flush()
         except MailSyncError:
             pass
         finally:
@@ -378,34 +381,67 @@ class ImapSession:
 
     def namespace(self) -> tuple[str, str | None]:
         """Return the personal namespace (prefix, delimiter); ("", None) if not offered."""
-        if "NAMESPACE" not in self.capabilities:
-            return "", None
-        for resp in self.command(b"NAMESPACE").untagged:
-            toks = _parse(resp, self)
-            if len(toks) >= 3 and toks[1] == b"NAMESPACE" and isinstance(toks[2], list):
-                first = toks[2][0] if toks[2] else None
-                if isinstance(first, list) and len(first) >= 2:
-                    prefix = _text(first[0])
-                    delim = _text(first[1]) if first[1] is not None else None
-                    return prefix, delim
-        return "", None
+        return self.folders_and_namespace()[1]
 
     def list_folders(self) -> list[ListEntry]:
         """Return every folder (``LIST "" "*"``, with special-use attributes when offered)."""
-        args = [b"LIST", b'""', b'"*"']
+        return self.folders_and_namespace()[0]
+
+    def folders_and_namespace(self) -> tuple[list[ListEntry], tuple[str, str | None]]:
+        """LIST and NAMESPACE in one round trip (both commands pipelined)."""
+        commands = [[b"LIST", b'""', b'"*"']]
         if "SPECIAL-USE" in self.capabilities and "LIST-EXTENDED" in self.capabilities:
-            args.append(b"RETURN (SPECIAL-USE)")
-        out: list[ListEntry] = []
-        for resp in self.command(*args).untagged:
+            commands[0].append(b"RETURN (SPECIAL-USE)")
+        if "NAMESPACE" in self.capabilities:
+            commands.append([b"NAMESPACE"])
+        untagged = self.pipelined(commands)
+        entries: list[ListEntry] = []
+        namespace: tuple[str, str | None] = ("", None)
+        for resp in untagged:
             toks = _parse(resp, self)
-            if len(toks) >= 5 and toks[1] in (b"LIST", b"list") and isinstance(toks[2], list):
+            kind = toks[1].upper() if len(toks) > 1 and isinstance(toks[1], bytes) else b""
+            if kind == b"LIST" and len(toks) >= 5 and isinstance(toks[2], list):
                 flags = tuple(_text(f) for f in toks[2] if isinstance(f, bytes))
                 delim = _text(toks[3]) if toks[3] is not None else None
                 name = _text(toks[4])
                 if name.upper() == "INBOX":
                     name = "INBOX"
-                out.append(ListEntry(name=name, flags=flags, delimiter=delim))
-        return out
+                entries.append(ListEntry(name=name, flags=flags, delimiter=delim))
+            elif kind == b"NAMESPACE" and len(toks) >= 3 and isinstance(toks[2], list):
+                first = toks[2][0] if toks[2] else None
+                if isinstance(first, list) and len(first) >= 2:
+                    delim = _text(first[1]) if first[1] is not None else None
+                    namespace = (_text(first[0]), delim)
+        return entries, namespace
+
+    def pipelined(self, commands: list[list[bytes]]) -> list[RawResponse]:
+        """Send several commands at once; return all untagged answers (any NO/BAD raises)."""
+        tags: dict[bytes, str] = {}
+        with self._io():
+            for parts in commands:
+                tag = self._next_tag()
+                tags[tag] = parts[0].decode("ascii", "replace")
+                self._write(b" ".join((tag, *parts)) + b"\r\n")
+            self._flush()
+        untagged: list[RawResponse] = []
+        failed: list[tuple[StatusResponse, str]] = []
+        while tags:
+            resp = self._read_response()
+            first = resp.first
+            if first.startswith(b"* BYE"):
+                self._raise_for_bye(parse_status_response(first), "server closed the session")
+            name = tags.pop(resp.tag, None)
+            if name is None:
+                untagged.append(resp)
+                continue
+            st = parse_status_response(first)
+            if st is None:
+                raise ProtocolError(f"unparsable completion {first[:100]!r}", **self._ctx())
+            if not st.ok:
+                failed.append((st, name))
+        for st, name in failed:
+            self.check(st, name)
+        return untagged
 
     def status_many(
         self, folders: Iterable[str], items: Iterable[str]

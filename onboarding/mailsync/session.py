@@ -33,11 +33,11 @@ class FolderView:
     plans: tuple[FolderPlan, ...]
 
 
-def _namespace(session: ImapSession, entries: list[ListEntry]) -> Namespace:
-    prefix, delim = session.namespace()
+def _view(session: ImapSession) -> tuple[list[ListEntry], Namespace]:
+    entries, (prefix, delim) = session.folders_and_namespace()
     if delim is None:
         delim = next((e.delimiter for e in entries if e.delimiter), "/")
-    return Namespace(prefix, delim)
+    return entries, Namespace(prefix, delim)
 
 
 def folder_view(
@@ -45,10 +45,8 @@ def folder_view(
 ) -> FolderView:
     """LIST both sides and build the folder map."""
     del pair
-    src_entries = src.list_folders()
-    dst_entries = dst.list_folders()
-    src_ns = _namespace(src, src_entries)
-    dst_ns = _namespace(dst, dst_entries)
+    src_entries, src_ns = _view(src)
+    dst_entries, dst_ns = _view(dst)
     plans = build_folder_map(
         src_entries,
         src_ns,

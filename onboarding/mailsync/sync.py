@@ -14,6 +14,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from onboarding.mailsync._exceptions import (
     MailSyncError,
@@ -104,10 +105,31 @@ class _Run:
     # -- connections ----------------------------------------------------------------------
 
     def _connect(self) -> tuple[ImapSession, ImapSession]:
-        if self.src is None:
-            self.src = self.connector(self.pair.source, "source")
-        if self.dst is None:
-            self.dst = self.connector(self.pair.destination, "destination")
+        """Open whichever side is not connected; both at once (half the round trips)."""
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            src = pool.submit(self.connector, self.pair.source, "source") if not self.src else None
+            dst = (
+                pool.submit(self.connector, self.pair.destination, "destination")
+                if not self.dst
+                else None
+            )
+            error: MailSyncError | None = None
+            for future, side in ((src, "source"), (dst, "destination")):
+                if future is None:
+                    continue
+                try:
+                    session = future.result()
+                except MailSyncError as exc:
+                    error = error or exc
+                    continue
+                if side == "source":
+                    self.src = session
+                else:
+                    self.dst = session
+        if error is not None:
+            self._drop()
+            raise error
+        assert self.src is not None and self.dst is not None
         return self.src, self.dst
 
     def _drop(self) -> None:
