@@ -208,6 +208,11 @@ class HostedService(_Model):
     client_submission_host: str = "smtp.mailroute.net"
     autoconfig_host: str = "autoconfig.mailroute.net"
     autodiscover_host: str = "autodiscover.mailroute.net"
+    # Where the gateway delivers a domain's mail once it is cut over: the hosted mailboxes'
+    # LMTP/SMTP entry (a mail_server entry plus the domain's deliveryport). Working assumption
+    # for production; the lab uses the destination Dovecot's LMTP.
+    delivery_host: str = Field(default="hosted.mailroute.net", pattern=_HOST_RE.pattern)
+    delivery_port: Port = 25
 
 
 class ControlPanelSettings(_Model):
@@ -242,6 +247,12 @@ class CutoverSettings(_Model):
     ttl_multiple: float = Field(default=2.0, ge=1.0, le=10.0)
     require_approval: bool = True
     approval_timeout_hours: float = Field(default=72.0, gt=0)
+    probe_timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=3600,
+        description="How long a mail-flow probe may take to reach the hosted mailbox.",
+    )
 
 
 class FollowUpSettings(_Model):
