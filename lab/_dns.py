@@ -110,8 +110,10 @@ class DnsServers:
         lay = self.layout
         if self.nsd_pid is None:
             lay.control_socket.unlink(missing_ok=True)
+            lay.nsd_pidfile.unlink(missing_ok=True)
             run_checked("dns-auth (nsd)", ["nsd", "-c", str(lay.nsd_conf)], lay.nsd_log)
         if self.unbound_pid is None:
+            lay.unbound_pidfile.unlink(missing_ok=True)
             run_checked(
                 "dns-resolver (unbound)", ["unbound", "-c", str(lay.unbound_conf)], lay.unbound_log
             )

@@ -97,6 +97,9 @@ class DovecotServer:
         if self.pid is not None:
             return
         self.prepare()
+        # A pidfile whose process is gone (or is a zombie not yet reaped) would make Dovecot
+        # refuse to start with "already running".
+        (self.layout.base_dir / "master.pid").unlink(missing_ok=True)
         run_checked(self.name, ["dovecot", "-c", str(self.layout.conf)], self.layout.log)
 
     def wait_ready(self, timeout: float = 10.0) -> None:

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,7 +23,9 @@ from lab._dns_conf import DnsLayout
 from lab._dovecot import DestinationServer, ServerInfo, SourceServer
 from lab._dovecot_conf import DovecotLayout
 from lab._errors import LabStateError
+from lab._gateway import Gateway
 from lab._ports import HOST, LabPorts
+from lab._postfix_conf import GatewayLayout
 from lab._process import stop_pids
 
 __all__ = ["Lab", "LabStatus"]
@@ -89,6 +92,9 @@ class Lab:
             auth_port=ports.dns_auth,
             resolver_port=ports.dns_resolver,
         )
+        self.gateway = Gateway(
+            GatewayLayout(self.shared_root / "gateway"), smtp_port=ports.gateway_smtp
+        )
         self.destination = DestinationServer(
             self._layout("destination"),
             imap_port=ports.destination_imap,
@@ -151,16 +157,19 @@ class Lab:
             d.chmod(d.stat().st_mode | 0o755)
         self._write_state()
         (self.shared_root / "run").mkdir(parents=True, exist_ok=True)
-        servers: list[_Server] = [self.source, self.destination, self.dns]
-        for server in servers:
-            server.launch()
+        servers = list(self._servers().values())
+        # In parallel: Postfix's master alone can take a second or two to come up.
+        with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+            for future in [pool.submit(server.launch) for server in servers]:
+                future.result()
         for server in servers:
             server.wait_ready()
         return self.status()
 
     def down(self) -> None:
         """Stop exactly the processes this lab started; harmless if nothing runs."""
-        stop_pids([pid for server in self._servers().values() for pid in server.pids()])
+        pids = [pid for server in self._servers().values() for pid in server.pids()]
+        stop_pids(pids, with_descendants=True)
 
     def restart(self, name: str) -> None:
         """Restart one server by name: ``source``, ``destination``, ``dns``, ..."""
@@ -168,15 +177,25 @@ class Lab:
         if name not in servers:
             raise ValueError(f"unknown lab server {name!r}; expected one of {sorted(servers)}")
         server = servers[name]
-        stop_pids(server.pids())
+        stop_pids(server.pids(), with_descendants=True)
         server.launch()
         server.wait_ready()
 
     def _servers(self) -> dict[str, _Server]:
-        return {"source": self.source, "destination": self.destination, "dns": self.dns}
+        return {
+            "source": self.source,
+            "destination": self.destination,
+            "dns": self.dns,
+            "gateway": self.gateway,
+        }
 
     def status(self) -> LabStatus:
-        infos = (self.source.info(), self.destination.info(), *self.dns.info())
+        infos = (
+            self.source.info(),
+            self.destination.info(),
+            self.gateway.info(),
+            *self.dns.info(),
+        )
         master = (
             self.source.master_password
             if self.source.layout.master_file and self.source.layout.master_file.exists()

@@ -144,12 +144,23 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def stop_pids(pids: Iterable[int], *, timeout: float = 5.0) -> None:
-    """SIGTERM each pid, wait until all are gone, SIGKILL what is left after ``timeout``."""
-    pending = [p for p in pids if alive(p)]
-    for pid in pending:
+def stop_pids(
+    pids: Iterable[int], *, timeout: float = 10.0, with_descendants: bool = False
+) -> None:
+    """SIGTERM each pid, wait until all are gone, SIGKILL what is left after ``timeout``.
+
+    With ``with_descendants`` the children the servers forked are waited for (and killed if
+    they linger) too, so nothing the lab started outlives ``down``.
+    """
+    targets = [p for p in pids if alive(p)]
+    family: set[int] = set()
+    if with_descendants:
+        for pid in targets:
+            family |= descendants(pid)
+    for pid in targets:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
+    pending = targets + sorted(family - set(targets))
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
         pending = [p for p in pending if alive(p)]

@@ -1,0 +1,281 @@
+"""The lab mail gateway: a Postfix instance with per-domain routing and delivery hold."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab._dovecot import ServerInfo
+from lab._errors import LabError, ServerStartError
+from lab._ports import HOST
+from lab._postfix_conf import (
+    GatewayLayout,
+    check_domain,
+    check_nexthop,
+    parse_map,
+    render_main_cf,
+    render_map,
+    render_master_cf,
+)
+from lab._process import alive, belongs_to, read_pidfile, run_checked, tail, tcp_open, wait_tcp
+
+__all__ = ["Gateway", "QueuedMessage"]
+
+MASTER = "/usr/lib/postfix/sbin/master"  # Debian's daemon_directory
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """One message in the gateway's queue (``postqueue -j``)."""
+
+    queue_id: str
+    queue_name: str  # incoming, active, deferred or hold
+    sender: str
+    recipients: tuple[str, ...]
+
+    def for_domain(self, domain: str) -> bool:
+        return any(r.lower().rsplit("@", 1)[-1] == domain for r in self.recipients)
+
+
+class Gateway:
+    """Postfix on ``smtp_port``: ``set_route`` / ``hold`` / ``release`` per domain."""
+
+    name = "gateway"
+
+    def __init__(self, layout: GatewayLayout, *, smtp_port: int) -> None:
+        self.layout = layout
+        self.host = HOST
+        self.smtp_port = smtp_port
+
+    # -- lifecycle -----------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        pid = read_pidfile(self.layout.pidfile)
+        if pid is not None and alive(pid) and belongs_to(pid, str(self.layout.etc)):
+            return pid
+        return None
+
+    def pids(self) -> list[int]:
+        pid = self.pid
+        return [] if pid is None else [pid]
+
+    def prepare(self) -> None:
+        lay = self.layout
+        for d in (lay.root, lay.etc, lay.queue):
+            d.mkdir(parents=True, exist_ok=True)
+            d.chmod(0o755)
+        lay.data.mkdir(parents=True, exist_ok=True)
+        shutil.chown(lay.data, "postfix", "postfix")
+        (lay.etc / "main.cf").write_text(render_main_cf(lay))
+        (lay.etc / "master.cf").write_text(render_master_cf(smtp_port=self.smtp_port))
+        with self._locked():
+            for path in (lay.transport_map, lay.hold_map):
+                if not path.exists() or not path.with_suffix(".db").exists():
+                    self._write_map(path, parse_map(path.read_text()) if path.exists() else {})
+
+    def launch(self) -> None:
+        if self.pid is not None:
+            return
+        self.prepare()
+        self.layout.pidfile.unlink(missing_ok=True)  # stale: its process is gone
+        if not (self.layout.queue / "pid").is_dir():
+            # First start: let Postfix create its queue folders with the right owners.
+            run_checked(self.name, self._cmd("postfix", "check"), self.layout.log)
+        # The master directly, not `postfix start`: that adds ~1 s of permission checks.
+        # -w returns once the master is up (or failed).
+        try:
+            run_checked(self.name, [MASTER, "-c", str(self.layout.etc), "-w"], self.layout.log)
+        except ServerStartError as exc:
+            raise ServerStartError(
+                self.name, f"{exc.reason}; {self._diagnose()}", log_tail=exc.log_tail
+            ) from exc
+
+    def _diagnose(self) -> str:
+        """Why the master did not start: its fatal errors go to syslog, which the lab lacks."""
+        probe = socket.socket()
+        try:
+            probe.bind((self.host, self.smtp_port))
+        except OSError as exc:
+            return f"cannot listen on {self.host}:{self.smtp_port}: {exc.strerror}"
+        finally:
+            probe.close()
+        proc = subprocess.run(
+            self._cmd("postfix", "check"), capture_output=True, text=True, check=False
+        )
+        return f"`postfix check` says: {(proc.stdout + proc.stderr).strip() or 'nothing'}"
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        if not wait_tcp(self.host, self.smtp_port, timeout=timeout):
+            raise ServerStartError(
+                self.name,
+                f"nothing answers on {self.host}:{self.smtp_port}",
+                log_tail=tail(self.layout.log),
+            )
+
+    def info(self) -> ServerInfo:
+        pid = self.pid
+        return ServerInfo(
+            self.name,
+            self.host,
+            {"smtp": self.smtp_port},
+            pid,
+            pid is not None and tcp_open(self.host, self.smtp_port),
+            str(self.layout.log),
+        )
+
+    # -- routing and hold ----------------------------------------------------------
+    def routes(self) -> dict[str, str]:
+        """Domain -> Postfix transport of every routed domain."""
+        return self._read_map(self.layout.transport_map)
+
+    def route(self, domain: str) -> str | None:
+        return self.routes().get(check_domain(domain))
+
+    def set_route(self, domain: str, nexthop: str) -> None:
+        """Relay ``domain`` to ``nexthop`` (``lmtp:inet:127.0.0.1:11024``); applies to new
+        deliveries at once, including mail already queued for the domain."""
+        domain, nexthop = check_domain(domain), check_nexthop(nexthop)
+        self._update(self.layout.transport_map, domain, nexthop)
+
+    def remove_route(self, domain: str) -> None:
+        """Stop accepting mail for ``domain`` (SMTP answers 554 Relay access denied)."""
+        self._update(self.layout.transport_map, check_domain(domain), None)
+
+    def is_held(self, domain: str) -> bool:
+        return check_domain(domain) in self._read_map(self.layout.hold_map)
+
+    def hold(self, domain: str) -> None:
+        """Accept ``domain``'s mail but keep it in the hold queue until :meth:`release`.
+
+        Mail already waiting in the queue for the domain is put on hold too, so nothing
+        reaches a mailbox while held (a message being delivered right now still finishes).
+        """
+        domain = check_domain(domain)
+        self._update(self.layout.hold_map, domain, "HOLD lab gateway: delivery on hold")
+        ids = [
+            m.queue_id
+            for m in self.queue()
+            if m.queue_name in ("incoming", "deferred") and m.for_domain(domain)
+        ]
+        self._postsuper("-h", ids)
+
+    def release(self, domain: str) -> int:
+        """End the hold: new mail flows again and held mail is delivered; return how many
+        held messages were released."""
+        domain = check_domain(domain)
+        self._update(self.layout.hold_map, domain, None)
+        ids = [m.queue_id for m in self.queue() if m.queue_name == "hold" and m.for_domain(domain)]
+        self._postsuper("-H", ids)
+        self.flush()
+        return len(ids)
+
+    def queue(self) -> list[QueuedMessage]:
+        """Every message in the gateway's queues."""
+        out = self._run(self._cmd("postqueue", "-j"))
+        messages = []
+        for line in out.splitlines():
+            if not line.strip():
+                continue
+            data = json.loads(line)
+            messages.append(
+                QueuedMessage(
+                    queue_id=data["queue_id"],
+                    queue_name=data["queue_name"],
+                    sender=data.get("sender", ""),
+                    recipients=tuple(r["address"] for r in data.get("recipients", [])),
+                )
+            )
+        return messages
+
+    def queued(self, domain: str) -> int:
+        """How many messages for ``domain`` are in the queue (held, waiting or in delivery)."""
+        domain = check_domain(domain)
+        return sum(1 for m in self.queue() if m.for_domain(domain))
+
+    def held(self, domain: str) -> int:
+        """How many messages for ``domain`` are in the hold queue."""
+        domain = check_domain(domain)
+        return sum(1 for m in self.queue() if m.queue_name == "hold" and m.for_domain(domain))
+
+    def flush(self) -> None:
+        """Ask Postfix to retry every deferred message now (``postqueue -f``)."""
+        if self.pid is not None:
+            self._run(self._cmd("postqueue", "-f"))
+
+    # -- helpers -------------------------------------------------------------------
+    def _cmd(self, program: str, *args: str) -> list[str]:
+        return [program, "-c", str(self.layout.etc), *args]
+
+    def _run(self, cmd: list[str], stdin: str | None = None) -> str:
+        proc = subprocess.run(
+            cmd, input=stdin, capture_output=True, text=True, check=False, timeout=30
+        )
+        if proc.returncode != 0:
+            raise LabError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()}")
+        return proc.stdout
+
+    def _postsuper(self, flag: str, ids: list[str]) -> None:
+        if ids:
+            self._run(self._cmd("postsuper", flag, "-"), stdin="".join(i + "\n" for i in ids))
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialize map edits between processes (tests, CLI, control panel)."""
+        self.layout.etc.mkdir(parents=True, exist_ok=True)
+        with open(self.layout.etc / ".maps.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _read_map(self, path: Path) -> dict[str, str]:
+        try:
+            with open(path) as f:
+                return parse_map(f.read())
+        except FileNotFoundError:
+            return {}
+
+    def _update(self, path: Path, key: str, value: str | None) -> None:
+        with self._locked():
+            entries = self._read_map(path)
+            if value is None:
+                if entries.pop(key, None) is None:
+                    return
+            elif entries.get(key) == value:
+                return
+            else:
+                entries[key] = value
+            self._write_map(path, entries)
+        self._reload()
+
+    def _write_map(self, path: Path, entries: dict[str, str]) -> None:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(render_map(entries))
+        os.replace(tmp, path)
+        db = path.with_suffix(".db")
+        try:
+            previous = int(db.stat().st_mtime)
+        except FileNotFoundError:
+            previous = 0
+        self._run(self._cmd("postmap", f"hash:{path}"))
+        # Postfix daemons reopen a table whose mtime changed; two edits in one second must
+        # still look different.
+        stamp = max(int(time.time()), previous + 1)
+        os.utime(db, (stamp, stamp))
+
+    def _reload(self) -> None:
+        """Make every Postfix daemon drop its open tables (``postfix reload``)."""
+        pid = self.pid
+        if pid is not None:
+            os.kill(pid, signal.SIGHUP)
