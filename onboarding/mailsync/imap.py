@@ -443,6 +443,22 @@ class ImapSession:
             self.check(st, name)
         return untagged
 
+    def storage_quota(self) -> tuple[int, int] | None:
+        """(used, limit) bytes of INBOX's quota root (RFC 9208 STORAGE is in KiB), or None."""
+        if "QUOTA" not in self.capabilities:
+            return None
+        for resp in self.command(b"GETQUOTAROOT", b"INBOX", check=False).untagged:
+            toks = _parse(resp, self)
+            if len(toks) >= 4 and toks[1] == b"QUOTA" and isinstance(toks[3], list):
+                res = toks[3]
+                for k in range(0, len(res) - 2, 3):
+                    name = res[k]
+                    if isinstance(name, bytes) and name.upper() == b"STORAGE":
+                        used, limit = _text(res[k + 1]), _text(res[k + 2])
+                        if used.isdigit() and limit.isdigit():
+                            return int(used) * 1024, int(limit) * 1024
+        return None
+
     def status_many(
         self, folders: Iterable[str], items: Iterable[str]
     ) -> dict[str, dict[str, int]]:

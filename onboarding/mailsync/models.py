@@ -255,6 +255,8 @@ class SidePreflight:
     error_class: str | None = None
     error: str | None = None
     fix: str | None = None
+    quota_used_bytes: int | None = None
+    quota_limit_bytes: int | None = None
 
     def has(self, capability: str) -> bool:
         return capability.upper() in self.capabilities
@@ -279,6 +281,14 @@ class PreflightReport:
     @property
     def bytes(self) -> int:
         return sum(f.bytes or 0 for f in self.source.folders)
+
+    @property
+    def fits(self) -> bool | None:
+        """Whether the source mailbox fits the destination's free quota (None: unknown)."""
+        d = self.destination
+        if d.quota_limit_bytes is None:
+            return None
+        return self.bytes <= d.quota_limit_bytes - (d.quota_used_bytes or 0)
 
 
 @dataclass(frozen=True)

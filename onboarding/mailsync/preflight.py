@@ -77,7 +77,16 @@ def _side(pair: MailboxPair, side: Side, connector: Connector) -> SidePreflight:
     try:
         caps = tuple(sorted(session.capabilities))
         folders = folder_infos(session, session.list_folders())
-        return SidePreflight(side, host, True, capabilities=caps, folders=folders)
+        quota = session.storage_quota()
+        return SidePreflight(
+            side,
+            host,
+            True,
+            capabilities=caps,
+            folders=folders,
+            quota_used_bytes=quota[0] if quota else None,
+            quota_limit_bytes=quota[1] if quota else None,
+        )
     except MailSyncError as exc:
         return SidePreflight(
             side, host, False, error_class=type(exc).__name__, error=str(exc), fix=exc.fix

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from support.mail import connect, fill, snapshot
 
-from lab import Lab, LabUser
+from lab import Lab, LabUser, LabUsers
 from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, preflight
 
 
@@ -85,3 +85,18 @@ def test_preflight_classifies_imap_disabled(
     report = preflight(MailboxPair(pair.mailbox, own, pair.destination), SyncOptions())
     assert report.source.error_class == "IMAPDisabled"
     assert report.source.fix and "enable IMAP" in report.source.fix
+
+
+def test_preflight_reads_the_destination_quota(
+    lab: Lab, lab_users: LabUsers, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """ "Will it fit?" is answered before any data moves (QUOTA, RFC 9208)."""
+    user = lab_users.new(quota_bytes=10_240)
+    with connect(lab.source.host, lab.source.imap_port, user.email, user.source_password) as c:
+        fill(c, {"INBOX": 20})
+    report = preflight(pair_for(user), SyncOptions())
+    assert report.destination.quota_limit_bytes == 10_240
+    assert report.destination.quota_used_bytes == 0
+    assert report.bytes > 10_240 and report.fits is False
+    roomy = preflight(pair_for(lab_users.new(quota_bytes=50_000_000)), SyncOptions())
+    assert roomy.fits is True
