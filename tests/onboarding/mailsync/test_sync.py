@@ -24,6 +24,7 @@ from onboarding.mailsync import (
     SyncStatus,
     Throttled,
     TransientSyncError,
+    preflight,
     sync_mailbox,
 )
 from onboarding.mailsync.imap import ImapSession, Side
@@ -321,3 +322,35 @@ def test_unreachable_server_raises_a_transient_error_after_retries(
         )
     assert len(waits) == 3 and waits == sorted(waits)  # exponential backoff
     store.acquire(pair_for(lab_user).key)  # the lease was released on the way out
+
+
+def _set_capabilities(lab: Lab, server: str, user: LabUser, capability: str) -> None:
+    """Make one lab account advertise only ``capability`` (a userdb imap_capability setting)."""
+    store = (lab.source if server == "source" else lab.destination).store
+    record = store.root / "userdb" / user.email.lower()
+    data = json.loads(record.read_text()) if record.exists() else {}
+    data["imap_capability"] = capability
+    record.write_text(json.dumps(data))
+
+
+PLAIN_IMAP = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE NAMESPACE UIDPLUS"
+
+
+def test_plain_imap4rev1_servers_still_copy_exactly(
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """Without LITERAL+/MULTIAPPEND each APPEND waits for "+" and without CONDSTORE nothing
+    is skipped by STATUS: slower, but the copy is exact and a re-run still appends 0."""
+    n = _fill(lab, lab_user, {"INBOX": 15, "Sent": 4})
+    _set_capabilities(lab, "source", lab_user, PLAIN_IMAP)
+    _set_capabilities(lab, "destination", lab_user, PLAIN_IMAP)
+    pair = pair_for(lab_user)
+    report = preflight(pair, SyncOptions())
+    for side in (report.source, report.destination):
+        assert not {"LITERAL+", "MULTIAPPEND", "CONDSTORE"} & set(side.capabilities)
+    first = sync_mailbox(pair, SyncOptions(), store)
+    assert first.copied == n and first.status is SyncStatus.SYNCED
+    assert digests(dest_snapshot(lab, lab_user)) == digests(source_snapshot(lab, lab_user))
+    again = sync_mailbox(pair, SyncOptions(), store)
+    assert (again.copied, again.already_present) == (0, n)
+    assert not any(f.unchanged for f in again.folders)  # no HIGHESTMODSEQ: folders re-listed
