@@ -1,0 +1,160 @@
+"""What a cutover run did, for the ``cutover-<slug>`` artifact and the run folder.
+
+One shape for every ending (style rule 7): ``outcome`` says how it ended, the rest is what
+was seen and done; :meth:`CutoverReport.markdown` renders it for people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from onboarding.cutover.readiness import Readiness
+from onboarding.cutover.routing import DomainState, StepResult
+from onboarding.mailflow import ProbeResult
+
+__all__ = ["STEP_COLUMNS", "CutoverOutcome", "CutoverReport", "FollowUp"]
+
+STEP_COLUMNS = ("domain", "step", "changed", "detail")
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _time(when: datetime | None) -> str:
+    return f"{when:%Y-%m-%d %H:%M:%S}" if when else ""
+
+
+class CutoverOutcome(StrEnum):
+    """How a cutover run ended."""
+
+    COMPLETED = "completed"  # every domain cut over and mail flows
+    ALREADY_DONE = "already-cut-over"  # nothing to do but re-check mail flow
+    NOT_READY = "not-ready"  # DNS not propagated or the TTL wait not over: nothing changed
+    DECLINED = "declined"  # the operator did not approve: nothing changed
+    FAILED = "failed"  # a step failed; the report says where and what is safe to do
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The post-cutover verification ``after_hours`` later: scheduled, or how to run it."""
+
+    due_at: datetime
+    flow_run_id: str | None = None
+    how_to_run: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "due_at": self.due_at.isoformat(),
+            "scheduled_flow_run_id": self.flow_run_id,
+            "how_to_run": self.how_to_run,
+        }
+
+
+@dataclass(frozen=True)
+class CutoverReport:
+    """Everything one cutover run saw and did."""
+
+    customer: str
+    outcome: CutoverOutcome
+    message: str
+    cutover_id: str | None = None
+    readiness: Readiness | None = None
+    before: tuple[DomainState, ...] = ()
+    steps: tuple[StepResult, ...] = ()
+    approval: str | None = None
+    final_sync: str | None = None
+    held_probes: tuple[ProbeResult, ...] = ()
+    probes: tuple[ProbeResult, ...] = ()
+    followup: FollowUp | None = None
+
+    @property
+    def writes(self) -> int:
+        """How many steps changed something in the control panel."""
+        return sum(1 for s in self.steps if s.changed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customer": self.customer,
+            "outcome": str(self.outcome),
+            "message": self.message,
+            "cutover_id": self.cutover_id,
+            "readiness": self.readiness.to_dict() if self.readiness else None,
+            "before": [s.to_dict() for s in self.before],
+            "steps": [s.to_dict() for s in self.steps],
+            "changes": self.writes,
+            "approval": self.approval,
+            "final_sync": self.final_sync,
+            "held_mail_probes": [p.to_dict() for p in self.held_probes],
+            "mail_flow_probes": [p.to_dict() for p in self.probes],
+            "followup": self.followup.to_dict() if self.followup else None,
+        }
+
+    def markdown(self) -> str:
+        lines = [
+            f"# Cutover of {self.customer}: {self.outcome}",
+            "",
+            self.message,
+            "",
+        ]
+        if self.cutover_id:
+            lines += [f"Cutover id: `{self.cutover_id}`", ""]
+        if self.readiness is not None:
+            lines += [
+                "## DNS readiness",
+                "",
+                "| domain | ready | propagated | MX TTL | change seen | ready at | ETA s |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for d in self.readiness.domains:
+                ttl = "" if d.mx_ttl is None else str(d.mx_ttl)
+                eta = "unknown" if d.eta_seconds is None else str(d.eta_seconds)
+                lines.append(
+                    f"| {d.domain} | {_yes(d.ready)} | {_yes(d.propagated)} | {ttl} | "
+                    f"{_time(d.changed_at)} | {_time(d.ready_at)} | {eta} |"
+                )
+            lines.append("")
+        if self.approval:
+            lines += [f"Approval: {self.approval}", ""]
+        if self.before:
+            lines += ["## Before this run", "", "| domain | phase | routing |", "|---|---|---|"]
+            lines += [
+                f"| {s.domain} | {s.phase} | {', '.join(s.to_dict()['routing'])} |"
+                for s in self.before
+            ]
+            lines.append("")
+        if self.steps:
+            lines += ["## Steps", "", "| domain | step | changed | detail |", "|---|---|---|---|"]
+            lines += [
+                f"| {s.domain} | {s.step} | {'yes' if s.changed else 'no'} | {s.detail} |"
+                for s in self.steps
+            ]
+            lines.append("")
+        if self.final_sync:
+            lines += [f"Final sync: {self.final_sync}", ""]
+        for title, probes in (
+            ("Mail held during the cutover", self.held_probes),
+            ("Mail flow after the cutover", self.probes),
+        ):
+            if probes:
+                lines += [f"## {title}", "", "| domain | to | delivered | seconds | problem |"]
+                lines.append("|---|---|---|---|---|")
+                lines += [
+                    f"| {p.domain} | {p.recipient or ''} | {'yes' if p.delivered else 'no'} | "
+                    f"{'' if p.seconds is None else f'{p.seconds:.1f}'} | {p.error or ''} |"
+                    for p in probes
+                ]
+                lines.append("")
+        if self.followup is not None:
+            f = self.followup
+            lines += [
+                "## Follow-up verification",
+                "",
+                f"Due {f.due_at:%Y-%m-%d %H:%M} UTC. "
+                + (f"Scheduled as flow run `{f.flow_run_id}`." if f.flow_run_id else f.how_to_run),
+                "",
+            ]
+        return "\n".join(lines)

@@ -1,0 +1,171 @@
+"""The post-cutover verification report (runbook phase 4) and its open issues.
+
+Folds three checks into one list a person works through: every account's hosted IMAP login
+(with its INBOX count), a mail-flow probe per domain, and the DNS checks (MX, SPF, DKIM,
+DMARC). An open issue is anything that failed; DNS warnings are listed as notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from onboarding.dnscheck import CheckReport, Severity
+from onboarding.mailflow import AccountCheck, ProbeResult
+
+__all__ = ["ACCOUNT_COLUMNS", "ISSUE_COLUMNS", "VerificationReport"]
+
+ACCOUNT_COLUMNS = ("email", "ok", "messages", "error")
+ISSUE_COLUMNS = ("area", "subject", "problem", "fix")
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """Every check of one verification run."""
+
+    customer: str
+    checked_at: datetime
+    followup: bool
+    accounts: tuple[AccountCheck, ...]
+    probes: tuple[ProbeResult, ...]
+    dns: CheckReport | None
+    dns_error: str | None = None
+
+    @property
+    def logins_ok(self) -> int:
+        return sum(1 for a in self.accounts if a.ok)
+
+    @property
+    def issues(self) -> tuple[dict[str, str], ...]:
+        """Open issues, one row each: area, subject, problem, fix."""
+        rows = [
+            {
+                "area": "login",
+                "subject": a.email,
+                "problem": a.error or "login failed",
+                "fix": "check the account and its password in the control panel",
+            }
+            for a in self.accounts
+            if not a.ok
+        ]
+        rows += [
+            {
+                "area": "mail flow",
+                "subject": p.domain,
+                "problem": p.error or "not delivered",
+                "fix": "check the domain's routing and hold in the control panel and the "
+                "gateway's queue",
+            }
+            for p in self.probes
+            if not p.delivered
+        ]
+        if self.dns_error:
+            rows.append(
+                {"area": "dns", "subject": "", "problem": self.dns_error, "fix": "re-run verify"}
+            )
+        if self.dns is not None:
+            for result in self.dns.results:
+                if result.status is not Severity.FAIL:
+                    continue
+                for f in result.findings:
+                    if f.severity is Severity.FAIL:
+                        rows.append(
+                            {
+                                "area": f"dns {result.check}",
+                                "subject": result.domain,
+                                "problem": f.message,
+                                "fix": f.fix,
+                            }
+                        )
+                if result.error:
+                    rows.append(
+                        {
+                            "area": f"dns {result.check}",
+                            "subject": result.domain,
+                            "problem": result.error,
+                            "fix": "",
+                        }
+                    )
+        return tuple(rows)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """DNS warnings: worth a look, not blocking."""
+        if self.dns is None:
+            return ()
+        return tuple(
+            f"{r.domain} {r.check}: {f.message}"
+            for r in self.dns.results
+            for f in r.findings
+            if f.severity is Severity.WARN
+        )
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+    @property
+    def summary(self) -> str:
+        delivered = sum(1 for p in self.probes if p.delivered)
+        dns = (
+            "DNS not checked"
+            if self.dns is None
+            else f"DNS checks {sum(1 for r in self.dns.results if r.status is not Severity.FAIL)}"
+            f"/{len(self.dns.results)} passed"
+        )
+        return (
+            f"{self.logins_ok}/{len(self.accounts)} accounts log in; mail flows to "
+            f"{delivered}/{len(self.probes)} domains; {dns}; {len(self.issues)} open issue(s)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customer": self.customer,
+            "checked_at": self.checked_at.isoformat(),
+            "followup": self.followup,
+            "ok": self.ok,
+            "summary": self.summary,
+            "accounts": {
+                "total": len(self.accounts),
+                "ok": self.logins_ok,
+                "failed": len(self.accounts) - self.logins_ok,
+                "results": [a.to_dict() for a in self.accounts],
+            },
+            "mail_flow": [p.to_dict() for p in self.probes],
+            "dns": self.dns.to_dict() if self.dns is not None else None,
+            "open_issues": list(self.issues),
+            "notes": list(self.notes),
+        }
+
+    def markdown(self) -> str:
+        title = "Follow-up verification" if self.followup else "Verification"
+        lines = [
+            f"# {title} of {self.customer}",
+            "",
+            f"Checked {self.checked_at:%Y-%m-%d %H:%M:%S} UTC: {self.summary}.",
+            "",
+            "## Open issues",
+            "",
+        ]
+        if self.issues:
+            lines += ["| area | subject | problem | fix |", "|---|---|---|---|"]
+            lines += [
+                f"| {i['area']} | {i['subject']} | {i['problem']} | {i['fix']} |"
+                for i in self.issues
+            ]
+        else:
+            lines.append("None.")
+        lines += ["", "## Mail flow", "", "| domain | delivered | seconds | problem |"]
+        lines.append("|---|---|---|---|")
+        lines += [
+            f"| {p.domain} | {'yes' if p.delivered else 'no'} | "
+            f"{'' if p.seconds is None else f'{p.seconds:.1f}'} | {p.error or ''} |"
+            for p in self.probes
+        ]
+        if self.dns is not None:
+            lines += ["", "## DNS", "", "| domain | check | status |", "|---|---|---|"]
+            lines += [f"| {r.domain} | {r.check} | {r.status} |" for r in self.dns.results]
+        if self.notes:
+            lines += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]
+        return "\n".join(lines) + "\n"

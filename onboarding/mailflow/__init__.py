@@ -1,0 +1,40 @@
+"""Mail-flow engine: does mail reach the hosted mailboxes, and can every user log in?
+
+:mod:`.probe` sends a tagged message through the gateway and finds it over IMAP;
+:mod:`.accounts` logs in as every user. No Prefect here.
+"""
+
+from onboarding.mailflow._exceptions import MailboxFailed, MailFlowError, SendFailed
+from onboarding.mailflow._imap import ImapEndpoint
+from onboarding.mailflow.accounts import AccountCheck, Login, check_account, check_accounts
+from onboarding.mailflow.probe import (
+    PROBE_HEADER,
+    ProbeMessage,
+    ProbeResult,
+    SmtpEndpoint,
+    await_probe,
+    check_mail_flow,
+    find_probe,
+    new_tag,
+    send_probe,
+)
+
+__all__ = [
+    "PROBE_HEADER",
+    "AccountCheck",
+    "ImapEndpoint",
+    "Login",
+    "MailFlowError",
+    "MailboxFailed",
+    "ProbeMessage",
+    "ProbeResult",
+    "SendFailed",
+    "SmtpEndpoint",
+    "await_probe",
+    "check_account",
+    "check_accounts",
+    "check_mail_flow",
+    "find_probe",
+    "new_tag",
+    "send_probe",
+]

@@ -1,0 +1,65 @@
+"""Can every user log in to the hosted IMAP, and what does their INBOX hold?
+
+:func:`check_accounts` logs in as each user (``concurrency`` at a time), asks ``STATUS INBOX
+(MESSAGES)`` and logs out. It never raises: each result is ok with the message count, or the
+reason in words (the server's answer with the password masked, or the network error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydantic import SecretStr
+
+from onboarding.mailflow._exceptions import MailboxFailed, MailFlowError, translate
+from onboarding.mailflow._imap import ImapEndpoint, session
+
+__all__ = ["AccountCheck", "Login", "check_account", "check_accounts"]
+
+
+class Login(Protocol):
+    """An address and its hosted password (``validation.users.UserCredentials`` fits)."""
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def password(self) -> SecretStr: ...
+
+
+@dataclass(frozen=True)
+class AccountCheck:
+    """One account: ``ok`` with its INBOX message count, or the reason it failed."""
+
+    email: str
+    ok: bool
+    messages: int | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"email": self.email, "ok": self.ok, "messages": self.messages, "error": self.error}
+
+
+def check_account(imap: ImapEndpoint, login: Login) -> AccountCheck:
+    """Log in as ``login``, count its INBOX, log out; never raises."""
+    password = login.password.get_secret_value()
+    try:
+        with (
+            session(imap, login.email, password) as client,
+            translate(MailboxFailed, "STATUS INBOX", address=login.email, secret=password),
+        ):
+            status = client.folder_status("INBOX", [b"MESSAGES"])
+    except MailFlowError as exc:
+        return AccountCheck(login.email, False, error=str(exc))
+    return AccountCheck(login.email, True, messages=int(status[b"MESSAGES"]))
+
+
+def check_accounts(
+    imap: ImapEndpoint, logins: Sequence[Login], *, concurrency: int = 8
+) -> tuple[AccountCheck, ...]:
+    """Check every login, in the order given."""
+    with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="account-check") as pool:
+        return tuple(pool.map(lambda login: check_account(imap, login), logins))
