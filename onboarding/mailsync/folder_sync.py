@@ -71,6 +71,8 @@ class _Counts:
     problems: list[MessageProblem] = field(default_factory=list)
 
 
+_Index = dict[str, list[tuple[int, tuple[str, ...]]]]
+_NoMid = dict[tuple[int, int], list[tuple[int, tuple[str, ...]]]]
 _FlagUpdates = dict[tuple[str, ...], list[tuple[int, _Src, str | None, str]]]
 
 
@@ -194,6 +196,7 @@ class FolderSync:
         )
         flag_updates: _FlagUpdates = defaultdict(list)
         todo: list[_Src] = []
+        no_uid: list[tuple[_Src, MessageRow]] = []
         for m in listing:
             row = rows.get(m.uid)
             if row is not None and row.state in (DONE, DUP):
@@ -201,11 +204,16 @@ class FolderSync:
                     self.c.dups += 1
                 else:
                     self._present(m)
-                if row.flags != flags_text(m.flags) and row.dst_uid is not None:
-                    kept, _ = self.filter.split(m.flags)
-                    flag_updates[kept].append((row.dst_uid, m, row.identity, row.state))
+                if row.flags != flags_text(m.flags):
+                    if row.dst_uid is None:
+                        no_uid.append((m, row))
+                    else:
+                        kept, _ = self.filter.split(m.flags)
+                        flag_updates[kept].append((row.dst_uid, m, row.identity, row.state))
             else:
                 todo.append(m)
+        if no_uid:
+            self._resolve_destination_uids(no_uid, flag_updates)
         if identity_mode and todo:
             self.c.identity_matched = True
             todo = self._match_by_identity(todo, flag_updates)
@@ -248,10 +256,10 @@ class FolderSync:
 
     # -- identity matching (I8, I9) -------------------------------------------------------
 
-    def _match_by_identity(self, todo: list[_Src], flag_updates: _FlagUpdates) -> list[_Src]:
-        """Index the destination folder by content; return the messages it does not hold."""
-        dst_index: dict[str, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
-        no_mid: dict[tuple[int, int], list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
+    def _scan_destination(self) -> tuple[_Index, _NoMid]:
+        """Index the destination folder by identity (headers only); list those without one."""
+        dst_index: _Index = defaultdict(list)
+        no_mid: _NoMid = defaultdict(list)
         if self.d_info.exists:
             for it in self.dst.uid_fetch(b"1:*", _IDENT_ITEMS):
                 if "RFC822.SIZE" not in it or "INTERNALDATE" not in it:
@@ -266,6 +274,41 @@ class FolderSync:
                     dst_index[identity_key(mid, when, size, "")].append(entry)
                 else:
                     no_mid[(when, size)].append(entry)
+        return dst_index, no_mid
+
+    def _hash_destination(
+        self, dst_index: _Index, no_mid: _NoMid, wanted: Iterable[tuple[int, int]]
+    ) -> None:
+        """Add body-hash identities of destination messages with these (date, size)."""
+        for when_size in set(wanted):
+            for uid, flags in no_mid.pop(when_size, []):
+                for it in self.dst.uid_fetch(b"%d" % uid, b"(UID BODY.PEEK[])"):
+                    body = it.get("BODY[]")
+                    if isinstance(body, bytes):
+                        key = identity_key(None, when_size[0], when_size[1], body_key(body))
+                        dst_index[key].append((uid, flags))
+
+    def _resolve_destination_uids(
+        self, pending: list[tuple[_Src, MessageRow]], flag_updates: _FlagUpdates
+    ) -> None:
+        """Find destination UIDs the server did not report (no UIDPLUS) so flags can follow."""
+        dst_index, no_mid = self._scan_destination()
+        wanted = []
+        for _m, row in pending:
+            ident = row.identity or ""
+            if ident.startswith("sha256:"):
+                _h, when, size = ident.rsplit("|", 2)
+                wanted.append((int(when), int(size)))
+        self._hash_destination(dst_index, no_mid, wanted)
+        for m, row in pending:
+            candidates = dst_index.get(row.identity or "")
+            if candidates:
+                kept, _ = self.filter.split(m.flags)
+                flag_updates[kept].append((candidates.pop(0)[0], m, row.identity, row.state))
+
+    def _match_by_identity(self, todo: list[_Src], flag_updates: _FlagUpdates) -> list[_Src]:
+        """Index the destination folder by content; return the messages it does not hold."""
+        dst_index, no_mid = self._scan_destination()
         # Source Message-IDs for the unmapped messages (headers only: cheap).
         by_uid = {m.uid: m for m in todo}
         src_mid: dict[int, str | None] = {}
@@ -283,17 +326,9 @@ class FolderSync:
             if not src_mid.get(m.uid) and (internaldate_epoch(m.internaldate), m.size) in no_mid
         ]
         if need_hash:
-            for when_size, entries in list(no_mid.items()):
-                hashed = []
-                for uid, flags in entries:
-                    for it in self.dst.uid_fetch(b"%d" % uid, b"(UID BODY.PEEK[])"):
-                        body = it.get("BODY[]")
-                        if isinstance(body, bytes):
-                            hashed.append((body_key(body), uid, flags))
-                for h, uid, flags in hashed:
-                    dst_index[identity_key(None, when_size[0], when_size[1], h)].append(
-                        (uid, flags)
-                    )
+            self._hash_destination(
+                dst_index, no_mid, ((internaldate_epoch(m.internaldate), m.size) for m in need_hash)
+            )
             for chunk in chunked([m.uid for m in need_hash], 200):
                 for it in self.src.uid_fetch(uid_set(chunk), b"(UID BODY.PEEK[])"):
                     body = it.get("BODY[]")

@@ -339,11 +339,12 @@ PLAIN_IMAP = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE NAMESPACE UIDPLUS
 def test_plain_imap4rev1_servers_still_copy_exactly(
     lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
-    """Without LITERAL+/MULTIAPPEND each APPEND waits for "+" and without CONDSTORE nothing
-    is skipped by STATUS: slower, but the copy is exact and a re-run still appends 0."""
+    """Without LITERAL+/MULTIAPPEND each APPEND waits for "+", without CONDSTORE nothing is
+    skipped by STATUS, without UIDPLUS destination UIDs are found by identity: slower, but the
+    copy is exact, flags follow, and a re-run still appends 0."""
     n = _fill(lab, lab_user, {"INBOX": 15, "Sent": 4})
     _set_capabilities(lab, "source", lab_user, PLAIN_IMAP)
-    _set_capabilities(lab, "destination", lab_user, PLAIN_IMAP)
+    _set_capabilities(lab, "destination", lab_user, PLAIN_IMAP.replace(" UIDPLUS", ""))
     pair = pair_for(lab_user)
     report = preflight(pair, SyncOptions())
     for side in (report.source, report.destination):
@@ -351,6 +352,13 @@ def test_plain_imap4rev1_servers_still_copy_exactly(
     first = sync_mailbox(pair, SyncOptions(), store)
     assert first.copied == n and first.status is SyncStatus.SYNCED
     assert digests(dest_snapshot(lab, lab_user)) == digests(source_snapshot(lab, lab_user))
+    with connect(
+        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
+    ) as c:
+        c.select_folder("INBOX")
+        c.add_flags(c.search("ALL")[:3], [b"\\Flagged"])
     again = sync_mailbox(pair, SyncOptions(), store)
-    assert (again.copied, again.already_present) == (0, n)
+    assert (again.copied, again.already_present, again.flags_updated) == (0, n, 3)
     assert not any(f.unchanged for f in again.folders)  # no HIGHESTMODSEQ: folders re-listed
+    # No UIDPLUS: destination UIDs were found by identity so the flag change still arrived.
+    assert digests(dest_snapshot(lab, lab_user)) == digests(source_snapshot(lab, lab_user))
