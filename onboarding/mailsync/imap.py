@@ -1,78 +1,39 @@
-"""A small IMAP client built for copying: streaming FETCH and pipelined APPEND.
+"""IMAP commands the engine needs, on top of :class:`~.connection.Connection`.
 
 imapclient waits for each command's answer, which at 20 ms RTT makes one APPEND per round
-trip 20x slower than a pipelined copy (reference §8). This client keeps several commands in
-flight (LITERAL+, RFC 7888) and streams FETCH results one message at a time, so memory holds
-one message, not a batch. Parsing lives in the pure :mod:`onboarding.mailsync.wire`.
-Every socket/ssl error is translated to the engine's tree at this boundary.
+trip 20x slower than a pipelined copy (reference §8). This client pipelines where it can
+(STATUS for all folders, LIST with NAMESPACE; APPEND in :mod:`.append`) and streams FETCH
+results one message at a time, so memory holds one message, not a batch.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import re
-import socket
-import ssl
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Literal, cast
 
-from onboarding.mailsync._exceptions import (
-    AuthFailed,
-    ConnectFailed,
-    ConnectionLost,
-    IMAPDisabled,
-    MailSyncError,
-    ProtocolError,
-    Throttled,
-    TLSFailed,
-    translate,
+from onboarding.mailsync._exceptions import ProtocolError
+from onboarding.mailsync.connection import (
+    Connection,
+    Side,
+    parse_response,
+    throttle_seconds,
+    token_text,
 )
-from onboarding.mailsync.models import Endpoint
 from onboarding.mailsync.wire import (
     RawResponse,
     StatusResponse,
     Token,
     WireError,
     fetch_items,
-    literal_size,
     parse_status_response,
     parse_tokens,
     quote,
 )
 
-__all__ = ["ImapSession", "ListEntry", "SelectInfo", "throttle_seconds"]
+__all__ = ["ImapSession", "ListEntry", "SelectInfo", "Side", "throttle_seconds"]
 
 log = logging.getLogger(__name__)
-
-Side = Literal["source", "destination"]
-
-_BACKOFF_RE = re.compile(r"Backoff Time:?\s*(\d+)\s*(milli)?", re.IGNORECASE)
-_DISABLED_RE = re.compile(
-    r"not enabled for IMAP|IMAP (?:access )?(?:is )?disabled|authenticated but not connected|"
-    r"IMAP use|web login required",
-    re.IGNORECASE,
-)
-_THROTTLE_CODES = frozenset({"UNAVAILABLE", "LIMIT", "INUSE"})
-DEFAULT_BACKOFF_SECONDS = 5.0
-
-
-def throttle_seconds(status: StatusResponse) -> float | None:
-    """Return the backoff a throttling answer asks for, or None if it is not throttling.
-
-    Office 365 says ``Request is throttled. Suggested Backoff Time: 299961 milliseconds``;
-    Gmail closes with ``BYE Session expired``/``[UNAVAILABLE]``.
-    """
-    m = _BACKOFF_RE.search(status.text)
-    if m:
-        value = float(m.group(1))
-        return value / 1000.0 if m.group(2) else value
-    if status.code in _THROTTLE_CODES or "throttl" in status.text.lower():
-        return DEFAULT_BACKOFF_SECONDS
-    if status.status == "BYE" and "session expired" in status.text.lower():
-        return DEFAULT_BACKOFF_SECONDS
-    return None
 
 
 @dataclass(frozen=True)
@@ -95,289 +56,8 @@ class SelectInfo:
     highestmodseq: int | None
 
 
-@dataclass(frozen=True)
-class Tagged:
-    """A command's untagged responses and its tagged completion."""
-
-    untagged: list[RawResponse]
-    status: StatusResponse
-
-
-class ImapSession:
-    """One logged-in IMAP connection (source or destination side)."""
-
-    def __init__(self, endpoint: Endpoint, side: Side) -> None:
-        self.endpoint = endpoint
-        self.side = side
-        self.capabilities: frozenset[str] = frozenset()
-        self._sock: socket.socket | None = None
-        self._rfile: BinaryIO | None = None
-        self._wfile: BinaryIO | None = None
-        self._tag = 0
-        self.selected: str | None = None
-
-    # -- connection -------------------------------------------------------------------------
-
-    def _ctx(self, **extra: str | None) -> dict[str, str | None]:
-        return {"side": self.side, "host": f"{self.endpoint.host}:{self.endpoint.port}", **extra}
-
-    def _connect(self) -> socket.socket:
-        """Open the TCP (and implicit TLS) connection; the seam tests and proxies override."""
-        ep = self.endpoint
-        try:
-            sock = socket.create_connection((ep.host, ep.port), timeout=ep.timeout_seconds)
-        except OSError as exc:
-            raise ConnectFailed(f"cannot connect: {exc}", **self._ctx()) from exc
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if ep.tls == "implicit":
-            sock = self._wrap_tls(sock)
-        return sock
-
-    def _wrap_tls(self, sock: socket.socket) -> socket.socket:
-        ctx = ssl.create_default_context()
-        if not self.endpoint.verify_tls:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        try:
-            return ctx.wrap_socket(sock, server_hostname=self.endpoint.host)
-        except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
-            sock.close()
-            raise TLSFailed(f"TLS handshake failed: {exc}", **self._ctx()) from exc
-
-    def _attach(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self._rfile = cast(BinaryIO, sock.makefile("rb", buffering=256 * 1024))
-        self._wfile = cast(BinaryIO, sock.makefile("wb", buffering=256 * 1024))
-
-    def open(self) -> ImapSession:
-        """Connect, read the greeting, upgrade with STARTTLS if asked, and log in."""
-        self._attach(self._connect())
-        greeting = self._read_response()
-        status = parse_status_response(greeting.first)
-        if status is None or status.status == "BYE":
-            text = status.text if status else greeting.first.decode("utf-8", "replace")
-            self._raise_for_bye(status, "server refused the connection")
-            raise ConnectFailed(f"bad greeting: {text}", **self._ctx(response=text))
-        self._update_capabilities(status)
-        if self.endpoint.tls == "starttls":
-            self._starttls()
-        if status.status != "PREAUTH":
-            self._login()
-        if not self.capabilities or status.code != "CAPABILITY":
-            self._refresh_capabilities()
-        return self
-
-    def _starttls(self) -> None:
-        if not self.capabilities:
-            self._refresh_capabilities()
-        if "STARTTLS" not in self.capabilities:
-            raise TLSFailed(
-                "server does not offer STARTTLS",
-                **self._ctx(),
-                fix="use tls=implicit (port 993) or tls=none on a trusted network",
-            )
-        self.command(b"STARTTLS")
-        assert self._sock is not None
-        self._attach(self._wrap_tls(self._sock))
-        self.capabilities = frozenset()
-        self._refresh_capabilities()
-
-    def _login(self) -> None:
-        if not self.capabilities:
-            self._refresh_capabilities()
-        if "LOGINDISABLED" in self.capabilities:
-            raise TLSFailed(
-                "server refuses a plain-text login on this connection",
-                **self._ctx(),
-                fix="use tls=starttls or tls=implicit",
-            )
-        tag = self._next_tag()
-        user = self.endpoint.login.encode("utf-8")
-        pw = self.endpoint.password.encode("utf-8")
-        with self._io():
-            self._write(tag + b" LOGIN ")
-            self._write_string(user, tag)
-            self._write(b" ")
-            self._write_string(pw, tag)
-            self._write(b"\r\n")
-            self._flush()
-        result = self._read_tagged(tag)
-        st = result.status
-        if st.ok:
-            self._update_capabilities(st)
-            return
-        self._raise_for_bye(st, "login refused")
-        if _DISABLED_RE.search(st.text):
-            raise IMAPDisabled(f"login refused: {st.text}", **self._ctx(response=st.text))
-        if st.code in _THROTTLE_CODES:
-            raise Throttled(
-                f"login throttled: {st.text}",
-                backoff_seconds=throttle_seconds(st) or DEFAULT_BACKOFF_SECONDS,
-                **self._ctx(response=st.text),
-            )
-        raise AuthFailed(
-            f"login refused for {self.endpoint.login}: {st.status} {st.text}",
-            **self._ctx(response=st.text),
-        )
-
-    def _write_string(self, value: bytes, tag: bytes) -> None:
-        """Send a quoted string, or a synchronizing literal for 8-bit/special values."""
-        if all(32 <= c < 127 for c in value):
-            self._write(quote(value))
-            return
-        if "LITERAL+" in self.capabilities:
-            self._write(b"{%d+}\r\n" % len(value) + value)
-            return
-        self._write(b"{%d}\r\n" % len(value))
-        self._flush()
-        resp = self._read_response()
-        if not resp.first.startswith(b"+"):
-            raise ProtocolError("server refused a literal", **self._ctx())
-        self._write(value)
-
-    def _refresh_capabilities(self) -> None:
-        result = self.command(b"CAPABILITY")
-        for resp in result.untagged:
-            if resp.first[:13].upper() == b"* CAPABILITY ":
-                self.capabilities = frozenset(
-                    c.upper() for c in resp.first[13:].decode("ascii", "replace").split()
-                )
-
-    def _update_capabilities(self, status: StatusResponse) -> None:
-        if status.code == "CAPABILITY":
-            self.capabilities = frozenset(
-                t.decode("ascii", "replace").upper()
-                for t in status.code_args
-                if isinstance(t, bytes)
-            )
-
-    def close(self) -> None:
-        """Close without LOGOUT (safe to call twice)."""
-        for f in (self._rfile, self._wfile):
-            try:
-                if f is not None:
-                    f.close()
-            except OSError:
-                pass
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.close()
-        self._sock = self._rfile = self._wfile = None
-
-    def logout(self) -> None:
-        """Say LOGOUT and close; errors on the way out are ignored."""
-        try:
-            if self._sock is not None:
-                # Not waiting for the answer saves a round trip; the server cleans up anyway.
-                with self._io():
-                    self._write(self._next_tag() + b" LOGOUT\r\n")
-                    self._flush()
-        except MailSyncError:
-            pass
-        finally:
-            self.close()
-
-    def __enter__(self) -> ImapSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.logout()
-
-    # -- low-level I/O ----------------------------------------------------------------------
-
-    def _io(self) -> _Translating:
-        return _Translating(self)
-
-    def _next_tag(self) -> bytes:
-        self._tag += 1
-        return b"M%d" % self._tag
-
-    def _write(self, data: bytes) -> None:
-        if self._wfile is None:
-            raise ConnectionLost("connection is closed", **self._ctx())
-        self._wfile.write(data)
-
-    def _flush(self) -> None:
-        if self._wfile is not None:
-            self._wfile.flush()
-
-    def _flush_io(self) -> None:
-        with self._io():
-            self._flush()
-
-    def _read_response(self) -> RawResponse:
-        """Read one complete response (all its lines and literals)."""
-        rfile = self._rfile
-        if rfile is None:
-            raise ConnectionLost("connection is closed", **self._ctx())
-        resp = RawResponse()
-        with self._io():
-            while True:
-                line = rfile.readline()
-                if not line.endswith(b"\n"):
-                    raise ConnectionLost("server closed the connection", **self._ctx())
-                line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
-                resp.lines.append(line)
-                n = literal_size(line)
-                if n is None:
-                    return resp
-                data = rfile.read(n)
-                if len(data) != n:
-                    raise ConnectionLost("server closed the connection mid-literal", **self._ctx())
-                resp.literals.append(data)
-
-    def _raise_for_bye(self, status: StatusResponse | None, what: str) -> None:
-        if status is None or status.status != "BYE":
-            return
-        wait = throttle_seconds(status)
-        ctx = self._ctx(response=status.text)
-        self.close()
-        if wait is not None:
-            raise Throttled(f"{what}: BYE {status.text}", backoff_seconds=wait, **ctx)
-        raise ConnectionLost(f"{what}: BYE {status.text}", **ctx)
-
-    def _read_tagged(
-        self, tag: bytes, on_untagged: Callable[[RawResponse], None] | None = None
-    ) -> Tagged:
-        untagged: list[RawResponse] = []
-        while True:
-            resp = self._read_response()
-            first = resp.first
-            if first.startswith(b"* BYE") or first.startswith(b"* bye"):
-                self._raise_for_bye(parse_status_response(first), "server closed the session")
-            if resp.tag == tag:
-                st = parse_status_response(first)
-                if st is None:
-                    raise ProtocolError(f"unparsable completion {first[:100]!r}", **self._ctx())
-                return Tagged(untagged, st)
-            if on_untagged is not None:
-                on_untagged(resp)
-            else:
-                untagged.append(resp)
-
-    def command(self, *parts: bytes, check: bool = True) -> Tagged:
-        """Send one command and wait for its completion; NO/BAD raise unless ``check=False``."""
-        tag = self._next_tag()
-        with self._io():
-            self._write(b" ".join((tag, *parts)) + b"\r\n")
-            self._flush()
-        result = self._read_tagged(tag)
-        if check:
-            self.check(result.status, parts[0].decode("ascii", "replace"))
-        return result
-
-    def check(self, st: StatusResponse, what: str) -> None:
-        """Raise the engine error for a failed completion (throttling becomes Throttled)."""
-        if st.ok:
-            return
-        wait = throttle_seconds(st)
-        if wait is not None:
-            raise Throttled(
-                f"{what} throttled: {st.text}", backoff_seconds=wait, **self._ctx(response=st.text)
-            )
-        raise ProtocolError(f"{what} failed: {st.status} {st.text}", **self._ctx(response=st.text))
-
-    # -- commands ---------------------------------------------------------------------------
+class ImapSession(Connection):
+    """A logged-in connection with the commands pre-flight, plan and sync use."""
 
     def namespace(self) -> tuple[str, str | None]:
         """Return the personal namespace (prefix, delimiter); ("", None) if not offered."""
@@ -398,20 +78,20 @@ class ImapSession:
         entries: list[ListEntry] = []
         namespace: tuple[str, str | None] = ("", None)
         for resp in untagged:
-            toks = _parse(resp, self)
+            toks = parse_response(resp, self)
             kind = toks[1].upper() if len(toks) > 1 and isinstance(toks[1], bytes) else b""
             if kind == b"LIST" and len(toks) >= 5 and isinstance(toks[2], list):
-                flags = tuple(_text(f) for f in toks[2] if isinstance(f, bytes))
-                delim = _text(toks[3]) if toks[3] is not None else None
-                name = _text(toks[4])
+                flags = tuple(token_text(f) for f in toks[2] if isinstance(f, bytes))
+                delim = token_text(toks[3]) if toks[3] is not None else None
+                name = token_text(toks[4])
                 if name.upper() == "INBOX":
                     name = "INBOX"
                 entries.append(ListEntry(name=name, flags=flags, delimiter=delim))
             elif kind == b"NAMESPACE" and len(toks) >= 3 and isinstance(toks[2], list):
                 first = toks[2][0] if toks[2] else None
                 if isinstance(first, list) and len(first) >= 2:
-                    delim = _text(first[1]) if first[1] is not None else None
-                    namespace = (_text(first[0]), delim)
+                    delim = token_text(first[1]) if first[1] is not None else None
+                    namespace = (token_text(first[0]), delim)
         return entries, namespace
 
     def pipelined(self, commands: list[list[bytes]]) -> list[RawResponse]:
@@ -448,13 +128,13 @@ class ImapSession:
         if "QUOTA" not in self.capabilities:
             return None
         for resp in self.command(b"GETQUOTAROOT", b"INBOX", check=False).untagged:
-            toks = _parse(resp, self)
+            toks = parse_response(resp, self)
             if len(toks) >= 4 and toks[1] == b"QUOTA" and isinstance(toks[3], list):
                 res = toks[3]
                 for k in range(0, len(res) - 2, 3):
                     name = res[k]
                     if isinstance(name, bytes) and name.upper() == b"STORAGE":
-                        used, limit = _text(res[k + 1]), _text(res[k + 2])
+                        used, limit = token_text(res[k + 1]), token_text(res[k + 2])
                         if used.isdigit() and limit.isdigit():
                             return int(used) * 1024, int(limit) * 1024
         return None
@@ -486,12 +166,12 @@ class ImapSession:
                         self.check(st, "STATUS")
                     log.warning("STATUS %s failed: %r", tags[resp.tag], first[:200])
                 continue
-            toks = _parse(resp, self)
+            toks = parse_response(resp, self)
             if len(toks) >= 4 and toks[1] == b"STATUS" and isinstance(toks[3], list):
-                name = _text(toks[2])
+                name = token_text(toks[2])
                 pairs = toks[3]
                 result[name] = {
-                    _text(pairs[k]).upper(): int(_text(pairs[k + 1]))
+                    token_text(pairs[k]).upper(): int(token_text(pairs[k + 1]))
                     for k in range(0, len(pairs) - 1, 2)
                     if isinstance(pairs[k + 1], bytes)
                 }
@@ -517,7 +197,7 @@ class ImapSession:
                 elif st.code == "HIGHESTMODSEQ" and isinstance(arg0, bytes):
                     modseq = int(arg0)
                 elif st.code == "PERMANENTFLAGS" and isinstance(arg0, list):
-                    perm = tuple(_text(f) for f in arg0 if isinstance(f, bytes))
+                    perm = tuple(token_text(f) for f in arg0 if isinstance(f, bytes))
             elif first.endswith(b" EXISTS"):
                 info["EXISTS"] = int(first.split(b" ")[1])
         self.selected = folder
@@ -575,35 +255,3 @@ class ImapSession:
         if st.ok or st.code == "ALREADYEXISTS" or "exists" in st.text.lower():
             return
         self.check(st, f"CREATE {folder}")
-
-
-class _Translating:
-    """Context manager turning socket/ssl errors into the engine tree for one session."""
-
-    def __init__(self, session: ImapSession) -> None:
-        self.session = session
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, etype: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> None:
-        if exc is None or isinstance(exc, MailSyncError):
-            return
-        if isinstance(exc, OSError | EOFError | ValueError):
-            self.session.close()
-            raise translate(exc, **self.session._ctx()) from exc
-
-
-def _text(token: Token) -> str:
-    if isinstance(token, bytes):
-        return token.decode("utf-8", "replace")
-    return ""
-
-
-def _parse(resp: RawResponse, session: ImapSession) -> list[Token]:
-    try:
-        return parse_tokens(resp)
-    except WireError as exc:
-        raise ProtocolError(f"unparsable response: {exc}", **session._ctx()) from exc

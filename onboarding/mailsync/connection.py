@@ -1,0 +1,393 @@
+"""One IMAP connection: connect (plain, implicit TLS, STARTTLS), log in, send and read.
+
+The transport half of the engine's IMAP client (commands are in :mod:`.imap`). Login failures
+are classified here (auth, TLS, IMAP disabled, throttled), throttling answers are recognised
+(:func:`throttle_seconds`), and every socket/ssl error is translated to the engine's tree at
+this boundary. Parsing lives in the pure :mod:`onboarding.mailsync.wire`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO, Literal, Self, cast
+
+from onboarding.mailsync._exceptions import (
+    AuthFailed,
+    ConnectFailed,
+    ConnectionLost,
+    IMAPDisabled,
+    MailSyncError,
+    ProtocolError,
+    Throttled,
+    TLSFailed,
+    translate,
+)
+from onboarding.mailsync.models import Endpoint
+from onboarding.mailsync.wire import (
+    RawResponse,
+    StatusResponse,
+    Token,
+    WireError,
+    literal_size,
+    parse_status_response,
+    parse_tokens,
+    quote,
+)
+
+__all__ = [
+    "Connection",
+    "Side",
+    "Tagged",
+    "parse_response",
+    "throttle_seconds",
+    "token_text",
+]
+
+
+Side = Literal["source", "destination"]
+
+_BACKOFF_RE = re.compile(r"Backoff Time:?\s*(\d+)\s*(milli)?", re.IGNORECASE)
+_DISABLED_RE = re.compile(
+    r"not enabled for IMAP|IMAP (?:access )?(?:is )?disabled|authenticated but not connected|"
+    r"IMAP use|web login required",
+    re.IGNORECASE,
+)
+_THROTTLE_CODES = frozenset({"UNAVAILABLE", "LIMIT", "INUSE"})
+DEFAULT_BACKOFF_SECONDS = 5.0
+
+
+def throttle_seconds(status: StatusResponse) -> float | None:
+    """Return the backoff a throttling answer asks for, or None if it is not throttling.
+
+    Office 365 says ``Request is throttled. Suggested Backoff Time: 299961 milliseconds``;
+    Gmail closes with ``BYE Session expired``/``[UNAVAILABLE]``.
+    """
+    m = _BACKOFF_RE.search(status.text)
+    if m:
+        value = float(m.group(1))
+        return value / 1000.0 if m.group(2) else value
+    if status.code in _THROTTLE_CODES or "throttl" in status.text.lower():
+        return DEFAULT_BACKOFF_SECONDS
+    if status.status == "BYE" and "session expired" in status.text.lower():
+        return DEFAULT_BACKOFF_SECONDS
+    return None
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A command's untagged responses and its tagged completion."""
+
+    untagged: list[RawResponse]
+    status: StatusResponse
+
+
+class Connection:
+    """One logged-in IMAP connection (source or destination side), without the commands."""
+
+    def __init__(self, endpoint: Endpoint, side: Side) -> None:
+        self.endpoint = endpoint
+        self.side = side
+        self.capabilities: frozenset[str] = frozenset()
+        self._sock: socket.socket | None = None
+        self._rfile: BinaryIO | None = None
+        self._wfile: BinaryIO | None = None
+        self._tag = 0
+        self.selected: str | None = None
+
+    # -- connection -------------------------------------------------------------------------
+
+    def _ctx(self, **extra: str | None) -> dict[str, str | None]:
+        return {"side": self.side, "host": f"{self.endpoint.host}:{self.endpoint.port}", **extra}
+
+    def _connect(self) -> socket.socket:
+        """Open the TCP (and implicit TLS) connection; the seam tests and proxies override."""
+        ep = self.endpoint
+        try:
+            sock = socket.create_connection((ep.host, ep.port), timeout=ep.timeout_seconds)
+        except OSError as exc:
+            raise ConnectFailed(f"cannot connect: {exc}", **self._ctx()) from exc
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if ep.tls == "implicit":
+            sock = self._wrap_tls(sock)
+        return sock
+
+    def _wrap_tls(self, sock: socket.socket) -> socket.socket:
+        ctx = ssl.create_default_context()
+        if not self.endpoint.verify_tls:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        try:
+            return ctx.wrap_socket(sock, server_hostname=self.endpoint.host)
+        except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
+            sock.close()
+            raise TLSFailed(f"TLS handshake failed: {exc}", **self._ctx()) from exc
+
+    def _attach(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._rfile = cast(BinaryIO, sock.makefile("rb", buffering=256 * 1024))
+        self._wfile = cast(BinaryIO, sock.makefile("wb", buffering=256 * 1024))
+
+    def open(self) -> Self:
+        """Connect, read the greeting, upgrade with STARTTLS if asked, and log in."""
+        self._attach(self._connect())
+        greeting = self._read_response()
+        status = parse_status_response(greeting.first)
+        if status is None or status.status == "BYE":
+            text = status.text if status else greeting.first.decode("utf-8", "replace")
+            self._raise_for_bye(status, "server refused the connection")
+            raise ConnectFailed(f"bad greeting: {text}", **self._ctx(response=text))
+        self._update_capabilities(status)
+        if self.endpoint.tls == "starttls":
+            self._starttls()
+        if status.status != "PREAUTH":
+            self._login()
+        if not self.capabilities or status.code != "CAPABILITY":
+            self._refresh_capabilities()
+        return self
+
+    def _starttls(self) -> None:
+        if not self.capabilities:
+            self._refresh_capabilities()
+        if "STARTTLS" not in self.capabilities:
+            raise TLSFailed(
+                "server does not offer STARTTLS",
+                **self._ctx(),
+                fix="use tls=implicit (port 993) or tls=none on a trusted network",
+            )
+        self.command(b"STARTTLS")
+        assert self._sock is not None
+        self._attach(self._wrap_tls(self._sock))
+        self.capabilities = frozenset()
+        self._refresh_capabilities()
+
+    def _login(self) -> None:
+        if not self.capabilities:
+            self._refresh_capabilities()
+        if "LOGINDISABLED" in self.capabilities:
+            raise TLSFailed(
+                "server refuses a plain-text login on this connection",
+                **self._ctx(),
+                fix="use tls=starttls or tls=implicit",
+            )
+        tag = self._next_tag()
+        user = self.endpoint.login.encode("utf-8")
+        pw = self.endpoint.password.encode("utf-8")
+        with self._io():
+            self._write(tag + b" LOGIN ")
+            self._write_string(user, tag)
+            self._write(b" ")
+            self._write_string(pw, tag)
+            self._write(b"\r\n")
+            self._flush()
+        result = self._read_tagged(tag)
+        st = result.status
+        if st.ok:
+            self._update_capabilities(st)
+            return
+        self._raise_for_bye(st, "login refused")
+        if _DISABLED_RE.search(st.text):
+            raise IMAPDisabled(f"login refused: {st.text}", **self._ctx(response=st.text))
+        if st.code in _THROTTLE_CODES:
+            raise Throttled(
+                f"login throttled: {st.text}",
+                backoff_seconds=throttle_seconds(st) or DEFAULT_BACKOFF_SECONDS,
+                **self._ctx(response=st.text),
+            )
+        raise AuthFailed(
+            f"login refused for {self.endpoint.login}: {st.status} {st.text}",
+            **self._ctx(response=st.text),
+        )
+
+    def _write_string(self, value: bytes, tag: bytes) -> None:
+        """Send a quoted string, or a synchronizing literal for 8-bit/special values."""
+        if all(32 <= c < 127 for c in value):
+            self._write(quote(value))
+            return
+        if "LITERAL+" in self.capabilities:
+            self._write(b"{%d+}\r\n" % len(value) + value)
+            return
+        self._write(b"{%d}\r\n" % len(value))
+        self._flush()
+        resp = self._read_response()
+        if not resp.first.startswith(b"+"):
+            raise ProtocolError("server refused a literal", **self._ctx())
+        self._write(value)
+
+    def _refresh_capabilities(self) -> None:
+        result = self.command(b"CAPABILITY")
+        for resp in result.untagged:
+            if resp.first[:13].upper() == b"* CAPABILITY ":
+                self.capabilities = frozenset(
+                    c.upper() for c in resp.first[13:].decode("ascii", "replace").split()
+                )
+
+    def _update_capabilities(self, status: StatusResponse) -> None:
+        if status.code == "CAPABILITY":
+            self.capabilities = frozenset(
+                t.decode("ascii", "replace").upper()
+                for t in status.code_args
+                if isinstance(t, bytes)
+            )
+
+    def close(self) -> None:
+        """Close without LOGOUT (safe to call twice)."""
+        for f in (self._rfile, self._wfile):
+            try:
+                if f is not None:
+                    f.close()
+            except OSError:
+                pass
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+        self._sock = self._rfile = self._wfile = None
+
+    def logout(self) -> None:
+        """Say LOGOUT and close; errors on the way out are ignored."""
+        try:
+            if self._sock is not None:
+                # Not waiting for the answer saves a round trip; the server cleans up anyway.
+                with self._io():
+                    self._write(self._next_tag() + b" LOGOUT\r\n")
+                    self._flush()
+        except MailSyncError:
+            pass
+        finally:
+            self.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logout()
+
+    # -- low-level I/O ----------------------------------------------------------------------
+
+    def _io(self) -> _Translating:
+        return _Translating(self)
+
+    def _next_tag(self) -> bytes:
+        self._tag += 1
+        return b"M%d" % self._tag
+
+    def _write(self, data: bytes) -> None:
+        if self._wfile is None:
+            raise ConnectionLost("connection is closed", **self._ctx())
+        self._wfile.write(data)
+
+    def _flush(self) -> None:
+        if self._wfile is not None:
+            self._wfile.flush()
+
+    def _flush_io(self) -> None:
+        with self._io():
+            self._flush()
+
+    def _read_response(self) -> RawResponse:
+        """Read one complete response (all its lines and literals)."""
+        rfile = self._rfile
+        if rfile is None:
+            raise ConnectionLost("connection is closed", **self._ctx())
+        resp = RawResponse()
+        with self._io():
+            while True:
+                line = rfile.readline()
+                if not line.endswith(b"\n"):
+                    raise ConnectionLost("server closed the connection", **self._ctx())
+                line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+                resp.lines.append(line)
+                n = literal_size(line)
+                if n is None:
+                    return resp
+                data = rfile.read(n)
+                if len(data) != n:
+                    raise ConnectionLost("server closed the connection mid-literal", **self._ctx())
+                resp.literals.append(data)
+
+    def _raise_for_bye(self, status: StatusResponse | None, what: str) -> None:
+        if status is None or status.status != "BYE":
+            return
+        wait = throttle_seconds(status)
+        ctx = self._ctx(response=status.text)
+        self.close()
+        if wait is not None:
+            raise Throttled(f"{what}: BYE {status.text}", backoff_seconds=wait, **ctx)
+        raise ConnectionLost(f"{what}: BYE {status.text}", **ctx)
+
+    def _read_tagged(
+        self, tag: bytes, on_untagged: Callable[[RawResponse], None] | None = None
+    ) -> Tagged:
+        untagged: list[RawResponse] = []
+        while True:
+            resp = self._read_response()
+            first = resp.first
+            if first.startswith(b"* BYE") or first.startswith(b"* bye"):
+                self._raise_for_bye(parse_status_response(first), "server closed the session")
+            if resp.tag == tag:
+                st = parse_status_response(first)
+                if st is None:
+                    raise ProtocolError(f"unparsable completion {first[:100]!r}", **self._ctx())
+                return Tagged(untagged, st)
+            if on_untagged is not None:
+                on_untagged(resp)
+            else:
+                untagged.append(resp)
+
+    def command(self, *parts: bytes, check: bool = True) -> Tagged:
+        """Send one command and wait for its completion; NO/BAD raise unless ``check=False``."""
+        tag = self._next_tag()
+        with self._io():
+            self._write(b" ".join((tag, *parts)) + b"\r\n")
+            self._flush()
+        result = self._read_tagged(tag)
+        if check:
+            self.check(result.status, parts[0].decode("ascii", "replace"))
+        return result
+
+    def check(self, st: StatusResponse, what: str) -> None:
+        """Raise the engine error for a failed completion (throttling becomes Throttled)."""
+        if st.ok:
+            return
+        wait = throttle_seconds(st)
+        if wait is not None:
+            raise Throttled(
+                f"{what} throttled: {st.text}", backoff_seconds=wait, **self._ctx(response=st.text)
+            )
+        raise ProtocolError(f"{what} failed: {st.status} {st.text}", **self._ctx(response=st.text))
+
+
+class _Translating:
+    """Context manager turning socket/ssl errors into the engine tree for one session."""
+
+    def __init__(self, session: Connection) -> None:
+        self.session = session
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, etype: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        if exc is None or isinstance(exc, MailSyncError):
+            return
+        if isinstance(exc, OSError | EOFError | ValueError):
+            self.session.close()
+            raise translate(exc, **self.session._ctx()) from exc
+
+
+def token_text(token: Token) -> str:
+    if isinstance(token, bytes):
+        return token.decode("utf-8", "replace")
+    return ""
+
+
+def parse_response(resp: RawResponse, session: Connection) -> list[Token]:
+    try:
+        return parse_tokens(resp)
+    except WireError as exc:
+        raise ProtocolError(f"unparsable response: {exc}", **session._ctx()) from exc
