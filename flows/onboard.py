@@ -1,0 +1,108 @@
+"""The whole runbook for one customer: each phase's flow in order, pausing where a human acts.
+
+``onboard run SPEC`` (or the ``onboard/default`` deployment) chains: validate the user list →
+provision (customer, domains, routing, mailboxes) → initial mail sync (when migration is
+enabled) → DNS plan (the records for the customer) → **pause** until an operator confirms the
+customer changed DNS (skipped with ``yes``) → cutover (its own approval is ``yes`` too) →
+verification. It stops at the first phase that does not complete, and completes only if every
+phase did.
+
+Re-running is safe: every phase does only missing work. Once a cutover has started (a domain
+is held or routed to the hosted mailboxes) the set-up phases are skipped, since provisioning
+would now see the hosted routing as a conflict; the run goes straight to the cutover, which
+finishes or re-checks. The long waits (initial sync, the customer's DNS change) are the
+operator's: this flow never sleeps for hours.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.states import Completed, Failed, State
+
+from flows.cutover import cutover
+from flows.dns_plan import dns_plan
+from flows.migrate import migrate
+from flows.provision import provision
+from flows.validate_users import validate_users
+from flows.verify import verify
+from tasks.cutover import ask_dns_changed, cutover_started
+from tasks.dns import records_key
+from validation.spec import load_spec
+
+__all__ = ["onboard"]
+
+
+class _Phases:
+    """The record of each phase: its name, how it ended and its message."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def ran(self, phase: str, state: State[Any]) -> bool:
+        """Record a finished phase; True when it completed."""
+        self.rows.append({"phase": phase, "state": state.name, "message": state.message or ""})
+        return state.is_completed()
+
+    def skip(self, phase: str, reason: str) -> None:
+        self.rows.append({"phase": phase, "state": "Skipped", "message": reason})
+
+    def stopped(self, why: str) -> State[Any]:
+        last = self.rows[-1]["phase"] if self.rows else "start"
+        message = f"stopped at {last}: {why}"
+        get_run_logger().error(message)
+        return Failed(message=message, data={"phases": self.rows, "completed": False})
+
+    def done(self) -> State[Any]:
+        ran = [r["phase"] for r in self.rows if r["state"] != "Skipped"]
+        message = "onboarded: " + ", ".join(ran)
+        return Completed(message=message, data={"phases": self.rows, "completed": True})
+
+
+@flow(name="onboard", log_prints=False)
+def onboard(spec_path: Path, yes: bool = False, dns_wait_seconds: float = 900.0) -> State[Any]:
+    """Run every phase for the customer in ``spec_path``; see the module docstring.
+
+    ``yes``: the operator confirms the DNS change and approves the cutover up front.
+    ``dns_wait_seconds``: how long the cutover keeps checking DNS readiness before refusing.
+    """
+    spec = load_spec(spec_path)
+    phases = _Phases()
+    if cutover_started(spec_path):
+        phases.skip("validate-users, provision, migrate, dns-plan", "the cutover has started")
+    else:
+        state = validate_users(spec_path=spec_path, return_state=True)
+        if not phases.ran("validate-users", state):
+            return phases.stopped(state.message or "the user list has problems")
+        state = provision(spec_path=spec_path, return_state=True)
+        if not phases.ran("provision", state):
+            return phases.stopped(state.message or "provisioning failed")
+        if spec.migration.enabled:
+            state = migrate(spec_path=spec_path, pass_kind="initial", return_state=True)
+            if not phases.ran("migrate", state):
+                return phases.stopped(state.message or "the initial sync failed")
+        else:
+            phases.skip("migrate", "migration is not enabled in the spec")
+        state = dns_plan(spec_path=spec_path, return_state=True)
+        if not phases.ran("dns-plan", state):
+            return phases.stopped(state.message or "the DNS plan failed")
+        if yes:
+            phases.skip("confirm-dns-change", "confirmed up front (yes)")
+        else:
+            answer = ask_dns_changed(spec, records_key(spec))
+            phases.rows.append(
+                {"phase": "confirm-dns-change", "state": "Confirmed", "message": answer.notes}
+            )
+            if not answer.changed:
+                return phases.stopped("the operator says the customer has not changed DNS yet")
+    state = cutover(
+        spec_path=spec_path, approved=yes, wait_seconds=dns_wait_seconds, return_state=True
+    )
+    if not phases.ran("cutover", state):
+        return phases.stopped(state.message or "the cutover did not complete")
+    state = verify(spec_path=spec_path, return_state=True)
+    if not phases.ran("verify", state):
+        return phases.stopped(state.message or "verification found open issues")
+    return phases.done()

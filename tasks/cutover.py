@@ -1,0 +1,268 @@
+"""Tasks of the ``cutover`` flow: thin wrappers over ``onboarding.cutover`` and the probes.
+
+Every task takes the spec path and loads the control-panel key (and, for probes, the users'
+passwords) itself, persists no result and has no cache key. No task retries on its own: the
+control-panel client retries transient HTTP failures, and every step looks before it writes,
+so the way to recover from anything is to re-run the flow.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import cast
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments import run_deployment
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
+
+from onboarding.cutover import (
+    STEP_COLUMNS,
+    CutoverReport,
+    DeliveryTarget,
+    DomainMissing,
+    DomainPhase,
+    DomainState,
+    FollowUp,
+    Readiness,
+    StepResult,
+    assess_readiness,
+    hold_delivery,
+    ledger_path,
+    load_ledger,
+    noted_mx_ttls,
+    read_domain_state,
+    release_delivery,
+    save_ledger,
+    switch_routing,
+)
+from onboarding.mailflow import ProbeMessage, send_probe
+from onboarding.reports import RunFolder
+from tasks.dns import check_propagation
+from tasks.provision import open_client
+from tasks.verify import probe_recipients, smtp_endpoint
+from validation.spec import OnboardingSpec, load_spec
+from validation.users import read_user_credentials
+
+__all__ = [
+    "FOLLOWUP_DEPLOYMENT",
+    "CutoverApproval",
+    "DnsChanged",
+    "ask_approval",
+    "ask_dns_changed",
+    "cutover_started",
+    "domain_states",
+    "hold_all",
+    "mark_completed",
+    "publish_cutover",
+    "release_all",
+    "schedule_followup",
+    "send_held_probes",
+    "switch_all",
+    "wait_until_ready",
+]
+
+FOLLOWUP_DEPLOYMENT = "verify/follow-up"
+_APPROVAL_POLL_SECONDS = 2
+_READY_POLL_SECONDS = 5.0
+
+
+class CutoverApproval(RunInput):
+    """The operator's go/no-go for the cutover (the UI's Resume form)."""
+
+    approve: bool = False
+    notes: str = ""
+
+
+def target(spec: OnboardingSpec) -> DeliveryTarget:
+    return DeliveryTarget(spec.hosted.delivery_host, spec.hosted.delivery_port)
+
+
+@task(name="read-domain-states", persist_result=False, cache_policy=NO_CACHE)
+def domain_states(spec_path: Path) -> tuple[DomainState, ...]:
+    """Each domain's hold and routing as the control panel has them now."""
+    spec = load_spec(spec_path)
+    with open_client(spec) as cp:
+        return tuple(read_domain_state(cp, d, target(spec)) for d in spec.domain_names)
+
+
+@task(name="check-cutover-readiness", persist_result=False, cache_policy=NO_CACHE)
+def wait_until_ready(spec_path: Path, wait_seconds: float = 0.0) -> Readiness:
+    """Propagation plus the TTL rule; poll up to ``wait_seconds`` when the ETA is known."""
+    spec = load_spec(spec_path)
+    path = ledger_path(spec.output_dir, spec.customer_slug)
+    deadline = time.monotonic() + wait_seconds
+    noted = noted_mx_ttls(spec.output_dir, spec.customer_slug)
+    while True:
+        propagation = check_propagation.fn(spec)
+        readiness, ledger = assess_readiness(
+            propagation,
+            load_ledger(path),
+            noted_mx_ttls=noted,
+            ttl_multiple=spec.cutover.ttl_multiple,
+            now=datetime.now(UTC),
+        )
+        save_ledger(path, ledger)
+        left = deadline - time.monotonic()
+        eta = readiness.eta_seconds
+        # An ETA beyond the wait cannot be met: refuse at once rather than wait in vain.
+        if readiness.ready or left <= 0 or (eta is not None and eta > left):
+            get_run_logger().info("%s", readiness.message)
+            return readiness
+        get_run_logger().info("%s; checking again", readiness.message)
+        time.sleep(min(left, max(1.0, min(float(eta or _READY_POLL_SECONDS), 30.0))))
+
+
+def ask_approval(spec: OnboardingSpec, readiness: Readiness) -> CutoverApproval:
+    """Pause the flow run until an operator approves or declines in the UI (or the API)."""
+    description = (
+        f"**Cut over {spec.customer}** ({', '.join(spec.domain_names)}): hold delivery, final "
+        f"sync, route to {spec.hosted.delivery_host}:{spec.hosted.delivery_port}, release.\n\n"
+        f"DNS: {readiness.message}"
+    )
+    answer = pause_flow_run(
+        wait_for_input=CutoverApproval.with_initial_data(description=description, approve=False),
+        timeout=int(spec.cutover.approval_timeout_hours * 3600),
+        poll_interval=_APPROVAL_POLL_SECONDS,
+        key="cutover-approval",
+    )
+    return answer
+
+
+@task(name="hold-delivery", persist_result=False, cache_policy=NO_CACHE)
+def hold_all(spec_path: Path) -> tuple[StepResult, ...]:
+    """Record the cutover as started, then hold every domain not yet held (no second hold)."""
+    spec = load_spec(spec_path)
+    path = ledger_path(spec.output_dir, spec.customer_slug)
+    save_ledger(path, load_ledger(path).started(datetime.now(UTC)))
+    with open_client(spec) as cp:
+        return tuple(hold_delivery(cp, d) for d in spec.domain_names)
+
+
+@task(name="send-held-mail-probes", persist_result=False, cache_policy=NO_CACHE)
+def send_held_probes(spec_path: Path) -> tuple[ProbeMessage, ...]:
+    """While held: one probe per domain into the gateway's queue, to be found after release."""
+    spec = load_spec(spec_path)
+    recipients = probe_recipients(spec, read_user_credentials(spec))
+    return tuple(
+        send_probe(smtp_endpoint(spec), cred.email) for cred in recipients.values() if cred
+    )
+
+
+@task(name="switch-routing", persist_result=False, cache_policy=NO_CACHE)
+def switch_all(spec_path: Path) -> tuple[StepResult, ...]:
+    """Route every domain to the hosted mailboxes (only those not routed there yet)."""
+    spec = load_spec(spec_path)
+    with open_client(spec) as cp:
+        return tuple(switch_routing(cp, d, target(spec)) for d in spec.domain_names)
+
+
+@task(name="release-hold", persist_result=False, cache_policy=NO_CACHE)
+def release_all(spec_path: Path) -> tuple[StepResult, ...]:
+    """Release every domain's hold (only those still held)."""
+    spec = load_spec(spec_path)
+    with open_client(spec) as cp:
+        return tuple(release_delivery(cp, d) for d in spec.domain_names)
+
+
+@task(name="mark-cutover-completed", persist_result=False, cache_policy=NO_CACHE)
+def mark_completed(spec_path: Path) -> str:
+    """Note the completion in the ledger; return the cutover id (stable across re-runs)."""
+    spec = load_spec(spec_path)
+    path = ledger_path(spec.output_dir, spec.customer_slug)
+    now = datetime.now(UTC)
+    ledger = load_ledger(path).started(now).completed(now)
+    save_ledger(path, ledger)
+    assert ledger.cutover_id is not None
+    return ledger.cutover_id
+
+
+@task(name="schedule-follow-up-verification", persist_result=False, cache_policy=NO_CACHE)
+def schedule_followup(
+    spec_path: Path, cutover_id: str, under_deployment: bool, completed_at: datetime
+) -> FollowUp:
+    """Schedule ``verify/follow-up`` ``after_hours`` after the cutover, once per cutover.
+
+    Only a run under a deployment can rely on a scheduler and workers to pick it up later; a
+    local run records when it is due and how to run it.
+    """
+    spec = load_spec(spec_path)
+    due = completed_at + timedelta(hours=spec.followup.after_hours)
+    how = (
+        f"run `onboard verify {spec_path}` after {due:%Y-%m-%d %H:%M} UTC, or `prefect "
+        f"deployment run {FOLLOWUP_DEPLOYMENT} -p spec_path={spec_path} --start-at "
+        f"'{due:%Y-%m-%d %H:%M}'`"
+    )
+    if not under_deployment:
+        return FollowUp(due, how_to_run=how)
+    run = cast(
+        FlowRun,
+        run_deployment(
+            FOLLOWUP_DEPLOYMENT,
+            parameters={"spec_path": str(spec_path), "followup": True},
+            scheduled_time=due,
+            timeout=0,
+            as_subflow=False,
+            idempotency_key=f"verify-{spec.customer_slug}-{cutover_id}",
+        ),
+    )
+    get_run_logger().info("follow-up verification scheduled for %s: %s", due, run.id)
+    return FollowUp(due, flow_run_id=str(run.id), how_to_run=how)
+
+
+@task(name="publish-cutover-report", persist_result=False, cache_policy=NO_CACHE)
+def publish_cutover(spec: OnboardingSpec, report: CutoverReport) -> Path:
+    """The ``cutover-<slug>`` artifact and the same in the run folder."""
+    slug = spec.customer_slug
+    folder = RunFolder.create(spec.output_dir, slug, "cutover")
+    markdown = report.markdown()
+    folder.write_text("cutover.md", markdown)
+    rows = [s.to_dict() for s in report.steps]
+    folder.write_csv("steps.csv", rows, STEP_COLUMNS)
+    folder.write_json("cutover.json", report.to_dict())
+    create_markdown_artifact(
+        markdown, key=f"cutover-{slug}", description=f"{spec.customer}: {report.outcome}"
+    )
+    if rows:
+        create_table_artifact(rows, key=f"cutover-steps-{slug}", description=report.message)
+    return folder.path
+
+
+class DnsChanged(RunInput):
+    """The operator's word that the customer published the DNS records (the Resume form)."""
+
+    changed: bool = False
+    notes: str = ""
+
+
+def ask_dns_changed(spec: OnboardingSpec, records_artifact: str) -> DnsChanged:
+    """Pause until an operator confirms the customer changed DNS (or says they did not)."""
+    description = (
+        f"Send {spec.customer} the records in the `{records_artifact}` artifact. Resume with "
+        "**changed** ticked once they have published them; the cutover then checks "
+        "propagation and the TTL wait itself."
+    )
+    answer: DnsChanged = pause_flow_run(
+        wait_for_input=DnsChanged.with_initial_data(description=description, changed=False),
+        timeout=int(spec.cutover.approval_timeout_hours * 3600),
+        poll_interval=_APPROVAL_POLL_SECONDS,
+        key="dns-changed",
+    )
+    return answer
+
+
+@task(name="cutover-started", persist_result=False, cache_policy=NO_CACHE)
+def cutover_started(spec_path: Path) -> bool:
+    """True when some domain is already held or routed to the hosted mailboxes."""
+    spec = load_spec(spec_path)
+    try:
+        with open_client(spec) as cp:
+            states = [read_domain_state(cp, d, target(spec)) for d in spec.domain_names]
+    except DomainMissing:
+        return False
+    return any(s.phase is not DomainPhase.PENDING for s in states)

@@ -1,0 +1,144 @@
+"""Tasks of the ``verify`` flow (and the mail-flow probe the cutover reuses).
+
+Each task takes the spec path, reads the users' passwords itself, persists no result and has
+no cache key, so no password reaches a parameter, a result or Prefect's storage. What they
+return (logins ok/failed with counts, probe results) carries no secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from onboarding.cutover import ACCOUNT_COLUMNS, ISSUE_COLUMNS, VerificationReport
+from onboarding.mailflow import (
+    AccountCheck,
+    ImapEndpoint,
+    ProbeMessage,
+    ProbeResult,
+    SmtpEndpoint,
+    await_probe,
+    check_accounts,
+    check_mail_flow,
+)
+from onboarding.reports import RunFolder
+from validation.spec import OnboardingSpec, load_spec
+from validation.users import UserCredentials, read_user_credentials
+
+__all__ = [
+    "await_held_probes",
+    "check_account_logins",
+    "imap_endpoint",
+    "probe_mail_flow",
+    "probe_recipients",
+    "publish_verification",
+    "smtp_endpoint",
+]
+
+
+def imap_endpoint(spec: OnboardingSpec) -> ImapEndpoint:
+    h = spec.hosted
+    return ImapEndpoint(h.imap_host, h.imap_port, h.imap_tls.value)
+
+
+def smtp_endpoint(spec: OnboardingSpec) -> SmtpEndpoint:
+    return SmtpEndpoint(spec.hosted.smtp_host, spec.hosted.smtp_port)
+
+
+def probe_recipients(
+    spec: OnboardingSpec, credentials: Sequence[UserCredentials]
+) -> dict[str, UserCredentials | None]:
+    """The mailbox each domain's probe goes to: its first user in the list (None: no user)."""
+    return {
+        d: next((c for c in credentials if c.email.lower().endswith("@" + d)), None)
+        for d in spec.domain_names
+    }
+
+
+def _no_user(domain: str) -> ProbeResult:
+    return ProbeResult(
+        domain, None, None, False, error="no user of this domain in the user list to probe"
+    )
+
+
+@task(name="probe-mail-flow", persist_result=False, cache_policy=NO_CACHE)
+def probe_mail_flow(spec_path: Path) -> tuple[ProbeResult, ...]:
+    """Send a tagged message to each domain through the gateway; find it in the mailbox."""
+    spec = load_spec(spec_path)
+    results = []
+    for domain, cred in probe_recipients(spec, read_user_credentials(spec)).items():
+        if cred is None:
+            results.append(_no_user(domain))
+            continue
+        results.append(
+            check_mail_flow(
+                smtp_endpoint(spec),
+                imap_endpoint(spec),
+                cred.email,
+                cred.password.get_secret_value(),
+                timeout=spec.cutover.probe_timeout_seconds,
+            )
+        )
+        get_run_logger().info("mail flow to %s: %s", domain, results[-1].error or "delivered")
+    return tuple(results)
+
+
+@task(name="await-held-mail", persist_result=False, cache_policy=NO_CACHE)
+def await_held_probes(spec_path: Path, probes: Sequence[ProbeMessage]) -> tuple[ProbeResult, ...]:
+    """Wait for the probes sent while delivery was held: held mail has reached the mailbox."""
+    spec = load_spec(spec_path)
+    passwords = {c.email: c.password for c in read_user_credentials(spec)}
+    return tuple(
+        await_probe(
+            imap_endpoint(spec),
+            probe,
+            passwords[probe.recipient].get_secret_value(),
+            timeout=spec.cutover.probe_timeout_seconds,
+        )
+        for probe in probes
+    )
+
+
+@task(name="check-account-logins", persist_result=False, cache_policy=NO_CACHE)
+def check_account_logins(spec_path: Path) -> tuple[AccountCheck, ...]:
+    """Log in to the hosted IMAP as every user in the list and count their INBOX."""
+    spec = load_spec(spec_path)
+    checks = check_accounts(
+        imap_endpoint(spec),
+        read_user_credentials(spec),
+        concurrency=max(4, spec.controlpanel.concurrency),
+    )
+    failed = [c.email for c in checks if not c.ok]
+    get_run_logger().info(
+        "%d/%d accounts log in%s",
+        len(checks) - len(failed),
+        len(checks),
+        f"; failed: {', '.join(failed[:20])}" if failed else "",
+    )
+    return checks
+
+
+@task(name="publish-verification", persist_result=False, cache_policy=NO_CACHE)
+def publish_verification(spec: OnboardingSpec, report: VerificationReport) -> Path:
+    """The ``verification-<slug>`` artifact (open issues first) and the run folder."""
+    slug = spec.customer_slug
+    folder = RunFolder.create(spec.output_dir, slug, "verify")
+    markdown = report.markdown()
+    folder.write_text("verification.md", markdown)
+    folder.write_csv("open-issues.csv", report.issues, ISSUE_COLUMNS)
+    folder.write_csv("accounts.csv", [a.to_dict() for a in report.accounts], ACCOUNT_COLUMNS)
+    folder.write_json("verification.json", report.to_dict())
+    create_markdown_artifact(
+        markdown, key=f"verification-{slug}", description=f"{spec.customer}: {report.summary}"
+    )
+    if report.issues:
+        create_table_artifact(
+            list(report.issues),
+            key=f"verification-issues-{slug}",
+            description=f"{len(report.issues)} open issue(s) after the cutover",
+        )
+    return folder.path
