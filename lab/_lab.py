@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from lab._controlpanel import ControlPanel, controlpanel_available
 from lab._dns import DnsServers
 from lab._dns_conf import DnsLayout
 from lab._dovecot import DestinationServer, ServerInfo, SourceServer
@@ -95,6 +96,7 @@ class Lab:
         self.gateway = Gateway(
             GatewayLayout(self.shared_root / "gateway"), smtp_port=ports.gateway_smtp
         )
+        self.controlpanel = ControlPanel(self.state_dir, port=ports.controlpanel)
         self.destination = DestinationServer(
             self._layout("destination"),
             imap_port=ports.destination_imap,
@@ -170,6 +172,7 @@ class Lab:
         """Stop exactly the processes this lab started; harmless if nothing runs."""
         pids = [pid for server in self._servers().values() for pid in server.pids()]
         stop_pids(pids, with_descendants=True)
+        self.controlpanel.reap()
 
     def restart(self, name: str) -> None:
         """Restart one server by name: ``source``, ``destination``, ``dns``, ..."""
@@ -182,12 +185,15 @@ class Lab:
         server.wait_ready()
 
     def _servers(self) -> dict[str, _Server]:
-        return {
+        servers: dict[str, _Server] = {
             "source": self.source,
             "destination": self.destination,
             "dns": self.dns,
             "gateway": self.gateway,
         }
+        if controlpanel_available():
+            servers["controlpanel"] = self.controlpanel
+        return servers
 
     def status(self) -> LabStatus:
         infos = (
@@ -196,6 +202,8 @@ class Lab:
             self.gateway.info(),
             *self.dns.info(),
         )
+        if controlpanel_available():
+            infos = (*infos, self.controlpanel.info())
         master = (
             self.source.master_password
             if self.source.layout.master_file and self.source.layout.master_file.exists()
@@ -210,6 +218,7 @@ class Lab:
             destination_accounts={
                 a.email: a.password for a in self.destination.accounts().values()
             },
+            controlpanel_api_key=self.controlpanel.api_key(),
             env=self.secret_env(),
         )
 
@@ -219,6 +228,9 @@ class Lab:
         master_file = self.source.layout.master_file
         if master_file is not None and master_file.exists():
             env["ONBOARD_SECRET_ACME_SOURCE_MASTER"] = self.source.master_password
+        api_key = self.controlpanel.api_key()
+        if api_key is not None:
+            env["ONBOARD_SECRET_MAILROUTE_API_KEY"] = api_key
         return env
 
     @property

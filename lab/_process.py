@@ -157,10 +157,11 @@ def stop_pids(
     if with_descendants:
         for pid in targets:
             family |= descendants(pid)
-    for pid in targets:
+    pending = targets + sorted(family - set(targets))
+    # Children too: Dovecot's master otherwise waits a second or more for them.
+    for pid in pending:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-    pending = targets + sorted(family - set(targets))
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
         pending = [p for p in pending if alive(p)]

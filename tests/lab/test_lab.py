@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lab import Lab, LabPorts, ServerStartError
+from lab._controlpanel import controlpanel_available
 from lab._process import alive, descendants
 
 
@@ -28,6 +29,9 @@ def test_up_twice_and_down_twice_are_harmless(state_dir: Path) -> None:
     try:
         first = lab.up()
         assert first.healthy, first.to_dict()
+        names = {s.name for s in first.servers}
+        assert {"source", "destination", "gateway", "dns_auth", "dns_resolver"} <= names
+        assert ("controlpanel" in names) == controlpanel_available()
         pids = {s.name: s.pid for s in first.servers}
         second = lab.up()
         assert {s.name: s.pid for s in second.servers} == pids
@@ -74,3 +78,12 @@ def test_a_server_that_cannot_start_is_named_with_its_log(state_dir: Path) -> No
     finally:
         lab.down()
         blocker.close()
+
+
+def test_secret_env_names_the_lab_secrets(lab: Lab) -> None:
+    """The env vars tasks/secrets.py reads stand in for the example spec's Secret blocks."""
+    env = lab.secret_env()
+    assert env["ONBOARD_SECRET_ACME_SOURCE_MASTER"] == lab.source.master_password
+    if controlpanel_available():
+        login, _, key = env["ONBOARD_SECRET_MAILROUTE_API_KEY"].partition(":")
+        assert login and key
