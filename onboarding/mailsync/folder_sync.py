@@ -22,18 +22,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from onboarding.mailsync._exceptions import ProtocolError, Throttled
-from onboarding.mailsync.append import AppendPipeline, AppendResult
+from onboarding.mailsync.append import AppendPipeline
 from onboarding.mailsync.flags import FlagFilter
 from onboarding.mailsync.identity import (
     body_key,
     identity_key,
     internaldate_epoch,
-    message_id_from_header,
     message_id_from_message,
 )
 from onboarding.mailsync.imap import ImapSession, SelectInfo, throttle_seconds
+from onboarding.mailsync.matching import DestinationIndex, source_body_keys, source_message_ids
 from onboarding.mailsync.models import FolderOutcome, FolderPlan, MessageProblem
 from onboarding.mailsync.plan import size_limit
+from onboarding.mailsync.problems import FIXES, classify_refusal, describe
 from onboarding.mailsync.state import DONE, DUP, INTENT, FolderState, MessageRow, flags_text
 from onboarding.mailsync.wire import Token, chunked, uid_set
 
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["FolderSync"]
 
 _LIST_ITEMS = b"(UID FLAGS RFC822.SIZE INTERNALDATE)"
-_IDENT_ITEMS = b"(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
 _UID_CHUNK = 2000
 
 
@@ -71,8 +71,6 @@ class _Counts:
     problems: list[MessageProblem] = field(default_factory=list)
 
 
-_Index = dict[str, list[tuple[int, tuple[str, ...]]]]
-_NoMid = dict[tuple[int, int], list[tuple[int, tuple[str, ...]]]]
 _FlagUpdates = dict[tuple[str, ...], list[tuple[int, _Src, str | None, str]]]
 
 
@@ -85,29 +83,6 @@ def _flags(tok: Token) -> tuple[str, ...]:
     if not isinstance(tok, list):
         return ()
     return tuple(f for f in (_text(t) for t in tok) if f.upper() != "\\RECENT")
-
-
-_FIXES = {
-    "DateNotKept": "report it to the destination's operator: messages show the migration date",
-    "FlagsNotKept": "nothing to do: flags were set again after APPEND",
-    "OverQuota": "raise the destination mailbox quota, then re-run the pass",
-    "TooBig": "raise the destination's message size limit or accept the skip; re-run after",
-    "FlagRefused": "nothing to do: the message was copied without the refused keyword(s)",
-    "AppendRejected": "read the server response; fix the message or the destination, re-run",
-    "DuplicateOfFailed": "re-run after fixing the failure of the identical message",
-}
-
-
-def _classify(result: AppendResult | None, text: str) -> str:
-    code = result.status.code if result is not None else None
-    low = text.lower()
-    if code == "OVERQUOTA" or "quota" in low:
-        return "OverQuota"
-    if code in ("TOOBIG", "LIMIT") or "too big" in low or "too large" in low or "size" in low:
-        return "TooBig"
-    if "keyword" in low or "flag" in low:
-        return "FlagRefused"
-    return "AppendRejected"
 
 
 class FolderSync:
@@ -157,7 +132,7 @@ class FolderSync:
                 outcome=outcome,  # type: ignore[arg-type]
                 error_class=cls,
                 server_response=response,
-                fix=_FIXES.get(cls, "see the server response"),
+                fix=FIXES.get(cls, "see the server response"),
             )
         )
 
@@ -256,104 +231,52 @@ class FolderSync:
 
     # -- identity matching (I8, I9) -------------------------------------------------------
 
-    def _scan_destination(self) -> tuple[_Index, _NoMid]:
-        """Index the destination folder by identity (headers only); list those without one."""
-        dst_index: _Index = defaultdict(list)
-        no_mid: _NoMid = defaultdict(list)
-        if self.d_info.exists:
-            for it in self.dst.uid_fetch(b"1:*", _IDENT_ITEMS):
-                if "RFC822.SIZE" not in it or "INTERNALDATE" not in it:
-                    continue
-                uid = int(_text(it["UID"]))
-                size = int(_text(it.get("RFC822.SIZE")) or 0)
-                when = internaldate_epoch(_text(it.get("INTERNALDATE")))
-                head = it.get("HEADER")
-                mid = message_id_from_header(head) if isinstance(head, bytes) else None
-                entry = (uid, _flags(it.get("FLAGS")))
-                if mid:
-                    dst_index[identity_key(mid, when, size, "")].append(entry)
-                else:
-                    no_mid[(when, size)].append(entry)
-        return dst_index, no_mid
-
-    def _hash_destination(
-        self, dst_index: _Index, no_mid: _NoMid, wanted: Iterable[tuple[int, int]]
-    ) -> None:
-        """Add body-hash identities of destination messages with these (date, size)."""
-        for when_size in set(wanted):
-            for uid, flags in no_mid.pop(when_size, []):
-                for it in self.dst.uid_fetch(b"%d" % uid, b"(UID BODY.PEEK[])"):
-                    body = it.get("BODY[]")
-                    if isinstance(body, bytes):
-                        key = identity_key(None, when_size[0], when_size[1], body_key(body))
-                        dst_index[key].append((uid, flags))
-
     def _resolve_destination_uids(
         self, pending: list[tuple[_Src, MessageRow]], flag_updates: _FlagUpdates
     ) -> None:
         """Find destination UIDs the server did not report (no UIDPLUS) so flags can follow."""
-        dst_index, no_mid = self._scan_destination()
-        wanted = []
-        for _m, row in pending:
-            ident = row.identity or ""
-            if ident.startswith("sha256:"):
-                _h, when, size = ident.rsplit("|", 2)
-                wanted.append((int(when), int(size)))
-        self._hash_destination(dst_index, no_mid, wanted)
+        index = DestinationIndex(self.dst, self.d_info.exists)
+        index.hash_for_keys(row.identity or "" for _m, row in pending)
         for m, row in pending:
-            candidates = dst_index.get(row.identity or "")
-            if candidates:
+            found = index.take(row.identity or "")
+            if found is not None:
                 kept, _ = self.filter.split(m.flags)
-                flag_updates[kept].append((candidates.pop(0)[0], m, row.identity, row.state))
+                flag_updates[kept].append((found[0], m, row.identity, row.state))
 
     def _match_by_identity(self, todo: list[_Src], flag_updates: _FlagUpdates) -> list[_Src]:
         """Index the destination folder by content; return the messages it does not hold."""
-        dst_index, no_mid = self._scan_destination()
-        # Source Message-IDs for the unmapped messages (headers only: cheap).
-        by_uid = {m.uid: m for m in todo}
-        src_mid: dict[int, str | None] = {}
-        for chunk in chunked([m.uid for m in todo], _UID_CHUNK):
-            for it in self.src.uid_fetch(
-                uid_set(chunk), b"(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
-            ):
-                head = it.get("HEADER")
-                if isinstance(head, bytes):
-                    src_mid[int(_text(it["UID"]))] = message_id_from_header(head)
-        # Messages without Message-ID that have a size+date candidate: compare body hashes.
+        index = DestinationIndex(self.dst, self.d_info.exists)
+        src_mid = source_message_ids(self.src, [m.uid for m in todo])
+        # Without a Message-ID, only a same-date same-size candidate is worth a body hash.
         need_hash = [
             m
             for m in todo
-            if not src_mid.get(m.uid) and (internaldate_epoch(m.internaldate), m.size) in no_mid
+            if not src_mid.get(m.uid)
+            and index.has_candidates(internaldate_epoch(m.internaldate), m.size)
         ]
         if need_hash:
-            self._hash_destination(
-                dst_index, no_mid, ((internaldate_epoch(m.internaldate), m.size) for m in need_hash)
-            )
-            for chunk in chunked([m.uid for m in need_hash], 200):
-                for it in self.src.uid_fetch(uid_set(chunk), b"(UID BODY.PEEK[])"):
-                    body = it.get("BODY[]")
-                    if isinstance(body, bytes):
-                        src_mid[int(_text(it["UID"]))] = None
-                        by_uid[int(_text(it["UID"]))].body_hash = body_key(body)
+            index.hash_candidates((internaldate_epoch(m.internaldate), m.size) for m in need_hash)
+            hashes = source_body_keys(self.src, [m.uid for m in need_hash])
+            for m in need_hash:
+                m.body_hash = hashes.get(m.uid, "")
         rows: list[MessageRow] = []
         remaining: list[_Src] = []
         matched_keys: dict[str, int] = {}
         for m in todo:
             mid = src_mid.get(m.uid)
-            h = m.body_hash
-            if not mid and not h:
+            if not mid and not m.body_hash:
                 remaining.append(m)  # no Message-ID and no candidate: not at the destination
                 continue
-            k = identity_key(mid, internaldate_epoch(m.internaldate), m.size, h)
-            candidates = dst_index.get(k)
-            if candidates:
-                dst_uid, dflags = candidates.pop(0)
+            k = identity_key(mid, internaldate_epoch(m.internaldate), m.size, m.body_hash)
+            found = index.take(k)
+            if found is not None:
+                dst_uid, dflags = found
                 matched_keys[k] = dst_uid
                 self.key_dst[k] = dst_uid
                 self._present(m)
                 rows.append(MessageRow(m.uid, dst_uid, k, flags_text(m.flags), DONE))
                 kept, _ = self.filter.split(m.flags)
-                if set(kept) != {f for f in dflags if f.upper() != "\\RECENT"}:
+                if set(kept) != set(dflags):
                     flag_updates[kept].append((dst_uid, m, k, DONE))
             elif k in matched_keys:
                 self.c.dups += 1
@@ -476,10 +399,8 @@ class FolderSync:
                 continue
             m = meta[res.tokens[0]]
             k, mid, _dropped = pending[res.tokens[0]]
-            text = f"{res.status.status} [{res.status.code or ''}] {res.status.text}".replace(
-                " [] ", " "
-            )
-            cls = _classify(res, text)
+            text = describe(res.status)
+            cls = classify_refusal(res.status)
             if cls == "FlagRefused" and FlagFilter.keywords(m.flags):
                 self.filter = self.filter.refuse(FlagFilter.keywords(m.flags))
                 self._problem(m, "flags-dropped", "FlagRefused", text, mid)
