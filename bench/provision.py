@@ -244,14 +244,15 @@ def main(argv: list[str] | None = None) -> None:
         os.chmod(tmp, 0o755)
         lab = Lab(Path(tmp) / "lab", LabPorts.free())
         lab.up()
-        server = getattr(lab, "controlpanel", None)
+        server: Any = getattr(lab, "controlpanel", None)  # Lab.up() runs it, if it does
         own = server is None
-        if server is None:
+        if own:
             server = ControlPanelServer(lab.state_dir, lab.ports.controlpanel)
         try:
             server.launch()
             server.wait_ready()
-            url, key = server.url, server.api_key
+            url = getattr(server, "base_url", None) or server.url
+            key = server.api_key() if callable(server.api_key) else server.api_key
             stats = Stats(url, key)
             with ControlPanelClient(url, key) as cp:
                 reseller = cp.resellers.find(name="Lab Reseller")

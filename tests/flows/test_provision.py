@@ -44,17 +44,26 @@ from tasks.secrets import env_var_for
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    api_key: str
+    state_dir: Path
+
+
 @pytest.fixture(scope="module")
-def panel(lab: Lab) -> Iterator[ControlPanelServer]:
-    """The lab's control panel (started by the lab if it does, else here on its port)."""
-    server = getattr(lab, "controlpanel", None)
+def panel(lab: Lab) -> Iterator[Endpoint]:
+    """The lab's control panel: the one ``Lab.up()`` runs, else one started here on its port."""
+    server: Any = getattr(lab, "controlpanel", None)
     own = server is None
-    if server is None:
+    if own:
         server = ControlPanelServer(lab.state_dir, lab.ports.controlpanel)
-    server.launch()
+        server.launch()
     server.wait_ready()
+    url = getattr(server, "base_url", None) or server.url
+    key = server.api_key() if callable(server.api_key) else server.api_key
     try:
-        yield server
+        yield Endpoint(url, key, Path(server.state_dir))
     finally:
         if own:
             server.stop()
@@ -102,7 +111,7 @@ def _password() -> str:
 
 @pytest.fixture
 def make_customer(
-    tmp_path: Path, lab: Lab, panel: ControlPanelServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, lab: Lab, panel: Endpoint, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Any]:
     clients: list[httpx.Client] = []
 
@@ -385,7 +394,7 @@ def test_self_service_writes_instructions_and_creates_no_account(
 def test_no_password_in_logs_artifacts_parameters_results_or_files(
     prefect_server: str,
     lab: Lab,
-    panel: ControlPanelServer,
+    panel: Endpoint,
     make_customer: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
