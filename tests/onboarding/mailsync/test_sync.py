@@ -362,3 +362,26 @@ def test_plain_imap4rev1_servers_still_copy_exactly(
     assert not any(f.unchanged for f in again.folders)  # no HIGHESTMODSEQ: folders re-listed
     # No UIDPLUS: destination UIDs were found by identity so the flag change still arrived.
     assert digests(dest_snapshot(lab, lab_user)) == digests(source_snapshot(lab, lab_user))
+
+
+def test_destination_rejecting_a_too_big_message_fails_only_that_message(
+    lab: Lab, lab_users: LabUsers, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """A destination that enforces a size limit without advertising APPENDLIMIT answers
+    NO [LIMIT] inside a MULTIAPPEND group; the group is re-sent one by one and only the big
+    message fails, with its reason."""
+    user = lab_users.new(max_message_bytes=40_000)
+    with connect(lab.source.host, lab.source.imap_port, user.email, user.source_password) as c:
+        for i in range(6):
+            c.append("INBOX", make_message(i, size=600, seed=9))
+        c.append("INBOX", make_message(99, size=70_000, seed=9))
+        for i in range(6, 9):
+            c.append("INBOX", make_message(i, size=600, seed=9))
+    _set_capabilities(lab, "destination", user, "IMAP4rev1 LITERAL+ MULTIAPPEND UIDPLUS NAMESPACE")
+    out = sync_mailbox(pair_for(user), SyncOptions(), store)
+    assert (out.copied, out.failed, out.skipped) == (9, 1, 0)
+    _assert_reconciled(out)
+    (problem,) = out.problems
+    assert problem.error_class == "TooBig" and problem.outcome == "failed"
+    assert problem.size > 40_000 and "LIMIT" in problem.server_response
+    assert out.status is SyncStatus.SYNCED_WITH_ERRORS
