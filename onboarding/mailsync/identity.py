@@ -56,15 +56,22 @@ def message_id_from_message(message: bytes) -> str | None:
 
 
 def internaldate_epoch(value: str) -> int:
-    """Return the UTC instant of an IMAP date-time (``" 7-Jul-2024 10:00:00 +0200"``)."""
+    """Return the UTC instant of an IMAP date-time (``" 7-Jul-2024 10:00:00 +0200"``).
+
+    A missing or unparsable date (some servers answer NIL) gives 0, so the message is still
+    identified (by Message-ID and size) instead of stopping the mailbox.
+    """
     text = value.strip()
     try:
         return int(datetime.strptime(text, _INTERNALDATE_FORMAT).timestamp())
     except ValueError:
-        # strptime's %b depends on the locale; parse the month by hand as a fallback.
+        pass
+    try:  # strptime's %b depends on the locale; parse the month by hand as a fallback.
         day, mon, rest = text.split("-", 2)
         normal = f"{int(day):02d}-{_MONTHS[mon.title()]:02d}-{rest}"
         return int(datetime.strptime(normal, "%d-%m-%Y %H:%M:%S %z").timestamp())
+    except (ValueError, KeyError):
+        return 0
 
 
 def body_key(message: bytes) -> str:

@@ -35,3 +35,8 @@ def test_key_uses_body_hash_only_without_message_id() -> None:
     assert identity_key("<a@b>", 1, 5, h) == "<a@b>|1|5"
     assert identity_key(None, 1, 5, h) == f"{h}|1|5"
     assert body_key(b"x") == body_key(b"x") != body_key(b"y")
+
+
+def test_missing_or_bad_internaldate_is_zero_not_an_error() -> None:
+    assert internaldate_epoch("") == 0
+    assert internaldate_epoch("yesterday") == 0
