@@ -245,7 +245,8 @@ class FolderSync:
 
     def _match_by_identity(self, todo: list[_Src], flag_updates: _FlagUpdates) -> list[_Src]:
         """Index the destination folder by content; return the messages it does not hold."""
-        index = DestinationIndex(self.dst, self.d_info.exists)
+        mapped = {uid for uid in self.key_dst.values() if uid is not None}
+        index = DestinationIndex(self.dst, self.d_info.exists, exclude=mapped)
         src_mid = source_message_ids(self.src, [m.uid for m in todo])
         # Without a Message-ID, only a same-date same-size candidate is worth a body hash.
         need_hash = [

@@ -38,8 +38,11 @@ def _flags(tok: Token) -> tuple[str, ...]:
 class DestinationIndex:
     """A destination folder's messages by identity key; each entry can be taken once."""
 
-    def __init__(self, dst: ImapSession, exists: int) -> None:
+    def __init__(self, dst: ImapSession, exists: int, *, exclude: set[int] | None = None) -> None:
+        """Read the selected folder's identities; ``exclude`` UIDs are already accounted for
+        (mapped to other source messages) and never match again."""
         self.dst = dst
+        skip = exclude or set()
         self.by_key: dict[str, list[Entry]] = defaultdict(list)
         self.no_message_id: dict[tuple[int, int], list[Entry]] = defaultdict(list)
         if not exists:
@@ -48,6 +51,8 @@ class DestinationIndex:
             if "RFC822.SIZE" not in it or "INTERNALDATE" not in it:
                 continue  # an unsolicited flag update, not our answer
             uid = int(token_text(it["UID"]))
+            if uid in skip:
+                continue
             size = int(token_text(it.get("RFC822.SIZE")) or 0)
             when = internaldate_epoch(token_text(it.get("INTERNALDATE")))
             head = it.get("HEADER")
