@@ -1,0 +1,289 @@
+"""A customer on the lab for the cutover, verify and onboard flow tests.
+
+Builds a spec whose domains the lab control panel routes to the lab's "old" server (source
+Dovecot LMTP) through the gateway, users on the source and (via the control panel) on the
+hosted side, and the customer's DNS zone in the lab NSD, with small TTLs so the 2×TTL wait
+takes seconds. ``publish_plan`` plays the customer publishing what ``dns-plan`` asked for.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import secrets
+import smtplib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from imapclient import IMAPClient
+
+from flows.dns_plan import dns_plan
+from lab import Lab
+from lab.controlpanel import ControlPanelServer
+from onboarding.controlpanel import ControlPanelClient, provision_accounts, set_up_customer
+from onboarding.dnscheck.zonefile import txt_rdata
+from tasks.secrets import env_var_for
+from validation.spec import load_spec
+from validation.users import read_user_credentials
+
+OUR_IP = "192.0.2.25"
+
+
+def zone_text(origin: str, body: str, *, ttl: int) -> str:
+    serial = int(time.time())
+    return (
+        f"$ORIGIN {origin}.\n$TTL {ttl}\n"
+        f"@ IN SOA ns1.{origin}. hostmaster.{origin}. {serial} 3600 600 86400 {ttl}\n"
+        f"@ IN NS ns1.{origin}.\nns1 IN A 127.0.0.1\n{body}\n"
+    )
+
+
+def until(check: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Poll ``check`` until it holds or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
+
+@dataclass
+class LabCustomer:
+    spec: Path
+    slug: str
+    domains: list[str]
+    ours: str
+    passwords: dict[str, str]  # hosted password per address
+    source_passwords: dict[str, str]
+    output_dir: Path
+    admin: httpx.Client
+    lab: Lab
+    ttl: int
+
+    def send(self, to: str, subject: str) -> None:
+        body = f"From: someone@example.test\r\nTo: {to}\r\nSubject: {subject}\r\n\r\nhi\r\n"
+        with smtplib.SMTP("127.0.0.1", self.lab.ports.gateway_smtp, timeout=10) as smtp:
+            smtp.sendmail("someone@example.test", [to], body.encode())
+
+    def subjects(self, email: str, *, hosted: bool = True) -> list[str]:
+        port = self.lab.ports.destination_imap if hosted else self.lab.ports.source_imap
+        password = self.passwords[email] if hosted else self.source_passwords[email]
+        with IMAPClient("127.0.0.1", port=port, ssl=False, timeout=10) as imap:
+            imap.login(email, password)
+            imap.select_folder("INBOX", readonly=True)
+            found = imap.fetch(imap.search(), ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
+            return sorted(
+                v[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode().split(":", 1)[1].strip()
+                for v in found.values()
+            )
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.admin.get("/_lab/stats").json())
+
+    def reset_stats(self) -> None:
+        assert self.admin.delete("/_lab/stats").status_code in (200, 204)
+
+    def domain(self, name: str) -> dict[str, Any]:
+        (found,) = self.admin.get("/api/v1/domain/", params={"name": name}).json()["objects"]
+        return dict(found)
+
+    def ledger(self) -> dict[str, Any]:
+        return dict(json.loads((self.output_dir / self.slug / "cutover-ledger.json").read_text()))
+
+    def secrets(self) -> list[str]:
+        return [*self.passwords.values(), *self.source_passwords.values()]
+
+
+def _password() -> str:
+    return f"Pw{secrets.token_hex(5)}!{secrets.token_hex(3)}Z"
+
+
+@dataclass(frozen=True)
+class Panel:
+    url: str
+    api_key: str
+
+
+@pytest.fixture(scope="module")
+def panel(lab: Lab) -> Iterator[Panel]:
+    """The lab's control panel: the one ``Lab.up()`` runs, else one started here on its port."""
+    server: Any = getattr(lab, "controlpanel", None)
+    own = server is None
+    if own:
+        server = ControlPanelServer(lab.state_dir, lab.ports.controlpanel)
+        server.launch()
+    server.wait_ready()
+    url = getattr(server, "base_url", None) or server.url
+    key = server.api_key() if callable(server.api_key) else server.api_key
+    try:
+        yield Panel(url, key)
+    finally:
+        if own:
+            server.stop()
+
+
+@pytest.fixture
+def make_customer(
+    tmp_path: Path, lab: Lab, panel: Panel, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., LabCustomer]]:
+    """Factory: ``make_customer(domains=1, users=2, ttl=1, migration=False, ...)``."""
+    made: list[LabCustomer] = []
+
+    def make(
+        *,
+        domains: int = 1,
+        users: int = 2,
+        ttl: int = 1,
+        migration: bool = False,
+        require_approval: bool = False,
+        routed_to_hosted: bool = False,
+        provisioned: bool = True,
+    ) -> LabCustomer:
+        tag = secrets.token_hex(3)
+        ours = f"mr{tag}.test"
+        names = [f"k{tag}{i}.test" for i in range(domains)]
+        emails = [f"user{j}@{names[j % domains]}" for j in range(users * domains)]
+        passwords = {e: _password() for e in emails}
+        source_passwords = {e: "src-" + secrets.token_urlsafe(10) for e in emails}
+        for e in emails:
+            lab.source.add_user(e, source_passwords[e])
+        folder = tmp_path / f"c-{tag}"
+        folder.mkdir()
+        with (folder / "users.csv").open("w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["email", "password"])
+            writer.writerows(passwords.items())
+        key_name, master_name = f"cp-{tag}", f"src-{tag}"
+        monkeypatch.setenv(env_var_for(key_name), panel.api_key)
+        monkeypatch.setenv(env_var_for(master_name), lab.source.master_password)
+        auth, resolver = lab.dns.auth_address, lab.dns.resolver_address
+        port = lab.ports.destination_lmtp if routed_to_hosted else lab.ports.source_lmtp
+        data: dict[str, Any] = {
+            "customer": f"Cutover Test {tag}",
+            "slug": f"cutover-{tag}",
+            "reseller": "Lab Reseller",
+            "domains": [
+                {"name": d, "mail_servers": [{"host": "127.0.0.1"}], "delivery_port": port}
+                for d in names
+            ],
+            "users_csv": "users.csv",
+            "migration": {
+                "enabled": migration,
+                "source": {
+                    "host": "127.0.0.1",
+                    "port": lab.ports.source_imap,
+                    "tls": "none",
+                    "auth": {
+                        "mode": "master",
+                        "master_user": lab.source.master_user,
+                        "password_secret": master_name,
+                    },
+                },
+                "parallel_mailboxes": 2,
+                "connections_per_source_host": 4,
+                "task_retries": 1,
+                "retry_backoff_seconds": 0.5,
+            },
+            "hosted": {
+                "imap_host": "127.0.0.1",
+                "imap_port": lab.ports.destination_imap,
+                "imap_tls": "none",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": lab.ports.gateway_smtp,
+                "delivery_host": "127.0.0.1",
+                "delivery_port": lab.ports.destination_lmtp,
+                "mx_hosts": [{"host": f"mail.{ours}", "priority": 10}],
+                "spf_include": f"spf.{ours}",
+                "outbound_ips": [OUR_IP],
+                "client_imap_host": f"imap.{ours}",
+                "client_submission_host": f"smtp.{ours}",
+                "autoconfig_host": f"autoconfig.{ours}",
+                "autodiscover_host": f"autodiscover.{ours}",
+            },
+            "controlpanel": {"base_url": panel.url, "api_key_secret": key_name},
+            "dns": {
+                "nameservers": [f"{auth[0]}:{auth[1]}"],
+                "resolvers": [f"{resolver[0]}:{resolver[1]}"],
+                "timeout_seconds": 2,
+            },
+            "cutover": {
+                "ttl_multiple": 2,
+                "require_approval": require_approval,
+                "probe_timeout_seconds": 20,
+            },
+            "output_dir": str(folder / "runs"),
+        }
+        spec_path = folder / "customer.yaml"
+        spec_path.write_text(yaml.safe_dump(data))
+        lab.dns.set_zone(
+            ours,
+            zone_text(ours, f'spf IN TXT "v=spf1 ip4:{OUR_IP} -all"\nmail IN A {OUR_IP}', ttl=ttl),
+        )
+        for d in names:
+            lab.dns.set_zone(
+                d, zone_text(d, f'@ IN MX 10 mx1.old.{ours}.\n@ IN TXT "v=spf1 -all"', ttl=ttl)
+            )
+        admin = httpx.Client(
+            base_url=panel.url, headers={"Authorization": f"ApiKey {panel.api_key}"}, timeout=30
+        )
+        customer = LabCustomer(
+            spec_path,
+            str(data["slug"]),
+            names,
+            ours,
+            passwords,
+            source_passwords,
+            folder / "runs",
+            admin,
+            lab,
+            ttl,
+        )
+        made.append(customer)
+        if provisioned:
+            provision(customer)
+        return customer
+
+    yield make
+    for c in made:
+        c.admin.close()
+        for e in c.passwords:
+            lab.source.remove_user(e)
+            lab.source.wipe_mail(e)
+            lab.destination.wipe_mail(e)
+
+
+def provision(c: LabCustomer) -> None:
+    """What ``provision`` does, via the engine: customer, domains, routing, mailboxes."""
+    spec = load_spec(c.spec)
+    key = c.admin.headers["Authorization"].removeprefix("ApiKey ")
+    with ControlPanelClient(spec.controlpanel.base_url, key) as cp:
+        setup = set_up_customer(
+            cp, customer=spec.customer, reseller=spec.reseller, domains=spec.domains
+        )
+        assert not setup.conflicts, setup
+        report = provision_accounts(
+            cp, read_user_credentials(spec), {d.domain.name: d.uri for d in setup.domains}
+        )
+        assert report.counts["failed"] == 0, report
+
+
+def publish_plan(c: LabCustomer) -> dict[str, Any]:
+    """Run ``dns-plan`` and publish every record it asks for (the customer's DNS change)."""
+    state = dns_plan(spec_path=c.spec, return_state=True)
+    data: dict[str, Any] = state.result()
+    for dom in data["domains"]:
+        lines = [
+            f"{x['name']}. {c.ttl} IN {x['type']} "
+            + (txt_rdata(x["value"]) if x["type"] == "TXT" else x["value"])
+            for x in dom["changes"]
+            if x["action"] in ("add", "keep")
+        ]
+        c.lab.dns.set_zone(dom["domain"], zone_text(dom["domain"], "\n".join(lines), ttl=c.ttl))
+    return data

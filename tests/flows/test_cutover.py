@@ -1,0 +1,235 @@
+"""The cutover flow on the lab: readiness gate, approval pause, hold → final sync → routing
+switch → release, held mail delivered, idempotent re-runs, and no secret anywhere."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cutover_lab import LabCustomer, make_customer, panel, publish_plan, until
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
+from prefect.client.schemas.objects import StateType
+from prefect.flow_runs import resume_flow_run
+
+from flows.cutover import cutover
+from flows.verify import verify
+from lab import Lab
+from tasks.cutover import FOLLOWUP_DEPLOYMENT, hold_all, schedule_followup
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+__all__ = ["make_customer", "panel"]  # fixtures used by name
+
+Make = Callable[..., LabCustomer]
+
+
+def _run(c: LabCustomer, **params: Any) -> tuple[Any, dict[str, Any]]:
+    state = cutover(spec_path=c.spec, return_state=True, **params)
+    data = state.result(raise_on_failure=False)
+    assert isinstance(data, dict), f"the flow did not report: {data!r}"
+    return state, data
+
+
+def _artifact(key: str) -> Any:
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            sort="CREATED_DESC",
+            limit=1,
+        )
+    assert found, f"no artifact {key}"
+    return found[0]
+
+
+def _route(lab: Lab, domain: str) -> str | None:
+    return lab.gateway.route(domain)
+
+
+def test_refuses_before_propagation_and_before_two_ttl_with_the_eta(make_customer: Make) -> None:
+    """Nothing is held while DNS is unpublished (ETA unknown) or the 2×TTL wait is running
+    (ETA = the time left); the control panel sees no write."""
+    c = make_customer(ttl=300)
+    c.reset_stats()
+    state, data = _run(c, approved=True)
+    assert state.is_failed() and state.name == "NotReady"
+    assert data["readiness"]["eta_seconds"] is None and "ETA unknown" in state.message
+    assert data["outcome"] == "not-ready" and data["steps"] == []
+
+    publish_plan(c)
+    state, data = _run(c, approved=True)
+    assert state.name == "NotReady"
+    (dom,) = data["readiness"]["domains"]
+    assert dom["propagated"] and dom["mx_ttl"] == 300
+    assert 590 <= data["readiness"]["eta_seconds"] <= 600, data["readiness"]
+    assert "ETA 59" in state.message or "ETA 600" in state.message
+    assert c.stats()["writes"] == 0
+    assert not c.lab.gateway.is_held(c.domains[0])
+    assert c.ledger()["dns_published_at"][c.domains[0]]
+
+
+def test_crash_after_hold_rerun_delivers_held_mail_none_lost(make_customer: Make) -> None:
+    """A run that died right after the hold left the domain held; mail sent meanwhile waits
+    in the gateway. The re-run finishes without asking again: final sync, routing to the
+    hosted mailboxes, release; every held message arrives there, none at the old server."""
+    c = make_customer(migration=True, require_approval=True)
+    user = next(iter(c.passwords))
+    domain = c.domains[0]
+    c.send(user, "before the cutover")
+    assert until(lambda: c.subjects(user, hosted=False) == ["before the cutover"])
+
+    hold_all.fn(c.spec)  # the state a crash right after the hold leaves behind
+    assert c.domain(domain)["hold_email"] and c.lab.gateway.is_held(domain)
+    held = [f"sent while held {i}" for i in range(3)]
+    for subject in held:
+        c.send(user, subject)
+    assert until(lambda: c.lab.gateway.held(domain) == 3)
+
+    state, data = _run(c)  # require_approval, not approved: must not pause, must finish
+    assert state.is_completed(), json.dumps(data, indent=1)
+    assert data["approval"].startswith("a cutover was under way")
+    steps = {(s["step"], s["changed"]) for s in data["steps"]}
+    assert ("hold", False) in steps and ("release", True) in steps
+    assert ("switch-routing", True) in steps
+    assert data["final_sync"].startswith("completed")
+    assert all(p["delivered"] for p in data["held_mail_probes"] + data["mail_flow_probes"])
+    assert not c.domain(domain)["hold_email"] and not c.lab.gateway.is_held(domain)
+    assert _route(c.lab, domain) == f"lmtp:inet:127.0.0.1:{c.lab.ports.destination_lmtp}"
+    assert until(lambda: c.subjects(user) == sorted(["before the cutover", *held]))
+    assert until(lambda: c.lab.gateway.queued(domain) == 0)
+    assert c.subjects(user, hosted=False) == ["before the cutover"]
+
+
+def _resume_when_paused(flow_name: str, run_input: dict[str, Any], seen: list[str]) -> None:
+    """From another thread: wait for the flow run to pause, then resume it with the input."""
+
+    def paused() -> bool:
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(limit=50, sort="START_TIME_DESC")
+        for run in runs:
+            if run.state_type == StateType.PAUSED and str(run.id) not in seen:
+                seen.append(str(run.id))
+                return True
+        return False
+
+    if until(paused, timeout=60):
+        resume_flow_run(seen[-1], run_input=run_input)
+
+
+def test_full_cutover_with_approval_pause_then_rerun_changes_nothing(make_customer: Make) -> None:
+    """From DNS published to mail flowing: the run pauses for approval, an operator resumes
+    it, both domains are held, switched and released, and new mail goes to the hosted
+    mailbox. A second run writes nothing to the control panel. No password or key leaks."""
+    c = make_customer(domains=2, require_approval=True)
+    publish_plan(c)
+    seen: list[str] = []
+    resumer = threading.Thread(
+        target=_resume_when_paused,
+        args=("cutover", {"approve": True, "notes": "customer agreed"}, seen),
+    )
+    resumer.start()
+    state, data = _run(c, wait_seconds=30)
+    resumer.join()
+    assert seen, "the run never paused for approval"
+    assert state.is_completed(), json.dumps(data, indent=1)
+    assert data["approval"] == "approved in the UI: customer agreed"
+    assert data["readiness"]["ready"]
+    changed = sorted((s["domain"], s["step"]) for s in data["steps"] if s["changed"])
+    assert changed == sorted(
+        (d, s) for d in c.domains for s in ("hold", "switch-routing", "release")
+    )
+    assert data["final_sync"].startswith("skipped")
+    assert [p["delivered"] for p in data["mail_flow_probes"]] == [True, True]
+    assert data["followup"]["scheduled_flow_run_id"] is None
+    assert "onboard verify" in data["followup"]["how_to_run"]
+    report = _artifact(f"cutover-{c.slug}")
+    assert "Cutover of" in report.data and "completed" in report.data
+    folder = Path(data["run_folder"])
+    assert sorted(p.name for p in folder.iterdir()) == ["cutover.json", "cutover.md", "steps.csv"]
+
+    for email in c.passwords:  # routing now delivers to the hosted mailboxes
+        c.send(email, "after the cutover")
+    for email in c.passwords:
+        assert until(lambda e=email: c.subjects(e) == ["after the cutover"])  # type: ignore[misc]
+        assert c.subjects(email, hosted=False) == []
+
+    cutover_id = c.ledger()["cutover_id"]
+    c.reset_stats()
+    again, again_data = _run(c)
+    assert again.is_completed() and again.name == "AlreadyCutOver", again.message
+    assert again_data["steps"] == [] and again_data["outcome"] == "already-cut-over"
+    assert c.stats()["writes"] == 0
+    assert c.ledger()["cutover_id"] == cutover_id
+
+    _assert_no_secrets(c, [state, again])
+
+
+def _assert_no_secrets(c: LabCustomer, states: list[Any]) -> None:
+    """Known passwords and the API key appear in no log, artifact, parameter or file."""
+    key = c.admin.headers["Authorization"].removeprefix("ApiKey ")
+    needles = [*c.secrets(), key, key.split(":", 1)[1]]
+    texts: list[str] = []
+    with get_client(sync_client=True) as client:
+        for s in states:
+            run_id = s.state_details.flow_run_id
+            run = client.read_flow_run(run_id)
+            texts.append(json.dumps(run.parameters, default=str))
+            logs = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
+            )
+            texts += [log.message for log in logs]
+            sub = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
+            )
+            texts += [json.dumps(r.parameters, default=str) for r in sub]
+        arts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(like_=c.slug)  # every artifact of this customer
+            )
+        )
+        texts += [str(a.data) for a in arts]
+    texts += [p.read_text() for p in c.output_dir.rglob("*") if p.is_file()]
+    assert texts
+    for needle in needles:
+        assert not any(needle in t for t in texts), "a secret leaked"
+
+
+def test_followup_is_scheduled_once_per_cutover_under_a_deployment(
+    make_customer: Make, tmp_path: Path
+) -> None:
+    """Under a deployment the follow-up verification is a scheduled run of
+    ``verify/follow-up`` after_hours later; scheduling again for the same cutover (a re-run)
+    returns the same run instead of a second one."""
+    c = make_customer(provisioned=False)
+    deployment_id = verify.to_deployment(name="follow-up").apply()
+    assert FOLLOWUP_DEPLOYMENT == "verify/follow-up"
+    completed_at = datetime.now(UTC)
+
+    @flow
+    def schedule_twice() -> tuple[Any, Any]:
+        first = schedule_followup(c.spec, "20261127T040000Z", True, completed_at)
+        second = schedule_followup(c.spec, "20261127T040000Z", True, completed_at)
+        return first, second
+
+    first, second = schedule_twice()
+    assert first.flow_run_id and first.flow_run_id == second.flow_run_id
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(first.flow_run_id)
+    assert run.deployment_id == deployment_id
+    assert run.parameters == {"spec_path": str(c.spec), "followup": True}
+    assert run.state_type == StateType.SCHEDULED
+    due = completed_at + timedelta(hours=48)
+    assert run.next_scheduled_start_time is not None
+    assert abs((run.next_scheduled_start_time - due).total_seconds()) < 1
