@@ -19,7 +19,7 @@ from __future__ import annotations
 import builtins
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -199,7 +199,7 @@ class ControlPanelClient:
         retry: RetryPolicy | None = None,
         page_size: int = 100,
         max_connections: int = 32,
-        sleep: Any = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         login, sep, key = api_key.strip().partition(":")
         if not sep or not login or not key:
@@ -308,6 +308,11 @@ class ControlPanelClient:
         writable = self.schema(resource).writable() - _READONLY_ALWAYS
         kept = {k: v for k, v in body.items() if k in writable}
         dropped = sorted(set(body) - set(kept) - _READONLY_ALWAYS)
+        if "password" in dropped:  # the account would get a password nobody knows
+            raise UnexpectedResponse(
+                f"the server's {resource} schema has no writable 'password' field, so the "
+                "users' passwords cannot be set (contract §6.6); ask MailRoute support"
+            )
         if dropped:
             log.debug("%s: not sending fields the server does not accept: %s", resource, dropped)
         return kept

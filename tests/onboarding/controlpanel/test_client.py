@@ -178,3 +178,23 @@ def test_public_surface_matches_all() -> None:
     """Rule: __all__ lists exactly the public names the package exports."""
     public = {n for n in vars(cp_module) if not n.startswith("_")} - {"annotations"}
     assert set(cp_module.__all__) == public
+
+
+def test_a_schema_without_password_refuses_to_create_accounts() -> None:
+    """Rule: if the server cannot take our password, say so instead of creating the account."""
+    posts = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal posts
+        if request.url.path.endswith("/schema/"):
+            return httpx.Response(
+                200, json={"fields": {"localpart": {}, "domain": {}, "create_opt": {}}}
+            )
+        posts += 1
+        return httpx.Response(201, json={})
+
+    with pytest.raises(UnexpectedResponse, match="password"):
+        _client(handler).email_accounts.create(
+            NewEmailAccount(domain="/api/v1/domain/1/", localpart="a", password="Pw-123456789")
+        )
+    assert posts == 0
