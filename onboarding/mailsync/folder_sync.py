@@ -110,6 +110,7 @@ class FolderSync:
         self.filter = FlagFilter.from_permanent(d_info.permanent_flags)
         self.key_dst: dict[str, int | None] = {}  # identity → destination UID (None: pending)
         self.copied_to: list[tuple[_Src, int]] = []  # (source message, destination UID)
+        self.mapped_dst: set[int] = set()  # destination UIDs confirmed for a source message
 
     def _save(self, rows: Iterable[MessageRow]) -> None:
         self.r.state.put_messages(
@@ -166,6 +167,8 @@ class FolderSync:
         for known in rows.values():
             if known.state in (DONE, DUP) and known.identity:
                 self.key_dst[known.identity] = known.dst_uid
+            if known.state == DONE and known.dst_uid is not None:
+                self.mapped_dst.add(known.dst_uid)  # a source duplicate's row shares its uid
         identity_mode = (not rows and self.d_info.exists > 0) or any(
             known.state == INTENT for known in rows.values()
         )
@@ -245,8 +248,7 @@ class FolderSync:
 
     def _match_by_identity(self, todo: list[_Src], flag_updates: _FlagUpdates) -> list[_Src]:
         """Index the destination folder by content; return the messages it does not hold."""
-        mapped = {uid for uid in self.key_dst.values() if uid is not None}
-        index = DestinationIndex(self.dst, self.d_info.exists, exclude=mapped)
+        index = DestinationIndex(self.dst, self.d_info.exists, exclude=self.mapped_dst)
         src_mid = source_message_ids(self.src, [m.uid for m in todo])
         # Without a Message-ID, only a same-date same-size candidate is worth a body hash.
         need_hash = [

@@ -385,3 +385,38 @@ def test_destination_rejecting_a_too_big_message_fails_only_that_message(
     assert problem.error_class == "TooBig" and problem.outcome == "failed"
     assert problem.size > 40_000 and "LIMIT" in problem.server_response
     assert out.status is SyncStatus.SYNCED_WITH_ERRORS
+
+
+def test_unconfirmed_original_of_a_source_duplicate_is_not_copied_twice(
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """I8 with a source duplicate: the original's confirmation was lost, its duplicate's row
+    survived; the destination copy is found again, nothing is appended twice."""
+    msg = make_message(1, seed=13)
+    with connect(
+        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
+    ) as c:
+        c.append("INBOX", msg)
+        c.select_folder("INBOX")
+        when = next(iter(c.fetch(c.search("ALL"), ["INTERNALDATE"]).values()))[b"INTERNALDATE"]
+        c.append("INBOX", msg, msg_time=when)
+        for i in range(2, 6):
+            c.append("INBOX", make_message(i, seed=13))
+    pair = pair_for(lab_user)
+    sync_mailbox(pair, SyncOptions(), store)
+    fs = store.folder_state(pair.key, "INBOX")
+    assert fs is not None
+    rows = store.messages(pair.key, "INBOX", fs.src_uidvalidity, "INBOX", fs.dst_uidvalidity)
+    originals = [r for r in rows.values() if r.state == "done"]
+    store.put_messages(
+        pair.key,
+        "INBOX",
+        fs.src_uidvalidity,
+        "INBOX",
+        fs.dst_uidvalidity,
+        [MessageRow(r.src_uid, None, None, r.flags, INTENT) for r in originals],
+    )
+    store.save_folder_state(pair.key, type(fs)(**{**fs.__dict__, "complete": False}))
+    out = sync_mailbox(pair, SyncOptions(), store)
+    assert (out.copied, out.already_present, out.source_duplicates) == (0, 5, 1)
+    assert len(dest_snapshot(lab, lab_user)["INBOX"]) == 5
