@@ -5,16 +5,21 @@ No Prefect here.
 """
 
 from lab._accounts import Account
+from lab._dns import DnsServers
 from lab._dovecot import DestinationServer, ServerInfo, SourceServer
 from lab._errors import LabError, LabStateError, ServerStartError
+from lab._gateway import Gateway, QueuedMessage
 from lab._lab import Lab, LabStatus
 from lab._ports import HOST, LabPorts
+from lab._seed import SeedReport
 from lab._users import LabUser, LabUsers, unique_domain
 
 __all__ = [
     "HOST",
     "Account",
     "DestinationServer",
+    "DnsServers",
+    "Gateway",
     "Lab",
     "LabError",
     "LabPorts",
@@ -22,6 +27,8 @@ __all__ = [
     "LabStatus",
     "LabUser",
     "LabUsers",
+    "QueuedMessage",
+    "SeedReport",
     "ServerInfo",
     "ServerStartError",
     "SourceServer",

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import stat
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,12 +29,15 @@ from lab._gateway import Gateway
 from lab._ports import HOST, LabPorts
 from lab._postfix_conf import GatewayLayout
 from lab._process import stop_pids
+from lab._seed import SeedReport, seed_source
+from lab.corpus import plan
 
 __all__ = ["Lab", "LabStatus"]
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "lab.json"
+SEED_RECORD = "corpus.json"
 
 
 class _Server(Protocol):
@@ -221,6 +225,20 @@ class Lab:
             controlpanel_api_key=self.controlpanel.api_key(),
             env=self.secret_env(),
         )
+
+    def seed(self, profile: str = "small", users: Sequence[str] | None = None) -> SeedReport:
+        """Fill source mailboxes with the deterministic corpus (``lab.corpus``); see
+        :class:`SeedReport` for the per-user, per-folder counts a migration must reproduce."""
+        corpus = plan(profile, users)
+        return seed_source(self.source, corpus, self.state_dir / SEED_RECORD)
+
+    def seeded(self) -> SeedReport | None:
+        """The last seed of this lab (from any process), or None."""
+        try:
+            data = json.loads((self.state_dir / SEED_RECORD).read_text())
+        except FileNotFoundError:
+            return None
+        return SeedReport(data["profile"], data["seed"], data["counts"], data["passwords"])
 
     def secret_env(self) -> dict[str, str]:
         """Environment variables that stand in for the lab's Prefect Secret blocks."""
