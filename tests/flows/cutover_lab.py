@@ -25,7 +25,6 @@ from imapclient import IMAPClient
 
 from flows.dns_plan import dns_plan
 from lab import Lab
-from lab.controlpanel import ControlPanelServer
 from onboarding.controlpanel import ControlPanelClient, provision_accounts, set_up_customer
 from onboarding.dnscheck.zonefile import txt_rdata
 from tasks.secrets import env_var_for
@@ -112,21 +111,12 @@ class Panel:
 
 
 @pytest.fixture(scope="module")
-def panel(lab: Lab) -> Iterator[Panel]:
-    """The lab's control panel: the one ``Lab.up()`` runs, else one started here on its port."""
-    server: Any = getattr(lab, "controlpanel", None)
-    own = server is None
-    if own:
-        server = ControlPanelServer(lab.state_dir, lab.ports.controlpanel)
-        server.launch()
-    server.wait_ready()
-    url = getattr(server, "base_url", None) or server.url
-    key = server.api_key() if callable(server.api_key) else server.api_key
-    try:
-        yield Panel(url, key)
-    finally:
-        if own:
-            server.stop()
+def panel(lab: Lab) -> Panel:
+    """The control panel ``Lab.up()`` runs next to the mail servers."""
+    lab.controlpanel.wait_ready()
+    key = lab.controlpanel.api_key()
+    assert key is not None, "the lab's control panel has not created its API key"
+    return Panel(lab.controlpanel.base_url, key)
 
 
 @pytest.fixture
