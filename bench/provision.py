@@ -37,7 +37,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lab import Lab, LabPorts  # noqa: E402
-from lab.controlpanel import ControlPanelServer  # noqa: E402
 from onboarding.controlpanel import (  # noqa: E402
     ControlPanelClient,
     NewCustomer,
@@ -244,15 +243,10 @@ def main(argv: list[str] | None = None) -> None:
         os.chmod(tmp, 0o755)
         lab = Lab(Path(tmp) / "lab", LabPorts.free())
         lab.up()
-        server: Any = getattr(lab, "controlpanel", None)  # Lab.up() runs it, if it does
-        own = server is None
-        if own:
-            server = ControlPanelServer(lab.state_dir, lab.ports.controlpanel)
         try:
-            server.launch()
-            server.wait_ready()
-            url = getattr(server, "base_url", None) or server.url
-            key = server.api_key() if callable(server.api_key) else server.api_key
+            lab.controlpanel.wait_ready()  # Lab.up() runs the control panel
+            url, key = lab.controlpanel.base_url, lab.controlpanel.api_key()
+            assert key is not None
             stats = Stats(url, key)
             with ControlPanelClient(url, key) as cp:
                 reseller = cp.resellers.find(name="Lab Reseller")
@@ -278,8 +272,6 @@ def main(argv: list[str] | None = None) -> None:
                 for tool in ("ours", "baseline")
             ]
         finally:
-            if own:
-                server.stop()
             lab.down()
     text = render(results, args.concurrency)
     print(text)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from lab.controlpanel._effects import LabEffects, RecordingEffects, lmtp_transport
 from lab.controlpanel._faults import FaultRule
-from lab.controlpanel._lab_server import ControlPanelServer
 from lab.controlpanel._passwords import hash_password, verify_password
 from lab.controlpanel._process import launch, wait_ready
 from lab.controlpanel._server import (
@@ -50,7 +49,6 @@ from lab.controlpanel._server import (
 __all__ = [
     "API_LOGIN",
     "SEED_RESELLER",
-    "ControlPanelServer",
     "FaultRule",
     "LabEffects",
     "RecordingEffects",

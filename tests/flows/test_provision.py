@@ -38,7 +38,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from flows.provision import provision
 from lab import Lab
-from lab.controlpanel import ControlPanelServer, database_path
+from lab.controlpanel import database_path
 from tasks.secrets import env_var_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,21 +52,12 @@ class Endpoint:
 
 
 @pytest.fixture(scope="module")
-def panel(lab: Lab) -> Iterator[Endpoint]:
-    """The lab's control panel: the one ``Lab.up()`` runs, else one started here on its port."""
-    server: Any = getattr(lab, "controlpanel", None)
-    own = server is None
-    if own:
-        server = ControlPanelServer(lab.state_dir, lab.ports.controlpanel)
-        server.launch()
-    server.wait_ready()
-    url = getattr(server, "base_url", None) or server.url
-    key = server.api_key() if callable(server.api_key) else server.api_key
-    try:
-        yield Endpoint(url, key, Path(server.state_dir))
-    finally:
-        if own:
-            server.stop()
+def panel(lab: Lab) -> Endpoint:
+    """The control panel ``Lab.up()`` runs next to the mail servers (lab/_controlpanel.py)."""
+    lab.controlpanel.wait_ready()
+    key = lab.controlpanel.api_key()
+    assert key is not None, "the lab's control panel has not created its API key"
+    return Endpoint(lab.controlpanel.base_url, key, lab.state_dir)
 
 
 @dataclass

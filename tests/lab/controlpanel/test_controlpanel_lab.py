@@ -6,16 +6,13 @@ import imaplib
 import secrets
 import smtplib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from lab import Lab, LabUsers
-from lab.controlpanel import ControlPanelServer
 from onboarding.controlpanel import (
     ControlPanelClient,
     NewCustomer,
@@ -33,21 +30,12 @@ class Endpoint:
 
 
 @pytest.fixture(scope="module")
-def panel(lab: Lab) -> Iterator[Endpoint]:
-    """The lab's control panel: the one ``Lab.up()`` runs, else one started here on its port."""
-    server: Any = getattr(lab, "controlpanel", None)
-    own = server is None
-    if own:
-        server = ControlPanelServer(lab.state_dir, lab.ports.controlpanel)
-        server.launch()
-    server.wait_ready()
-    url = getattr(server, "base_url", None) or server.url
-    key = server.api_key() if callable(server.api_key) else server.api_key
-    try:
-        yield Endpoint(url, key, Path(server.state_dir))
-    finally:
-        if own:
-            server.stop()
+def panel(lab: Lab) -> Endpoint:
+    """The control panel ``Lab.up()`` runs next to the mail servers (lab/_controlpanel.py)."""
+    lab.controlpanel.wait_ready()
+    key = lab.controlpanel.api_key()
+    assert key is not None, "the lab's control panel has not created its API key"
+    return Endpoint(lab.controlpanel.base_url, key, lab.state_dir)
 
 
 def _wait(check, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
