@@ -20,13 +20,16 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so `onboard --help` stays fast and each command owns its module.
-    from cli import dns, migrate, provision, validate
+    from cli import cutover, dns, migrate, provision, run, validate, verify
 
     app.command("validate")(validate.validate)
     app.command("migrate")(migrate.migrate)
     app.command("provision")(provision.provision)
     app.command("dns-plan")(dns.dns_plan)
     app.command("dns-check")(dns.dns_check)
+    app.command("cutover")(cutover.cutover)
+    app.command("verify")(verify.verify)
+    app.command("run")(run.run)
 
 
 _register()

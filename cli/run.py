@@ -1,0 +1,145 @@
+"""``onboard run SPEC``: the whole runbook in one command (the ``onboard`` flow).
+
+Where the runbook needs a person, the flow pauses (the customer changed DNS; the cutover is
+approved). ``--yes`` answers both up front. Without it, on a terminal, this command asks the
+question here and resumes the paused run with the answer (the same Resume the Prefect UI
+offers); without a terminal it refuses to start, because nobody could answer.
+
+Exit code 0 when every phase completed, 1 when a phase stopped the run (the output names it),
+2 when the spec or the Prefect API is unusable.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, Format, fail, print_json
+
+__all__ = ["answer_pauses", "run", "run_with_prompts"]
+
+_QUESTIONS = {
+    "dns-changed": (
+        "The customer has the DNS records (dns-records artifact / run folder). Have they "
+        "published them?",
+        "changed",
+    ),
+    "cutover-approval": (
+        "DNS is ready. Cut over now (hold, final sync, switch routing, release)?",
+        "approve",
+    ),
+}
+
+
+def answer_pauses(started: datetime, done: threading.Event, ask: Callable[[str], bool]) -> None:
+    """Until ``done``: resume every flow run paused since ``started`` with the operator's answer."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterStartTime,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.flow_runs import resume_flow_run
+
+    answered: set[str] = set()
+    while not done.wait(1.0):
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
+                    start_time=FlowRunFilterStartTime(after_=started),
+                )
+            )
+        for run in runs:
+            key = (run.state.state_details.pause_key if run.state else None) or ""
+            if str(run.id) in answered:
+                continue
+            question, field = next(
+                (q for k, q in _QUESTIONS.items() if key.startswith(k) or k in key),
+                ("Continue?", "approve"),
+            )
+            answered.add(str(run.id))
+            yes = ask(question)
+            resume_flow_run(run.id, run_input={field: yes, "notes": "answered on the command line"})
+
+
+def run_with_prompts(call: Callable[[], Any], *, interactive: bool) -> Any:
+    """Run ``call`` (a flow) and, when ``interactive``, answer its pauses on the terminal."""
+    if not interactive:
+        return call()
+    done = threading.Event()
+    started = datetime.now(UTC)
+    result: list[Any] = []
+    worker = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    worker.start()
+    asker = threading.Thread(
+        target=answer_pauses,
+        args=(started, done, lambda q: typer.confirm(q, default=False)),
+        daemon=True,
+    )
+    asker.start()
+    while worker.is_alive():
+        worker.join(0.5)
+    done.set()
+    asker.join(5)
+    return result[0]
+
+
+def run(
+    spec: Annotated[Path, typer.Argument(help="The customer's YAML spec.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm the DNS change and approve the cutover now.")
+    ] = False,
+    dns_wait: Annotated[
+        float, typer.Option("--dns-wait", help="Seconds the cutover waits for DNS readiness.")
+    ] = 900.0,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="text for people, json for programs.")
+    ] = Format.TEXT,
+) -> None:
+    """Onboard the customer: validate, provision, migrate, DNS plan, cutover, verify."""
+    from onboarding import OnboardingError
+    from validation.spec import load_spec
+
+    try:
+        load_spec(spec)
+    except OnboardingError as exc:
+        fail(str(exc), EXIT_UNUSABLE)
+    if not yes and not sys.stdin.isatty():
+        fail(
+            "onboard run stops for the operator (DNS changed? approve the cutover?); pass --yes "
+            "to answer both now, or run the onboard/default deployment and answer in the UI",
+            EXIT_UNUSABLE,
+        )
+    from cli.prefect_runtime import PrefectUnavailableError, prefect_runtime
+
+    try:
+        with prefect_runtime():
+            from flows.onboard import onboard
+
+            state = run_with_prompts(
+                lambda: onboard(
+                    spec_path=spec.resolve(), yes=yes, dns_wait_seconds=dns_wait, return_state=True
+                ),
+                interactive=not yes,
+            )
+            data: Any = state.result(raise_on_failure=False)
+    except PrefectUnavailableError as exc:
+        fail(str(exc), EXIT_UNUSABLE)
+    if not isinstance(data, dict):
+        fail(str(data) if isinstance(data, BaseException) else (state.message or "failed"))
+    if output_format is Format.JSON:
+        print_json({"ok": state.is_completed(), "message": state.message, **data})
+    else:
+        for row in data["phases"]:
+            typer.echo(f"{row['phase']:<16} {row['state']:<12} {row['message']}")
+        typer.echo(state.message or "")
+    raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_INVALID)

@@ -1,0 +1,58 @@
+"""``onboard verify SPEC``: post-cutover verification (logins, mail flow, DNS checks).
+
+Runs the ``verify`` flow here and lists the open issues. Exit code 0 when there are none, 1
+when there are (each names the account or domain and the fix), 2 when the input or Prefect is
+unusable. ``--follow-up`` labels the run as the 48-hour re-check.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, Format, fail, print_json
+
+__all__ = ["verify"]
+
+
+def verify(
+    spec: Annotated[Path, typer.Argument(help="The customer's YAML spec.")],
+    followup: Annotated[
+        bool, typer.Option("--follow-up", help="This is the re-check after the cutover.")
+    ] = False,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="text for people, json for programs.")
+    ] = Format.TEXT,
+) -> None:
+    """Check every account logs in, mail reaches every domain, and the DNS records work."""
+    from onboarding import OnboardingError
+    from validation.spec import load_spec
+
+    try:
+        load_spec(spec)
+    except OnboardingError as exc:
+        fail(str(exc), EXIT_UNUSABLE)
+    from cli.prefect_runtime import PrefectUnavailableError, prefect_runtime
+
+    try:
+        with prefect_runtime():
+            from flows.verify import verify as verify_flow
+
+            state = verify_flow(spec_path=spec.resolve(), followup=followup, return_state=True)
+            data: Any = state.result(raise_on_failure=False)
+    except PrefectUnavailableError as exc:
+        fail(str(exc), EXIT_UNUSABLE)
+    if not isinstance(data, dict):
+        fail(str(data) if isinstance(data, BaseException) else (state.message or "failed"))
+    if output_format is Format.JSON:
+        print_json(data)
+    else:
+        typer.echo(data["summary"])
+        for issue in data["open_issues"]:
+            typer.echo(f"  {issue['area']:<12} {issue['subject']:<30} {issue['problem']}")
+            if issue["fix"]:
+                typer.echo(f"  {'':<12} {'':<30} fix: {issue['fix']}")
+        typer.echo(f"reports: {data['run_folder']}")
+    raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_INVALID)
