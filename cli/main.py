@@ -21,12 +21,14 @@ app = typer.Typer(
 def _register() -> None:
     # Imported here so `onboard --help` stays fast and each command owns its module.
     from cli import cutover, dns, migrate, provision, run, validate, verify
+    from cli import lab as lab_cli
 
     app.command("validate")(validate.validate)
     app.command("migrate")(migrate.migrate)
     app.command("provision")(provision.provision)
     app.command("dns-plan")(dns.dns_plan)
     app.command("dns-check")(dns.dns_check)
+    app.add_typer(lab_cli.app, name="lab")
     app.command("cutover")(cutover.cutover)
     app.command("verify")(verify.verify)
     app.command("run")(run.run)
