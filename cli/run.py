@@ -127,7 +127,10 @@ def run(
 
             state = run_with_prompts(
                 lambda: onboard(
-                    spec_path=spec.resolve(), yes=yes, dns_wait_seconds=dns_wait, return_state=True
+                    spec_path=spec.resolve(),
+                    approved=yes,
+                    dns_wait_seconds=dns_wait,
+                    return_state=True,
                 ),
                 interactive=not yes,
             )

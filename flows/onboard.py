@@ -3,7 +3,7 @@
 ``onboard run SPEC`` (or the ``onboard/default`` deployment) chains: validate the user list →
 provision (customer, domains, routing, mailboxes) → initial mail sync (when migration is
 enabled) → DNS plan (the records for the customer) → **pause** until an operator confirms the
-customer changed DNS (skipped with ``yes``) → cutover (its own approval is ``yes`` too) →
+customer changed DNS (skipped with ``approved``) → cutover (approved by the same flag) →
 verification. It stops at the first phase that does not complete, and completes only if every
 phase did.
 
@@ -62,10 +62,10 @@ class _Phases:
 
 
 @flow(name="onboard", log_prints=False)
-def onboard(spec_path: Path, yes: bool = False, dns_wait_seconds: float = 900.0) -> State[Any]:
+def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 900.0) -> State[Any]:
     """Run every phase for the customer in ``spec_path``; see the module docstring.
 
-    ``yes``: the operator confirms the DNS change and approves the cutover up front.
+    ``approved``: the operator confirms the DNS change and approves the cutover up front.
     ``dns_wait_seconds``: how long the cutover keeps checking DNS readiness before refusing.
     """
     spec = load_spec(spec_path)
@@ -88,8 +88,8 @@ def onboard(spec_path: Path, yes: bool = False, dns_wait_seconds: float = 900.0)
         state = dns_plan(spec_path=spec_path, return_state=True)
         if not phases.ran("dns-plan", state):
             return phases.stopped(state.message or "the DNS plan failed")
-        if yes:
-            phases.skip("confirm-dns-change", "confirmed up front (yes)")
+        if approved:
+            phases.skip("confirm-dns-change", "confirmed up front (approved)")
         else:
             answer = ask_dns_changed(spec, records_key(spec))
             phases.rows.append(
@@ -98,7 +98,7 @@ def onboard(spec_path: Path, yes: bool = False, dns_wait_seconds: float = 900.0)
             if not answer.changed:
                 return phases.stopped("the operator says the customer has not changed DNS yet")
     state = cutover(
-        spec_path=spec_path, approved=yes, wait_seconds=dns_wait_seconds, return_state=True
+        spec_path=spec_path, approved=approved, wait_seconds=dns_wait_seconds, return_state=True
     )
     if not phases.ran("cutover", state):
         return phases.stopped(state.message or "the cutover did not complete")

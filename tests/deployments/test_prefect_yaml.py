@@ -14,4 +14,13 @@ def test_project_prefect_yaml_is_valid() -> None:
     result = validate_prefect_yaml(ROOT / "prefect.yaml")
     assert result.problems == ()
     flows = {label.split("/")[0] for label in result.deployments}
-    assert flows == {"validate-users", "provision", "migrate", "dns-plan", "dns-check"}
+    assert flows == {
+        "validate-users",
+        "provision",
+        "migrate",
+        "dns-plan",
+        "dns-check",
+        "cutover",
+        "verify",
+        "onboard",
+    }
