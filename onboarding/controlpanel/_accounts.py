@@ -59,7 +59,6 @@ class _Run:
     def __init__(
         self,
         cp: ControlPanelClient,
-        existing: Mapping[str, set[str]],
         attempts: int,
         progress: Callable[[int, int], None] | None,
         total: int,
@@ -67,7 +66,6 @@ class _Run:
     ) -> None:
         self.send_welcome = send_welcome
         self.cp = cp
-        self.existing = existing
         self.attempts = attempts
         self.progress = progress
         self.total = total
@@ -169,7 +167,7 @@ def provision_accounts(
         sum(1 for r in results if r is not None and r.outcome is Outcome.EXISTED),
         len(todo),
     )
-    run = _Run(cp, existing, attempts, progress, len(todo), send_welcome)
+    run = _Run(cp, attempts, progress, len(todo), send_welcome)
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="provision") as pool:
         futures = [(i, pool.submit(run.create, cred, uri)) for i, cred, uri in todo]
         for i, future in futures:
