@@ -9,6 +9,28 @@ Typical use::
     assert outcome.reconciles
 
 Errors are :class:`MailSyncError` subclasses; those with ``transient = True`` are worth a retry.
+
+Modules: ``wire`` (pure IMAP grammar), ``connection``/``imap`` (client), ``append``
+(pipelined MULTIAPPEND), ``folders`` (pure folder map), ``flags``, ``identity``, ``matching``,
+``problems``, ``state`` (SQLAlchemy store, leases), ``sync``/``folder_sync`` (the pass),
+``preflight``, ``plan``.
+
+Invariants of the reference (§5) and the tests that prove them (tests/onboarding/mailsync):
+
+- I1 no duplicates on re-run: test_sync copy_then_rerun, uidvalidity_change, intent_without_
+  confirmation, dropped_connections, unconfirmed_original (and tests/resilience, kill -9)
+- I2 counts reconcile: every test_sync test (``_assert_reconciled``), test_models
+- I3 bytes / I5 INTERNALDATE: test_sync copy_then_rerun (SHA-256 + date read back); the engine
+  also reads back a sample per folder and reports a destination that ignores the date
+- I4 flags: test_sync flag_changes_propagate, refused_flag…, plain_imap4rev1 (no UIDPLUS);
+  test_flags (PERMANENTFLAGS, \\Recent never sent)
+- I6 source never modified: test_sync copy_then_rerun, test_preflight, test_plan (snapshots)
+- I7 folder map total and deterministic: test_folders
+- I8 safe checkpoints: test_sync intent_without_confirmation, unconfirmed_original
+- I9 UIDVALIDITY-aware state: test_state rows_are_keyed…, test_sync uidvalidity_change
+- I10 one sync per pair: test_state lease tests, test_sync a_second_sync…
+- I11 every skip/failure explained: test_sync refused_flag_over_quota_and_too_big,
+  destination_rejecting_a_too_big_message; test_problems
 """
 
 from onboarding.mailsync._exceptions import (
