@@ -182,7 +182,8 @@ def render(results: list[Result], conc: int) -> str:
         "",
         f"Run {when} on: {_machine()}. Lab control panel (uvicorn + SQLite) applying every "
         "account to the lab's destination Dovecot, all on 127.0.0.1; the client and server "
-        "share the machine's cores.",
+        "share the machine's cores; load from other processes was not controlled (two runs "
+        "here differed by up to 2× in accounts/s, the ratio stayed 2-3×).",
         "",
         f"`ours` = `provision_accounts` (one paged listing, then only missing POSTs, "
         f"{conc} threads); `baseline` = sequential GET-then-POST per account (the official "
