@@ -138,3 +138,13 @@ def test_rate_rules_fire_at_random_but_reproducibly(panel: Panel) -> None:
     first = statuses()
     assert 8 <= first.count(500) <= 32 and set(first) == {200, 500}
     assert statuses() == first
+
+
+def test_a_slow_answer_times_out_and_is_retried(panel: Panel, faults: Any) -> None:
+    """Rule: a request slower than the client's timeout is retried; the next answer is used."""
+    faults({"kind": "latency", "seconds": 1.0, "count": 1, "path_prefix": "/api/v1/reseller/"})
+    with ControlPanelClient(
+        panel.url, panel.key, timeout=0.3, retry=RetryPolicy(attempts=3, backoff=0.01, jitter=0)
+    ) as cp:
+        assert cp.resellers.find(name="Lab Reseller") is not None
+        assert cp.requests_made == {"GET": 2}
