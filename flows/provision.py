@@ -96,7 +96,9 @@ def provision(spec_path: Path) -> State[Any]:
     if accounts is None:
         return Completed(name="SelfService", message="self-service instructions written", data=data)
     c = accounts.counts
+    nothing_new = not setup.writes_needed and c[Outcome.CREATED.value] == 0
     return Completed(
+        name="NothingToCreate" if nothing_new else "Completed",
         message=f"{c[Outcome.CREATED.value]} created, {c[Outcome.EXISTED.value]} already "
         f"existed, {accounts.logins_ok} logins proven",
         data=data,
