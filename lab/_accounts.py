@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ def parse_records(email: str, passdb: dict[str, Any], userdb: dict[str, Any]) ->
 
 
 def _write_json(path: Path, data: dict[str, str]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(data), encoding="utf-8")
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)  # atomic: Dovecot sees the old or the new record, never half

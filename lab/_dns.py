@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -186,7 +187,7 @@ class DnsServers:
         zone = prepare_zone(origin, zone_text, previous_serial=self._current_serial(origin))
         path = self.layout.zonefile(origin)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(zone.text)
         try:
             previous = int(path.stat().st_mtime)

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import stat
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -125,7 +126,7 @@ class Lab:
     def _write_state(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         data = {"ports": self.ports.to_dict(), "shared_root": str(self.shared_root)}
-        tmp = self.state_dir / (STATE_FILE + ".tmp")
+        tmp = self.state_dir / f"{STATE_FILE}.{os.getpid()}.{threading.get_ident()}.tmp"
         tmp.write_text(json.dumps(data, indent=2) + "\n")
         os.replace(tmp, self.state_dir / STATE_FILE)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,7 +146,7 @@ def seed_source(
         corpus.counts(),
         {m.email: users[m.email] for m in corpus.mailboxes},
     )
-    tmp = record.with_name(record.name + ".tmp")
+    tmp = record.with_name(f"{record.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
     os.replace(tmp, record)
     return report
