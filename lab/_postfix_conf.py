@@ -106,6 +106,10 @@ myorigin = $myhostname
 mydestination =
 local_recipient_maps =
 local_transport = error:5.1.1 the lab gateway delivers no local mail
+# Only routed domains are relayed; anything else (bounces to outside senders) fails at once
+# instead of sitting in the queue waiting for DNS that the lab does not have.
+default_transport = error:5.7.1 the lab gateway relays routed domains only
+relay_transport = error:5.7.1 the lab gateway relays routed domains only
 alias_maps =
 alias_database =
 biff = no
