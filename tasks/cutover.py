@@ -150,7 +150,7 @@ def send_held_probes(spec_path: Path) -> tuple[ProbeMessage, ...]:
     spec = load_spec(spec_path)
     recipients = probe_recipients(spec, read_user_credentials(spec))
     return tuple(
-        send_probe(smtp_endpoint(spec), cred.email) for cred in recipients.values() if cred
+        send_probe(smtp_endpoint(spec), cred.email) for cred, _ in recipients.values() if cred
     )
 
 

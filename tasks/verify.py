@@ -24,6 +24,7 @@ from onboarding.mailflow import (
     await_probe,
     check_accounts,
     check_mail_flow,
+    first_working,
 )
 from onboarding.reports import RunFolder
 from validation.spec import OnboardingSpec, load_spec
@@ -51,18 +52,14 @@ def smtp_endpoint(spec: OnboardingSpec) -> SmtpEndpoint:
 
 def probe_recipients(
     spec: OnboardingSpec, credentials: Sequence[UserCredentials]
-) -> dict[str, UserCredentials | None]:
-    """The mailbox each domain's probe goes to: its first user in the list (None: no user)."""
-    return {
-        d: next((c for c in credentials if c.email.lower().endswith("@" + d)), None)
-        for d in spec.domain_names
-    }
-
-
-def _no_user(domain: str) -> ProbeResult:
-    return ProbeResult(
-        domain, None, None, False, error="no user of this domain in the user list to probe"
-    )
+) -> dict[str, tuple[UserCredentials | None, str | None]]:
+    """Per domain the mailbox a probe goes to (its first user that logs in), or why none."""
+    imap = imap_endpoint(spec)
+    found: dict[str, tuple[UserCredentials | None, str | None]] = {}
+    for d in spec.domain_names:
+        users = [c for c in credentials if c.email.lower().endswith("@" + d)]
+        found[d] = first_working(imap, users)
+    return found
 
 
 @task(name="probe-mail-flow", persist_result=False, cache_policy=NO_CACHE)
@@ -70,9 +67,9 @@ def probe_mail_flow(spec_path: Path) -> tuple[ProbeResult, ...]:
     """Send a tagged message to each domain through the gateway; find it in the mailbox."""
     spec = load_spec(spec_path)
     results = []
-    for domain, cred in probe_recipients(spec, read_user_credentials(spec)).items():
+    for domain, (cred, why) in probe_recipients(spec, read_user_credentials(spec)).items():
         if cred is None:
-            results.append(_no_user(domain))
+            results.append(ProbeResult(domain, None, None, False, error=why))
             continue
         results.append(
             check_mail_flow(

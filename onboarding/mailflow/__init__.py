@@ -6,7 +6,13 @@
 
 from onboarding.mailflow._exceptions import MailboxFailed, MailFlowError, SendFailed
 from onboarding.mailflow._imap import ImapEndpoint
-from onboarding.mailflow.accounts import AccountCheck, Login, check_account, check_accounts
+from onboarding.mailflow.accounts import (
+    AccountCheck,
+    Login,
+    check_account,
+    check_accounts,
+    first_working,
+)
 from onboarding.mailflow.probe import (
     PROBE_HEADER,
     ProbeMessage,
@@ -35,6 +41,7 @@ __all__ = [
     "check_accounts",
     "check_mail_flow",
     "find_probe",
+    "first_working",
     "new_tag",
     "send_probe",
 ]

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from pydantic import SecretStr
 
 from onboarding.mailflow._exceptions import MailboxFailed, MailFlowError, translate
 from onboarding.mailflow._imap import ImapEndpoint, session
 
-__all__ = ["AccountCheck", "Login", "check_account", "check_accounts"]
+__all__ = ["AccountCheck", "Login", "check_account", "check_accounts", "first_working"]
 
 
 class Login(Protocol):
@@ -28,6 +28,9 @@ class Login(Protocol):
 
     @property
     def password(self) -> SecretStr: ...
+
+
+L = TypeVar("L", bound=Login)
 
 
 @dataclass(frozen=True)
@@ -63,3 +66,20 @@ def check_accounts(
     """Check every login, in the order given."""
     with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="account-check") as pool:
         return tuple(pool.map(lambda login: check_account(imap, login), logins))
+
+
+def first_working(
+    imap: ImapEndpoint, logins: Sequence[L], *, tries: int = 5
+) -> tuple[L | None, str | None]:
+    """The first of ``logins`` (at most ``tries``) that can log in, else None and why not.
+
+    A probe needs a mailbox it can read; one broken account must not make mail flow look
+    broken for its whole domain (the login check reports that account by itself).
+    """
+    reason = "no user of this domain in the user list"
+    for login in logins[:tries]:
+        check = check_account(imap, login)
+        if check.ok:
+            return login, None
+        reason = f"no mailbox of this domain to probe logs in (last: {check.error})"
+    return None, reason

@@ -1,0 +1,55 @@
+"""The onboard flow chains every phase on the lab and completes only if each one did; a
+re-run after the cutover skips the set-up phases and changes nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from cutover_lab import LabCustomer, make_customer, panel, publish_plan, until
+from imapclient import IMAPClient
+
+from flows.onboard import onboard
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+__all__ = ["make_customer", "panel"]  # fixtures used by name
+
+
+def test_onboard_runs_every_phase_then_reruns_without_changes(
+    make_customer: Callable[..., LabCustomer],
+) -> None:
+    """From nothing in the control panel to verified: validate, provision, initial sync,
+    DNS plan, (DNS confirmed and cutover approved up front) cutover, verify."""
+    c = make_customer(provisioned=False, migration=True)
+    publish_plan(c)  # the customer publishes the records the plan asks for (DKIM key kept)
+    user = sorted(c.passwords)[0]
+    with IMAPClient("127.0.0.1", port=c.lab.ports.source_imap, ssl=False, timeout=10) as imap:
+        imap.login(user, c.source_passwords[user])  # mail already on the old server
+        imap.append("INBOX", b"From: a@example.test\r\nSubject: old mail\r\n\r\nold\r\n")
+    state = onboard(spec_path=c.spec, approved=True, dns_wait_seconds=30, return_state=True)
+    data = state.result(raise_on_failure=False)
+    assert state.is_completed(), json.dumps(data, indent=1)
+    assert [(r["phase"], r["state"]) for r in data["phases"]] == [
+        ("validate-users", "Completed"),
+        ("provision", "Completed"),
+        ("migrate", "Completed"),
+        ("dns-plan", "Completed"),
+        ("confirm-dns-change", "Skipped"),
+        ("cutover", "Completed"),
+        ("verify", "Completed"),
+    ]
+    assert c.subjects(user) == ["old mail"]  # migrated; probes were removed once found
+    c.send(user, "new mail")
+    assert until(lambda: c.subjects(user) == ["new mail", "old mail"])
+
+    c.reset_stats()
+    again = onboard(spec_path=c.spec, approved=True, dns_wait_seconds=0, return_state=True)
+    rows = again.result(raise_on_failure=False)["phases"]
+    assert again.is_completed(), rows
+    assert [(r["phase"], r["state"]) for r in rows] == [
+        ("validate-users, provision, migrate, dns-plan", "Skipped"),
+        ("cutover", "AlreadyCutOver"),
+        ("verify", "Completed"),
+    ]
+    assert c.stats()["writes"] == 0

@@ -1,0 +1,55 @@
+"""The verify flow on the lab: logins with counts, mail flow per domain, DNS checks folded
+in, open issues named, the ``verification-<slug>`` report, and no secret anywhere."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cutover_lab import LabCustomer, make_customer, panel, publish_plan
+from test_cutover import _artifact, _assert_no_secrets
+from typer.testing import CliRunner
+
+from cli.main import app
+from flows.verify import verify
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+__all__ = ["make_customer", "panel"]  # fixtures used by name
+
+
+def test_verify_passes_then_names_a_broken_login(
+    make_customer: Callable[..., LabCustomer],
+) -> None:
+    """A cut-over customer verifies clean; after one account's password changes on the
+    hosted side, the report lists exactly that account as an open issue and the run fails."""
+    c = make_customer(domains=2, routed_to_hosted=True)
+    publish_plan(c)
+    state = verify(spec_path=c.spec, return_state=True)
+    data = state.result(raise_on_failure=False)
+    assert state.is_completed(), json.dumps(data["open_issues"], indent=1)
+    assert data["accounts"] == {
+        "total": 4,
+        "ok": 4,
+        "failed": 0,
+        "results": data["accounts"]["results"],
+    }
+    assert all(r["messages"] == 0 for r in data["accounts"]["results"])  # probes are removed
+    assert [p["delivered"] for p in data["mail_flow"]] == [True, True]
+    checks = {(r["domain"], r["check"]) for r in data["dns"]["results"]}
+    assert checks == {(d, k) for d in c.domains for k in ("mx", "spf", "dkim", "dmarc")}
+
+    broken = sorted(c.passwords)[0]
+    c.lab.destination.set_account(broken, "a-different-password-1")
+    result = CliRunner().invoke(app, ["verify", str(c.spec), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert [(i["area"], i["subject"]) for i in report["open_issues"]] == [("login", broken)]
+    assert "login refused" in report["open_issues"][0]["problem"]
+    assert report["accounts"]["ok"] == 3
+    artifact = _artifact(f"verification-{c.slug}")
+    assert broken in artifact.data and "Open issues" in artifact.data
+    folder = Path(report["run_folder"])
+    assert broken in (folder / "open-issues.csv").read_text()
+    _assert_no_secrets(c, [state])
