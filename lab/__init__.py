@@ -6,9 +6,10 @@ No Prefect here.
 
 from lab._accounts import Account
 from lab._dns import DnsServers
-from lab._dovecot import DestinationServer, ServerInfo, SourceServer
+from lab._dovecot import DestinationServer, SourceServer
 from lab._errors import LabError, LabStateError, ServerStartError
 from lab._gateway import Gateway, QueuedMessage
+from lab._info import ServerInfo
 from lab._lab import Lab, LabStatus
 from lab._ports import HOST, LabPorts
 from lab._seed import SeedReport

@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lab._dovecot import ServerInfo
 from lab._errors import ServerStartError
+from lab._info import ServerInfo
 from lab._ports import HOST
 from lab._process import alive, belongs_to, read_pidfile, tail, wait_for
 

@@ -18,8 +18,8 @@ import dns.rdatatype
 import dns.zone
 
 from lab._dns_conf import PATTERN, DnsLayout, prepare_zone, render_nsd_conf, render_unbound_conf
-from lab._dovecot import ServerInfo
 from lab._errors import LabError, ServerStartError
+from lab._info import ServerInfo
 from lab._ports import HOST
 from lab._process import (
     alive,

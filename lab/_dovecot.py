@@ -6,7 +6,6 @@ import os
 import secrets
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 from lab._accounts import Account, AccountStore
@@ -18,6 +17,7 @@ from lab._dovecot_conf import (
     render_dovecot_conf,
 )
 from lab._errors import LabError, ServerStartError
+from lab._info import ServerInfo
 from lab._ports import HOST
 from lab._process import (
     alive,
@@ -30,21 +30,9 @@ from lab._process import (
     wait_tcp,
 )
 
-__all__ = ["DestinationServer", "DovecotServer", "ServerInfo", "SourceServer"]
+__all__ = ["DestinationServer", "DovecotServer", "SourceServer"]
 
 MASTER_USER = "admin"
-
-
-@dataclass(frozen=True)
-class ServerInfo:
-    """What ``status`` reports about one server."""
-
-    name: str
-    host: str
-    ports: dict[str, int]
-    pid: int | None
-    healthy: bool
-    log: str
 
 
 class DovecotServer:

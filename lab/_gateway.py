@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab._dovecot import ServerInfo
 from lab._errors import LabError, ServerStartError
+from lab._info import ServerInfo
 from lab._ports import HOST
 from lab._postfix_conf import (
     GatewayLayout,

@@ -23,10 +23,11 @@ from typing import Any, Protocol
 from lab._controlpanel import ControlPanel, controlpanel_available
 from lab._dns import DnsServers
 from lab._dns_conf import DnsLayout
-from lab._dovecot import DestinationServer, ServerInfo, SourceServer
+from lab._dovecot import DestinationServer, SourceServer
 from lab._dovecot_conf import DovecotLayout
 from lab._errors import LabStateError
 from lab._gateway import Gateway
+from lab._info import ServerInfo
 from lab._ports import HOST, LabPorts
 from lab._postfix_conf import GatewayLayout
 from lab._process import stop_pids
