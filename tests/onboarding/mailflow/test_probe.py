@@ -1,0 +1,86 @@
+"""The mail-flow probe against the lab gateway (Postfix) and hosted mailboxes (Dovecot)."""
+
+from __future__ import annotations
+
+import pytest
+from imapclient import IMAPClient
+
+from lab import Lab, LabUser, LabUsers
+from onboarding.mailflow import (
+    ImapEndpoint,
+    MailboxFailed,
+    SendFailed,
+    SmtpEndpoint,
+    await_probe,
+    check_mail_flow,
+    find_probe,
+    send_probe,
+)
+
+
+def _ends(lab: Lab) -> tuple[SmtpEndpoint, ImapEndpoint]:
+    return (
+        SmtpEndpoint("127.0.0.1", lab.ports.gateway_smtp),
+        ImapEndpoint("127.0.0.1", lab.ports.destination_imap, "none"),
+    )
+
+
+def _inbox_count(lab: Lab, user: LabUser) -> int:
+    with IMAPClient("127.0.0.1", port=lab.ports.destination_imap, ssl=False) as imap:
+        imap.login(user.email, user.destination_password)
+        return int(imap.folder_status("INBOX", [b"MESSAGES"])[b"MESSAGES"])
+
+
+def _route_hosted(lab: Lab, domain: str) -> None:
+    lab.gateway.set_route(domain, f"lmtp:inet:127.0.0.1:{lab.ports.destination_lmtp}")
+
+
+def test_probe_is_delivered_found_by_its_tag_and_removed(lab: Lab, lab_user: LabUser) -> None:
+    """A routed domain: the probe arrives in the hosted INBOX and is deleted once found."""
+    _route_hosted(lab, lab_user.domain)
+    smtp, imap = _ends(lab)
+    result = check_mail_flow(smtp, imap, lab_user.email, lab_user.destination_password, timeout=15)
+    assert result.delivered, result.error
+    assert result.tag and result.seconds is not None and result.seconds < 15
+    assert _inbox_count(lab, lab_user) == 0
+
+
+def test_unrouted_domain_is_a_send_failure_naming_the_recipient(
+    lab: Lab, lab_users: LabUsers
+) -> None:
+    """The gateway refuses a domain it does not route: SendFailed, folded into the result."""
+    smtp, imap = _ends(lab)
+    to = f"nobody@{lab_users.domain}"
+    with pytest.raises(SendFailed) as caught:
+        send_probe(smtp, to)
+    assert caught.value.address == to and "refused the recipient" in str(caught.value)
+    result = check_mail_flow(smtp, imap, to, "unused", timeout=1)
+    assert not result.delivered and result.error and to in result.error
+
+
+def test_held_probe_arrives_only_after_release(lab: Lab, lab_user: LabUser) -> None:
+    """Sent during a hold, the probe is not delivered; after the release it is."""
+    _route_hosted(lab, lab_user.domain)
+    lab.gateway.hold(lab_user.domain)
+    smtp, imap = _ends(lab)
+    try:
+        probe = send_probe(smtp, lab_user.email)
+        early = await_probe(imap, probe, lab_user.destination_password, timeout=1.5)
+        assert not early.delivered and "within" in (early.error or "")
+    finally:
+        lab.gateway.release(lab_user.domain)
+    late = await_probe(imap, probe, lab_user.destination_password, timeout=15)
+    assert late.delivered, late.error
+
+
+def test_a_refused_login_is_reported_without_the_password(lab: Lab, lab_user: LabUser) -> None:
+    """A wrong password ends the probe with the server's answer, the password masked."""
+    _route_hosted(lab, lab_user.domain)
+    smtp, imap = _ends(lab)
+    wrong = "Wrong-Secret-123"
+    result = check_mail_flow(smtp, imap, lab_user.email, wrong, timeout=2)
+    assert not result.delivered and "login refused" in (result.error or "")
+    assert wrong not in (result.error or "")
+    with pytest.raises(MailboxFailed) as caught:
+        find_probe(imap, lab_user.email, wrong, "some-tag", timeout=0)
+    assert caught.value.address == lab_user.email and wrong not in str(caught.value)
