@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from onboarding.mailsync._exceptions import ProtocolError, Throttled
 from onboarding.mailsync.append import AppendPipeline
@@ -144,26 +144,81 @@ class FolderSync:
         else:
             self.c.present += 1
 
+    def _list(self, uids: bytes) -> list[_Src]:
+        """UID, FLAGS, size and INTERNALDATE of the source messages in ``uids``."""
+        out: list[_Src] = []
+        for it in self.src.uid_fetch(uids, _LIST_ITEMS):
+            if "RFC822.SIZE" not in it or "INTERNALDATE" not in it:
+                continue  # an unsolicited flag update from another session, not our answer
+            out.append(
+                _Src(
+                    uid=int(_text(it["UID"])),
+                    flags=_flags(it.get("FLAGS")),
+                    size=int(_text(it.get("RFC822.SIZE")) or 0),
+                    internaldate=_text(it.get("INTERNALDATE")),
+                )
+            )
+        return out
+
+    def _delta(self, rows: dict[int, MessageRow]) -> tuple[list[_Src], list[_Src]] | None:
+        """New messages and flag changes since the last complete pass, without a full listing.
+
+        Possible when that pass saw the same UIDVALIDITY on both sides and the source offers
+        CONDSTORE (RFC 7162: ``CHANGEDSINCE``). Returns None when only a full listing can
+        account for every message: something was expunged, or an earlier attempt of this run
+        left rows for new UIDs.
+        """
+        fs, s = self.fs, self.s_info
+        if (
+            fs is None
+            or not fs.complete
+            or fs.src_uidvalidity != s.uidvalidity
+            or fs.dst_folder != self.dname
+            or fs.dst_uidvalidity != self.d_info.uidvalidity
+            or fs.src_modseq is None
+            or s.highestmodseq is None
+            or "CONDSTORE" not in self.src.capabilities
+            or any(uid >= fs.src_uidnext for uid in rows)
+        ):
+            return None
+        new: list[_Src] = []
+        if s.uidnext > fs.src_uidnext:
+            # "n:*" also returns the last message when n is past it (RFC 3501 §6.4.8): filter.
+            new = [
+                m
+                for m in self._list(b"%d:*" % fs.src_uidnext)
+                if fs.src_uidnext <= m.uid < s.uidnext
+            ]
+        if s.exists - len(new) != fs.src_messages:
+            return None
+        changed: list[_Src] = []
+        if s.highestmodseq != fs.src_modseq and fs.src_uidnext > 1:
+            items = b"(UID FLAGS) (CHANGEDSINCE %d)" % fs.src_modseq
+            for it in self.src.uid_fetch(b"1:%d" % (fs.src_uidnext - 1), items):
+                uid = int(_text(it["UID"]))
+                if "FLAGS" in it and uid in rows:
+                    changed.append(_Src(uid, _flags(it.get("FLAGS")), 0, ""))
+        self.c.present, self.c.dups, self.c.skipped = fs.present, fs.dups, fs.skipped
+        self.c.in_scope = s.exists
+        return new, changed
+
     def run(self) -> tuple[FolderOutcome, list[MessageProblem]]:
         r, key = self.r, self.r.key
         r.state.forget_other_validity(key, self.plan.source, self.s_info.uidvalidity)
         rows = r.state.messages(
             key, self.plan.source, self.s_info.uidvalidity, self.dname, self.d_info.uidvalidity
         )
-        listing: list[_Src] = []
-        if self.s_info.exists:
-            for it in self.src.uid_fetch(b"1:*", _LIST_ITEMS):
-                if "RFC822.SIZE" not in it or "INTERNALDATE" not in it:
-                    continue  # an unsolicited flag update from another session, not our answer
-                listing.append(
-                    _Src(
-                        uid=int(_text(it["UID"])),
-                        flags=_flags(it.get("FLAGS")),
-                        size=int(_text(it.get("RFC822.SIZE")) or 0),
-                        internaldate=_text(it.get("INTERNALDATE")),
-                    )
-                )
-        self.c.in_scope = len(listing)
+        delta = self._delta(rows)
+        scan: Literal["delta", "full"]
+        if delta is not None:
+            scan = "delta"
+            todo_new, listing = delta
+            listed_count = self.s_info.exists
+        else:
+            scan = "full"
+            todo_new = []
+            listing = self._list(b"1:*") if self.s_info.exists else []
+            self.c.in_scope = listed_count = len(listing)
         for known in rows.values():
             if known.state in (DONE, DUP) and known.identity:
                 self.key_dst[known.identity] = known.dst_uid
@@ -173,22 +228,25 @@ class FolderSync:
             known.state == INTENT for known in rows.values()
         )
         flag_updates: _FlagUpdates = defaultdict(list)
-        todo: list[_Src] = []
+        todo: list[_Src] = list(todo_new)
         no_uid: list[tuple[_Src, MessageRow]] = []
         for m in listing:
             row = rows.get(m.uid)
             if row is not None and row.state in (DONE, DUP):
-                if row.state == DUP:
-                    self.c.dups += 1
-                else:
-                    self._present(m)
-                if row.flags != flags_text(m.flags):
+                if scan == "full":
+                    if row.state == DUP:
+                        self.c.dups += 1
+                    else:
+                        self._present(m)
+                # A duplicate's row points at its original's copy: only the original's flags
+                # are carried, or two differently flagged twins would overwrite each other.
+                if row.state == DONE and row.flags != flags_text(m.flags):
                     if row.dst_uid is None:
                         no_uid.append((m, row))
                     else:
                         kept, _ = self.filter.split(m.flags)
                         flag_updates[kept].append((row.dst_uid, m, row.identity, row.state))
-            else:
+            elif scan == "full":
                 todo.append(m)
         if no_uid:
             self._resolve_destination_uids(no_uid, flag_updates)
@@ -210,7 +268,7 @@ class FolderSync:
                 src_messages=self.s_info.exists,
                 dst_folder=self.dname,
                 dst_uidvalidity=self.d_info.uidvalidity,
-                complete=complete and len(listing) == self.s_info.exists,
+                complete=complete and listed_count == self.s_info.exists,
                 present=c.present + c.copied,
                 dups=c.dups,
                 skipped=c.skipped,
@@ -229,6 +287,7 @@ class FolderSync:
             flags_updated=c.flags_updated,
             dropped_flags=c.dropped_flags,
             identity_matched=c.identity_matched,
+            scan=scan,
         )
         return outcome, c.problems
 

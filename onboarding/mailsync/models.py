@@ -128,7 +128,11 @@ class MessageProblem:
 
 @dataclass(frozen=True)
 class FolderOutcome:
-    """Counts for one source folder; ``reconciles`` is the I2 equation."""
+    """Counts for one source folder; ``reconciles`` is the I2 equation.
+
+    ``scan`` says how the source was read: ``unchanged`` (STATUS only), ``delta`` (new UIDs and
+    CONDSTORE flag changes only) or ``full`` (every message listed).
+    """
 
     source: str
     destination: str
@@ -143,6 +147,7 @@ class FolderOutcome:
     dropped_flags: int = 0
     unchanged: bool = False
     identity_matched: bool = False
+    scan: Literal["unchanged", "delta", "full"] = "full"
 
     @property
     def reconciles(self) -> bool:

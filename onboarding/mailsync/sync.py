@@ -293,6 +293,7 @@ class _Run:
                     source_duplicates=fs.dups,
                     skipped=fs.skipped,
                     unchanged=True,
+                    scan="unchanged",
                 ),
                 [],
             )

@@ -105,6 +105,7 @@ def test_flag_changes_propagate_without_copying(
     out = sync_mailbox(pair, SyncOptions(pass_kind="incremental"), store)
     assert out.copied == 0
     assert out.flags_updated == 8
+    assert [f.scan for f in out.folders if f.source == "INBOX"] == ["delta"]  # CHANGEDSINCE
     assert digests(dest_snapshot(lab, lab_user)) == digests(source_snapshot(lab, lab_user))
 
 
@@ -420,3 +421,39 @@ def test_unconfirmed_original_of_a_source_duplicate_is_not_copied_twice(
     out = sync_mailbox(pair, SyncOptions(), store)
     assert (out.copied, out.already_present, out.source_duplicates) == (0, 5, 1)
     assert len(dest_snapshot(lab, lab_user)["INBOX"]) == 5
+
+
+def test_later_passes_read_only_what_changed_unless_something_was_expunged(
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """A delta pass lists only new UIDs (plus CONDSTORE flag changes) and still reconciles;
+    after an expunge on the source only a full listing can account for every message, and
+    nothing is deleted at the destination (I6)."""
+    n = _fill(lab, lab_user, {"INBOX": 20})
+    pair = pair_for(lab_user)
+    sync_mailbox(pair, SyncOptions(), store)
+    with connect(
+        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
+    ) as c:
+        c.append("INBOX", make_message(500, seed=21))
+        c.append("INBOX", make_message(501, seed=21), flags=[b"\\Seen"])
+    delta = sync_mailbox(pair, SyncOptions(pass_kind="final"), store)
+    (inbox,) = [f for f in delta.folders if f.source == "INBOX"]
+    assert inbox.scan == "delta"
+    assert (inbox.in_scope, inbox.copied, inbox.already_present) == (n + 2, 2, n)
+    _assert_reconciled(delta)
+    with connect(
+        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
+    ) as c:
+        c.select_folder("INBOX")
+        c.delete_messages(c.search("ALL")[:3])
+        c.expunge()
+        c.append("INBOX", make_message(502, seed=21))
+    full = sync_mailbox(pair, SyncOptions(pass_kind="final"), store)
+    (inbox,) = [f for f in full.folders if f.source == "INBOX"]
+    assert inbox.scan == "full"
+    assert (inbox.in_scope, inbox.copied, inbox.already_present) == (n, 1, n - 1)
+    _assert_reconciled(full)
+    assert len(dest_snapshot(lab, lab_user)["INBOX"]) == n + 3  # nothing deleted there
+    again = sync_mailbox(pair, SyncOptions(), store)
+    assert again.copied == 0 and all(f.scan == "unchanged" for f in again.folders)
