@@ -1,8 +1,11 @@
 """Sync of one changed folder (steps 2-4 of a pass; step 1 is in :mod:`.sync`).
 
-2. EXAMINE the source (never SELECT: I6) and list UID, FLAGS, size, INTERNALDATE. Messages
-   already mapped in the state store (same UIDVALIDITY on both sides, I9) are "already
-   present"; if their source flags changed, the destination gets a STORE (I4).
+2. EXAMINE the source (never SELECT: I6). After a complete pass with the same UIDVALIDITYs and
+   CONDSTORE, read only what changed: new UIDs, and flags changed since the stored
+   HIGHESTMODSEQ (the "delta" scan); otherwise (or after an expunge) list every message's UID,
+   FLAGS, size and INTERNALDATE. Messages mapped in the state store (same UIDVALIDITY on both
+   sides, I9) are "already present"; if their source flags changed, the destination gets a
+   STORE (I4).
 3. When the map cannot be trusted (no state but a non-empty destination folder, a UIDVALIDITY
    change, or intents without confirmation from a killed run) the destination folder is indexed
    by content identity (Message-ID + INTERNALDATE + size, or a body hash) and matched messages
