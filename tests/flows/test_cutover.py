@@ -24,7 +24,9 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 from prefect.flow_runs import resume_flow_run
+from typer.testing import CliRunner
 
+from cli.main import app
 from flows.cutover import cutover
 from flows.verify import verify
 from lab import Lab
@@ -233,3 +235,19 @@ def test_followup_is_scheduled_once_per_cutover_under_a_deployment(
     due = completed_at + timedelta(hours=48)
     assert run.next_scheduled_start_time is not None
     assert abs((run.next_scheduled_start_time - due).total_seconds()) < 1
+
+
+def test_cli_needs_an_answer_and_reports_not_ready_with_exit_1(make_customer: Make) -> None:
+    """Without a terminal and without --yes nobody could approve: exit 2 before any flow. With
+    --yes and DNS not published: exit 1 and the JSON report says not-ready, nothing held."""
+    c = make_customer(ttl=300, require_approval=True)
+    runner = CliRunner()
+    for command in (["cutover", str(c.spec)], ["run", str(c.spec)]):
+        refused = runner.invoke(app, command)
+        assert refused.exit_code == 2, refused.output
+        assert "--yes" in refused.output
+    result = runner.invoke(app, ["cutover", str(c.spec), "--yes", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["outcome"] == "not-ready" and data["readiness"]["eta_seconds"] is None
+    assert not c.domain(c.domains[0])["hold_email"]
