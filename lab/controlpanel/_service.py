@@ -318,10 +318,21 @@ class Service:
         for domain_id in sorted(ids):
             self._reconcile_domain(domain_id)
 
-    def apply_all(self) -> None:
-        """Apply every domain's route and hold to the lab (at start-up)."""
+    def apply_all(self) -> list[str]:
+        """Apply every domain's route and hold to the lab (at start-up); return failures.
+
+        The lab starts its servers in parallel, so the gateway may not answer yet: a domain
+        that cannot be applied is logged and left for its next change, not fatal.
+        """
+        failed = []
         with self._write:
-            self._reconcile_all_domains()
+            for row in self.store.select("SELECT id, name FROM domain ORDER BY id"):
+                try:
+                    self._reconcile_domain(int(row["id"]))
+                except Exception as exc:
+                    log.warning("domain %s: not applied to the lab at start: %s", row["name"], exc)
+                    failed.append(str(row["name"]))
+        return failed
 
     def seed_reseller(self, name: str) -> None:
         """Create the reseller the lab's API key works as, if it is absent."""

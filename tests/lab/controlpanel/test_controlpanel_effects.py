@@ -94,3 +94,23 @@ def test_a_failing_lab_undoes_the_account(tmp_path: Path) -> None:
     assert info.value.status == 500
     listed = service.collection("email_account", [("domain", str(domain["id"]))])
     assert listed["meta"]["total_count"] == 0
+
+
+class _GatewayDown(RecordingEffects):
+    def hold(self, domain: str) -> None:
+        raise OSError("postqueue: mail system is down")
+
+
+def test_start_up_survives_a_gateway_that_is_not_up_yet(tmp_path: Path) -> None:
+    """Rule: at start-up, a domain the lab cannot take yet is reported, the rest applied."""
+    _, service, _, _ = build(tmp_path, RecordingEffects())
+    customer = service.create("customer", {"name": "Acme", "reseller": "/api/v1/reseller/1/"})
+    for name, hold in (("held.test", True), ("open.test", False)):
+        d = service.create(
+            "domain", {"name": name, "customer": customer["resource_uri"], "hold_email": hold}
+        )
+        service.create("mail_server", {"domain": d["resource_uri"], "server": "10.0.0.9"})
+    effects = _GatewayDown()
+    _, restarted, _, _ = build(tmp_path, effects)  # a restart over the same state folder
+    assert restarted.apply_all() == ["held.test"]
+    assert effects.routes["open.test"] == "lmtp:inet:10.0.0.9:25"
