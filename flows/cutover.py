@@ -22,7 +22,6 @@ change DNS, create mailboxes, or delete mail anywhere.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +63,7 @@ def cutover(spec_path: Path, approved: bool = False, wait_seconds: float = 0.0) 
     phases = {s.phase for s in before}
     if phases == {DomainPhase.DONE}:
         probes = probe_mail_flow(spec_path)
+        report = _completed(spec_path, report)  # a crash may have come before the follow-up
         return _finish(spec, report, CutoverOutcome.ALREADY_DONE, probes=probes)
     if DomainPhase.HELD in phases:
         approval = "a cutover was under way (delivery held): finishing it"
@@ -92,18 +92,15 @@ def cutover(spec_path: Path, approved: bool = False, wait_seconds: float = 0.0) 
     except OnboardingError as exc:
         report = _with(report, steps=tuple(steps))
         return _finish(spec, report, CutoverOutcome.FAILED, message=_stuck(str(exc)))
-    cutover_id = mark_completed(spec_path)
-    followup = schedule_followup(
-        spec_path, cutover_id, deployment.id is not None, datetime.now(UTC)
-    )
-    report = _with(
-        report,
-        steps=tuple(steps),
-        cutover_id=cutover_id,
-        held_probes=held_results,
-        followup=followup,
-    )
+    report = _completed(spec_path, _with(report, steps=tuple(steps), held_probes=held_results))
     return _finish(spec, report, CutoverOutcome.COMPLETED, probes=probes)
+
+
+def _completed(spec_path: Path, report: CutoverReport) -> CutoverReport:
+    """Note the completion and schedule the follow-up (both idempotent)."""
+    cutover_id, completed_at = mark_completed(spec_path)
+    followup = schedule_followup(spec_path, cutover_id, deployment.id is not None, completed_at)
+    return _with(report, cutover_id=cutover_id, followup=followup)
 
 
 def _approval(spec: OnboardingSpec, readiness: Readiness, approved: bool) -> str | None:

@@ -171,15 +171,19 @@ def release_all(spec_path: Path) -> tuple[StepResult, ...]:
 
 
 @task(name="mark-cutover-completed", persist_result=False, cache_policy=NO_CACHE)
-def mark_completed(spec_path: Path) -> str:
-    """Note the completion in the ledger; return the cutover id (stable across re-runs)."""
+def mark_completed(spec_path: Path) -> tuple[str, datetime]:
+    """Note the completion in the ledger; return the cutover id and completion time.
+
+    Both stay the same on every later re-run, so the follow-up is due at one fixed time and
+    scheduled once (its idempotency key carries the id).
+    """
     spec = load_spec(spec_path)
     path = ledger_path(spec.output_dir, spec.customer_slug)
     now = datetime.now(UTC)
     ledger = load_ledger(path).started(now).completed(now)
     save_ledger(path, ledger)
-    assert ledger.cutover_id is not None
-    return ledger.cutover_id
+    assert ledger.cutover_id is not None and ledger.completed_at is not None
+    return ledger.cutover_id, ledger.completed_at
 
 
 @task(name="schedule-follow-up-verification", persist_result=False, cache_policy=NO_CACHE)

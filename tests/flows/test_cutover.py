@@ -173,7 +173,8 @@ def test_full_cutover_with_approval_pause_then_rerun_changes_nothing(make_custom
     assert again.is_completed() and again.name == "AlreadyCutOver", again.message
     assert again_data["steps"] == [] and again_data["outcome"] == "already-cut-over"
     assert c.stats()["writes"] == 0
-    assert c.ledger()["cutover_id"] == cutover_id
+    assert c.ledger()["cutover_id"] == cutover_id == again_data["cutover_id"]
+    assert again_data["followup"]["due_at"] == data["followup"]["due_at"]  # one follow-up
 
     _assert_no_secrets(c, [state, again])
 
