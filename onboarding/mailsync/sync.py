@@ -87,6 +87,8 @@ class _Run:
         self.lease_renewed = self.started
         self.done_msgs = 0
         self.done_bytes = 0
+        self.finished_msgs = 0  # in-scope messages of the folders already finished
+        self.finished_bytes = 0
         self.total_msgs = 0
         self.total_bytes = 0
         self.folders_done = 0
@@ -178,17 +180,23 @@ class _Run:
                 src, dst = self._connect()
                 if statuses is None:
                     statuses = self._statuses(src, dst, pending, dst_names)
-                    self.total_msgs = sum(
-                        statuses[0].get(p.source, {}).get("MESSAGES", 0) for p in pending
-                    )
-                    self.total_bytes = sum(
-                        statuses[0].get(p.source, {}).get("SIZE", 0) for p in pending
-                    )
+                    if not results and attempt == 0:  # totals once, over every folder
+                        self.total_msgs = sum(
+                            statuses[0].get(p.source, {}).get("MESSAGES", 0) for p in pending
+                        )
+                        self.total_bytes = sum(
+                            statuses[0].get(p.source, {}).get("SIZE", 0) for p in pending
+                        )
                 plan = pending[0]
+                self.done_msgs, self.done_bytes = self.finished_msgs, self.finished_bytes
                 outcome, problems = self._folder(src, dst, plan, statuses, dst_names)
                 results[plan.source] = (outcome, problems)
                 pending.pop(0)
                 self.folders_done += 1
+                self.finished_msgs += outcome.in_scope
+                size = statuses[0].get(plan.source, {}).get("SIZE")
+                self.finished_bytes += size if size is not None else outcome.bytes_copied
+                self.done_msgs, self.done_bytes = self.finished_msgs, self.finished_bytes
                 self._tick(plan.source)
                 attempt = 0
             except TransientSyncError as exc:
@@ -282,8 +290,6 @@ class _Run:
             and fs.dst_folder == dname
             and fs.dst_uidvalidity == d_stat.get("UIDVALIDITY")
         ):
-            self.done_msgs += fs.src_messages
-            self.done_bytes += s_stat.get("SIZE", 0)
             return (
                 FolderOutcome(
                     source=plan.source,

@@ -79,7 +79,9 @@ def test_copy_then_rerun_copies_nothing_and_everything_reads_back_identical(
     assert len(after["Sent"]) == 12  # \Sent "Sent Items" → the destination's Sent
     assert len(after["Projects.2024"]) == 9  # "/" → "."
 
-    second = sync_mailbox(pair, SyncOptions(pass_kind="incremental"), store)
+    ticks.clear()
+    second = sync_mailbox(pair, SyncOptions(pass_kind="incremental"), store, progress=ticks.append)
+    assert ticks[-1].messages_done == ticks[-1].messages_total == total  # skipped ones count
     assert second.copied == 0
     assert second.already_present == total
     assert all(f.unchanged for f in second.folders)
