@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_dns_plan import Customer, make_customer, zone_text
+from support.dns_customer import Customer, make_customer, zone_text
 from typer.testing import CliRunner
 
 from cli.main import app

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
@@ -20,6 +17,7 @@ from prefect.client.schemas.filters import (
     LogFilter,
     LogFilterFlowRunId,
 )
+from support.dns_customer import make_customer
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -28,77 +26,6 @@ from lab import Lab
 from tasks.dns import dkim_block_name
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
-
-OUR_IP = "192.0.2.25"
-
-
-def zone_text(origin: str, body: str, *, ttl: int = 300) -> str:
-    serial = int(time.time())
-    return (
-        f"$ORIGIN {origin}.\n$TTL {ttl}\n"
-        f"@ IN SOA ns1.{origin}. hostmaster.{origin}. {serial} 3600 600 86400 300\n"
-        f"@ IN NS ns1.{origin}.\nns1 IN A 127.0.0.1\n{body}\n"
-    )
-
-
-@dataclass(frozen=True)
-class Customer:
-    """A customer spec on disk whose one domain and our provider zone live in the lab DNS."""
-
-    spec: Path
-    domain: str
-    ours: str
-    slug: str
-    output_dir: Path
-
-
-def make_customer(tmp_path: Path, lab: Lab, **dns: Any) -> Customer:
-    token = secrets.token_hex(3)
-    domain, ours, slug = f"c{token}.test", f"mr{token}.test", f"lab-customer-{token}"
-    lab.dns.set_zone(
-        ours,
-        zone_text(
-            ours,
-            f'spf IN TXT "v=spf1 ip4:{OUR_IP} -all"\nmail IN A {OUR_IP}\n'
-            f'old IN TXT "v=spf1 ip4:198.51.100.0/24 -all"',
-        ),
-    )
-    lab.dns.set_zone(
-        domain,
-        zone_text(
-            domain,
-            f'@ 1800 IN MX 10 mx1.old.{ours}.\n@ IN TXT "v=spf1 include:old.{ours} ~all"\n'
-            '_dmarc IN TXT "v=DMARC1; p=quarantine"',
-        ),
-    )
-    auth, resolver = lab.dns.auth_address, lab.dns.resolver_address
-    data = {
-        "customer": "Lab Customer",
-        "slug": slug,
-        "reseller": "Lab Reseller",
-        "users_csv": "users.csv",
-        "domains": [{"name": domain, "mail_servers": [{"host": f"mx1.old.{ours}"}]}],
-        "hosted": {
-            "mx_hosts": [{"host": f"mail.{ours}", "priority": 10}],
-            "spf_include": f"spf.{ours}",
-            "outbound_ips": [OUR_IP],
-            "client_imap_host": f"imap.{ours}",
-            "client_submission_host": f"smtp.{ours}",
-            "autoconfig_host": f"autoconfig.{ours}",
-            "autodiscover_host": f"autodiscover.{ours}",
-        },
-        "dns": {
-            "nameservers": [f"{auth[0]}:{auth[1]}"],
-            "resolvers": [f"{resolver[0]}:{resolver[1]}"],
-            "dmarc_rua": f"mailto:dmarc@{domain}",
-            "timeout_seconds": 2,
-        }
-        | dns,
-        "output_dir": str(tmp_path / "runs"),
-    }
-    spec = tmp_path / "customer.yaml"
-    spec.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return Customer(spec, domain, ours, slug, tmp_path / "runs")
 
 
 def _artifact(key: str) -> Any:
