@@ -248,10 +248,23 @@ class ImapSession(Connection):
         flag_list = b"(" + b" ".join(f.encode("ascii") for f in flags) + b")"
         self.command(b"UID STORE", uids, b"FLAGS.SILENT", flag_list)
 
-    def create(self, folder: str) -> None:
-        """CREATE ``folder``; "already exists" is not an error."""
-        result = self.command(b"CREATE", quote(folder), check=False)
-        st = result.status
+    def create(self, folder: str, *, subscribe: bool = False) -> None:
+        """CREATE ``folder`` ("already exists" is not an error), then SUBSCRIBE if asked.
+
+        Many clients show only subscribed folders, so a migrated folder is subscribed; both
+        commands go out in one round trip and a refused SUBSCRIBE is only logged.
+        """
+        tag_create, tag_sub = self._next_tag(), self._next_tag()
+        with self._io():
+            self._write(tag_create + b" CREATE " + quote(folder) + b"\r\n")
+            if subscribe:
+                self._write(tag_sub + b" SUBSCRIBE " + quote(folder) + b"\r\n")
+            self._flush()
+        st = self._read_tagged(tag_create).status
+        if subscribe:
+            sub = self._read_tagged(tag_sub).status
+            if not sub.ok:
+                log.warning("SUBSCRIBE %s refused: %s", folder, sub.text)
         if st.ok or st.code == "ALREADYEXISTS" or "exists" in st.text.lower():
             return
         self.check(st, f"CREATE {folder}")

@@ -309,7 +309,7 @@ class _Run:
             return self._folder_failed(plan, s_stat, exc)
         try:
             if dname not in dst_names:
-                dst.create(dname)
+                dst.create(dname, subscribe=True)
                 dst_names.add(dname)
             d_info = dst.select(dname, readonly=False)
         except ProtocolError as exc:

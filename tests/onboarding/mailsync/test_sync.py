@@ -78,6 +78,11 @@ def test_copy_then_rerun_copies_nothing_and_everything_reads_back_identical(
     assert digests(after) == digests(before)  # I3 bytes, I4 flags, I5 INTERNALDATE
     assert len(after["Sent"]) == 12  # \Sent "Sent Items" → the destination's Sent
     assert len(after["Projects.2024"]) == 9  # "/" → "."
+    with connect(
+        lab.destination.host, lab.destination.imap_port, lab_user.email,
+        lab_user.destination_password,
+    ) as c:  # fmt: skip
+        assert "Projects.2024" in {name for _f, _d, name in c.list_sub_folders()}  # subscribed
 
     ticks.clear()
     second = sync_mailbox(pair, SyncOptions(pass_kind="incremental"), store, progress=ticks.append)
