@@ -40,6 +40,7 @@ def plan(
             limit = size_limit(options, dst.capabilities)
         finally:
             dst.logout()
+        existing = {e.name for e in view.destination_folders}
         out: list[FolderPlan] = []
         for fp in view.plans:
             if fp.action == "error" and fp.destination is None and fp.reason.startswith("name"):
@@ -58,9 +59,15 @@ def plan(
                     if "RFC822.SIZE" in it
                 ]
             big = [s for s in sizes if s > limit]
+            notes = fp.notes
+            if fp.action == "copy" and fp.destination not in existing:
+                notes = (*notes, "will be created (and subscribed) at the destination")
+            if big:
+                notes = (*notes, f"{len(big)} message(s) over {limit:,} bytes will be skipped")
             out.append(
                 replace(
                     fp,
+                    notes=notes,
                     messages=len(sizes),
                     bytes=sum(sizes),
                     too_big=len(big),

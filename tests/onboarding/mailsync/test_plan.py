@@ -30,6 +30,9 @@ def test_plan_lists_map_counts_and_skips_and_writes_nothing(
     assert by["INBOX"].messages == 7 and by["INBOX"].too_big == 1
     assert by["INBOX"].too_big_bytes > 50_000
     assert by["Projects/2024"].destination == "Projects.2024" and by["Projects/2024"].messages == 4
+    assert any("will be created" in n for n in by["Projects/2024"].notes)
+    assert not any("will be created" in n for n in by["INBOX"].notes)
+    assert any("will be skipped" in n for n in by["INBOX"].notes)
     assert by["Deleted Items"].action == "exclude"
     assert "exclude_trash_and_junk" in by["Deleted Items"].reason
     assert p.messages == 11 and p.bytes > 80_000 and not p.errors
