@@ -158,6 +158,14 @@ class _Run:
     # -- the pass -------------------------------------------------------------------------
 
     def run(self) -> MailboxOutcome:
+        """The pass; on any error the connections are closed before it propagates."""
+        try:
+            return self._run()
+        except BaseException:
+            self._drop()
+            raise
+
+    def _run(self) -> MailboxOutcome:
         attempt = 0
         while True:
             try:
