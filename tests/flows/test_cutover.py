@@ -4,6 +4,10 @@ switch → release, held mail delivered, idempotent re-runs, and no secret anywh
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -11,19 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cutover_lab import LabCustomer, make_customer, panel, publish_plan, until
 from prefect import flow
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterKey,
-    FlowRunFilter,
-    FlowRunFilterId,
-    LogFilter,
-    LogFilterFlowRunId,
-)
 from prefect.client.schemas.objects import StateType
 from prefect.flow_runs import resume_flow_run
+from support.cutover_customer import (
+    LabCustomer,
+    artifact,
+    assert_no_secrets,
+    make_customer,
+    panel,
+    publish_plan,
+    until,
+)
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -33,6 +37,7 @@ from lab import Lab
 from tasks.cutover import FOLLOWUP_DEPLOYMENT, hold_all, schedule_followup
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
+ROOT = Path(__file__).resolve().parents[2]
 __all__ = ["make_customer", "panel"]  # fixtures used by name
 
 Make = Callable[..., LabCustomer]
@@ -43,17 +48,6 @@ def _run(c: LabCustomer, **params: Any) -> tuple[Any, dict[str, Any]]:
     data = state.result(raise_on_failure=False)
     assert isinstance(data, dict), f"the flow did not report: {data!r}"
     return state, data
-
-
-def _artifact(key: str) -> Any:
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-            sort="CREATED_DESC",
-            limit=1,
-        )
-    assert found, f"no artifact {key}"
-    return found[0]
 
 
 def _route(lab: Lab, domain: str) -> str | None:
@@ -156,7 +150,7 @@ def test_full_cutover_with_approval_pause_then_rerun_changes_nothing(make_custom
     assert [p["delivered"] for p in data["mail_flow_probes"]] == [True, True]
     assert data["followup"]["scheduled_flow_run_id"] is None
     assert "onboard verify" in data["followup"]["how_to_run"]
-    report = _artifact(f"cutover-{c.slug}")
+    report = artifact(f"cutover-{c.slug}")
     assert "Cutover of" in report.data and "completed" in report.data
     folder = Path(data["run_folder"])
     assert sorted(p.name for p in folder.iterdir()) == ["cutover.json", "cutover.md", "steps.csv"]
@@ -176,37 +170,7 @@ def test_full_cutover_with_approval_pause_then_rerun_changes_nothing(make_custom
     assert c.ledger()["cutover_id"] == cutover_id == again_data["cutover_id"]
     assert again_data["followup"]["due_at"] == data["followup"]["due_at"]  # one follow-up
 
-    _assert_no_secrets(c, [state, again])
-
-
-def _assert_no_secrets(c: LabCustomer, states: list[Any]) -> None:
-    """Known passwords and the API key appear in no log, artifact, parameter or file."""
-    key = c.admin.headers["Authorization"].removeprefix("ApiKey ")
-    needles = [*c.secrets(), key, key.split(":", 1)[1]]
-    texts: list[str] = []
-    with get_client(sync_client=True) as client:
-        for s in states:
-            run_id = s.state_details.flow_run_id
-            run = client.read_flow_run(run_id)
-            texts.append(json.dumps(run.parameters, default=str))
-            logs = client.read_logs(
-                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
-            )
-            texts += [log.message for log in logs]
-            sub = client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
-            )
-            texts += [json.dumps(r.parameters, default=str) for r in sub]
-        arts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(
-                key=ArtifactFilterKey(like_=c.slug)  # every artifact of this customer
-            )
-        )
-        texts += [str(a.data) for a in arts]
-    texts += [p.read_text() for p in c.output_dir.rglob("*") if p.is_file()]
-    assert texts
-    for needle in needles:
-        assert not any(needle in t for t in texts), "a secret leaked"
+    assert_no_secrets(c, [state, again])
 
 
 def test_followup_is_scheduled_once_per_cutover_under_a_deployment(
@@ -252,3 +216,44 @@ def test_cli_needs_an_answer_and_reports_not_ready_with_exit_1(make_customer: Ma
     data = json.loads(result.stdout)
     assert data["outcome"] == "not-ready" and data["readiness"]["eta_seconds"] is None
     assert not c.domain(c.domains[0])["hold_email"]
+
+
+def test_sigkill_while_held_then_rerun_releases_and_delivers(make_customer: Make) -> None:
+    """A real crash: ``onboard cutover`` is killed right after its hold took effect (slow
+    control-panel writes keep it there). Mail keeps arriving into the hold; the re-run
+    finishes the cutover without a second hold, and every held message is delivered."""
+    from prefect.settings import PREFECT_API_URL
+
+    c = make_customer()
+    publish_plan(c)
+    domain, user = c.domains[0], next(iter(c.passwords))
+    slow = {"kind": "latency", "seconds": 2, "method": "PUT", "path_prefix": "/api/v1/domain/"}
+    assert c.admin.post("/_lab/faults", json={"faults": [slow]}).status_code == 200
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "cutover", str(c.spec), "--yes", "--wait", "30"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert until(lambda: c.domain(domain)["hold_email"] or proc.poll() is not None, 90)
+        assert proc.poll() is None, "the cutover ended before it could be killed"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    c.admin.delete("/_lab/faults")
+    assert c.domain(domain)["hold_email"] and c.lab.gateway.is_held(domain)
+    for n in range(2):
+        c.send(user, f"during the outage {n}")
+    assert until(lambda: c.lab.gateway.held(domain) >= 2)
+
+    state, data = _run(c)
+    assert state.is_completed(), json.dumps(data, indent=1)
+    assert [(s["step"], s["changed"]) for s in data["steps"] if s["step"] == "hold"] == [
+        ("hold", False)
+    ]
+    assert not c.domain(domain)["hold_email"] and not c.lab.gateway.is_held(domain)
+    assert until(lambda: c.subjects(user) == ["during the outage 0", "during the outage 1"])
+    assert c.subjects(user, hosted=False) == []

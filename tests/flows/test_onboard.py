@@ -7,8 +7,8 @@ import json
 from collections.abc import Callable
 
 import pytest
-from cutover_lab import LabCustomer, make_customer, panel, publish_plan, until
 from imapclient import IMAPClient
+from support.cutover_customer import LabCustomer, make_customer, panel, publish_plan, until
 
 from flows.onboard import onboard
 

@@ -8,8 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cutover_lab import LabCustomer, make_customer, panel, publish_plan
-from test_cutover import _artifact, _assert_no_secrets
+from support.cutover_customer import (
+    LabCustomer,
+    artifact,
+    assert_no_secrets,
+    make_customer,
+    panel,
+    publish_plan,
+)
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -48,8 +54,8 @@ def test_verify_passes_then_names_a_broken_login(
     assert [(i["area"], i["subject"]) for i in report["open_issues"]] == [("login", broken)]
     assert "login refused" in report["open_issues"][0]["problem"]
     assert report["accounts"]["ok"] == 3
-    artifact = _artifact(f"verification-{c.slug}")
-    assert broken in artifact.data and "Open issues" in artifact.data
+    found = artifact(f"verification-{c.slug}")
+    assert broken in found.data and "Open issues" in found.data
     folder = Path(report["run_folder"])
     assert broken in (folder / "open-issues.csv").read_text()
-    _assert_no_secrets(c, [state])
+    assert_no_secrets(c, [state])

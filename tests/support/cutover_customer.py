@@ -1,4 +1,4 @@
-"""A customer on the lab for the cutover, verify and onboard flow tests.
+"""A customer on the lab for the cutover, verify and onboard flow tests (tests/flows).
 
 Builds a spec whose domains the lab control panel routes to the lab's "old" server (source
 Dovecot LMTP) through the gateway, users on the source and (via the control panel) on the
@@ -22,6 +22,15 @@ import httpx
 import pytest
 import yaml
 from imapclient import IMAPClient
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
 
 from flows.dns_plan import dns_plan
 from lab import Lab
@@ -277,3 +286,44 @@ def publish_plan(c: LabCustomer) -> dict[str, Any]:
         ]
         c.lab.dns.set_zone(dom["domain"], zone_text(dom["domain"], "\n".join(lines), ttl=c.ttl))
     return data
+
+
+def artifact(key: str) -> Any:
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            sort="CREATED_DESC",
+            limit=1,
+        )
+    assert found, f"no artifact {key}"
+    return found[0]
+
+
+def assert_no_secrets(c: LabCustomer, states: list[Any]) -> None:
+    """Known passwords and the API key appear in no log, artifact, parameter or file."""
+    key = c.admin.headers["Authorization"].removeprefix("ApiKey ")
+    needles = [*c.secrets(), key, key.split(":", 1)[1]]
+    texts: list[str] = []
+    with get_client(sync_client=True) as client:
+        for s in states:
+            run_id = s.state_details.flow_run_id
+            run = client.read_flow_run(run_id)
+            texts.append(json.dumps(run.parameters, default=str))
+            logs = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
+            )
+            texts += [log.message for log in logs]
+            sub = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
+            )
+            texts += [json.dumps(r.parameters, default=str) for r in sub]
+        arts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(like_=c.slug)  # every artifact of this customer
+            )
+        )
+        texts += [str(a.data) for a in arts]
+    texts += [p.read_text() for p in c.output_dir.rglob("*") if p.is_file()]
+    assert texts
+    for needle in needles:
+        assert not any(needle in t for t in texts), "a secret leaked"
