@@ -135,19 +135,23 @@ class Connection:
     def open(self) -> Self:
         """Connect, read the greeting, upgrade with STARTTLS if asked, and log in."""
         self._attach(self._connect())
-        greeting = self._read_response()
-        status = parse_status_response(greeting.first)
-        if status is None or status.status == "BYE":
-            text = status.text if status else greeting.first.decode("utf-8", "replace")
-            self._raise_for_bye(status, "server refused the connection")
-            raise ConnectFailed(f"bad greeting: {text}", **self._ctx(response=text))
-        self._update_capabilities(status)
-        if self.endpoint.tls == "starttls":
-            self._starttls()
-        if status.status != "PREAUTH":
-            self._login()
-        if not self.capabilities or status.code != "CAPABILITY":
-            self._refresh_capabilities()
+        try:
+            greeting = self._read_response()
+            status = parse_status_response(greeting.first)
+            if status is None or status.status == "BYE":
+                text = status.text if status else greeting.first.decode("utf-8", "replace")
+                self._raise_for_bye(status, "server refused the connection")
+                raise ConnectFailed(f"bad greeting: {text}", **self._ctx(response=text))
+            self._update_capabilities(status)
+            if self.endpoint.tls == "starttls":
+                self._starttls()
+            if status.status != "PREAUTH":
+                self._login()
+            if not self.capabilities:
+                self._refresh_capabilities()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def _starttls(self) -> None:
@@ -187,7 +191,10 @@ class Connection:
         result = self._read_tagged(tag)
         st = result.status
         if st.ok:
-            self._update_capabilities(st)
+            if st.code == "CAPABILITY":
+                self._update_capabilities(st)
+            else:  # capabilities change after login (RFC 3501 §6.2.3): ask again
+                self._refresh_capabilities()
             return
         self._raise_for_bye(st, "login refused")
         if _DISABLED_RE.search(st.text):
