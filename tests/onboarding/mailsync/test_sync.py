@@ -464,3 +464,23 @@ def test_later_passes_read_only_what_changed_unless_something_was_expunged(
     assert len(dest_snapshot(lab, lab_user)["INBOX"]) == n + 3  # nothing deleted there
     again = sync_mailbox(pair, SyncOptions(), store)
     assert again.copied == 0 and all(f.scan == "unchanged" for f in again.folders)
+
+
+def test_server_closing_the_session_mid_pass_reconnects_and_completes(
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """The source ends the session (``doveadm kick``: ``* BYE``) after the first folder; the
+    pass reconnects and completes with every message exactly once."""
+    n = _fill(lab, lab_user, {"INBOX": 12, "Archive": 12, "Projects": 12})
+    kicked: list[str] = []
+
+    def kick_once(tick: SyncProgress) -> None:
+        if not kicked:
+            kicked.append(lab.source.doveadm("kick", lab_user.email))
+
+    out = sync_mailbox(
+        pair_for(lab_user), SyncOptions(), store, progress=kick_once, sleep=lambda s: None
+    )
+    assert kicked and out.reconnects >= 1
+    assert out.copied == n and out.reconciles
+    assert digests(dest_snapshot(lab, lab_user)) == digests(source_snapshot(lab, lab_user))
