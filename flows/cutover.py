@@ -113,7 +113,9 @@ def _approval(spec: OnboardingSpec, readiness: Readiness, approved: bool) -> str
     if not answer.approve:
         get_run_logger().warning("the operator declined the cutover: %s", answer.notes)
         return None
-    return "approved in the UI" + (f": {answer.notes}" if answer.notes else "")
+    return "approved when the paused run was resumed" + (
+        f": {answer.notes}" if answer.notes else ""
+    )
 
 
 def _final_sync(spec: OnboardingSpec, spec_path: Path) -> str:

@@ -18,7 +18,6 @@ import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateType
-from prefect.flow_runs import resume_flow_run
 from support.cutover_customer import (
     LabCustomer,
     artifact,
@@ -31,6 +30,7 @@ from support.cutover_customer import (
 from typer.testing import CliRunner
 
 from cli.main import app
+from cli.run import answer_pauses
 from flows.cutover import cutover
 from flows.verify import verify
 from lab import Lab
@@ -108,39 +108,29 @@ def test_crash_after_hold_rerun_delivers_held_mail_none_lost(make_customer: Make
     assert c.subjects(user, hosted=False) == ["before the cutover"]
 
 
-def _resume_when_paused(flow_name: str, run_input: dict[str, Any], seen: list[str]) -> None:
-    """From another thread: wait for the flow run to pause, then resume it with the input."""
-
-    def paused() -> bool:
-        with get_client(sync_client=True) as client:
-            runs = client.read_flow_runs(limit=50, sort="START_TIME_DESC")
-        for run in runs:
-            if run.state_type == StateType.PAUSED and str(run.id) not in seen:
-                seen.append(str(run.id))
-                return True
-        return False
-
-    if until(paused, timeout=60):
-        resume_flow_run(seen[-1], run_input=run_input)
-
-
 def test_full_cutover_with_approval_pause_then_rerun_changes_nothing(make_customer: Make) -> None:
     """From DNS published to mail flowing: the run pauses for approval, an operator resumes
     it, both domains are held, switched and released, and new mail goes to the hosted
     mailbox. A second run writes nothing to the control panel. No password or key leaks."""
     c = make_customer(domains=2, require_approval=True)
     publish_plan(c)
-    seen: list[str] = []
-    resumer = threading.Thread(
-        target=_resume_when_paused,
-        args=("cutover", {"approve": True, "notes": "customer agreed"}, seen),
-    )
+    asked: list[str] = []
+    done = threading.Event()
+
+    def operator(question: str) -> bool:  # the terminal prompt of `onboard cutover`
+        asked.append(question)
+        return True
+
+    resumer = threading.Thread(target=answer_pauses, args=(datetime.now(UTC), done, operator))
     resumer.start()
     state, data = _run(c, wait_seconds=30)
+    done.set()
     resumer.join()
-    assert seen, "the run never paused for approval"
+    assert asked == ["DNS is ready. Cut over now (hold, final sync, switch routing, release)?"]
     assert state.is_completed(), json.dumps(data, indent=1)
-    assert data["approval"] == "approved in the UI: customer agreed"
+    assert (
+        data["approval"] == "approved when the paused run was resumed: answered on the command line"
+    )
     assert data["readiness"]["ready"]
     changed = sorted((s["domain"], s["step"]) for s in data["steps"] if s["changed"])
     assert changed == sorted(

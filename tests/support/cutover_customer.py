@@ -216,6 +216,7 @@ def make_customer(
                 "ttl_multiple": 2,
                 "require_approval": require_approval,
                 "probe_timeout_seconds": 20,
+                "approval_timeout_hours": 0.05,  # a pause nobody answers fails in 3 min
             },
             "output_dir": str(folder / "runs"),
         }
