@@ -2,8 +2,9 @@
 
 A probe is one uniquely tagged message sent through the gateway's SMTP to an address of the
 domain, then looked for by its tag (header ``X-MailRoute-Probe``) over IMAP in that address's
-hosted INBOX until a deadline. Found probes are removed again (``UID EXPUNGE`` of that one
-message only, RFC 4315), so users do not keep test mail.
+hosted INBOX until a deadline. Found probes are removed again (``UID EXPUNGE`` of probe
+messages only, RFC 4315), with any probe an interrupted run left behind, so users do not keep
+test mail.
 
 Two levels (style rule 8): :func:`send_probe` / :func:`find_probe` raise
 :class:`MailFlowError`; :func:`check_mail_flow` and :func:`await_probe` never raise and fold
@@ -139,10 +140,14 @@ def _search(client: IMAPClient, tag: str) -> list[int]:
 
 
 def _remove(client: IMAPClient, uids: list[int]) -> None:
-    """Delete exactly these messages; without UIDPLUS leave them (EXPUNGE would take others)."""
-    if client.has_capability("UIDPLUS"):
-        client.delete_messages(uids)
-        client.uid_expunge(uids)
+    """Delete these probes and any earlier ones left behind (a run that stopped between
+    sending and finding its probe); without UIDPLUS leave them, as EXPUNGE would take others."""
+    if not client.has_capability("UIDPLUS"):
+        return
+    leftovers = list(client.search(["HEADER", PROBE_HEADER, ""]))
+    doomed = sorted(set(uids) | set(leftovers))
+    client.delete_messages(doomed)
+    client.uid_expunge(doomed)
 
 
 def find_probe(

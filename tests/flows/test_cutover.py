@@ -35,6 +35,7 @@ from flows.cutover import cutover
 from flows.verify import verify
 from lab import Lab
 from tasks.cutover import FOLLOWUP_DEPLOYMENT, hold_all, schedule_followup
+from tasks.secrets import env_var_for
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 ROOT = Path(__file__).resolve().parents[2]
@@ -247,3 +248,31 @@ def test_sigkill_while_held_then_rerun_releases_and_delivers(make_customer: Make
     assert not c.domain(domain)["hold_email"] and not c.lab.gateway.is_held(domain)
     assert until(lambda: c.subjects(user) == ["during the outage 0", "during the outage 1"])
     assert c.subjects(user, hosted=False) == []
+
+
+def test_failed_final_sync_keeps_the_hold_and_a_rerun_finishes(
+    make_customer: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The final sync cannot log in to the old server: the run stops with every domain still
+    held (mail queued, not lost, not routed half-way) and says to re-run; once fixed, the
+    re-run completes without a second hold."""
+    c = make_customer(migration=True)
+    publish_plan(c)
+    domain, user = c.domains[0], next(iter(c.passwords))
+    master_env = env_var_for("src-" + c.slug.removeprefix("cutover-"))
+    right = os.environ[master_env]
+    monkeypatch.setenv(master_env, "not-the-master-password")
+    state, data = _run(c, approved=True, wait_seconds=30)
+    assert state.is_failed() and data["outcome"] == "failed", state.message
+    assert data["final_sync"].startswith("failed") and "stay held" in data["message"]
+    assert [s["step"] for s in data["steps"]] == ["hold"]
+    assert c.domain(domain)["hold_email"] and c.lab.gateway.is_held(domain)
+    c.send(user, "while the sync is being fixed")
+    assert until(lambda: c.lab.gateway.held(domain) >= 1)
+
+    monkeypatch.setenv(master_env, right)
+    state, data = _run(c)
+    assert state.is_completed(), json.dumps(data, indent=1)
+    assert ("hold", False) in {(s["step"], s["changed"]) for s in data["steps"]}
+    assert until(lambda: c.subjects(user) == ["while the sync is being fixed"])
+    assert not c.lab.gateway.is_held(domain)

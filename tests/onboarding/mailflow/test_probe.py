@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from imapclient import IMAPClient
 
@@ -84,3 +86,23 @@ def test_a_refused_login_is_reported_without_the_password(lab: Lab, lab_user: La
     with pytest.raises(MailboxFailed) as caught:
         find_probe(imap, lab_user.email, wrong, "some-tag", timeout=0)
     assert caught.value.address == lab_user.email and wrong not in str(caught.value)
+
+
+def test_finding_a_probe_also_removes_probes_an_earlier_run_left(
+    lab: Lab, lab_user: LabUser
+) -> None:
+    """A run that stopped after sending its probe left it in the INBOX; the next probe found
+    there takes it away too, and nothing else."""
+    _route_hosted(lab, lab_user.domain)
+    smtp, imap = _ends(lab)
+    with IMAPClient("127.0.0.1", port=lab.ports.destination_imap, ssl=False) as client:
+        client.login(lab_user.email, lab_user.destination_password)
+        client.append("INBOX", b"Subject: a real message\r\n\r\nkeep me\r\n")
+    send_probe(smtp, lab_user.email)  # never looked for: the run "stopped" here
+    deadline = time.monotonic() + 15
+    while _inbox_count(lab, lab_user) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _inbox_count(lab, lab_user) == 2
+    result = check_mail_flow(smtp, imap, lab_user.email, lab_user.destination_password, timeout=15)
+    assert result.delivered, result.error
+    assert _inbox_count(lab, lab_user) == 1  # only the real message is left
