@@ -227,9 +227,10 @@ class FolderSync:
                 self.key_dst[known.identity] = known.dst_uid
             if known.state == DONE and known.dst_uid is not None:
                 self.mapped_dst.add(known.dst_uid)  # a source duplicate's row shares its uid
-        identity_mode = (not rows and self.d_info.exists > 0) or any(
-            known.state == INTENT for known in rows.values()
-        )
+        unconfirmed = any(known.state == INTENT for known in rows.values())
+        if unconfirmed:
+            self._settle()
+        identity_mode = (not rows and self.d_info.exists > 0) or unconfirmed
         flag_updates: _FlagUpdates = defaultdict(list)
         todo: list[_Src] = list(todo_new)
         no_uid: list[tuple[_Src, MessageRow]] = []
@@ -295,6 +296,23 @@ class FolderSync:
         return outcome, c.problems
 
     # -- identity matching (I8, I9) -------------------------------------------------------
+
+    def _settle(self, *, interval: float = 0.5, rounds: int = 10) -> None:
+        """Let a cut-off earlier session finish storing before the destination is searched.
+
+        A server may still be committing an APPEND it fully received when the connection
+        broke (or the client was killed); searching before that lands would copy those
+        messages twice. Wait until the folder's UIDNEXT holds still, then re-SELECT.
+        """
+        last = self.d_info.uidnext
+        for _ in range(rounds):
+            self.r.sleep(interval)
+            status = self.dst.status_many([self.dname], ["UIDNEXT"]).get(self.dname, {})
+            now = status.get("UIDNEXT", last)
+            if now == last:
+                break
+            last = now
+        self.d_info = self.dst.select(self.dname, readonly=False)
 
     def _resolve_destination_uids(
         self, pending: list[tuple[_Src, MessageRow]], flag_updates: _FlagUpdates

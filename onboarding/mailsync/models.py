@@ -98,6 +98,18 @@ class SyncOptions:
     max_retries: int = 5
     max_backoff_seconds: float = 300.0
 
+    def __post_init__(self) -> None:
+        if self.pass_kind not in ("initial", "incremental", "final"):
+            raise ValueError(
+                f"pass_kind must be initial, incremental or final, not {self.pass_kind!r}"
+            )
+        for name in ("max_message_bytes", "fetch_batch", "fetch_batch_bytes", "pipeline_depth",
+                     "append_group"):  # fmt: skip
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)!r}")
+        if self.max_retries < 0 or self.max_backoff_seconds < 0:
+            raise ValueError("max_retries and max_backoff_seconds cannot be negative")
+
 
 class SyncStatus(StrEnum):
     """Per-mailbox status, the vocabulary of Microsoft 365 batches."""

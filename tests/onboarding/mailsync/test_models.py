@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from onboarding.mailsync import (
     FolderInfo,
     FolderOutcome,
     MailboxOutcome,
     PreflightReport,
     SidePreflight,
+    SyncOptions,
     SyncStatus,
 )
 
@@ -43,3 +46,12 @@ def test_preflight_totals_and_fit() -> None:
     assert PreflightReport("a@x", src, unknown).fits is None
     down = SidePreflight("destination", "h:2", False, error_class="ConnectFailed")
     assert not PreflightReport("a@x", src, down).ok
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"pass_kind": "delta"}, {"fetch_batch": 0}, {"pipeline_depth": 0}, {"max_retries": -1}],
+)
+def test_impossible_options_are_caller_mistakes(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        SyncOptions(**kwargs)  # type: ignore[arg-type]

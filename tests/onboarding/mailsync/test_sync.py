@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -185,9 +186,7 @@ def test_dropped_connections_reconnect_and_resume_without_duplicates(
         pair = pair_for(lab_user, src_port=sp.port, dst_port=dp.port)
         dp.cut_after(40_000, direction="upstream")
         sp.cut_after(70_000, direction="downstream")
-        out = sync_mailbox(
-            pair, SyncOptions(fetch_batch=20, append_group=5), store, sleep=lambda s: None
-        )
+        out = sync_mailbox(pair, SyncOptions(fetch_batch=20, append_group=5), store)
         assert dp.stats().resets + sp.stats().resets == 2
     assert out.reconnects >= 1, out  # a cut during the final LOGOUT needs no reconnect
     assert out.copied == n and out.reconciles, out
@@ -475,8 +474,12 @@ def test_server_closing_the_session_mid_pass_reconnects_and_completes(
     kicked: list[str] = []
 
     def kick_once(tick: SyncProgress) -> None:
-        if not kicked:
-            kicked.append(lab.source.doveadm("kick", lab_user.email))
+        if kicked:
+            return
+        kicked.append(lab.source.doveadm("kick", lab_user.email))
+        deadline = time.monotonic() + 10  # the kick is asynchronous: wait until it landed
+        while lab_user.email in lab.source.doveadm("who", lab_user.email):
+            assert time.monotonic() < deadline, "doveadm kick did not end the session"
 
     out = sync_mailbox(
         pair_for(lab_user), SyncOptions(), store, progress=kick_once, sleep=lambda s: None
