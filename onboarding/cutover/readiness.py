@@ -39,7 +39,7 @@ class DomainReadiness:
 
     @property
     def ready(self) -> bool:
-        return self.eta_seconds == 0
+        return self.propagated and self.eta_seconds == 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,7 +133,7 @@ def _domain(
     left = max(0, int(-(-(ready_at - now).total_seconds() // 1)))  # round up
     if not report.propagated:
         prop_eta = report.eta_seconds
-        eta = None if prop_eta is None else max(prop_eta, left)
+        eta = None if prop_eta is None else max(prop_eta, left, 1)  # not yet, however close
         reason = (
             "resolvers still answer with old data"
             + (f" for up to {prop_eta} s" if prop_eta is not None else "")
