@@ -20,7 +20,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so `onboard --help` stays fast and each command owns its module.
-    from cli import cutover, dns, migrate, provision, run, validate, verify
+    from cli import cutover, demo, dns, migrate, provision, run, validate, verify
     from cli import lab as lab_cli
 
     app.command("validate")(validate.validate)
@@ -32,6 +32,7 @@ def _register() -> None:
     app.command("cutover")(cutover.cutover)
     app.command("verify")(verify.verify)
     app.command("run")(run.run)
+    app.command("demo")(demo.demo)
 
 
 _register()

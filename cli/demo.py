@@ -1,0 +1,131 @@
+"""``onboard demo SPEC``: the lab plus a full onboarding of the example customer, on one machine.
+
+What it does, in runbook order:
+
+1. starts the lab (``.lab/``, fixed ports the example spec names) and seeds the old server
+   with a realistic mailbox for every user in the spec's CSV;
+2. gives the customer's domains the DNS they have before onboarding (MX at the old provider);
+3. runs the ``onboard`` flow — validate, provision, initial migration, DNS plan, then the
+   pauses where a person acts. The demo answers them the way the people would: the customer
+   publishes exactly the records ``dns-plan`` asked for (in the lab's DNS), and the operator
+   approves the cutover. Then cutover (hold, final sync, routing switch, release, probes) and
+   verification run.
+
+Safe to run twice: the lab stays up, accounts and messages are not duplicated, a completed
+cutover is only re-verified. ``onboard lab down`` stops the lab afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, fail
+
+__all__ = ["demo"]
+
+
+def _latest_plan(output_dir: Path, slug: str) -> dict[str, Any]:
+    """The newest ``dns-plan.json`` this customer's runs wrote."""
+    plans = sorted((output_dir / slug).glob("*-dns-plan*/dns-plan.json"))
+    if not plans:
+        raise FileNotFoundError(f"no dns-plan.json under {output_dir / slug}")
+    data: dict[str, Any] = json.loads(plans[-1].read_text(encoding="utf-8"))
+    return data
+
+
+def _customer_publishes(lab: Any, spec: Any) -> None:
+    """Play the customer: publish every record the plan says to add or keep."""
+    from lab.customer_dns import Record, publish_records
+
+    plan = _latest_plan(Path(spec.output_dir), spec.customer_slug)
+    for domain in plan["domains"]:
+        records = [
+            Record(change["name"], change["type"], change["value"])
+            for change in domain["changes"]
+            if change["action"] in ("add", "keep")
+        ]
+        publish_records(lab.dns, domain["domain"], records)
+        typer.echo(f"  customer published {len(records)} records for {domain['domain']}")
+
+
+def demo(
+    spec: Annotated[Path, typer.Argument(help="The customer's YAML spec (the example's).")],
+    state_dir: Annotated[Path, typer.Option("--state-dir", help="Lab state folder.")] = Path(
+        ".lab"
+    ),
+) -> None:
+    """Start the lab and onboard the example customer end to end."""
+    from lab import Lab, LabError
+    from lab.customer_dns import publish_initial
+    from onboarding import OnboardingError
+    from validation.spec import load_spec
+    from validation.users import read_user_credentials
+
+    try:
+        customer = load_spec(spec)
+        users = [u.email for u in read_user_credentials(customer)]
+    except OnboardingError as exc:
+        fail(str(exc), EXIT_UNUSABLE)
+
+    typer.echo(f"1/3 lab: starting real servers under {state_dir}/")
+    lab = Lab(state_dir)
+    try:
+        status = lab.up()
+        seeded = lab.seeded()
+        if seeded is None or set(seeded.counts) != set(users):
+            report = lab.seed("small", users=users)
+            typer.echo(f"  seeded the old server: {len(users)} mailboxes, {report.total} messages")
+        created = publish_initial(lab.dns, customer)
+    except LabError as exc:
+        fail(str(exc), EXIT_UNUSABLE)
+    for server in status.servers:
+        ports = ", ".join(f"{kind} {port}" for kind, port in server.ports.items())
+        typer.echo(f"  {server.name:<14} {server.host} {ports}  pid {server.pid}")
+    if created:
+        typer.echo(f"  DNS before onboarding published for: {', '.join(created)}")
+    os.environ.update(lab.secret_env())
+
+    typer.echo(f"2/3 onboard {customer.customer}: every phase as a Prefect flow run")
+    from cli.prefect_runtime import PrefectUnavailableError, prefect_runtime
+    from cli.run import answer_pauses
+
+    def answer(question: str) -> bool:
+        typer.echo(f"  pause: {question}")
+        if "DNS" in question and "published" in question:
+            _customer_publishes(lab, customer)
+        typer.echo("  answered: yes")
+        return True
+
+    try:
+        with prefect_runtime():
+            from flows.onboard import onboard
+
+            done = threading.Event()
+            asker = threading.Thread(
+                target=answer_pauses, args=(datetime.now(UTC), done, answer), daemon=True
+            )
+            asker.start()
+            try:
+                state = onboard(spec_path=spec.resolve(), dns_wait_seconds=120, return_state=True)
+            finally:
+                done.set()
+                asker.join(5)
+            data: Any = state.result(raise_on_failure=False)
+    except PrefectUnavailableError as exc:
+        fail(str(exc), EXIT_UNUSABLE)
+    if not isinstance(data, dict):
+        fail(str(data) if isinstance(data, BaseException) else (state.message or "failed"))
+
+    typer.echo("3/3 result")
+    for row in data["phases"]:
+        typer.echo(f"  {row['phase']:<20} {row['state']:<14} {row['message']}")
+    typer.echo(f"  reports: {Path(customer.output_dir) / customer.customer_slug}/")
+    typer.echo(state.message or "")
+    raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_INVALID)
