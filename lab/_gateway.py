@@ -27,7 +27,17 @@ from lab._postfix_conf import (
     render_map,
     render_master_cf,
 )
-from lab._process import alive, belongs_to, read_pidfile, run_checked, tail, tcp_open, wait_tcp
+from lab._process import (
+    alive,
+    belongs_to,
+    children,
+    read_pidfile,
+    run_checked,
+    tail,
+    tcp_open,
+    wait_for,
+    wait_tcp,
+)
 
 __all__ = ["Gateway", "QueuedMessage"]
 
@@ -275,7 +285,12 @@ class Gateway:
         os.utime(db, (stamp, stamp))
 
     def _reload(self) -> None:
-        """Make every Postfix daemon drop its open tables (``postfix reload``)."""
+        """Make every Postfix daemon drop its open tables (``postfix reload``) and wait until
+        the old daemons are gone, so the next delivery already uses the new route or hold."""
         pid = self.pid
-        if pid is not None:
-            os.kill(pid, signal.SIGHUP)
+        if pid is None:
+            return
+        old = children(pid)
+        os.kill(pid, signal.SIGHUP)
+        # Idle daemons exit at once; a busy one finishes its job first (bounded wait).
+        wait_for(lambda: not any(alive(p) for p in old), timeout=3.0)

@@ -22,6 +22,7 @@ from lab._errors import ServerStartError
 __all__ = [
     "alive",
     "belongs_to",
+    "children",
     "descendants",
     "grandchildren",
     "read_pidfile",
@@ -123,6 +124,11 @@ def _children_map() -> dict[int, list[int]]:
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry.name))
     return children
+
+
+def children(pid: int) -> set[int]:
+    """Live children of ``pid``."""
+    return set(_children_map().get(pid, []))
 
 
 def grandchildren(pid: int) -> set[int]:

@@ -69,9 +69,12 @@ def lab() -> Iterator[Lab]:
         yield the_lab
     finally:
         the_lab.down()
-        shutil.rmtree(state, ignore_errors=True)
-        if the_lab.shared_root != the_lab.state_dir:
-            shutil.rmtree(the_lab.shared_root, ignore_errors=True)
+        if os.environ.get("ONBOARD_KEEP_LAB"):  # keep the servers' logs to debug a failure
+            print(f"\nlab state kept in {the_lab.state_dir}")
+        else:
+            shutil.rmtree(state, ignore_errors=True)
+            if the_lab.shared_root != the_lab.state_dir:
+                shutil.rmtree(the_lab.shared_root, ignore_errors=True)
 
 
 @pytest.fixture
