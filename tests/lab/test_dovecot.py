@@ -128,3 +128,21 @@ def test_restart_source_keeps_users_and_mail(lab: Lab, lab_user: LabUser) -> Non
     with _imap(lab.ports.source_imap) as imap:
         imap.login(lab_user.email, lab_user.source_password)
         assert imap.select_folder("INBOX")[b"EXISTS"] == 1
+
+
+def test_lmtp_refuses_mail_over_the_size_limit(lab: Lab, lab_users: LabUsers) -> None:
+    """max_message_bytes also applies to delivery: LMTP refuses the oversized message.
+
+    Dovecot 2.3 answers 451 4.2.0 (temporary), so a gateway keeps such mail queued and
+    counted (``Gateway.queued``) rather than bouncing it."""
+    user = lab_users.new(max_message_bytes=20_000)
+    with (
+        smtplib.LMTP("127.0.0.1", lab.ports.destination_lmtp, timeout=10) as lmtp,
+        pytest.raises(smtplib.SMTPDataError) as refused,
+    ):
+        lmtp.sendmail("sender@example.test", [user.email], MESSAGE + b"x" * 30_000 + b"\r\n")
+    assert refused.value.smtp_code == 451, refused.value
+    assert b"maximum size" in refused.value.smtp_error
+    with _imap(lab.ports.destination_imap) as imap:
+        imap.login(user.email, user.destination_password)
+        assert imap.folder_status("INBOX", [b"MESSAGES"])[b"MESSAGES"] == 0
