@@ -107,6 +107,9 @@ def _client(host: str, port: int, login: str, password: str) -> Any:
     from imapclient import IMAPClient
 
     client = IMAPClient(host, port=port, ssl=False, timeout=120)
+    # Folder names stay in modified UTF-7 (RFC 3501 5.1.3): mbsync 1.4 matches its Patterns
+    # against the raw names, so decoded names would silently leave folders out.
+    client.folder_encode = False
     client.login(login, password)
     return client
 
@@ -124,7 +127,7 @@ def _digests(
         for _flags, _delim, name in client.list_folders():
             if b"\\Noselect" in _flags or b"\\NonExistent" in _flags:
                 continue
-            folders.append(name)
+            folders.append(name.decode("ascii") if isinstance(name, bytes) else str(name))
             info = client.select_folder(name, readonly=True)
             count = int(info.get(b"EXISTS", 0))
             biggest_folder = max(biggest_folder, count)
