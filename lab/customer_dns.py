@@ -10,14 +10,22 @@ Small TTLs keep the cutover's 2×TTL wait in seconds.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from lab._dns import DnsServers
 from onboarding.dnscheck.zonefile import txt_rdata
 from validation.spec import OnboardingSpec
 
-__all__ = ["DEMO_TTL", "Record", "publish_initial", "publish_records", "zone_text"]
+__all__ = [
+    "DEMO_TTL",
+    "Record",
+    "planned_records",
+    "publish_initial",
+    "publish_records",
+    "zone_text",
+]
 
 DEMO_TTL = 2
 
@@ -77,6 +85,22 @@ def publish_initial(dns: DnsServers, spec: OnboardingSpec, *, ttl: int = DEMO_TT
         dns.set_zone(domain, zone_text(domain, records, ttl=ttl))
         created.append(domain)
     return created
+
+
+def planned_records(plan: Mapping[str, Any]) -> dict[str, list[Record]]:
+    """Return, per domain, the records a ``dns-plan`` result asks the customer to add or keep.
+
+    ``plan`` is the flow's result / ``dns-plan.json``:
+    ``{"domains": [{"domain": "acme.test", "changes": [{"action": "add", "name": ...}]}]}``.
+    """
+    return {
+        domain["domain"]: [
+            Record(change["name"], change["type"], change["value"])
+            for change in domain["changes"]
+            if change["action"] in ("add", "keep")
+        ]
+        for domain in plan["domains"]
+    }
 
 
 def publish_records(

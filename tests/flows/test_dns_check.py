@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-from support.dns_customer import Customer, make_customer, zone_text
+from support.dns_customer import Customer, make_customer
 from typer.testing import CliRunner
 
 from cli.main import app
 from flows.dns_check import dns_check
 from flows.dns_plan import dns_plan
 from lab import Lab
+from lab.customer_dns import zone_text
 from onboarding.dnscheck.query import Server, query_resolver
 from onboarding.dnscheck.zonefile import txt_rdata
 

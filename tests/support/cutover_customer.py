@@ -34,22 +34,12 @@ from prefect.client.schemas.filters import (
 
 from flows.dns_plan import dns_plan
 from lab import Lab
+from lab.customer_dns import planned_records, publish_records, zone_text
 from onboarding.controlpanel import ControlPanelClient, provision_accounts, set_up_customer
-from onboarding.dnscheck.zonefile import txt_rdata
+from support.dns_customer import OUR_IP, hosted
 from tasks.secrets import env_var_for
 from validation.spec import load_spec
 from validation.users import read_user_credentials
-
-OUR_IP = "192.0.2.25"
-
-
-def zone_text(origin: str, body: str, *, ttl: int) -> str:
-    serial = int(time.time())
-    return (
-        f"$ORIGIN {origin}.\n$TTL {ttl}\n"
-        f"@ IN SOA ns1.{origin}. hostmaster.{origin}. {serial} 3600 600 86400 {ttl}\n"
-        f"@ IN NS ns1.{origin}.\nns1 IN A 127.0.0.1\n{body}\n"
-    )
 
 
 def until(check: Callable[[], bool], timeout: float = 20.0) -> bool:
@@ -198,14 +188,8 @@ def make_customer(
                 "smtp_port": lab.ports.gateway_smtp,
                 "delivery_host": "127.0.0.1",
                 "delivery_port": lab.ports.destination_lmtp,
-                "mx_hosts": [{"host": f"mail.{ours}", "priority": 10}],
-                "spf_include": f"spf.{ours}",
-                "outbound_ips": [OUR_IP],
-                "client_imap_host": f"imap.{ours}",
-                "client_submission_host": f"smtp.{ours}",
-                "autoconfig_host": f"autoconfig.{ours}",
-                "autodiscover_host": f"autodiscover.{ours}",
-            },
+            }
+            | hosted(ours),
             "controlpanel": {"base_url": panel.url, "api_key_secret": key_name},
             "dns": {
                 "nameservers": [f"{auth[0]}:{auth[1]}"],
@@ -278,14 +262,8 @@ def publish_plan(c: LabCustomer) -> dict[str, Any]:
     """Run ``dns-plan`` and publish every record it asks for (the customer's DNS change)."""
     state = dns_plan(spec_path=c.spec, return_state=True)
     data: dict[str, Any] = state.result()
-    for dom in data["domains"]:
-        lines = [
-            f"{x['name']}. {c.ttl} IN {x['type']} "
-            + (txt_rdata(x["value"]) if x["type"] == "TXT" else x["value"])
-            for x in dom["changes"]
-            if x["action"] in ("add", "keep")
-        ]
-        c.lab.dns.set_zone(dom["domain"], zone_text(dom["domain"], "\n".join(lines), ttl=c.ttl))
+    for domain, records in planned_records(data).items():
+        publish_records(c.lab.dns, domain, records, ttl=c.ttl)
     return data
 
 

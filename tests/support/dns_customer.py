@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,17 +10,23 @@ from typing import Any
 import yaml
 
 from lab import Lab
+from lab.customer_dns import zone_text
 
 OUR_IP = "192.0.2.25"
+TTL = 300
 
 
-def zone_text(origin: str, body: str, *, ttl: int = 300) -> str:
-    serial = int(time.time())
-    return (
-        f"$ORIGIN {origin}.\n$TTL {ttl}\n"
-        f"@ IN SOA ns1.{origin}. hostmaster.{origin}. {serial} 3600 600 86400 300\n"
-        f"@ IN NS ns1.{origin}.\nns1 IN A 127.0.0.1\n{body}\n"
-    )
+def hosted(ours: str) -> dict[str, Any]:
+    """The spec's ``hosted`` block for our provider zone ``ours`` (MX, SPF include, hosts)."""
+    return {
+        "mx_hosts": [{"host": f"mail.{ours}", "priority": 10}],
+        "spf_include": f"spf.{ours}",
+        "outbound_ips": [OUR_IP],
+        "client_imap_host": f"imap.{ours}",
+        "client_submission_host": f"smtp.{ours}",
+        "autoconfig_host": f"autoconfig.{ours}",
+        "autodiscover_host": f"autodiscover.{ours}",
+    }
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ def make_customer(tmp_path: Path, lab: Lab, **dns: Any) -> Customer:
             ours,
             f'spf IN TXT "v=spf1 ip4:{OUR_IP} -all"\nmail IN A {OUR_IP}\n'
             f'old IN TXT "v=spf1 ip4:198.51.100.0/24 -all"',
+            ttl=TTL,
         ),
     )
     lab.dns.set_zone(
@@ -52,6 +58,7 @@ def make_customer(tmp_path: Path, lab: Lab, **dns: Any) -> Customer:
             domain,
             f'@ 1800 IN MX 10 mx1.old.{ours}.\n@ IN TXT "v=spf1 include:old.{ours} ~all"\n'
             '_dmarc IN TXT "v=DMARC1; p=quarantine"',
+            ttl=TTL,
         ),
     )
     auth, resolver = lab.dns.auth_address, lab.dns.resolver_address
@@ -61,15 +68,7 @@ def make_customer(tmp_path: Path, lab: Lab, **dns: Any) -> Customer:
         "reseller": "Lab Reseller",
         "users_csv": "users.csv",
         "domains": [{"name": domain, "mail_servers": [{"host": f"mx1.old.{ours}"}]}],
-        "hosted": {
-            "mx_hosts": [{"host": f"mail.{ours}", "priority": 10}],
-            "spf_include": f"spf.{ours}",
-            "outbound_ips": [OUR_IP],
-            "client_imap_host": f"imap.{ours}",
-            "client_submission_host": f"smtp.{ours}",
-            "autoconfig_host": f"autoconfig.{ours}",
-            "autodiscover_host": f"autodiscover.{ours}",
-        },
+        "hosted": hosted(ours),
         "dns": {
             "nameservers": [f"{auth[0]}:{auth[1]}"],
             "resolvers": [f"{resolver[0]}:{resolver[1]}"],

@@ -63,8 +63,8 @@ def test_plan_removes_old_mx_and_both_spf_records_and_adds_one_merged(key) -> No
         "v=DMARC1; p=reject; rua=mailto:dmarc-reports@acme.test"
     )
     assert added[("mr1._domainkey.acme.test", "TXT")] == key.record
-    assert added[("_imaps._tcp.acme.test", "SRV")] == "0 1 993 imap.mailroute.net."
-    assert added[("autodiscover.acme.test", "CNAME")] == "autodiscover.mailroute.net."
+    assert added[("_imaps._tcp.acme.test", "SRV")] == "0 1 993 imap.mailroute.test."
+    assert added[("autodiscover.acme.test", "CNAME")] == "autodiscover.mailroute.test."
     # the unrelated TXT record is left alone
     assert all("site-verify" not in r.value for r in plan.to_remove)
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from support.dns_customer import OUR_IP, hosted
 
 from onboarding.dnscheck import DNSCheckError, NoNameserversError, Severity, build_plan
 from onboarding.dnscheck.checks import run_checks, run_propagation
@@ -16,8 +17,6 @@ from validation.spec import OnboardingSpec
 
 from .conftest import DNSLab
 
-OUR_IP = "192.0.2.25"
-
 
 def _spec(dns_lab: DNSLab, domain: str, ours: str, **dns: Any) -> OnboardingSpec:
     return OnboardingSpec.model_validate(
@@ -26,15 +25,7 @@ def _spec(dns_lab: DNSLab, domain: str, ours: str, **dns: Any) -> OnboardingSpec
             "reseller": "Lab Reseller",
             "users_csv": "users.csv",
             "domains": [{"name": domain, "mail_servers": [{"host": f"mx1.old.{ours}"}]}],
-            "hosted": {
-                "mx_hosts": [{"host": f"mail.{ours}", "priority": 10}],
-                "spf_include": f"spf.{ours}",
-                "outbound_ips": [OUR_IP],
-                "client_imap_host": f"imap.{ours}",
-                "client_submission_host": f"smtp.{ours}",
-                "autoconfig_host": f"autoconfig.{ours}",
-                "autodiscover_host": f"autodiscover.{ours}",
-            },
+            "hosted": hosted(ours),
             "dns": {
                 "nameservers": [str(dns_lab.auth)],
                 "resolvers": [str(dns_lab.resolver)],
