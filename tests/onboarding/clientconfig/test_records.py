@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dns.rrset
+from support.public_api import exported_names
 
 from onboarding.clientconfig import ClientHosts, client_records
 
@@ -32,5 +33,4 @@ def test_every_record_parses_as_zone_data() -> None:
 def test_public_surface() -> None:
     import onboarding.clientconfig as pkg
 
-    public = {n for n in vars(pkg) if not n.startswith("_")}
-    assert public - {"records", "files"} == set(pkg.__all__)
+    assert exported_names(pkg) == set(pkg.__all__)

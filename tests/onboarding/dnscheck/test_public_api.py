@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from support.public_api import exported_names
+
 import onboarding.dnscheck as pkg
 from onboarding.dnscheck.results import CheckResult, Finding, Severity
 
 
 def test_all_matches_public_names() -> None:
-    public = {n for n in vars(pkg) if not n.startswith("_")}
-    modules = {n for n in public if type(getattr(pkg, n)).__name__ == "module"}
-    assert public - modules == set(pkg.__all__)
+    assert exported_names(pkg) == set(pkg.__all__)
 
 
 def test_check_result_shape_for_success_and_failure() -> None:

@@ -9,6 +9,7 @@ import ssl
 
 import imapclient.exceptions as imapclient_exc
 import pytest
+from support.public_api import exported_names
 
 import onboarding.mailflow as pkg
 from onboarding import OnboardingError
@@ -53,6 +54,4 @@ def test_password_is_masked() -> None:
 
 
 def test_public_surface_is_all() -> None:
-    public = {n for n in vars(pkg) if not n.startswith("_")}
-    modules = {n for n in public if type(getattr(pkg, n)).__name__ == "module"}
-    assert public - modules == set(pkg.__all__)
+    assert exported_names(pkg) == set(pkg.__all__)

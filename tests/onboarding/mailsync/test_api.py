@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from support.public_api import exported_names
+
 import onboarding.mailsync as mailsync
 from onboarding.mailsync import Endpoint, MailboxPair
 
 
 def test_all_matches_exports() -> None:
-    public = {n for n in dir(mailsync) if not n.startswith("_")}
-    modules = {n for n in public if type(getattr(mailsync, n)).__name__ == "module"}
-    assert set(mailsync.__all__) == public - modules
+    assert set(mailsync.__all__) == exported_names(mailsync)
     for name in mailsync.__all__:
         assert getattr(mailsync, name).__module__.startswith("onboarding.mailsync")
 
