@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import secrets
 import sys
@@ -36,6 +35,7 @@ from pydantic import SecretStr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._machine import describe_machine, write_section  # noqa: E402
 from lab import Lab, LabPorts  # noqa: E402
 from onboarding.controlpanel import (  # noqa: E402
     ControlPanelClient,
@@ -46,7 +46,6 @@ from onboarding.controlpanel import (  # noqa: E402
     provision_accounts,
 )
 
-DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Provisioning (bench/provision.py)"
 
 
@@ -156,19 +155,6 @@ def _measure(
     )
 
 
-def _machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}"
-    )
-
-
 def _fmt(requests: dict[str, int]) -> str:
     return ", ".join(f"{m} {n:,}" for m, n in sorted(requests.items())) or "0"
 
@@ -180,7 +166,7 @@ def render(results: list[Result], conc: int) -> str:
     lines = [
         SECTION,
         "",
-        f"Run {when} on: {_machine()}. Lab control panel (uvicorn + SQLite) applying every "
+        f"Run {when} on: {describe_machine()}. Lab control panel (uvicorn + SQLite) applying every "
         "account to the lab's destination Dovecot, all on 127.0.0.1; the client and server "
         "share the machine's cores; load from other processes was not controlled (two runs "
         "here differed by up to 2× in accounts/s, the ratio stayed 2-3×).",
@@ -210,24 +196,6 @@ def render(results: list[Result], conc: int) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def write_docs(text: str) -> None:
-    """Replace (or append) the provisioning section of docs/benchmarks.md."""
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    if not DOCS.exists():
-        DOCS.write_text(
-            "# Benchmarks\n\nEach section is written by one command under `bench/` and names "
-            "the machine it ran on (the reference machine: 2 cores, 24 GiB).\n\n"
-        )
-    current = DOCS.read_text()
-    start = current.find(SECTION)
-    if start == -1:
-        DOCS.write_text(current.rstrip("\n") + "\n\n" + text)
-        return
-    end = current.find("\n## ", start + len(SECTION))
-    rest = current[end + 1 :] if end != -1 else ""
-    DOCS.write_text(current[:start] + text + ("\n" + rest if rest else ""))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -277,7 +245,7 @@ def main(argv: list[str] | None = None) -> None:
     text = render(results, args.concurrency)
     print(text)
     if not args.no_docs:
-        write_docs(text)
+        write_section(SECTION, text)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import re
 import subprocess
@@ -30,8 +28,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._machine import describe_machine, write_section  # noqa: E402
+
 SPEC = ROOT / "examples" / "acme" / "customer.yaml"
-DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## User-list validation (bench/validate_users.py)"
 RUNS = 3
 BAD_SHARE = 0.01
@@ -166,22 +167,6 @@ def _measure(kind: str, csv_path: Path) -> dict[str, object]:
     return result
 
 
-def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB RAM, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}"
-    )
-
-
 def _section(rows: int, injected: int, bad: int, results: dict[str, dict[str, object]]) -> str:
     ours = results["ours"]
     base = results["baseline-per-row"]
@@ -190,7 +175,7 @@ def _section(rows: int, injected: int, bad: int, results: dict[str, dict[str, ob
     lines = [
         SECTION,
         "",
-        f"Run {stamp} on: {_machine()}. Load from other processes was not controlled.",
+        f"Run {stamp} on: {describe_machine()}. Load from other processes was not controlled.",
         "",
         f"A generated CSV of {rows:,} users, {injected:,} of them (1%) given a problem (wrong "
         "domain, common or short password, trailing space, duplicate of an earlier row, bad "
@@ -227,22 +212,6 @@ def _section(rows: int, injected: int, bad: int, results: dict[str, dict[str, ob
     return "\n".join(lines)
 
 
-def _write_docs(section: str) -> None:
-    header = (
-        "# Benchmarks\n\nEach section is written by one command under `bench/` and names the "
-        "machine it ran on (the reference machine: 2 cores, 24 GiB).\n\n"
-    )
-    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else header
-    start = current.find(SECTION)
-    if start == -1:
-        updated = current.rstrip("\n") + "\n\n" + section
-    else:
-        end = current.find("\n## ", start + len(SECTION))
-        updated = current[:start] + section + ("" if end == -1 else current[end:])
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -269,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
     section = _section(args.rows, injected, bad, results)
     print(section)
     if not args.no_write:
-        _write_docs(section)
+        write_section(SECTION, section)
 
 
 if __name__ == "__main__":
