@@ -12,59 +12,56 @@ a step failed (the output says what is safe to do), 2 when the input or Prefect 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, Format, fail, print_json
+from cli.output import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNUSABLE,
+    Format,
+    FormatOption,
+    SpecArgument,
+    fail,
+    load_spec_or_exit,
+    print_json,
+)
 
 __all__ = ["cutover"]
 
 
 def cutover(
-    spec: Annotated[Path, typer.Argument(help="The customer's YAML spec.")],
+    spec: SpecArgument,
     yes: Annotated[bool, typer.Option("--yes", help="Approve the cutover now.")] = False,
     wait: Annotated[
         float, typer.Option("--wait", help="Seconds to keep checking DNS readiness first.")
     ] = 0.0,
-    output_format: Annotated[
-        Format, typer.Option("--format", help="text for people, json for programs.")
-    ] = Format.TEXT,
+    output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Hold, final sync, switch routing, release, probe: once DNS allows it."""
-    from onboarding import OnboardingError
-    from validation.spec import load_spec
+    from cli.prefect_runtime import run_flow_report
+    from cli.run import run_with_prompts
 
-    try:
-        loaded = load_spec(spec)
-    except OnboardingError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
-    interactive = loaded.cutover.require_approval and not yes
+    interactive = load_spec_or_exit(spec).cutover.require_approval and not yes
     if interactive and not sys.stdin.isatty():
         fail(
             "the spec requires approval for the cutover: pass --yes, or run the cutover/default "
             "deployment and approve it in the Prefect UI",
             EXIT_UNUSABLE,
         )
-    from cli.prefect_runtime import PrefectUnavailableError, prefect_runtime
-    from cli.run import run_with_prompts
 
-    try:
-        with prefect_runtime():
-            from flows.cutover import cutover as cutover_flow
+    def start() -> Any:
+        from flows.cutover import cutover as cutover_flow
 
-            state = run_with_prompts(
-                lambda: cutover_flow(
-                    spec_path=spec.resolve(), approved=yes, wait_seconds=wait, return_state=True
-                ),
-                interactive=interactive,
-            )
-            data: Any = state.result(raise_on_failure=False)
-    except PrefectUnavailableError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
-    if not isinstance(data, dict):
-        fail(str(data) if isinstance(data, BaseException) else (state.message or "failed"))
+        return run_with_prompts(
+            lambda: cutover_flow(
+                spec_path=spec.resolve(), approved=yes, wait_seconds=wait, return_state=True
+            ),
+            interactive=interactive,
+        )
+
+    state, data = run_flow_report(start)
     if output_format is Format.JSON:
         print_json({"ok": state.is_completed(), **data})
     else:

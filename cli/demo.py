@@ -42,17 +42,12 @@ def _latest_plan(output_dir: Path, slug: str) -> dict[str, Any]:
 
 def _customer_publishes(lab: Any, spec: Any) -> None:
     """Play the customer: publish every record the plan says to add or keep."""
-    from lab.customer_dns import Record, publish_records
+    from lab.customer_dns import planned_records, publish_records
 
     plan = _latest_plan(Path(spec.output_dir), spec.customer_slug)
-    for domain in plan["domains"]:
-        records = [
-            Record(change["name"], change["type"], change["value"])
-            for change in domain["changes"]
-            if change["action"] in ("add", "keep")
-        ]
-        publish_records(lab.dns, domain["domain"], records)
-        typer.echo(f"  customer published {len(records)} records for {domain['domain']}")
+    for domain, records in planned_records(plan).items():
+        publish_records(lab.dns, domain, records)
+        typer.echo(f"  customer published {len(records)} records for {domain}")
 
 
 def demo(
@@ -93,7 +88,7 @@ def demo(
     os.environ.update(lab.secret_env())
 
     typer.echo(f"2/3 onboard {customer.customer}: every phase as a Prefect flow run")
-    from cli.prefect_runtime import PrefectUnavailableError, prefect_runtime
+    from cli.prefect_runtime import run_flow_report
     from cli.run import answer_pauses
 
     def answer(question: str) -> bool:
@@ -103,25 +98,21 @@ def demo(
         typer.echo("  answered: yes")
         return True
 
-    try:
-        with prefect_runtime():
-            from flows.onboard import onboard
+    def start() -> Any:
+        from flows.onboard import onboard
 
-            done = threading.Event()
-            asker = threading.Thread(
-                target=answer_pauses, args=(datetime.now(UTC), done, answer), daemon=True
-            )
-            asker.start()
-            try:
-                state = onboard(spec_path=spec.resolve(), dns_wait_seconds=120, return_state=True)
-            finally:
-                done.set()
-                asker.join(5)
-            data: Any = state.result(raise_on_failure=False)
-    except PrefectUnavailableError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
-    if not isinstance(data, dict):
-        fail(str(data) if isinstance(data, BaseException) else (state.message or "failed"))
+        done = threading.Event()
+        asker = threading.Thread(
+            target=answer_pauses, args=(datetime.now(UTC), done, answer), daemon=True
+        )
+        asker.start()
+        try:
+            return onboard(spec_path=spec.resolve(), dns_wait_seconds=120, return_state=True)
+        finally:
+            done.set()
+            asker.join(5)
+
+    state, data = run_flow_report(start)
 
     typer.echo("3/3 result")
     for row in data["phases"]:

@@ -16,42 +16,31 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, Format, fail, print_json
+from cli.output import (
+    EXIT_INVALID,
+    EXIT_OK,
+    Format,
+    FormatOption,
+    SpecArgument,
+    load_spec_or_exit,
+    print_json,
+)
 
 __all__ = ["dns_check", "dns_plan"]
 
-SpecArg = Annotated[Path, typer.Argument(help="The customer's YAML spec.")]
-FormatOpt = Annotated[Format, typer.Option("--format", help="text for people, json for programs.")]
 
-
-def _load(spec: Path) -> None:
-    from onboarding import OnboardingError
-    from validation.spec import load_spec
-
-    try:
-        load_spec(spec)
-    except OnboardingError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
-
-
-def _result(state: Any) -> dict[str, Any]:
-    data = state.result(raise_on_failure=False)
-    if isinstance(data, BaseException):
-        fail(str(data), EXIT_UNUSABLE)
-    if not isinstance(data, dict):
-        fail(state.message or "the flow failed without a result", EXIT_UNUSABLE)
-    return data
-
-
-def dns_plan(spec: SpecArg, output_format: FormatOpt = Format.TEXT) -> None:
+def dns_plan(spec: SpecArgument, output_format: FormatOption = Format.TEXT) -> None:
     """Print the DNS records the customer must remove and add, with the MX TTL."""
-    from cli.prefect_runtime import prefect_runtime
+    from cli.prefect_runtime import run_flow_report
 
-    _load(spec)
-    with prefect_runtime():
+    load_spec_or_exit(spec)
+
+    def start() -> Any:
         from flows.dns_plan import dns_plan as flow
 
-        data = _result(flow(spec_path=spec.resolve(), return_state=True))
+        return flow(spec_path=spec.resolve(), return_state=True)
+
+    _, data = run_flow_report(start)
     if output_format is Format.JSON:
         print_json(data)
     else:
@@ -62,22 +51,24 @@ def dns_plan(spec: SpecArg, output_format: FormatOpt = Format.TEXT) -> None:
 
 
 def dns_check(
-    spec: SpecArg,
+    spec: SpecArgument,
     propagation: Annotated[
         bool,
         typer.Option("--propagation", help="Compare authoritative servers and resolvers."),
     ] = False,
-    output_format: FormatOpt = Format.TEXT,
+    output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Check the published records (MX, SPF, DKIM, DMARC) or their propagation."""
-    from cli.prefect_runtime import prefect_runtime
+    from cli.prefect_runtime import run_flow_report
 
-    _load(spec)
-    with prefect_runtime():
+    load_spec_or_exit(spec)
+
+    def start() -> Any:
         from flows.dns_check import dns_check as flow
 
-        state = flow(spec_path=spec.resolve(), propagation=propagation, return_state=True)
-        data = _result(state)
+        return flow(spec_path=spec.resolve(), propagation=propagation, return_state=True)
+
+    state, data = run_flow_report(start)
     if output_format is Format.JSON:
         print_json(data)
     else:

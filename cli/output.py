@@ -9,11 +9,25 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_UNUSABLE", "Format", "fail", "print_json"]
+if TYPE_CHECKING:
+    from validation.spec import OnboardingSpec
+
+__all__ = [
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_UNUSABLE",
+    "Format",
+    "FormatOption",
+    "SpecArgument",
+    "fail",
+    "load_spec_or_exit",
+    "print_json",
+]
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -27,7 +41,10 @@ class Format(StrEnum):
     JSON = "json"
 
 
-FORMAT_OPTION = typer.Option(Format.TEXT, "--format", help="text for people, json for programs.")
+FormatOption = Annotated[
+    Format, typer.Option("--format", help="text for people, json for programs.")
+]
+SpecArgument = Annotated[Path, typer.Argument(help="The customer's YAML spec (customer.yaml).")]
 
 
 def print_json(data: Any) -> None:
@@ -38,3 +55,14 @@ def fail(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:
     """Print one clear sentence on stderr and exit without a traceback."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def load_spec_or_exit(path: Path) -> OnboardingSpec:
+    """Load the customer's spec, or exit 2 with the loader's sentence (file, field and fix)."""
+    from onboarding import OnboardingError
+    from validation.spec import load_spec
+
+    try:
+        return load_spec(path)
+    except OnboardingError as exc:
+        fail(str(exc), EXIT_UNUSABLE)

@@ -1,14 +1,14 @@
 """Run Prefect flows from an ``onboard`` command quietly: clean output, no shutdown tracebacks.
 
-Every command that runs a flow wraps the call, and imports its flow module *inside* the block::
+Every command that runs a flow hands :func:`run_flow_report` (or :func:`run_flow`) a function
+that imports its flow module and calls it; the import happens *inside* :func:`prefect_runtime`::
 
-    from cli.prefect_runtime import prefect_runtime
+    def start() -> State:
+        from flows.verify import verify
 
-    with prefect_runtime():
-        from flows.validate_users import validate_users
+        return verify(spec_path=spec.resolve(), return_state=True)
 
-        state = validate_users(spec_path, return_state=True)
-        report = state.result(raise_on_failure=False)
+    state, report = run_flow_report(start)  # exits 2 with one sentence when unusable
 
 What it does, and why:
 
@@ -36,10 +36,19 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-__all__ = ["VERBOSE_ENV", "PrefectUnavailableError", "prefect_runtime"]
+from cli.output import EXIT_UNUSABLE, fail
+
+__all__ = [
+    "VERBOSE_ENV",
+    "PrefectUnavailableError",
+    "prefect_runtime",
+    "run_flow",
+    "run_flow_report",
+]
 
 VERBOSE_ENV = "ONBOARD_PREFECT_VERBOSE"
 _STARTUP_TIMEOUT_S = 120  # the temporary server takes ~10 s to start on a busy 2-core machine
@@ -157,3 +166,30 @@ def prefect_runtime(*, verbose: bool | None = None) -> Iterator[str]:
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+def run_flow(start: Callable[[], Any]) -> tuple[Any, Any]:
+    """Call ``start`` (a flow called with ``return_state=True``) in :func:`prefect_runtime`.
+
+    Returns the final state and its result (a failed run's result is its exception). An
+    unusable Prefect API exits 2 with one sentence.
+    """
+    try:
+        with prefect_runtime():
+            state = start()
+            return state, state.result(raise_on_failure=False)
+    except PrefectUnavailableError as exc:
+        fail(str(exc), EXIT_UNUSABLE)
+
+
+def run_flow_report(start: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
+    """:func:`run_flow` for flows that return a report dict; a run without one exits 2.
+
+    The exit names the run's error (or its state message), so nothing fails silently.
+    """
+    state, data = run_flow(start)
+    if isinstance(data, BaseException):
+        fail(str(data), EXIT_UNUSABLE)
+    if not isinstance(data, dict):
+        fail(state.message or "the flow failed without a result", EXIT_UNUSABLE)
+    return state, data

@@ -8,30 +8,36 @@ to do), 2 when the input or the API key is unusable (one sentence, nothing chang
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, Format, fail, print_json
+from cli.output import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNUSABLE,
+    Format,
+    FormatOption,
+    SpecArgument,
+    fail,
+    load_spec_or_exit,
+    print_json,
+)
 
 __all__ = ["provision"]
 
 
 def provision(
-    spec: Annotated[Path, typer.Argument(help="The customer's YAML spec.")],
-    output_format: Annotated[
-        Format, typer.Option("--format", help="text for people, json for programs.")
-    ] = Format.TEXT,
+    spec: SpecArgument,
+    output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Create the customer's control-panel objects and mailboxes (only what is missing)."""
+    from cli.prefect_runtime import run_flow_report
     from onboarding import OnboardingError
-    from validation.spec import load_spec
     from validation.users import validate_user_list
 
     try:
-        loaded = load_spec(spec)
-        report = validate_user_list(loaded)
+        report = validate_user_list(load_spec_or_exit(spec))
     except OnboardingError as exc:
         fail(str(exc), EXIT_UNUSABLE)
     if not report.valid:
@@ -40,15 +46,13 @@ def provision(
             "`onboard validate` and fix them first",
             EXIT_UNUSABLE,
         )
-    from cli.prefect_runtime import prefect_runtime
 
-    with prefect_runtime():
+    def start() -> Any:
         from flows.provision import provision as provision_flow
 
-        state = provision_flow(spec_path=spec.resolve(), return_state=True)
-        data: Any = state.result(raise_on_failure=False)
-    if not isinstance(data, dict):
-        fail(str(data) if isinstance(data, BaseException) else (state.message or "failed"))
+        return provision_flow(spec_path=spec.resolve(), return_state=True)
+
+    state, data = run_flow_report(start)
     if "stopped" in data:
         fail(str(data["stopped"]), EXIT_UNUSABLE)
     if output_format is Format.JSON:

@@ -15,12 +15,21 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, Format, fail, print_json
+from cli.output import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNUSABLE,
+    Format,
+    FormatOption,
+    SpecArgument,
+    fail,
+    load_spec_or_exit,
+    print_json,
+)
 
 __all__ = ["answer_pauses", "run", "run_with_prompts"]
 
@@ -94,51 +103,37 @@ def run_with_prompts(call: Callable[[], Any], *, interactive: bool) -> Any:
 
 
 def run(
-    spec: Annotated[Path, typer.Argument(help="The customer's YAML spec.")],
+    spec: SpecArgument,
     yes: Annotated[
         bool, typer.Option("--yes", help="Confirm the DNS change and approve the cutover now.")
     ] = False,
     dns_wait: Annotated[
         float, typer.Option("--dns-wait", help="Seconds the cutover waits for DNS readiness.")
     ] = 900.0,
-    output_format: Annotated[
-        Format, typer.Option("--format", help="text for people, json for programs.")
-    ] = Format.TEXT,
+    output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Onboard the customer: validate, provision, migrate, DNS plan, cutover, verify."""
-    from onboarding import OnboardingError
-    from validation.spec import load_spec
+    from cli.prefect_runtime import run_flow_report
 
-    try:
-        load_spec(spec)
-    except OnboardingError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
+    load_spec_or_exit(spec)
     if not yes and not sys.stdin.isatty():
         fail(
             "onboard run stops for the operator (DNS changed? approve the cutover?); pass --yes "
             "to answer both now, or run the onboard/default deployment and answer in the UI",
             EXIT_UNUSABLE,
         )
-    from cli.prefect_runtime import PrefectUnavailableError, prefect_runtime
 
-    try:
-        with prefect_runtime():
-            from flows.onboard import onboard
+    def start() -> Any:
+        from flows.onboard import onboard
 
-            state = run_with_prompts(
-                lambda: onboard(
-                    spec_path=spec.resolve(),
-                    approved=yes,
-                    dns_wait_seconds=dns_wait,
-                    return_state=True,
-                ),
-                interactive=not yes,
-            )
-            data: Any = state.result(raise_on_failure=False)
-    except PrefectUnavailableError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
-    if not isinstance(data, dict):
-        fail(str(data) if isinstance(data, BaseException) else (state.message or "failed"))
+        return run_with_prompts(
+            lambda: onboard(
+                spec_path=spec.resolve(), approved=yes, dns_wait_seconds=dns_wait, return_state=True
+            ),
+            interactive=not yes,
+        )
+
+    state, data = run_flow_report(start)
     if output_format is Format.JSON:
         print_json({"ok": state.is_completed(), "message": state.message, **data})
     else:

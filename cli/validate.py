@@ -12,13 +12,22 @@ file is reported at once. ``--format json`` prints exactly::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, Format, fail, print_json
+from cli.output import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNUSABLE,
+    Format,
+    FormatOption,
+    SpecArgument,
+    fail,
+    print_json,
+)
 from onboarding import OnboardingError
 
 if TYPE_CHECKING:
@@ -30,21 +39,19 @@ TERMINAL_ROWS = 100  # more than this and the run folder's CSV is the better pla
 
 
 def validate(
-    spec: Annotated[Path, typer.Argument(help="The customer's YAML spec (customer.yaml).")],
+    spec: SpecArgument,
     users: Annotated[
         Path | None,
         typer.Option("--users", help="Check this CSV instead of the spec's users_csv."),
     ] = None,
-    output_format: Annotated[
-        Format, typer.Option("--format", help="text for people, json for programs.")
-    ] = Format.TEXT,
+    output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Check the user list: every bad row, the reason and the fix, in one run.
 
     Exit codes: 0 every row is valid; 1 rows have problems (the report is printed);
     2 the spec or the CSV cannot be used at all.
     """
-    from cli.prefect_runtime import PrefectUnavailableError, prefect_runtime
+    from cli.prefect_runtime import run_flow
     from validation.csv_reader import read_user_table
     from validation.spec import load_spec
     from validation.users import UserListReport
@@ -55,14 +62,12 @@ def validate(
     except OnboardingError as exc:
         _unusable(exc, output_format)
 
-    try:
-        with prefect_runtime():
-            from flows.validate_users import validate_users
+    def start() -> Any:
+        from flows.validate_users import validate_users
 
-            state = validate_users(spec, users, return_state=True)
-            result = state.result(raise_on_failure=False)
-    except PrefectUnavailableError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
+        return validate_users(spec, users, return_state=True)
+
+    state, result = run_flow(start)
     if isinstance(result, OnboardingError):
         _unusable(result, output_format)
     if not isinstance(result, UserListReport):

@@ -7,45 +7,41 @@ unusable. ``--follow-up`` labels the run as the 48-hour re-check.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, Format, fail, print_json
+from cli.output import (
+    EXIT_INVALID,
+    EXIT_OK,
+    Format,
+    FormatOption,
+    SpecArgument,
+    load_spec_or_exit,
+    print_json,
+)
 
 __all__ = ["verify"]
 
 
 def verify(
-    spec: Annotated[Path, typer.Argument(help="The customer's YAML spec.")],
+    spec: SpecArgument,
     followup: Annotated[
         bool, typer.Option("--follow-up", help="This is the re-check after the cutover.")
     ] = False,
-    output_format: Annotated[
-        Format, typer.Option("--format", help="text for people, json for programs.")
-    ] = Format.TEXT,
+    output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Check every account logs in, mail reaches every domain, and the DNS records work."""
-    from onboarding import OnboardingError
-    from validation.spec import load_spec
+    from cli.prefect_runtime import run_flow_report
 
-    try:
-        load_spec(spec)
-    except OnboardingError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
-    from cli.prefect_runtime import PrefectUnavailableError, prefect_runtime
+    load_spec_or_exit(spec)
 
-    try:
-        with prefect_runtime():
-            from flows.verify import verify as verify_flow
+    def start() -> Any:
+        from flows.verify import verify as verify_flow
 
-            state = verify_flow(spec_path=spec.resolve(), followup=followup, return_state=True)
-            data: Any = state.result(raise_on_failure=False)
-    except PrefectUnavailableError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
-    if not isinstance(data, dict):
-        fail(str(data) if isinstance(data, BaseException) else (state.message or "failed"))
+        return verify_flow(spec_path=spec.resolve(), followup=followup, return_state=True)
+
+    state, data = run_flow_report(start)
     if output_format is Format.JSON:
         print_json(data)
     else:
