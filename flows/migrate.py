@@ -84,6 +84,8 @@ def migrate(
     data = {**report.as_json(), "run_folder": str(folder.path)}
     if not report.ok:
         return Failed(message=f"migration has problems: {report.equation}", data=data)
+    if report.totals["copied"] == 0 and report.totals["flags_updated"] == 0:
+        return Completed(name="NothingToSync", message=report.equation, data=data)
     return Completed(message=report.equation, data=data)
 
 

@@ -228,6 +228,7 @@ def build_report(
     keys = ("in_scope", "copied", "already_present", "source_duplicates", "skipped", "failed")
     totals = {k: sum(int(str(m[k])) for m in mailboxes) for k in keys}
     totals["bytes_copied"] = sum(int(str(m["bytes_copied"])) for m in mailboxes)
+    totals["flags_updated"] = sum(int(str(m["flags_updated"])) for m in mailboxes)
     failed_mailboxes = sum(
         1 for r in results if r.outcome is None or r.outcome.status is SyncStatus.FAILED
     )

@@ -28,6 +28,7 @@ from prefect.client.schemas.filters import (
     TaskRunFilter,
     TaskRunFilterFlowRunId,
 )
+from prefect.concurrency.sync import concurrency
 from support.faultproxy import FaultProxy
 from support.mail import connect, fill, snapshot
 from typer.testing import CliRunner
@@ -35,7 +36,8 @@ from typer.testing import CliRunner
 from cli.main import app
 from flows.migrate import migrate
 from lab import Lab, LabUser, LabUsers
-from tasks.migrate import BOARD, source_limit_name
+from tasks.migrate import BOARD, build_jobs, source_limit_name, validated_users
+from validation.spec import load_spec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -189,6 +191,8 @@ def test_migrate_copies_everything_then_a_rerun_copies_nothing(
             want = sorted((m.sha256, m.flags, m.internaldate) for m in msgs)
             assert got == want, f"{u.email} {folder} differs"
 
+    progress = _artifact(f"migration-progress-{customer.slug}")
+    assert float(progress.data) == 100.0 and "2/2 mailboxes" in progress.description
     summary = _artifact(f"migration-summary-{customer.slug}")
     assert "reconciles" in summary.data and two_users[0].email in summary.data
     run_folder = Path(data["run_folder"])
@@ -203,7 +207,7 @@ def test_migrate_copies_everything_then_a_rerun_copies_nothing(
     assert all(r["reconciles"] == "True" for r in rows)
 
     state2, again = _run(customer, pass_kind="incremental")
-    assert state2.is_completed()
+    assert state2.is_completed() and state2.name == "NothingToSync"
     assert again["totals"]["copied"] == 0
     assert again["totals"]["already_present"] == data["totals"]["copied"]
     assert again["equation"].endswith("→ reconciles")
@@ -313,7 +317,39 @@ def test_source_restart_mid_sync_is_completed_by_the_task_retry(
         assert sorted(m.sha256 for m in got[folder]) == sorted(m.sha256 for m in want[folder])
 
 
-def _task_states(customer: Customer) -> set[str]:
+def test_a_pair_held_by_another_worker_waits_for_it(
+    tmp_path: Path,
+    lab: Lab,
+    lab_users: LabUsers,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """I10: while another worker holds the pair's concurrency slot, this run's task waits and
+    copies nothing; once the slot is free it completes."""
+    user = lab_users.new()
+    with _src(lab, user) as c:
+        fill(c, {"INBOX": 10}, seed=8)
+    customer = _customer(tmp_path, lab, (user,), lab_users.domain, monkeypatch)
+    state, _ = _run(customer)  # creates the limits, copies the 10
+    assert state.is_completed()
+    with _src(lab, user) as c:
+        fill(c, {"INBOX": 3}, seed=9)
+    (job,) = build_jobs(load_spec(customer.spec), validated_users(load_spec(customer.spec)))
+    outcome: dict[str, Any] = {}
+    with concurrency(job.pair_limit, strict=True):
+        runner = threading.Thread(target=lambda: outcome.update(r=_run(customer)))
+        runner.start()
+        _wait_for(lambda: "Running" in _task_states(customer, "sync "), 60)
+        runner.join(3)  # the task is waiting for the slot, so the run cannot finish
+        assert runner.is_alive()
+        with _dst(lab, user) as c:
+            assert len(snapshot(c)["INBOX"]) == 10, "copied while another worker held the pair"
+    runner.join(120)
+    state, data = outcome["r"]
+    assert state.is_completed()
+    assert data["totals"]["copied"] == 3
+
+
+def _task_states(customer: Customer, prefix: str = "") -> set[str]:
     """State names of the task runs of this customer's latest migrate flow run."""
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(sort="START_TIME_DESC", limit=5)
@@ -325,7 +361,9 @@ def _task_states(customer: Customer) -> set[str]:
                 task_run_filter=TaskRunFilter(),
                 flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
             )
-            names |= {t.state.name for t in tasks if t.state is not None}
+            names |= {
+                t.state.name for t in tasks if t.state is not None and t.name.startswith(prefix)
+            }
     return names
 
 
