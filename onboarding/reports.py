@@ -36,14 +36,19 @@ class RunFolder:
     def create(
         cls, output_dir: Path, customer_slug: str, flow_name: str, *, now: datetime | None = None
     ) -> RunFolder:
+        """Make a new, empty run folder; a second run in the same second gets ``…-2``."""
         stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
         base = Path(output_dir) / customer_slug / f"{stamp}-{flow_name}"
+        base.parent.mkdir(parents=True, exist_ok=True)
         path, n = base, 1
-        while path.exists():  # two runs in the same second keep separate folders
-            n += 1
-            path = base.with_name(f"{base.name}-{n}")
-        path.mkdir(parents=True)
-        return cls(path)
+        while True:  # mkdir itself claims the name, so two concurrent runs never share one
+            try:
+                path.mkdir()
+            except FileExistsError:
+                n += 1
+                path = base.with_name(f"{base.name}-{n}")
+                continue
+            return cls(path)
 
     def write_csv(
         self, name: str, rows: Iterable[Mapping[str, Any]], columns: Sequence[str]

@@ -1,0 +1,36 @@
+"""Run folders: one per flow run, never shared, and CSV cells a spreadsheet shows literally."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+from onboarding.reports import RunFolder, escape_cell
+
+NOW = datetime(2026, 11, 27, 4, 30, 0, tzinfo=UTC)
+
+
+def test_runs_in_the_same_second_get_separate_folders(tmp_path: Path) -> None:
+    """A second run in the same second gets ``-2``; nothing is written into the first one."""
+    first = RunFolder.create(tmp_path, "acme", "provision", now=NOW)
+    second = RunFolder.create(tmp_path, "acme", "provision", now=NOW)
+    assert first.path == tmp_path / "acme" / "20261127T043000Z-provision"
+    assert second.path == tmp_path / "acme" / "20261127T043000Z-provision-2"
+    assert second.path.is_dir() and not any(second.path.iterdir())
+
+
+def test_formula_cells_are_escaped_and_missing_keys_left_empty(tmp_path: Path) -> None:
+    """OWASP CSV injection: ``=``, ``+``, ``-``, ``@``, tab and CR starts get a leading quote."""
+    folder = RunFolder.create(tmp_path, "acme", "validate", now=NOW)
+    path = folder.write_csv("rows.csv", [{"a": "=1+1", "b": "@SUM(A1)"}, {"a": "ok"}], ["a", "b"])
+    with path.open(newline="", encoding="utf-8") as fh:
+        assert list(csv.reader(fh)) == [["a", "b"], ["'=1+1", "'@SUM(A1)"], ["ok", ""]]
+    assert [escape_cell(v) for v in ("-2", "+x", "\tx", "\rx", None, 3)] == [
+        "'-2",
+        "'+x",
+        "'\tx",
+        "'\rx",
+        "",
+        "3",
+    ]
