@@ -20,13 +20,13 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateType
 from support.cutover_customer import (
     LabCustomer,
-    artifact,
     assert_no_secrets,
     make_customer,
     panel,
     publish_plan,
     until,
 )
+from support.prefect_api import latest_artifact
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -141,7 +141,7 @@ def test_full_cutover_with_approval_pause_then_rerun_changes_nothing(make_custom
     assert [p["delivered"] for p in data["mail_flow_probes"]] == [True, True]
     assert data["followup"]["scheduled_flow_run_id"] is None
     assert "onboard verify" in data["followup"]["how_to_run"]
-    report = artifact(f"cutover-{c.slug}")
+    report = latest_artifact(f"cutover-{c.slug}")
     assert "Cutover of" in report.data and "completed" in report.data
     folder = Path(data["run_folder"])
     assert sorted(p.name for p in folder.iterdir()) == ["cutover.json", "cutover.md", "steps.csv"]

@@ -6,18 +6,16 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterKey,
     LogFilter,
     LogFilterFlowRunId,
 )
 from support.dns_customer import make_customer
+from support.prefect_api import latest_artifact
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -26,17 +24,6 @@ from lab import Lab
 from tasks.dns import dkim_block_name
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
-
-
-def _artifact(key: str) -> Any:
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-            sort="CREATED_DESC",
-            limit=1,
-        )
-    assert found, f"no artifact {key}"
-    return found[0]
 
 
 def _private_key_lines(domain: str, selector: str = "mr1") -> list[str]:
@@ -56,7 +43,7 @@ def test_plan_publishes_the_records_artifact_and_run_folder(tmp_path: Path, lab:
     assert dom["spf_lookups"] == 2
     assert {f["code"] for f in dom["findings"]} >= {"policy-rejects-unaligned"}
 
-    artifact = _artifact(f"dns-records-{c.slug}")
+    artifact = latest_artifact(f"dns-records-{c.slug}")
     assert f"## {c.domain}" in artifact.data
     assert f"| REMOVE | `@` | MX | 3600 | `10 mx1.old.{c.ours}.` |" in artifact.data
     assert f"| ADD | `@` | MX | 3600 | `10 mail.{c.ours}.` |" in artifact.data

@@ -33,6 +33,7 @@ from prefect.client.schemas.filters import (
     LogFilter,
     LogFilterFlowRunId,
 )
+from support.panel import Endpoint, panel
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -42,22 +43,7 @@ from lab.controlpanel import database_path
 from tasks.secrets import env_var_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    url: str
-    api_key: str
-    state_dir: Path
-
-
-@pytest.fixture(scope="module")
-def panel(lab: Lab) -> Endpoint:
-    """The control panel ``Lab.up()`` runs next to the mail servers (lab/_controlpanel.py)."""
-    lab.controlpanel.wait_ready()
-    key = lab.controlpanel.api_key()
-    assert key is not None, "the lab's control panel has not created its API key"
-    return Endpoint(lab.controlpanel.base_url, key, lab.state_dir)
+__all__ = ["panel"]  # fixtures used by name
 
 
 @dataclass

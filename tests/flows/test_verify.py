@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from support.cutover_customer import (
     LabCustomer,
-    artifact,
     assert_no_secrets,
     make_customer,
     panel,
     publish_plan,
 )
+from support.prefect_api import latest_artifact
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -54,7 +54,7 @@ def test_verify_passes_then_names_a_broken_login(
     assert [(i["area"], i["subject"]) for i in report["open_issues"]] == [("login", broken)]
     assert "login refused" in report["open_issues"][0]["problem"]
     assert report["accounts"]["ok"] == 3
-    found = artifact(f"verification-{c.slug}")
+    found = latest_artifact(f"verification-{c.slug}")
     assert broken in found.data and "Open issues" in found.data
     folder = Path(report["run_folder"])
     assert broken in (folder / "open-issues.csv").read_text()

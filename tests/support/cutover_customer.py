@@ -37,6 +37,8 @@ from lab import Lab
 from lab.customer_dns import planned_records, publish_records, zone_text
 from onboarding.controlpanel import ControlPanelClient, provision_accounts, set_up_customer
 from support.dns_customer import OUR_IP, hosted
+from support.panel import Endpoint
+from support.panel import panel as panel  # the fixture, re-exported for the flow tests
 from tasks.secrets import env_var_for
 from validation.spec import load_spec
 from validation.users import read_user_credentials
@@ -103,24 +105,9 @@ def _password() -> str:
     return f"Pw{secrets.token_hex(5)}!{secrets.token_hex(3)}Z"
 
 
-@dataclass(frozen=True)
-class Panel:
-    url: str
-    api_key: str
-
-
-@pytest.fixture(scope="module")
-def panel(lab: Lab) -> Panel:
-    """The control panel ``Lab.up()`` runs next to the mail servers."""
-    lab.controlpanel.wait_ready()
-    key = lab.controlpanel.api_key()
-    assert key is not None, "the lab's control panel has not created its API key"
-    return Panel(lab.controlpanel.base_url, key)
-
-
 @pytest.fixture
 def make_customer(
-    tmp_path: Path, lab: Lab, panel: Panel, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, lab: Lab, panel: Endpoint, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., LabCustomer]]:
     """Factory: ``make_customer(domains=1, users=2, ttl=1, migration=False, ...)``."""
     made: list[LabCustomer] = []
@@ -265,17 +252,6 @@ def publish_plan(c: LabCustomer) -> dict[str, Any]:
     for domain, records in planned_records(data).items():
         publish_records(c.lab.dns, domain, records, ttl=c.ttl)
     return data
-
-
-def artifact(key: str) -> Any:
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-            sort="CREATED_DESC",
-            limit=1,
-        )
-    assert found, f"no artifact {key}"
-    return found[0]
 
 
 def assert_no_secrets(c: LabCustomer, states: list[Any]) -> None:

@@ -6,11 +6,9 @@ import imaplib
 import secrets
 import smtplib
 import time
-from dataclasses import dataclass
 from email.message import EmailMessage
-from pathlib import Path
 
-import pytest
+from support.panel import Endpoint, panel
 
 from lab import Lab, LabUsers
 from onboarding.controlpanel import (
@@ -21,21 +19,7 @@ from onboarding.controlpanel import (
     NewMailServer,
 )
 
-
-@dataclass(frozen=True)
-class Endpoint:
-    url: str
-    api_key: str
-    state_dir: Path
-
-
-@pytest.fixture(scope="module")
-def panel(lab: Lab) -> Endpoint:
-    """The control panel ``Lab.up()`` runs next to the mail servers (lab/_controlpanel.py)."""
-    lab.controlpanel.wait_ready()
-    key = lab.controlpanel.api_key()
-    assert key is not None, "the lab's control panel has not created its API key"
-    return Endpoint(lab.controlpanel.base_url, key, lab.state_dir)
+__all__ = ["panel"]  # fixtures used by name
 
 
 def _wait(check, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]

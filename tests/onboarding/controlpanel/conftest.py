@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from support.panel import standalone_panel
 
-from lab.controlpanel import launch, read_api_key, wait_ready
 from onboarding.controlpanel import ControlPanelClient, RetryPolicy
 
 
@@ -29,17 +28,5 @@ class Panel:
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Panel]:
     state = tmp_path_factory.mktemp("engine-controlpanel")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    proc = launch(state, port, state / "server.log", apply_to_lab=False)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, proc=proc)
-        key = read_api_key(state)
-        assert key is not None
-        with httpx.Client(base_url=url, headers={"Authorization": f"ApiKey {key}"}) as http:
-            yield Panel(url, key, state, http)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with standalone_panel(state) as (endpoint, http):
+        yield Panel(endpoint.url, endpoint.api_key, state, http)
