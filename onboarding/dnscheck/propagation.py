@@ -179,6 +179,33 @@ def _remaining(answer: Answer) -> int | None:
     return answer.ttl if answer.status is AnswerStatus.OK else answer.negative_ttl
 
 
+def _observe(
+    server: Server, role: str, exp: ExpectedRecord, *, timeout: float
+) -> tuple[Observation, bool]:
+    """Ask ``server`` (``role`` "authoritative" or "resolver") for ``exp``; return what it
+    shows and whether that is what we expect.
+
+    A server in trouble is an ``error`` observation, never an exception. A wrong answer is
+    ``missing`` at an authoritative server and ``stale`` (with the TTL left) at a resolver.
+    """
+    authoritative = role == "authoritative"
+    query = query_authoritative if authoritative else query_resolver
+    try:
+        answer = query(exp.name, exp.rdtype, server, timeout=timeout)
+    except DNSCheckError as exc:
+        error = Observation(
+            str(server), role, exp.name, exp.rdtype, RecordState.ERROR, error=str(exc)
+        )
+        return error, False
+    ok = exp.matches(answer)
+    if ok:
+        state = RecordState.CURRENT
+    else:
+        state = RecordState.MISSING if authoritative else RecordState.STALE
+    ttl = answer.ttl if authoritative else _remaining(answer)
+    return Observation(str(server), role, exp.name, exp.rdtype, state, answer.records, ttl), ok
+
+
 def check_propagation(
     domain: str,
     expected: Sequence[ExpectedRecord],
@@ -203,34 +230,9 @@ def check_propagation(
             serials.append((str(ns), None))
         for exp in expected:
             key = (exp.name, exp.rdtype)
-            try:
-                answer = query_authoritative(exp.name, exp.rdtype, ns, timeout=timeout)
-            except DNSCheckError as exc:
-                observations.append(
-                    Observation(
-                        str(ns),
-                        "authoritative",
-                        exp.name,
-                        exp.rdtype,
-                        RecordState.ERROR,
-                        error=str(exc),
-                    )
-                )
-                published[key] = False
-                continue
-            ok = exp.matches(answer)
+            seen, ok = _observe(ns, "authoritative", exp, timeout=timeout)
+            observations.append(seen)
             published[key] = published.get(key, True) and ok
-            observations.append(
-                Observation(
-                    str(ns),
-                    "authoritative",
-                    exp.name,
-                    exp.rdtype,
-                    RecordState.CURRENT if ok else RecordState.MISSING,
-                    answer.records,
-                    answer.ttl,
-                )
-            )
     for resolver in resolvers:
         for exp in expected:
             if not published.get((exp.name, exp.rdtype), False):
@@ -240,30 +242,6 @@ def check_propagation(
                     )
                 )
                 continue
-            try:
-                answer = query_resolver(exp.name, exp.rdtype, resolver, timeout=timeout)
-            except DNSCheckError as exc:
-                observations.append(
-                    Observation(
-                        str(resolver),
-                        "resolver",
-                        exp.name,
-                        exp.rdtype,
-                        RecordState.ERROR,
-                        error=str(exc),
-                    )
-                )
-                continue
-            ok = exp.matches(answer)
-            observations.append(
-                Observation(
-                    str(resolver),
-                    "resolver",
-                    exp.name,
-                    exp.rdtype,
-                    RecordState.CURRENT if ok else RecordState.STALE,
-                    answer.records,
-                    _remaining(answer),
-                )
-            )
+            seen, _ = _observe(resolver, "resolver", exp, timeout=timeout)
+            observations.append(seen)
     return PropagationReport(domain, tuple(serials), tuple(observations))
