@@ -17,12 +17,11 @@ from typing import Annotated, Any
 import typer
 
 from cli.output import (
-    EXIT_INVALID,
-    EXIT_OK,
     EXIT_UNUSABLE,
     Format,
     FormatOption,
     SpecArgument,
+    exit_with,
     fail,
     load_spec_or_exit,
     print_json,
@@ -66,7 +65,7 @@ def cutover(
         print_json({"ok": state.is_completed(), **data})
     else:
         _print(data)
-    raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_INVALID)
+    exit_with(state.is_completed())
 
 
 def _print(data: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, fail
+from cli.output import EXIT_UNUSABLE, exit_with, fail
 
 __all__ = ["demo"]
 
@@ -119,4 +119,4 @@ def demo(
         typer.echo(f"  {row['phase']:<20} {row['state']:<14} {row['message']}")
     typer.echo(f"  reports: {Path(customer.output_dir) / customer.customer_slug}/")
     typer.echo(state.message or "")
-    raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_INVALID)
+    exit_with(state.is_completed())

@@ -17,11 +17,10 @@ from typing import Annotated, Any
 import typer
 
 from cli.output import (
-    EXIT_INVALID,
-    EXIT_OK,
     Format,
     FormatOption,
     SpecArgument,
+    exit_with,
     load_spec_or_exit,
     print_json,
 )
@@ -47,7 +46,7 @@ def dns_plan(spec: SpecArgument, output_format: FormatOption = Format.TEXT) -> N
         folder = Path(data["run_folder"])
         typer.echo((folder / "dns-records.md").read_text(encoding="utf-8"))
         typer.echo(f"Zone-file snippet: {folder / 'dns-records.zone'}")
-    raise typer.Exit(EXIT_OK)
+    exit_with(True)
 
 
 def dns_check(
@@ -74,4 +73,4 @@ def dns_check(
     else:
         typer.echo((Path(data["run_folder"]) / "dns-check.md").read_text(encoding="utf-8"))
         typer.echo(state.message or "")
-    raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_INVALID)
+    exit_with(state.is_completed())

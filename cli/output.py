@@ -24,6 +24,7 @@ __all__ = [
     "Format",
     "FormatOption",
     "SpecArgument",
+    "exit_with",
     "fail",
     "load_spec_or_exit",
     "print_json",
@@ -49,6 +50,11 @@ SpecArgument = Annotated[Path, typer.Argument(help="The customer's YAML spec (cu
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def exit_with(ok: bool) -> NoReturn:
+    """Exit 0 when ``ok``, else 1 (the run has problems its printed report lists)."""
+    raise typer.Exit(EXIT_OK if ok else EXIT_INVALID)
 
 
 def fail(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import typer
-
 from cli.output import (
-    EXIT_INVALID,
-    EXIT_OK,
     EXIT_UNUSABLE,
     Format,
     FormatOption,
     SpecArgument,
+    exit_with,
     fail,
     load_spec_or_exit,
     print_json,
@@ -59,7 +56,7 @@ def provision(
         print_json({"ok": state.is_completed(), "message": state.message, **data})
     else:
         _print(data, state.message or "")
-    raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_INVALID)
+    exit_with(state.is_completed())
 
 
 def _print(data: dict[str, Any], message: str) -> None:

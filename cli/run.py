@@ -20,12 +20,11 @@ from typing import Annotated, Any
 import typer
 
 from cli.output import (
-    EXIT_INVALID,
-    EXIT_OK,
     EXIT_UNUSABLE,
     Format,
     FormatOption,
     SpecArgument,
+    exit_with,
     fail,
     load_spec_or_exit,
     print_json,
@@ -140,4 +139,4 @@ def run(
         for row in data["phases"]:
             typer.echo(f"{row['phase']:<16} {row['state']:<12} {row['message']}")
         typer.echo(state.message or "")
-    raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_INVALID)
+    exit_with(state.is_completed())

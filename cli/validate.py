@@ -19,12 +19,11 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.output import (
-    EXIT_INVALID,
-    EXIT_OK,
     EXIT_UNUSABLE,
     Format,
     FormatOption,
     SpecArgument,
+    exit_with,
     fail,
     print_json,
 )
@@ -85,7 +84,7 @@ def validate(
         )
     else:
         _print_report(result)
-    raise typer.Exit(EXIT_OK if result.valid else EXIT_INVALID)
+    exit_with(result.valid)
 
 
 def _unusable(exc: OnboardingError, output_format: Format) -> NoReturn:

@@ -12,11 +12,10 @@ from typing import Annotated, Any
 import typer
 
 from cli.output import (
-    EXIT_INVALID,
-    EXIT_OK,
     Format,
     FormatOption,
     SpecArgument,
+    exit_with,
     load_spec_or_exit,
     print_json,
 )
@@ -51,4 +50,4 @@ def verify(
             if issue["fix"]:
                 typer.echo(f"  {'':<12} {'':<30} fix: {issue['fix']}")
         typer.echo(f"reports: {data['run_folder']}")
-    raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_INVALID)
+    exit_with(state.is_completed())
