@@ -452,21 +452,29 @@ def test_cli_json_run_selected_users_and_no_secret_anywhere(
     assert [m["mailbox"] for m in data["mailboxes"]] == [a.email]
     with _dst(lab, b) as c:
         assert sum(len(v) for v in snapshot(c).values()) == 0
+    text = CliRunner().invoke(app, ["migrate", str(customer.spec), "--users", b.email])
+    assert text.exit_code == 0, text.output
+    assert "mailboxes" in text.output and "messages" in text.output  # the live display
+    assert "in scope 42 = copied 42" in text.output and "reports: " in text.output
 
     secrets_ = {customer.master_password} | {
         p for u in two_users for p in (u.source_password, u.destination_password)
     }
-    everything = [result.stdout, result.output]
+    everything = [result.stdout, result.output, text.output]
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(sort="START_TIME_DESC", limit=20)
-        run = next(r for r in runs if str(customer.spec) in json.dumps(r.parameters, default=str))
-        everything.append(json.dumps(run.parameters, default=str))
-        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
-        everything += [entry.message for entry in logs]
-        tasks = client.read_task_runs(
-            task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=[run.id]))
-        )
-        everything += [t.name for t in tasks]
+        mine = [r for r in runs if str(customer.spec) in json.dumps(r.parameters, default=str)]
+        assert len(mine) == 2
+        for run in mine:
+            everything.append(json.dumps(run.parameters, default=str))
+            logs = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id]))
+            )
+            everything += [entry.message for entry in logs]
+            tasks = client.read_task_runs(
+                task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=[run.id]))
+            )
+            everything += [t.name for t in tasks]
         everything += [json.dumps(a.model_dump(mode="json")) for a in client.read_artifacts()]
     assert any(a.email in text for text in everything), "the check must see the run's output"
     for root, _dirs, files in os.walk(customer.output_dir):
