@@ -66,6 +66,7 @@ def _customer(
     *,
     source_port: int | None = None,
     wrong_password_for: str | None = None,
+    auth_mode: str = "master",
     **migration: Any,
 ) -> Customer:
     slug = "t-" + secrets.token_hex(4)
@@ -74,10 +75,10 @@ def _customer(
     monkeypatch.setenv(env, lab.source.master_password)
     with (tmp_path / "users.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["email", "password"])
+        writer.writerow(["email", "password", "source_password"][: 3 if auth_mode == "user" else 2])
         for u in users:
             pw = "Wrong-pass-999" if u.email == wrong_password_for else u.destination_password
-            writer.writerow([u.email, pw])
+            writer.writerow([u.email, pw, u.source_password][: 3 if auth_mode == "user" else 2])
     spec = {
         "customer": f"Test {slug}",
         "slug": slug,
@@ -96,7 +97,9 @@ def _customer(
                 "host": "127.0.0.1",
                 "port": source_port or lab.ports.source_imap,
                 "tls": "none",
-                "auth": {
+                "auth": {"mode": "user"}
+                if auth_mode == "user"
+                else {
                     "mode": "master",
                     "master_user": lab.source.master_user,
                     "password_secret": secret,
@@ -217,6 +220,27 @@ def test_migrate_copies_everything_then_a_rerun_copies_nothing(
             source_limit_name("127.0.0.1", lab.ports.source_imap)
         )
     assert limit.limit == 3  # connections_per_source_host
+
+
+def test_user_mode_logs_in_with_each_users_source_password(
+    tmp_path: Path,
+    lab: Lab,
+    lab_users: LabUsers,
+    two_users: tuple[LabUser, LabUser],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """auth mode "user": every mailbox logs in to the source with its own CSV password, and
+    none of those passwords shows up in the artifacts or the run folder."""
+    customer = _customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch, auth_mode="user")
+    monkeypatch.delenv(customer.secret_env)  # no master password available at all
+    state, data = _run(customer)
+    assert state.is_completed(), state.message
+    assert data["totals"]["copied"] == 117
+    with get_client(sync_client=True) as client:
+        artifacts = json.dumps([a.model_dump(mode="json") for a in client.read_artifacts()])
+    files = " ".join(p.read_text(errors="replace") for p in Path(data["run_folder"]).iterdir())
+    for u in two_users:
+        assert u.source_password not in artifacts and u.source_password not in files
 
 
 def test_failed_transfers_are_reported_and_the_flow_ends_failed(
