@@ -20,7 +20,13 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.states import Completed, Failed, State
 
-from onboarding.controlpanel import AccountsReport, ControlPanelError, Outcome, SetupResult
+from onboarding.controlpanel import (
+    AccountsReport,
+    ControlPanelError,
+    Outcome,
+    SetupResult,
+    setup_rows,
+)
 from tasks.provision import (
     check_access,
     new_run_folder,
@@ -38,16 +44,7 @@ __all__ = ["provision"]
 def _summary(setup: SetupResult, accounts: AccountsReport | None, folder: Path) -> dict[str, Any]:
     data: dict[str, Any] = {
         "run_folder": str(folder),
-        "setup": [
-            {
-                "kind": o.kind,
-                "name": o.name,
-                "result": o.outcome.value,
-                "detail": o.detail,
-                "action": o.action,
-            }
-            for o in setup.objects
-        ],
+        "setup": setup_rows(setup),
         "conflicts": len(setup.conflicts),
     }
     if accounts is not None:
