@@ -10,12 +10,8 @@ from pathlib import Path
 import pytest
 from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import (
-    LogFilter,
-    LogFilterFlowRunId,
-)
 from support.dns_customer import make_customer
-from support.prefect_api import latest_artifact
+from support.prefect_api import flow_run_texts, latest_artifact
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -76,14 +72,9 @@ def test_rerun_reuses_the_stored_dkim_key_and_no_output_holds_it(tmp_path: Path,
     assert _private_key_lines(c.domain) == key_lines
 
     everything = [json.dumps(first.result()), json.dumps(second.result())]
+    for state in (first, second):
+        everything += flow_run_texts(state.state_details.flow_run_id)  # type: ignore[arg-type]
     with get_client(sync_client=True) as client:
-        for state in (first, second):
-            run = client.read_flow_run(state.state_details.flow_run_id)  # type: ignore[arg-type]
-            everything.append(json.dumps(run.parameters, default=str))
-            logs = client.read_logs(
-                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id]))
-            )
-            everything += [entry.message for entry in logs]
         everything += [json.dumps(a.model_dump(mode="json")) for a in client.read_artifacts()]
     for root, _dirs, files in os.walk(c.output_dir):
         everything += [(Path(root) / n).read_text(encoding="utf-8") for n in files]

@@ -30,10 +30,9 @@ from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
     ArtifactFilterKey,
-    LogFilter,
-    LogFilterFlowRunId,
 )
 from support.panel import Endpoint, panel
+from support.prefect_api import flow_run_texts
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -391,21 +390,10 @@ def test_no_password_in_logs_artifacts_parameters_results_or_files(
     c.admin.delete("/_lab/faults")
     _run(c)
     everything: list[str] = [caplog.text]
-    with get_client(sync_client=True) as client:
-        for state in c.runs:
-            run_id = state.state_details.flow_run_id
-            run = client.read_flow_run(run_id)
-            everything.append(json.dumps(run.parameters, default=str))
-            everything.append(json.dumps(state.result(raise_on_failure=False), default=str))
-            everything.append(state.message or "")
-            logs = client.read_logs(
-                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
-            )
-            everything += [entry.message for entry in logs]
-            artifacts = client.read_artifacts(
-                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
-            )
-            everything += [json.dumps(a.model_dump(mode="json")) for a in artifacts]
+    for state in c.runs:
+        everything += flow_run_texts(state.state_details.flow_run_id)
+        everything.append(json.dumps(state.result(raise_on_failure=False), default=str))
+        everything.append(state.message or "")
     assert any(c.emails[1] in text for text in everything), "the check must see the run output"
     roots = [c.output_dir, Path(prefect_server), database_path(panel.state_dir).parent]
     for root in roots:

@@ -26,10 +26,6 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterKey,
-    FlowRunFilter,
-    FlowRunFilterId,
-    LogFilter,
-    LogFilterFlowRunId,
 )
 
 from flows.dns_plan import dns_plan
@@ -39,6 +35,7 @@ from onboarding.controlpanel import ControlPanelClient, provision_accounts, set_
 from support.dns_customer import OUR_IP, hosted
 from support.panel import Endpoint
 from support.panel import panel as panel  # the fixture, re-exported for the flow tests
+from support.prefect_api import flow_run_texts
 from tasks.secrets import env_var_for
 from validation.spec import load_spec
 from validation.users import read_user_credentials
@@ -259,19 +256,9 @@ def assert_no_secrets(c: LabCustomer, states: list[Any]) -> None:
     key = c.admin.headers["Authorization"].removeprefix("ApiKey ")
     needles = [*c.secrets(), key, key.split(":", 1)[1]]
     texts: list[str] = []
+    for state in states:
+        texts += flow_run_texts(state.state_details.flow_run_id)
     with get_client(sync_client=True) as client:
-        for s in states:
-            run_id = s.state_details.flow_run_id
-            run = client.read_flow_run(run_id)
-            texts.append(json.dumps(run.parameters, default=str))
-            logs = client.read_logs(
-                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
-            )
-            texts += [log.message for log in logs]
-            sub = client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
-            )
-            texts += [json.dumps(r.parameters, default=str) for r in sub]
         arts = client.read_artifacts(
             artifact_filter=ArtifactFilter(
                 key=ArtifactFilterKey(like_=c.slug)  # every artifact of this customer
