@@ -64,29 +64,19 @@ class VerificationReport:
             rows.append(
                 {"area": "dns", "subject": "", "problem": self.dns_error, "fix": "re-run verify"}
             )
-        if self.dns is not None:
-            for result in self.dns.results:
-                if result.status is not Severity.FAIL:
-                    continue
-                for f in result.findings:
-                    if f.severity is Severity.FAIL:
-                        rows.append(
-                            {
-                                "area": f"dns {result.check}",
-                                "subject": result.domain,
-                                "problem": f.message,
-                                "fix": f.fix,
-                            }
-                        )
-                if result.error:
-                    rows.append(
-                        {
-                            "area": f"dns {result.check}",
-                            "subject": result.domain,
-                            "problem": result.error,
-                            "fix": "",
-                        }
-                    )
+        failed = (
+            [r for r in self.dns.results if r.status is Severity.FAIL]
+            if self.dns is not None
+            else []
+        )
+        for result in failed:
+            problems = [(f.message, f.fix) for f in result.findings if f.severity is Severity.FAIL]
+            if result.error:
+                problems.append((result.error, ""))
+            rows += [
+                {"area": f"dns {result.check}", "subject": result.domain, "problem": p, "fix": fix}
+                for p, fix in problems
+            ]
         return tuple(rows)
 
     @property
