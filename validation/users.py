@@ -100,6 +100,12 @@ class UserListReport:
         )
 
 
+def _unique_or_empty(values: Series[str]) -> Series[bool]:
+    """True where a value is empty or appears once, compared trimmed and case-insensitively."""
+    key = values.str.strip().str.lower()
+    return ~key.duplicated(keep=False) | (key == "")  # type: ignore[return-value]
+
+
 class UserList(pa.DataFrameModel):
     """One row per mailbox, in file order: the address and its new password."""
 
@@ -126,8 +132,7 @@ class UserList(pa.DataFrameModel):
     @classmethod
     def duplicate_address(cls, email: Series[str]) -> Series[bool]:
         # Field(unique=True) compares exact text; addresses match case-insensitively, trimmed.
-        key = email.str.strip().str.lower()
-        return ~key.duplicated(keep=False) | (key == "")  # type: ignore[return-value]
+        return _unique_or_empty(email)
 
     @pa.check("password", name="password_length")
     @classmethod
@@ -180,8 +185,7 @@ class MigrationUserList(UserList):
     @classmethod
     def duplicate_source_username(cls, source_username: Series[str]) -> Series[bool]:
         # Two users copying the same old mailbox would each get the other's mail.
-        key = source_username.str.strip().str.lower()
-        return ~key.duplicated(keep=False) | (key == "")  # type: ignore[return-value]
+        return _unique_or_empty(source_username)
 
     @pa.check("source_username", name="master_separator")
     @classmethod
