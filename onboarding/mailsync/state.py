@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from onboarding.mailsync._exceptions import StateError, StateLocked
 
@@ -127,9 +127,10 @@ class StateStore:
             self._engine = sa.create_engine(url, **kwargs)
             if url.startswith("sqlite"):
                 sa.event.listen(self._engine, "connect", _sqlite_pragmas)
-            _meta.create_all(self._engine)
+            _create_tables(self._engine)
         except SQLAlchemyError as exc:
-            raise StateError(f"cannot open state store: {type(exc).__name__}") from exc
+            reason = getattr(exc, "orig", None) or type(exc).__name__
+            raise StateError(f"cannot open state store {self.url}: {reason}") from exc
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def __repr__(self) -> str:
@@ -365,6 +366,29 @@ def _holder_is_dead(owner: str) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
+
+
+_CREATE_DEADLINE_S = 30.0
+
+
+def _create_tables(engine: sa.Engine) -> None:
+    """Create the tables that are missing; safe when several workers open a new store at once.
+
+    ``CREATE TABLE IF NOT EXISTS`` rather than check-then-create (two workers would both find
+    no table, and the second CREATE fails), and SQLite's switch to WAL can answer "database is
+    locked" to a concurrent opener at once, without waiting, so that is tried again briefly.
+    """
+    deadline = time.monotonic() + _CREATE_DEADLINE_S
+    while True:
+        try:
+            with engine.begin() as conn:
+                for table in _meta.sorted_tables:
+                    conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
+            return
+        except OperationalError as exc:
+            if "database is locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)  # another worker holds the lock for a moment
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from onboarding.mailsync import StateLocked, StateStore
+from onboarding.mailsync import StateError, StateLocked, StateStore
 from onboarding.mailsync.state import DONE, INTENT, FolderState, MessageRow, safe_url
 
 PAIR = "src:143/ann@x=>dst:143/ann@x"
@@ -80,6 +80,36 @@ def test_concurrent_acquire_only_one_wins(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert len(wins) == 1
+
+
+def test_workers_opening_a_new_store_at_once_all_succeed(tmp_path: Path) -> None:
+    """Parallel mailbox syncs create the tables of a fresh store together: none may fail
+    (check-then-create raced: "table already exists"; the WAL switch: "database is locked")."""
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        barrier.wait()
+        try:
+            StateStore(url).dispose()
+        except StateError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_a_store_that_cannot_be_opened_is_named_with_the_reason(tmp_path: Path) -> None:
+    """The error names the store and why, and fails at once (only a lock is waited for)."""
+    missing = tmp_path / "no-such-folder" / "state.db"
+    with pytest.raises(StateError) as caught:
+        StateStore(f"sqlite:///{missing}")
+    assert str(missing) in str(caught.value) and "unable to open" in str(caught.value)
 
 
 def test_repr_hides_password() -> None:
