@@ -23,7 +23,6 @@ import hashlib
 import itertools
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -39,9 +38,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # support.faultproxy
+sys.path.insert(0, str(ROOT))
 
-DOCS = ROOT / "docs" / "benchmarks.md"
+from bench._machine import describe_machine, write_section  # noqa: E402
+
 SECTION = "## Mailbox migration (bench/migrate.py)"
 _RUNS = itertools.count(1)  # each run gets its own accounts, state and work folder
 _XTUID = re.compile(rb"^X-TUID: [^\r\n]*\r?\n", re.MULTILINE)
@@ -466,19 +466,10 @@ def _seed(lab: Any) -> dict[str, str]:
 
 
 def _machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     mbsync = subprocess.run(["mbsync", "--version"], capture_output=True, text=True).stdout.strip()
     dovecot = subprocess.run(["dovecot", "--version"], capture_output=True, text=True)
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}, {mbsync}, "
-        f"Dovecot {dovecot.stdout.split()[0] if dovecot.stdout else '?'}"
-    )
+    version = dovecot.stdout.split()[0] if dovecot.stdout else "?"
+    return f"{describe_machine()}, {mbsync}, Dovecot {version}"
 
 
 def _markdown(
@@ -582,24 +573,6 @@ def _markdown(
         for e in r.errors[:5]:
             lines.append(f"- {r.profile}/{r.tool} error: {e}")
     return "\n".join(lines) + "\n"
-
-
-def write_docs(text: str) -> None:
-    """Replace (or append) the migration section of docs/benchmarks.md."""
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    if not DOCS.exists():
-        DOCS.write_text(
-            "# Benchmarks\n\nEach section is written by one command under `bench/` and names "
-            "the machine it ran on (the reference machine: 2 cores, 24 GiB).\n\n"
-        )
-    current = DOCS.read_text()
-    start = current.find(SECTION)
-    if start == -1:
-        DOCS.write_text(current.rstrip("\n") + "\n\n" + text)
-        return
-    end = current.find("\n## ", start + len(SECTION))
-    rest = current[end + 1 :] if end != -1 else ""
-    DOCS.write_text(current[:start] + text + ("\n" + rest if rest else ""))
 
 
 # -- main ----------------------------------------------------------------------------------------
@@ -749,7 +722,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         text = _markdown(corpus, results, args.parallel, when, load)
         print(text)
         if not args.no_docs:
-            write_docs(text)
+            write_section(SECTION, text)
     finally:
         if not args.lab_dir:
             lab.down()
