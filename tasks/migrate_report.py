@@ -72,6 +72,7 @@ class MigrationReport:
     failed_transfers: tuple[dict[str, object], ...]
     totals: dict[str, int]
     failed_mailboxes: int
+    uncounted_mailboxes: int = 0
 
     @property
     def ok(self) -> bool:
@@ -90,6 +91,13 @@ class MigrationReport:
             t["copied"] + t["already_present"] + t["source_duplicates"] + t["skipped"] + t["failed"]
         )
         verdict = "reconciles" if right == t["in_scope"] else "DOES NOT reconcile"
+        if self.uncounted_mailboxes:
+            # A mailbox that failed before its folders were listed has no counts at all:
+            # its messages are neither in scope nor failed, so the sum alone would hide it.
+            verdict += (
+                f", but {self.uncounted_mailboxes} mailbox(es) failed before their messages "
+                "were counted (see failed-transfers)"
+            )
         return (
             f"in scope {t['in_scope']} = copied {t['copied']} + already present "
             f"{t['already_present']} + source duplicates {t['source_duplicates']} + skipped "
@@ -239,4 +247,5 @@ def build_report(
         failed_transfers=tuple(failed),
         totals=totals,
         failed_mailboxes=failed_mailboxes,
+        uncounted_mailboxes=sum(1 for r in results if r.outcome is None),
     )

@@ -77,3 +77,20 @@ def test_failed_messages_and_mailboxes_are_listed_with_reason_and_fix() -> None:
     assert "(fix:" not in str(box["reason"])  # the fix has its own column
     data = report.as_json()
     assert data["ok"] is False and len(data["failed_transfers"]) == 2  # type: ignore[arg-type]
+
+
+def test_a_mailbox_that_never_counted_is_named_in_the_equation() -> None:
+    """A crashed mailbox has no counts; the equation must not read as a clean reconcile."""
+    report = build_report(
+        "acme",
+        "initial",
+        [
+            MailboxResult("a@x", _outcome("a@x", 10)),
+            MailboxResult("b@x", error=AuthFailed("login refused", side="source", host="old")),
+        ],
+    )
+    assert not report.ok
+    assert report.equation.endswith(
+        "reconciles, but 1 mailbox(es) failed before their messages were counted "
+        "(see failed-transfers)"
+    )
