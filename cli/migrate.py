@@ -28,7 +28,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from cli.output import EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, Format, fail, print_json
+from cli.output import (
+    EXIT_UNUSABLE,
+    Format,
+    FormatOption,
+    SpecArgument,
+    exit_with,
+    fail,
+    load_spec_or_exit,
+    print_json,
+)
 from onboarding import OnboardingError
 from onboarding.mailsync import SyncPlan, SyncProgress
 
@@ -44,7 +53,7 @@ class PassChoice(StrEnum):
 
 
 def migrate(
-    spec: Annotated[Path, typer.Argument(help="The customer's YAML spec.")],
+    spec: SpecArgument,
     pass_kind: Annotated[
         PassChoice, typer.Option("--pass", help="initial, incremental or final.")
     ] = PassChoice.INITIAL,
@@ -54,25 +63,21 @@ def migrate(
     users: Annotated[
         str | None, typer.Option("--users", help="Only these mailboxes: a@x,b@y.")
     ] = None,
-    output_format: Annotated[
-        Format, typer.Option("--format", help="text for people, json for programs.")
-    ] = Format.TEXT,
+    output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Copy every user's old mailbox into their hosted mailbox (only what is missing)."""
     from tasks.migrate import MigrationError, build_jobs, select_users, validated_users
-    from validation.spec import load_spec
 
     wanted = [u for u in users.split(",") if u.strip()] if users is not None else None
+    loaded = load_spec_or_exit(spec)
     try:
-        loaded = load_spec(spec)
         jobs = build_jobs(loaded, select_users(validated_users(loaded), wanted))
     except (OnboardingError, MigrationError) as exc:
         fail(str(exc), EXIT_UNUSABLE)
     if dry_run:
         _dry_run(spec, pass_kind.value, wanted, output_format)
         return
-    code = _run(spec, pass_kind.value, wanted, len(jobs), output_format)
-    raise typer.Exit(code)
+    _run(spec, pass_kind.value, wanted, len(jobs), output_format)
 
 
 def _dry_run(spec: Path, pass_kind: str, wanted: list[str] | None, fmt: Format) -> None:
@@ -173,40 +178,33 @@ class _Display:
             )
 
 
-def _run(spec: Path, pass_kind: str, wanted: list[str] | None, mailboxes: int, fmt: Format) -> int:
-    from cli.prefect_runtime import PrefectUnavailableError, prefect_runtime
+def _run(spec: Path, pass_kind: str, wanted: list[str] | None, mailboxes: int, fmt: Format) -> None:
+    from cli.prefect_runtime import run_flow_report
     from tasks.migrate import BOARD
 
-    console = Console(stderr=True)
-    display = _Display(mailboxes, console) if fmt is Format.TEXT else None
-    try:
-        with prefect_runtime():
-            from flows.migrate import migrate as migrate_flow
+    display = _Display(mailboxes, Console(stderr=True)) if fmt is Format.TEXT else None
 
+    def start() -> Any:
+        from flows.migrate import migrate as migrate_flow
+
+        if display is not None:
+            BOARD.subscribe(display)
+            display.progress.start()
+        try:
+            return migrate_flow(
+                spec_path=spec.resolve(), pass_kind=pass_kind, users=wanted, return_state=True
+            )
+        finally:
             if display is not None:
-                BOARD.subscribe(display)
-                display.progress.start()
-            try:
-                state = migrate_flow(
-                    spec_path=spec.resolve(),
-                    pass_kind=pass_kind,
-                    users=wanted,
-                    return_state=True,
-                )
-            finally:
-                if display is not None:
-                    display.progress.stop()
-                    BOARD.unsubscribe(display)
-    except PrefectUnavailableError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
-    data: Any = state.result(raise_on_failure=False)
-    if not isinstance(data, dict):
-        fail(str(data) if isinstance(data, BaseException) else (state.message or "migrate failed"))
+                display.progress.stop()
+                BOARD.unsubscribe(display)
+
+    state, data = run_flow_report(start)
     if fmt is Format.JSON:
         print_json(data)
     else:
         _print_summary(Console(), data)
-    return EXIT_OK if state.is_completed() else EXIT_INVALID
+    exit_with(state.is_completed())
 
 
 def _print_summary(console: Console, data: dict[str, Any]) -> None:
