@@ -19,18 +19,13 @@ import pytest
 import yaml
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterKey,
-    FlowRunFilter,
-    FlowRunFilterId,
-    LogFilter,
-    LogFilterFlowRunId,
     TaskRunFilter,
     TaskRunFilterFlowRunId,
 )
 from prefect.concurrency.sync import concurrency
 from support.faultproxy import FaultProxy
 from support.mail import connect, fill, snapshot
+from support.prefect_api import flow_run_texts, latest_artifact
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -73,12 +68,13 @@ def _customer(
     secret = f"{slug}-src-master"
     env = "ONBOARD_SECRET_" + secret.upper().replace("-", "_")
     monkeypatch.setenv(env, lab.source.master_password)
+    columns = 3 if auth_mode == "user" else 2  # source_password only in user mode
     with (tmp_path / "users.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["email", "password", "source_password"][: 3 if auth_mode == "user" else 2])
+        writer.writerow(["email", "password", "source_password"][:columns])
         for u in users:
             pw = "Wrong-pass-999" if u.email == wrong_password_for else u.destination_password
-            writer.writerow([u.email, pw, u.source_password][: 3 if auth_mode == "user" else 2])
+            writer.writerow([u.email, pw, u.source_password][:columns])
     spec = {
         "customer": f"Test {slug}",
         "slug": slug,
@@ -138,17 +134,6 @@ def _run(customer: Customer, **params: Any) -> tuple[Any, dict[str, Any]]:
     return state, data
 
 
-def _artifact(key: str) -> Any:
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-            sort="CREATED_DESC",
-            limit=1,
-        )
-    assert found, f"no artifact {key}"
-    return found[0]
-
-
 @pytest.fixture
 def two_users(lab: Lab, lab_users: LabUsers) -> tuple[LabUser, LabUser]:
     """Two fresh users with a small varied corpus on the source."""
@@ -194,9 +179,9 @@ def test_migrate_copies_everything_then_a_rerun_copies_nothing(
             want = sorted((m.sha256, m.flags, m.internaldate) for m in msgs)
             assert got == want, f"{u.email} {folder} differs"
 
-    progress = _artifact(f"migration-progress-{customer.slug}")
+    progress = latest_artifact(f"migration-progress-{customer.slug}")
     assert float(progress.data) == 100.0 and "2/2 mailboxes" in progress.description
-    summary = _artifact(f"migration-summary-{customer.slug}")
+    summary = latest_artifact(f"migration-summary-{customer.slug}")
     assert "reconciles" in summary.data and two_users[0].email in summary.data
     run_folder = Path(data["run_folder"])
     assert {p.name for p in run_folder.iterdir()} == {
@@ -271,7 +256,7 @@ def test_failed_transfers_are_reported_and_the_flow_ends_failed(
     assert by_mailbox[small.email]["reconciles"] is True
     assert by_mailbox[locked.email]["status"] == "Failed"
 
-    table = _artifact(f"failed-transfers-{customer.slug}")
+    table = latest_artifact(f"failed-transfers-{customer.slug}")
     rows = json.loads(table.data) if isinstance(table.data, str) else table.data
     if isinstance(rows, dict):  # dict of columns
         rows = [dict(zip(rows, vals, strict=True)) for vals in zip(*rows.values(), strict=True)]
@@ -373,32 +358,35 @@ def test_a_pair_held_by_another_worker_waits_for_it(
     assert data["totals"]["copied"] == 3
 
 
+def _flow_runs(client: Any, customer: Customer, limit: int = 5) -> list[Any]:
+    """The customer's recent migrate flow runs, newest first (matched by spec path)."""
+    runs = client.read_flow_runs(sort="START_TIME_DESC", limit=limit)
+    return [r for r in runs if str(customer.spec) in json.dumps(r.parameters, default=str)]
+
+
+def _task_runs(client: Any, run_id: Any) -> list[Any]:
+    return list(
+        client.read_task_runs(
+            task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=[run_id]))
+        )
+    )
+
+
 def _task_states(customer: Customer, prefix: str = "") -> set[str]:
-    """State names of the task runs of this customer's latest migrate flow run."""
+    """State names of the task runs of this customer's recent migrate flow runs."""
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(sort="START_TIME_DESC", limit=5)
-        names: set[str] = set()
-        for run in runs:
-            if str(customer.spec) not in json.dumps(run.parameters, default=str):
-                continue
-            tasks = client.read_task_runs(
-                task_run_filter=TaskRunFilter(),
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
-            )
-            names |= {
-                t.state.name for t in tasks if t.state is not None and t.name.startswith(prefix)
-            }
-    return names
+        return {
+            t.state.name
+            for run in _flow_runs(client, customer)
+            for t in _task_runs(client, run.id)
+            if t.state is not None and t.name.startswith(prefix)
+        }
 
 
 def _sync_attempts(customer: Customer) -> int:
     """run_count of the customer's sync task run (1 = no Prefect retry)."""
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(sort="START_TIME_DESC", limit=5)
-        run = next(r for r in runs if str(customer.spec) in json.dumps(r.parameters, default=str))
-        tasks = client.read_task_runs(
-            task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=[run.id]))
-        )
+        tasks = _task_runs(client, _flow_runs(client, customer)[0].id)
     return max(t.run_count for t in tasks if t.name.startswith("sync "))
 
 
@@ -486,20 +474,13 @@ def test_cli_json_run_selected_users_and_no_secret_anywhere(
     }
     everything = [result.stdout, result.output, text.output]
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(sort="START_TIME_DESC", limit=20)
-        mine = [r for r in runs if str(customer.spec) in json.dumps(r.parameters, default=str)]
+        mine = _flow_runs(client, customer, limit=20)
         assert len(mine) == 2
         for run in mine:
-            everything.append(json.dumps(run.parameters, default=str))
-            logs = client.read_logs(
-                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id]))
-            )
-            everything += [entry.message for entry in logs]
-            tasks = client.read_task_runs(
-                task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=[run.id]))
-            )
-            everything += [t.name for t in tasks]
+            everything += [t.name for t in _task_runs(client, run.id)]
         everything += [json.dumps(a.model_dump(mode="json")) for a in client.read_artifacts()]
+    for run in mine:
+        everything += flow_run_texts(run.id)  # parameters, logs, artifacts
     assert any(a.email in text for text in everything), "the check must see the run's output"
     for root, _dirs, files in os.walk(customer.output_dir):
         for name in files:
