@@ -16,7 +16,7 @@ from pathlib import Path
 from lab._errors import ServerStartError
 from lab._info import ServerInfo
 from lab._ports import HOST
-from lab._process import alive, belongs_to, read_pidfile, tail, wait_for
+from lab._process import alive, live_pid, read_pidfile, tail, wait_for
 
 __all__ = ["ControlPanel", "controlpanel_available"]
 
@@ -60,10 +60,7 @@ class ControlPanel:
 
     @property
     def pid(self) -> int | None:
-        pid = read_pidfile(self.pidfile)
-        if pid is not None and alive(pid) and belongs_to(pid, str(self.state_dir)):
-            return pid
-        return None
+        return live_pid(self.pidfile, str(self.state_dir))
 
     def pids(self) -> list[int]:
         pid = self.pid

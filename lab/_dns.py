@@ -8,7 +8,6 @@ import subprocess
 import threading
 import time
 from functools import partial
-from pathlib import Path
 
 import dns.exception
 import dns.message
@@ -23,9 +22,8 @@ from lab._info import ServerInfo
 from lab._ports import HOST
 from lab._process import (
     alive,
-    belongs_to,
     grandchildren,
-    read_pidfile,
+    live_pid,
     run_checked,
     tail,
     wait_for,
@@ -80,19 +78,13 @@ class DnsServers:
         return (self.host, self.resolver_port)
 
     # -- lifecycle -----------------------------------------------------------------
-    def _pid(self, pidfile: Path, conf: str) -> int | None:
-        pid = read_pidfile(pidfile)
-        if pid is not None and alive(pid) and belongs_to(pid, conf):
-            return pid
-        return None
-
     @property
     def nsd_pid(self) -> int | None:
-        return self._pid(self.layout.nsd_pidfile, str(self.layout.nsd_conf))
+        return live_pid(self.layout.nsd_pidfile, str(self.layout.nsd_conf))
 
     @property
     def unbound_pid(self) -> int | None:
-        return self._pid(self.layout.unbound_pidfile, str(self.layout.unbound_conf))
+        return live_pid(self.layout.unbound_pidfile, str(self.layout.unbound_conf))
 
     def pids(self) -> list[int]:
         return [p for p in (self.nsd_pid, self.unbound_pid) if p is not None]

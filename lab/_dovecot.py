@@ -20,9 +20,7 @@ from lab._errors import LabError, ServerStartError
 from lab._info import ServerInfo
 from lab._ports import HOST
 from lab._process import (
-    alive,
-    belongs_to,
-    read_pidfile,
+    live_pid,
     run_checked,
     stop_pids,
     tail,
@@ -49,10 +47,7 @@ class DovecotServer:
     # -- lifecycle -----------------------------------------------------------------
     @property
     def pid(self) -> int | None:
-        pid = read_pidfile(self.layout.base_dir / "master.pid")
-        if pid is not None and alive(pid) and belongs_to(pid, str(self.layout.conf)):
-            return pid
-        return None
+        return live_pid(self.layout.base_dir / "master.pid", str(self.layout.conf))
 
     def pids(self) -> list[int]:
         pid = self.pid

@@ -29,9 +29,8 @@ from lab._postfix_conf import (
 )
 from lab._process import (
     alive,
-    belongs_to,
     children,
-    read_pidfile,
+    live_pid,
     run_checked,
     tail,
     tcp_open,
@@ -70,10 +69,7 @@ class Gateway:
     # -- lifecycle -----------------------------------------------------------------
     @property
     def pid(self) -> int | None:
-        pid = read_pidfile(self.layout.pidfile)
-        if pid is not None and alive(pid) and belongs_to(pid, str(self.layout.etc)):
-            return pid
-        return None
+        return live_pid(self.layout.pidfile, str(self.layout.etc))
 
     def pids(self) -> list[int]:
         pid = self.pid

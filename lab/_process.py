@@ -25,6 +25,7 @@ __all__ = [
     "children",
     "descendants",
     "grandchildren",
+    "live_pid",
     "read_pidfile",
     "run_checked",
     "stop_pids",
@@ -110,6 +111,17 @@ def belongs_to(pid: int, marker: str) -> bool:
         except OSError:
             continue
     return False
+
+
+def live_pid(pidfile: Path, marker: str) -> int | None:
+    """The pid in ``pidfile`` if that process runs and is ours (mentions ``marker``), else None.
+
+    A stale pidfile, a zombie, or a reused pid that belongs to someone else all read as None.
+    """
+    pid = read_pidfile(pidfile)
+    if pid is not None and alive(pid) and belongs_to(pid, marker):
+        return pid
+    return None
 
 
 def _children_map() -> dict[int, list[int]]:
