@@ -9,8 +9,7 @@ import json
 import os
 import secrets
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from prefect.client.schemas.filters import (
     TaskRunFilterFlowRunId,
 )
 from prefect.concurrency.sync import concurrency
+from support.delivery import until
 from support.faultproxy import FaultProxy
 from support.mail import connect, fill, snapshot
 from support.prefect_api import flow_run_texts, latest_artifact
@@ -306,7 +306,8 @@ def test_source_restart_mid_sync_is_completed_by_the_task_retry(
             proxy.refuse(True)
             proxy.drop_all()
             lab.restart("source")
-            _wait_for(lambda: _task_states(customer) & {"AwaitingRetry", "Retrying"}, 60)
+            retrying = {"AwaitingRetry", "Retrying"}
+            assert until(lambda: _task_states(customer) & retrying, 60), "the task never retried"
             proxy.refuse(False)
             runner.join(180)
         finally:
@@ -347,7 +348,7 @@ def test_a_pair_held_by_another_worker_waits_for_it(
     with concurrency(job.pair_limit, strict=True):
         runner = threading.Thread(target=lambda: outcome.update(r=_run(customer)))
         runner.start()
-        _wait_for(lambda: "Running" in _task_states(customer, "sync "), 60)
+        assert until(lambda: "Running" in _task_states(customer, "sync "), 60), "never ran"
         runner.join(3)  # the task is waiting for the slot, so the run cannot finish
         assert runner.is_alive()
         with _dst(lab, user) as c:
@@ -388,13 +389,6 @@ def _sync_attempts(customer: Customer) -> int:
     with get_client(sync_client=True) as client:
         tasks = _task_runs(client, _flow_runs(client, customer)[0].id)
     return max(t.run_count for t in tasks if t.name.startswith("sync "))
-
-
-def _wait_for(condition: Callable[[], object], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.2)
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(

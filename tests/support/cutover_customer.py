@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import secrets
-import smtplib
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from imapclient import IMAPClient
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
@@ -32,6 +29,8 @@ from flows.dns_plan import dns_plan
 from lab import Lab
 from lab.customer_dns import planned_records, publish_records, zone_text
 from onboarding.controlpanel import ControlPanelClient, provision_accounts, set_up_customer
+from support.delivery import inbox_subjects, send
+from support.delivery import until as until  # re-exported for the flow tests
 from support.dns_customer import OUR_IP, hosted
 from support.panel import Endpoint
 from support.panel import panel as panel  # the fixture, re-exported for the flow tests
@@ -39,16 +38,6 @@ from support.prefect_api import flow_run_texts
 from tasks.secrets import env_var_for
 from validation.spec import load_spec
 from validation.users import read_user_credentials
-
-
-def until(check: Callable[[], bool], timeout: float = 20.0) -> bool:
-    """Poll ``check`` until it holds or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
 
 
 @dataclass
@@ -65,21 +54,12 @@ class LabCustomer:
     ttl: int
 
     def send(self, to: str, subject: str) -> None:
-        body = f"From: someone@example.test\r\nTo: {to}\r\nSubject: {subject}\r\n\r\nhi\r\n"
-        with smtplib.SMTP("127.0.0.1", self.lab.ports.gateway_smtp, timeout=10) as smtp:
-            smtp.sendmail("someone@example.test", [to], body.encode())
+        send(self.lab.ports.gateway_smtp, to, subject, sender="someone@example.test")
 
     def subjects(self, email: str, *, hosted: bool = True) -> list[str]:
         port = self.lab.ports.destination_imap if hosted else self.lab.ports.source_imap
         password = self.passwords[email] if hosted else self.source_passwords[email]
-        with IMAPClient("127.0.0.1", port=port, ssl=False, timeout=10) as imap:
-            imap.login(email, password)
-            imap.select_folder("INBOX", readonly=True)
-            found = imap.fetch(imap.search(), ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
-            return sorted(
-                v[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode().split(":", 1)[1].strip()
-                for v in found.values()
-            )
+        return inbox_subjects(port, email, password)
 
     def stats(self) -> dict[str, Any]:
         return dict(self.admin.get("/_lab/stats").json())

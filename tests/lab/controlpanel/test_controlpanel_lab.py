@@ -5,9 +5,9 @@ from __future__ import annotations
 import imaplib
 import secrets
 import smtplib
-import time
 from email.message import EmailMessage
 
+from support.delivery import until
 from support.panel import Endpoint, panel
 
 from lab import Lab, LabUsers
@@ -20,15 +20,6 @@ from onboarding.controlpanel import (
 )
 
 __all__ = ["panel"]  # fixtures used by name
-
-
-def _wait(check, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _inbox_count(lab: Lab, email: str, password: str) -> int:
@@ -70,12 +61,12 @@ def test_routing_hold_and_logins_reach_the_lab(
         msg.set_content("hello through the gateway")
         with smtplib.SMTP("127.0.0.1", lab.ports.gateway_smtp, timeout=10) as smtp:
             smtp.send_message(msg)
-        assert _wait(lambda: any(m.queue_name == "hold" for m in lab.gateway.queue()))
+        assert until(lambda: any(m.queue_name == "hold" for m in lab.gateway.queue()))
         assert _inbox_count(lab, user.email, user.source_password) == 0
 
         cp.set_hold(domain.id, False)
         assert not lab.gateway.is_held(user.domain)
-        assert _wait(lambda: _inbox_count(lab, user.email, user.source_password) == 1)
+        assert until(lambda: _inbox_count(lab, user.email, user.source_password) == 1)
 
         password = f"Pw-{secrets.token_hex(6)}"
         local = user.email.split("@")[0]
