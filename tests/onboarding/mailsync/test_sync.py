@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ from onboarding.mailsync import (
 )
 from onboarding.mailsync.imap import ImapSession, Side
 from onboarding.mailsync.session import open_session
-from onboarding.mailsync.state import INTENT, MessageRow
+from onboarding.mailsync.state import INTENT, FolderState, MessageRow
 
 
 def source_snapshot(lab: Lab, user: LabUser) -> dict[str, list[Message]]:
@@ -117,6 +118,21 @@ def test_flag_changes_propagate_without_copying(
     assert digests(dest_snapshot(lab, lab_user)) == digests(source_snapshot(lab, lab_user))
 
 
+def _lose_confirmations(
+    store: StateStore, pair: MailboxPair, fs: FolderState, rows: Iterable[MessageRow]
+) -> None:
+    """Rewind INBOX ``rows`` to "intent recorded, APPEND sent, confirmation lost"."""
+    store.put_messages(
+        pair.key,
+        "INBOX",
+        fs.src_uidvalidity,
+        "INBOX",
+        fs.dst_uidvalidity,
+        [MessageRow(r.src_uid, None, None, r.flags, INTENT) for r in rows],
+    )
+    store.save_folder_state(pair.key, dataclasses.replace(fs, complete=False))
+
+
 def test_uidvalidity_change_gives_no_duplicates_and_no_deletion(
     lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
@@ -154,16 +170,7 @@ def test_intent_without_confirmation_is_resolved_by_searching_the_destination(
     fs = store.folder_state(pair.key, "INBOX")
     assert fs is not None
     rows = store.messages(pair.key, "INBOX", fs.src_uidvalidity, "INBOX", fs.dst_uidvalidity)
-    # Rewind the state to "intent recorded, APPEND sent, confirmation lost" for every message.
-    store.put_messages(
-        pair.key,
-        "INBOX",
-        fs.src_uidvalidity,
-        "INBOX",
-        fs.dst_uidvalidity,
-        [MessageRow(uid, None, None, row.flags, INTENT) for uid, row in rows.items()],
-    )
-    store.save_folder_state(pair.key, type(fs)(**{**fs.__dict__, "complete": False}))
+    _lose_confirmations(store, pair, fs, rows.values())  # every message
 
     out = sync_mailbox(pair, SyncOptions(), store)
 
@@ -415,15 +422,7 @@ def test_unconfirmed_original_of_a_source_duplicate_is_not_copied_twice(
     assert fs is not None
     rows = store.messages(pair.key, "INBOX", fs.src_uidvalidity, "INBOX", fs.dst_uidvalidity)
     originals = [r for r in rows.values() if r.state == "done"]
-    store.put_messages(
-        pair.key,
-        "INBOX",
-        fs.src_uidvalidity,
-        "INBOX",
-        fs.dst_uidvalidity,
-        [MessageRow(r.src_uid, None, None, r.flags, INTENT) for r in originals],
-    )
-    store.save_folder_state(pair.key, type(fs)(**{**fs.__dict__, "complete": False}))
+    _lose_confirmations(store, pair, fs, originals)
     out = sync_mailbox(pair, SyncOptions(), store)
     assert (out.copied, out.already_present, out.source_duplicates) == (0, 5, 1)
     assert len(dest_snapshot(lab, lab_user)["INBOX"]) == 5
