@@ -114,6 +114,16 @@ def flags_text(flags: Iterable[str]) -> str:
     return " ".join(sorted(set(flags)))
 
 
+def _store_error(url: str, exc: SQLAlchemyError, *, doing: str = "") -> StateError:
+    """The error naming the store (password masked) and the driver's reason.
+
+    The driver's exception (``exc.orig``), not ``str(exc)``: SQLAlchemy's text appends the
+    statement and its bound parameters, which say nothing the operator can act on.
+    """
+    reason = getattr(exc, "orig", None) or type(exc).__name__
+    return StateError(f"{doing}state store {url}: {reason}")
+
+
 class StateStore:
     """Where a mailbox pair's progress lives between runs (``sqlite:///path`` or any URL)."""
 
@@ -129,8 +139,7 @@ class StateStore:
                 sa.event.listen(self._engine, "connect", _sqlite_pragmas)
             _create_tables(self._engine)
         except SQLAlchemyError as exc:
-            reason = getattr(exc, "orig", None) or type(exc).__name__
-            raise StateError(f"cannot open state store {self.url}: {reason}") from exc
+            raise _store_error(self.url, exc, doing="cannot open ") from exc
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def __repr__(self) -> str:
@@ -147,7 +156,7 @@ class StateStore:
         except StateLocked:
             raise
         except SQLAlchemyError as exc:
-            raise StateError(f"state store error: {type(exc).__name__}: {exc}") from exc
+            raise _store_error(self.url, exc) from exc
 
     # -- leases (I10) -------------------------------------------------------------------------
 
@@ -199,7 +208,7 @@ class StateStore:
         except IntegrityError:
             pass  # another process inserted the row first
         except SQLAlchemyError as exc:
-            raise StateError(f"state store error: {type(exc).__name__}: {exc}") from exc
+            raise _store_error(self.url, exc) from exc
         raise StateLocked(f"another sync of {pair_key} is running", mailbox=pair_key)
 
     def renew(self, pair_key: str) -> None:
