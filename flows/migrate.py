@@ -154,12 +154,8 @@ def _result_of(job: MailboxJob, future: PrefectFuture[MailboxOutcome]) -> Mailbo
 def _publish(spec: OnboardingSpec, report: MigrationReport) -> RunFolder:
     """The failed-transfers table, the summary, and the same in the run folder."""
     slug = spec.customer_slug
-    table: dict[str, list[object]] = {c: [] for c in FAILED_COLUMNS}
-    for row in report.failed_transfers:
-        for c in FAILED_COLUMNS:
-            table[c].append(row.get(c, ""))
     create_table_artifact(
-        table,
+        {c: [row.get(c, "") for row in report.failed_transfers] for c in FAILED_COLUMNS},
         key=f"failed-transfers-{slug}",
         description=f"{len(report.failed_transfers)} failed or skipped item(s), {report.pass_kind}",
     )

@@ -137,7 +137,10 @@ def credentials_for(spec: OnboardingSpec, mailbox: str) -> UserCredentials:
     for user in read_user_credentials(spec):
         if user.email == mailbox:
             return user
-    raise MigrationError(f"{spec.users_csv}: {mailbox} is no longer in the user list")
+    raise MigrationError(
+        f"{spec.users_csv}: {mailbox} is no longer in the user list (it changed during the "
+        "run); put the row back, or re-run with --users naming only listed addresses"
+    )
 
 
 def select_users(users: Sequence[U], wanted: Iterable[str] | None) -> tuple[U, ...]:
