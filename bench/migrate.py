@@ -384,9 +384,11 @@ def _proxies(
             proc.wait(10)
 
 
-def _fresh_pairs(lab: Any, corpus: Corpus, tag: str) -> list[Pair]:
-    """New destination accounts (``<tag>-<n>@bench-dest.test``) for every source user."""
-    pairs = []
+@contextmanager
+def _fresh_pairs(lab: Any, corpus: Corpus, tag: str) -> Iterator[list[Pair]]:
+    """New destination accounts (``<tag>-<n>@bench-dest.test``) for every source user, for
+    the block; dropped afterwards (accounts and mail) so runs do not fill the disk."""
+    pairs: list[Pair] = []
     master = lab.source
     for n, email in enumerate(sorted(corpus.digests)):
         dest = f"{tag}-{n:03d}@bench-dest.test"
@@ -402,7 +404,12 @@ def _fresh_pairs(lab: Any, corpus: Corpus, tag: str) -> list[Pair]:
                 folders=corpus.folders[email],
             )
         )
-    return pairs
+    try:
+        yield pairs
+    finally:
+        for p in pairs:
+            lab.destination.remove_account(p.dest_user)
+            lab.destination.wipe_mail(p.dest_user)
 
 
 def _verify(result: RunResult, pairs: Sequence[Pair], corpus: Corpus, dst: tuple[str, int]) -> None:
@@ -592,29 +599,28 @@ def _measure(
 ) -> RunResult:
     """Run one tool in one profile into fresh accounts, verify, then drop the accounts."""
     tag = f"{tool}-{profile}-{next(_RUNS)}"
-    pairs = _fresh_pairs(lab, corpus, tag)
-    try:
-        return _measure_pairs(
-            tool, profile, pairs, corpus, src, dst, parallel, work / tag, log, real_dst
-        )
-    finally:
-        for p in pairs:
-            lab.destination.remove_account(p.dest_user)
-            lab.destination.wipe_mail(p.dest_user)
+    with _fresh_pairs(lab, corpus, tag) as pairs:
+        result = _run_tool(tool, profile, pairs, src, dst, parallel, work / tag, real_dst)
+        _verify(result, pairs, corpus, real_dst)
+    log(
+        f"{profile:8} {tool:6} {result.msg_per_s:8,.0f} msg/s {result.mb_per_s:6.1f} MB/s "
+        f"{result.seconds:6.1f} s identical {result.identical}/{corpus.messages} "
+        f"missing {result.missing} rss {result.peak_rss_mb:.0f} MB re-run {result.rerun_seconds}"
+    )
+    return result
 
 
-def _measure_pairs(
+def _run_tool(
     tool: str,
     profile: str,
     pairs: Sequence[Pair],
-    corpus: Corpus,
     src: tuple[str, int],
     dst: tuple[str, int],
     parallel: int,
     work: Path,
-    log: Callable[[str], None],
     real_dst: tuple[str, int],
 ) -> RunResult:
+    """Copy ``pairs`` with one tool (ours or mbsync) and measure it; no verification."""
     if tool == "ours":
         _wall, peak, data = run_ours(pairs, src, dst, parallel, work)
         first = data["first"]
@@ -648,12 +654,6 @@ def _measure_pairs(
             rerun_seconds=rerun,
             errors=errors,
         )
-    _verify(result, pairs, corpus, real_dst)
-    log(
-        f"{profile:8} {tool:6} {result.msg_per_s:8,.0f} msg/s {result.mb_per_s:6.1f} MB/s "
-        f"{result.seconds:6.1f} s identical {result.identical}/{corpus.messages} "
-        f"missing {result.missing} rss {result.peak_rss_mb:.0f} MB re-run {result.rerun_seconds}"
-    )
     return result
 
 
