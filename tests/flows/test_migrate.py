@@ -22,9 +22,9 @@ from prefect.client.schemas.filters import (
     TaskRunFilterFlowRunId,
 )
 from prefect.concurrency.sync import concurrency
-from support.delivery import until
 from support.faultproxy import FaultProxy
 from support.mail import connect, fill, snapshot
+from support.poll import until
 from support.prefect_api import flow_run_texts, latest_artifact
 from typer.testing import CliRunner
 
@@ -145,16 +145,23 @@ def two_users(lab: Lab, lab_users: LabUsers) -> tuple[LabUser, LabUser]:
     return a, b
 
 
-def test_migrate_copies_everything_then_a_rerun_copies_nothing(
+@pytest.fixture
+def customer(
     tmp_path: Path,
     lab: Lab,
     lab_users: LabUsers,
     two_users: tuple[LabUser, LabUser],
     monkeypatch: pytest.MonkeyPatch,
+) -> Customer:
+    """The two users' customer with the default migration settings (master login)."""
+    return _customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch)
+
+
+def test_migrate_copies_everything_then_a_rerun_copies_nothing(
+    lab: Lab, two_users: tuple[LabUser, LabUser], customer: Customer
 ) -> None:
     """I1-I6 at flow level: everything copied with bytes, flags and INTERNALDATE; the source
     is untouched; counts reconcile; the second run copies 0 and still ends Completed."""
-    customer = _customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch)
     before = {}
     for u in two_users:
         with _src(lab, u) as c:
@@ -392,14 +399,9 @@ def _sync_attempts(customer: Customer) -> int:
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(
-    tmp_path: Path,
-    lab: Lab,
-    lab_users: LabUsers,
-    two_users: tuple[LabUser, LabUser],
-    monkeypatch: pytest.MonkeyPatch,
+    lab: Lab, two_users: tuple[LabUser, LabUser], customer: Customer
 ) -> None:
     """--dry-run: folder map with counts on stdout; no state DB, run folder or artifact."""
-    customer = _customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch)
     with get_client(sync_client=True) as client:
         before = len(client.read_artifacts())
     result = CliRunner().invoke(
@@ -423,15 +425,8 @@ def test_dry_run_prints_the_plan_and_writes_nothing(
     assert "Archive/2023" in text.stdout and "nothing was written" in text.stdout
 
 
-def test_cli_reports_unusable_input_with_exit_2(
-    tmp_path: Path,
-    lab: Lab,
-    lab_users: LabUsers,
-    two_users: tuple[LabUser, LabUser],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_cli_reports_unusable_input_with_exit_2(tmp_path: Path, customer: Customer) -> None:
     """An address not in the CSV, or a missing spec, is one sentence and exit code 2."""
-    customer = _customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch)
     result = CliRunner().invoke(app, ["migrate", str(customer.spec), "--users", "nobody@else.test"])
     assert result.exit_code == 2
     assert "nobody@else.test not in the user list" in result.output
@@ -440,16 +435,11 @@ def test_cli_reports_unusable_input_with_exit_2(
 
 
 def test_cli_json_run_selected_users_and_no_secret_anywhere(
-    tmp_path: Path,
-    lab: Lab,
-    lab_users: LabUsers,
-    two_users: tuple[LabUser, LabUser],
-    monkeypatch: pytest.MonkeyPatch,
+    lab: Lab, two_users: tuple[LabUser, LabUser], customer: Customer
 ) -> None:
     """`onboard migrate --users a --format json` syncs only a; no password (master, users')
     appears in logs, artifacts, flow parameters, run-folder files or the state DB."""
     a, b = two_users
-    customer = _customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch)
     result = CliRunner().invoke(
         app, ["migrate", str(customer.spec), "--users", a.email, "--format", "json"]
     )

@@ -10,6 +10,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 import pytest
+from support.poll import until
 
 from lab import Lab, unique_domain
 
@@ -38,16 +39,6 @@ def _exchange(rrset: dns.rrset.RRset | None) -> str:
     return str(rrset[0].exchange)
 
 
-def _poll(check: object, timeout: float) -> bool:
-    assert callable(check)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return bool(check())
-
-
 def test_authoritative_answers_with_configured_ttl(lab: Lab) -> None:
     """NSD returns the zone's TTL unchanged and sets AA; Unbound then counts it down."""
     origin = unique_domain()
@@ -57,7 +48,7 @@ def test_authoritative_answers_with_configured_ttl(lab: Lab) -> None:
     assert first.answer[0].ttl == 300
     cached = _mx(lab.dns.resolver_address, origin)
     assert cached is not None and cached.ttl <= 300
-    assert _poll(
+    assert until(
         lambda: (r := _mx(lab.dns.resolver_address, origin)) is not None and r.ttl < cached.ttl,
         timeout=3,
     )
@@ -79,7 +70,7 @@ def test_change_reaches_the_resolver_only_after_the_ttl(lab: Lab) -> None:
     assert serial == 2
     assert _exchange(_mx(lab.dns.auth_address, origin)) == f"new.{origin}."
     assert _exchange(_mx(lab.dns.resolver_address, origin)) == f"old.{origin}."
-    assert _poll(
+    assert until(
         lambda: _exchange(_mx(lab.dns.resolver_address, origin)) == f"new.{origin}.",
         timeout=ttl + 3,
     )
@@ -96,7 +87,7 @@ def test_negative_answer_is_cached_too(lab: Lab) -> None:
     lab.dns.set_zone(origin, zone + '_dmarc 60 IN TXT "v=DMARC1; p=none"\n')
     assert _ask(lab.dns.auth_address, name, "TXT").answer
     assert _ask(lab.dns.resolver_address, name, "TXT").rcode() == dns.rcode.NXDOMAIN
-    assert _poll(lambda: bool(_ask(lab.dns.resolver_address, name, "TXT").answer), timeout=5)
+    assert until(lambda: bool(_ask(lab.dns.resolver_address, name, "TXT").answer), timeout=5)
 
 
 def test_names_outside_the_lab_never_leave_the_machine(lab: Lab) -> None:

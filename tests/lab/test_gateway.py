@@ -5,7 +5,8 @@ from __future__ import annotations
 import smtplib
 
 import pytest
-from support.delivery import inbox_subjects, send, until
+from support.delivery import inbox_subjects, send
+from support.poll import until
 
 from lab import Lab, LabUser, LabUsers
 

@@ -30,10 +30,10 @@ from lab import Lab
 from lab.customer_dns import planned_records, publish_records, zone_text
 from onboarding.controlpanel import ControlPanelClient, provision_accounts, set_up_customer
 from support.delivery import inbox_subjects, send
-from support.delivery import until as until  # re-exported for the flow tests
 from support.dns_customer import OUR_IP, hosted
 from support.panel import Endpoint
 from support.panel import panel as panel  # the fixture, re-exported for the flow tests
+from support.poll import until as until  # re-exported for the flow tests
 from support.prefect_api import flow_run_texts
 from tasks.secrets import env_var_for
 from validation.spec import load_spec

@@ -1,11 +1,10 @@
-"""Mail delivery in lab tests: send through the gateway, read the subjects that arrived, and
-poll for a condition with a deadline (delivery is asynchronous; never a fixed sleep)."""
+"""Mail delivery in lab tests: send through the gateway and read the subjects that arrived.
+
+Delivery is asynchronous: wait for it with :func:`support.poll.until`, never a fixed sleep."""
 
 from __future__ import annotations
 
 import smtplib
-import time
-from collections.abc import Callable
 
 from imapclient import IMAPClient
 
@@ -27,13 +26,3 @@ def inbox_subjects(imap_port: int, email: str, password: str) -> list[str]:
             data[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode().split(":", 1)[1].strip()
             for data in found.values()
         )
-
-
-def until(check: Callable[[], object], timeout: float = 20.0) -> bool:
-    """Poll ``check`` until it holds or ``timeout`` passes; True if it held."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return bool(check())

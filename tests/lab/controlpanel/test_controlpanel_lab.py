@@ -7,8 +7,8 @@ import secrets
 import smtplib
 from email.message import EmailMessage
 
-from support.delivery import until
 from support.panel import Endpoint, panel
+from support.poll import until
 
 from lab import Lab, LabUsers
 from onboarding.controlpanel import (
