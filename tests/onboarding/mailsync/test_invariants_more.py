@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from support.mail import connect, digests, fill, snapshot
+from support.mail import connect, digests, fill, make_message, snapshot
 
 from lab import Lab, LabUser
 from onboarding.mailsync import MailboxOutcome, MailboxPair, StateStore, SyncOptions, sync_mailbox
@@ -29,6 +29,13 @@ def _dest(lab: Lab, user: LabUser) -> Counter[tuple[str, frozenset[bytes], str]]
 def _source(lab: Lab, user: LabUser) -> Counter[tuple[str, frozenset[bytes], str]]:
     with connect(lab.source.host, lab.source.imap_port, user.email, user.source_password) as c:
         return digests(snapshot(c))
+
+
+def _dest_uidvalidity(lab: Lab, user: LabUser) -> int:
+    out = lab.destination.doveadm(
+        "-f", "flow", "mailbox", "status", "-u", user.email, "uidvalidity", "INBOX"
+    )
+    return int(out.strip().split("=", 1)[1])
 
 
 def _assert_reconciled(out: MailboxOutcome) -> None:
@@ -62,3 +69,35 @@ def test_rerun_with_a_missing_uid_cache_copies_nothing(
     _assert_reconciled(second)
     dst = _dest(lab, lab_user)
     assert sum(dst.values()) == total and dst == _source(lab, lab_user)  # each exactly once
+
+
+def test_destination_uidvalidity_change_gives_no_duplicates_and_no_deletion(
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """I9, destination side: the cached mapping is dropped, matching falls back to content;
+    nothing is appended twice or deleted, and new source mail is still copied."""
+    n = _fill(lab, lab_user, {"INBOX": 23, "Archive": 5})
+    pair = pair_for(lab_user)
+    sync_mailbox(pair, SyncOptions(), store)
+    before = _dest_uidvalidity(lab, lab_user)
+    # The lab has reset_uidvalidity on the source only; the destination is the same Dovecot.
+    lab.destination.doveadm(
+        "mailbox", "update", "-u", lab_user.email, "--uid-validity", str(before + 17), "INBOX"
+    )
+    assert _dest_uidvalidity(lab, lab_user) == before + 17
+    with connect(
+        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
+    ) as c:
+        c.append("INBOX", make_message(900, seed=7))
+        c.append("INBOX", make_message(901, seed=7, message_id=False))
+
+    out = sync_mailbox(pair, SyncOptions(pass_kind="final"), store)
+
+    inbox = next(f for f in out.folders if f.source == "INBOX")
+    assert inbox.identity_matched  # the engine noticed: the cached mapping was dropped
+    assert (inbox.copied, inbox.already_present) == (2, 23)
+    assert out.copied == 2 and out.already_present == n
+    _assert_reconciled(out)
+    dst = _dest(lab, lab_user)
+    assert sum(dst.values()) == n + 2 and dst == _source(lab, lab_user)
+    assert sync_mailbox(pair, SyncOptions(), store).copied == 0
