@@ -42,7 +42,7 @@ def cutover(
     from cli.prefect_runtime import run_flow_report
     from cli.run import run_with_prompts
 
-    interactive = load_spec_or_exit(spec).cutover.require_approval and not yes
+    interactive = load_spec_or_exit(spec, output_format).cutover.require_approval and not yes
     if interactive and not sys.stdin.isatty():
         fail(
             "the spec requires approval for the cutover: pass --yes, or run the cutover/default "

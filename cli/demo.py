@@ -20,13 +20,23 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cli.output import EXIT_UNUSABLE, exit_with, fail
+from cli.output import (
+    EXIT_UNUSABLE,
+    Format,
+    FormatOption,
+    exit_with,
+    fail,
+    load_spec_or_exit,
+    print_json,
+)
 
 __all__ = ["demo"]
 
@@ -40,14 +50,14 @@ def _latest_plan(output_dir: Path, slug: str) -> dict[str, Any]:
     return data
 
 
-def _customer_publishes(lab: Any, spec: Any) -> None:
+def _customer_publishes(lab: Any, spec: Any, say: Callable[[str], None]) -> None:
     """Play the customer: publish every record the plan says to add or keep."""
     from lab.customer_dns import planned_records, publish_records
 
     plan = _latest_plan(Path(spec.output_dir), spec.customer_slug)
     for domain, records in planned_records(plan).items():
         publish_records(lab.dns, domain, records)
-        typer.echo(f"  customer published {len(records)} records for {domain}")
+        say(f"  customer published {len(records)} records for {domain}")
 
 
 def demo(
@@ -55,47 +65,50 @@ def demo(
     state_dir: Annotated[Path, typer.Option("--state-dir", help="Lab state folder.")] = Path(
         ".lab"
     ),
+    output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Start the lab and onboard the example customer end to end."""
     from lab import Lab, LabError
     from lab.customer_dns import publish_initial
     from onboarding import OnboardingError
-    from validation.spec import load_spec
     from validation.users import read_user_credentials
 
+    customer = load_spec_or_exit(spec, output_format)
     try:
-        customer = load_spec(spec)
         users = [u.email for u in read_user_credentials(customer)]
     except OnboardingError as exc:
         fail(str(exc), EXIT_UNUSABLE)
+    # With --format json, stdout carries only the final JSON document; the narrative goes
+    # to stderr so a person still sees it.
+    say = partial(typer.echo, err=output_format is Format.JSON)
 
-    typer.echo(f"1/3 lab: starting real servers under {state_dir}/")
+    say(f"1/3 lab: starting real servers under {state_dir}/")
     lab = Lab(state_dir)
     try:
         status = lab.up()
         seeded = lab.seeded()
         if seeded is None or set(seeded.counts) != set(users):
             report = lab.seed("small", users=users)
-            typer.echo(f"  seeded the old server: {len(users)} mailboxes, {report.total} messages")
+            say(f"  seeded the old server: {len(users)} mailboxes, {report.total} messages")
         created = publish_initial(lab.dns, customer)
     except LabError as exc:
         fail(str(exc), EXIT_UNUSABLE)
     for server in status.servers:
         ports = ", ".join(f"{kind} {port}" for kind, port in server.ports.items())
-        typer.echo(f"  {server.name:<14} {server.host} {ports}  pid {server.pid}")
+        say(f"  {server.name:<14} {server.host} {ports}  pid {server.pid}")
     if created:
-        typer.echo(f"  DNS before onboarding published for: {', '.join(created)}")
+        say(f"  DNS before onboarding published for: {', '.join(created)}")
     os.environ.update(lab.secret_env())
 
-    typer.echo(f"2/3 onboard {customer.customer}: every phase as a Prefect flow run")
+    say(f"2/3 onboard {customer.customer}: every phase as a Prefect flow run")
     from cli.prefect_runtime import run_flow_report
     from cli.run import answer_pauses
 
     def answer(question: str) -> bool:
-        typer.echo(f"  pause: {question}")
+        say(f"  pause: {question}")
         if "DNS" in question and "published" in question:
-            _customer_publishes(lab, customer)
-        typer.echo("  answered: yes")
+            _customer_publishes(lab, customer, say)
+        say("  answered: yes")
         return True
 
     def start() -> Any:
@@ -114,9 +127,20 @@ def demo(
 
     state, data = run_flow_report(start)
 
-    typer.echo("3/3 result")
-    for row in data["phases"]:
-        typer.echo(f"  {row['phase']:<20} {row['state']:<14} {row['message']}")
-    typer.echo(f"  reports: {Path(customer.output_dir) / customer.customer_slug}/")
-    typer.echo(state.message or "")
+    reports = Path(customer.output_dir) / customer.customer_slug
+    if output_format is Format.JSON:
+        print_json(
+            {
+                "ok": state.is_completed(),
+                "message": state.message,
+                "phases": data["phases"],
+                "reports": str(reports),
+            }
+        )
+    else:
+        say("3/3 result")
+        for row in data["phases"]:
+            say(f"  {row['phase']:<20} {row['state']:<14} {row['message']}")
+        say(f"  reports: {reports}/")
+        say(state.message or "")
     exit_with(state.is_completed())

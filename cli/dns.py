@@ -32,7 +32,7 @@ def dns_plan(spec: SpecArgument, output_format: FormatOption = Format.TEXT) -> N
     """Print the DNS records the customer must remove and add, with the MX TTL."""
     from cli.prefect_runtime import run_flow_report
 
-    load_spec_or_exit(spec)
+    load_spec_or_exit(spec, output_format)
 
     def start() -> Any:
         from flows.dns_plan import dns_plan as flow
@@ -60,7 +60,7 @@ def dns_check(
     """Check the published records (MX, SPF, DKIM, DMARC) or their propagation."""
     from cli.prefect_runtime import run_flow_report
 
-    load_spec_or_exit(spec)
+    load_spec_or_exit(spec, output_format)
 
     def start() -> Any:
         from flows.dns_check import dns_check as flow

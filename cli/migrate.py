@@ -69,7 +69,7 @@ def migrate(
     from tasks.migrate import MigrationError, build_jobs, select_users, validated_users
 
     wanted = [u for u in users.split(",") if u.strip()] if users is not None else None
-    loaded = load_spec_or_exit(spec)
+    loaded = load_spec_or_exit(spec, output_format)
     try:
         jobs = build_jobs(loaded, select_users(validated_users(loaded), wanted))
     except (OnboardingError, MigrationError) as exc:

@@ -1,7 +1,9 @@
 """Shared command-line output: the ``--format`` option and exit codes.
 
 Exit codes are the same for every command: 0 success, 1 the input or the run has problems
-the report lists, 2 unusable input or set-up (one sentence on stderr, no traceback).
+the report lists, 2 unusable input or set-up (one sentence on stderr, no traceback; with
+``--format json`` also ``{"ok": false, "exit_code": 2, "error": "..."}`` on stdout, so a
+program reading stdout never gets nothing).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = [
     "fail",
     "load_spec_or_exit",
     "print_json",
+    "reset_format",
 ]
 
 EXIT_OK = 0
@@ -57,17 +60,34 @@ def exit_with(ok: bool) -> NoReturn:
     raise typer.Exit(EXIT_OK if ok else EXIT_INVALID)
 
 
+# One command runs per process; the command's --format, once known, shapes fail()'s output.
+_format = Format.TEXT
+
+
 def fail(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:
-    """Print one clear sentence on stderr and exit without a traceback."""
+    """Print one clear sentence on stderr (and JSON on stdout for --format json); exit."""
     typer.echo(f"error: {message}", err=True)
+    if _format is Format.JSON:
+        print_json({"ok": False, "exit_code": code, "error": message})
     raise typer.Exit(code)
 
 
-def load_spec_or_exit(path: Path) -> OnboardingSpec:
-    """Load the customer's spec, or exit 2 with the loader's sentence (file, field and fix)."""
+def reset_format() -> None:
+    """Forget the previous command's --format (one app may run several commands in tests)."""
+    global _format
+    _format = Format.TEXT
+
+
+def load_spec_or_exit(path: Path, output_format: Format = Format.TEXT) -> OnboardingSpec:
+    """Load the customer's spec, or exit 2 with the loader's sentence (file, field and fix).
+
+    ``output_format`` is the command's ``--format``; later :func:`fail` calls follow it.
+    """
     from onboarding import OnboardingError
     from validation.spec import load_spec
 
+    global _format
+    _format = output_format
     try:
         return load_spec(path)
     except OnboardingError as exc:

@@ -34,7 +34,7 @@ def provision(
     from validation.users import validate_user_list
 
     try:
-        report = validate_user_list(load_spec_or_exit(spec))
+        report = validate_user_list(load_spec_or_exit(spec, output_format))
     except OnboardingError as exc:
         fail(str(exc), EXIT_UNUSABLE)
     if not report.valid:

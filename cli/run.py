@@ -114,7 +114,7 @@ def run(
     """Onboard the customer: validate, provision, migrate, DNS plan, cutover, verify."""
     from cli.prefect_runtime import run_flow_report
 
-    load_spec_or_exit(spec)
+    load_spec_or_exit(spec, output_format)
     if not yes and not sys.stdin.isatty():
         fail(
             "onboard run stops for the operator (DNS changed? approve the cutover?); pass --yes "

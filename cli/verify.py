@@ -33,7 +33,7 @@ def verify(
     """Check every account logs in, mail reaches every domain, and the DNS records work."""
     from cli.prefect_runtime import run_flow_report
 
-    load_spec_or_exit(spec)
+    load_spec_or_exit(spec, output_format)
 
     def start() -> Any:
         from flows.verify import verify as verify_flow
