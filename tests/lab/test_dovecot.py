@@ -17,15 +17,31 @@ def _imap(port: int) -> IMAPClient:
     return IMAPClient("127.0.0.1", port=port, ssl=False, timeout=10)
 
 
-def test_source_user_logs_in_lists_and_appends(lab: Lab, lab_user: LabUser) -> None:
-    """A source user logs in with its own password; LIST and APPEND work."""
-    with _imap(lab.ports.source_imap) as imap:
-        imap.login(lab_user.email, lab_user.source_password)
-        imap.create_folder("Archive/2024")
-        imap.append("Archive/2024", MESSAGE, flags=[b"\\Seen"])
-        names = [name for _flags, _sep, name in imap.list_folders()]
-        assert {"INBOX", "Archive", "Archive/2024"} <= set(names)
-        assert imap.folder_status("Archive/2024", [b"MESSAGES"])[b"MESSAGES"] == 1
+@pytest.mark.parametrize("side", ["source", "destination"])
+def test_user_logs_in_lists_and_appends(lab: Lab, lab_user: LabUser, side: str) -> None:
+    """On both Dovecots a user logs in with its own password; LIST and APPEND work.
+
+    The two servers use different hierarchy separators on purpose (source ``/``,
+    destination ``.``), as real migrations meet them.
+    """
+    if side == "source":
+        port, password, sep = lab.ports.source_imap, lab_user.source_password, "/"
+    else:
+        port, password, sep = lab.ports.destination_imap, lab_user.destination_password, "."
+    nested = f"Archive{sep}2024"
+    with _imap(port) as imap:
+        imap.login(lab_user.email, password)
+        imap.create_folder(nested)
+        imap.append(nested, MESSAGE, flags=[b"\\Seen"])
+        folders = imap.list_folders()
+        assert {"INBOX", "Archive", nested} <= {name for _flags, _sep, name in folders}
+        assert {s.decode() if isinstance(s, bytes) else s for _f, s, _n in folders} == {sep}
+        assert imap.folder_status(nested, [b"MESSAGES"])[b"MESSAGES"] == 1
+        imap.select_folder(nested, readonly=True)
+        fetched = imap.fetch(imap.search("ALL"), ["FLAGS", "BODY.PEEK[]"])
+        (data,) = fetched.values()
+        assert b"\\Seen" in data[b"FLAGS"]
+        assert data[b"BODY[]"] == MESSAGE
 
 
 def test_source_master_login_acts_as_the_user(lab: Lab, lab_user: LabUser) -> None:
