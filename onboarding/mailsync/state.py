@@ -18,7 +18,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +99,27 @@ class FolderState:
     present: int
     dups: int
     skipped: int
+
+    def unchanged(
+        self, src: Mapping[str, int] | None, dst: Mapping[str, int] | None, dst_folder: str
+    ) -> bool:
+        """True when both folders' STATUS is what this complete pass saw, so it can be skipped.
+
+        Only with HIGHESTMODSEQ (RFC 7162 CONDSTORE): without it a flag change leaves
+        UIDNEXT and MESSAGES as they were and would go unseen.
+        """
+        return (
+            self.complete
+            and src is not None
+            and dst is not None
+            and "HIGHESTMODSEQ" in src
+            and self.src_uidvalidity == src.get("UIDVALIDITY")
+            and self.src_uidnext == src.get("UIDNEXT")
+            and self.src_messages == src.get("MESSAGES")
+            and self.src_modseq == src["HIGHESTMODSEQ"]
+            and self.dst_folder == dst_folder
+            and self.dst_uidvalidity == dst.get("UIDVALIDITY")
+        )
 
 
 def safe_url(url: str) -> str:

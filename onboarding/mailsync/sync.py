@@ -285,19 +285,7 @@ class _Run:
         s_stat = statuses[0].get(plan.source)
         d_stat = statuses[1].get(dname)
         fs = self.state.folder_state(self.key, plan.source)
-        if (
-            fs is not None
-            and fs.complete
-            and s_stat is not None
-            and d_stat is not None
-            and "HIGHESTMODSEQ" in s_stat
-            and fs.src_uidvalidity == s_stat.get("UIDVALIDITY")
-            and fs.src_uidnext == s_stat.get("UIDNEXT")
-            and fs.src_messages == s_stat.get("MESSAGES")
-            and fs.src_modseq == s_stat.get("HIGHESTMODSEQ")
-            and fs.dst_folder == dname
-            and fs.dst_uidvalidity == d_stat.get("UIDVALIDITY")
-        ):
+        if fs is not None and fs.unchanged(s_stat, d_stat, dname):
             return (
                 FolderOutcome(
                     source=plan.source,
