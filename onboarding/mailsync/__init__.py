@@ -18,17 +18,22 @@ Modules: ``wire`` (pure IMAP grammar), ``connection``/``imap`` (client), ``appen
 Invariants of the reference (§5) and the tests that prove them (tests/onboarding/mailsync):
 
 - I1 no duplicates on re-run: test_sync copy_then_rerun, uidvalidity_change, intent_without_
-  confirmation, dropped_connections, unconfirmed_original (and tests/resilience, kill -9)
+  confirmation, dropped_connections, unconfirmed_original (and tests/resilience, kill -9);
+  test_invariants_more rerun_with_a_missing_uid_cache
 - I2 counts reconcile: every test_sync test (``_assert_reconciled``), test_models
 - I3 bytes / I5 INTERNALDATE: test_sync copy_then_rerun (SHA-256 + date read back); the engine
-  also reads back a sample per folder and reports a destination that ignores the date
+  also reads back a sample per folder: test_invariants_more destination_ignoring_the_append_date
+  (DateNotKept) and destination_dropping_append_flags (FlagsNotKept, set again by STORE)
 - I4 flags: test_sync flag_changes_propagate, refused_flag…, plain_imap4rev1 (no UIDPLUS);
   test_flags (PERMANENTFLAGS, \\Recent never sent)
 - I6 source never modified: test_sync copy_then_rerun, test_preflight, test_plan (snapshots)
 - I7 folder map total and deterministic: test_folders
 - I8 safe checkpoints: test_sync intent_without_confirmation, unconfirmed_original
-- I9 UIDVALIDITY-aware state: test_state rows_are_keyed…, test_sync uidvalidity_change
-- I10 one sync per pair: test_state lease tests, test_sync a_second_sync…
+- I9 UIDVALIDITY-aware state: test_state rows_are_keyed…, test_sync uidvalidity_change,
+  test_invariants_more destination_uidvalidity_change
+- I10 one sync per pair: test_state lease tests, test_sync a_second_sync…; per-account byte
+  budget (``SyncOptions.byte_budget``): test_invariants_more byte_budget…; per-host cap:
+  tests/flows/test_migrate_host_cap
 - I11 every skip/failure explained: test_sync refused_flag_over_quota_and_too_big,
   destination_rejecting_a_too_big_message; test_problems
 """

@@ -114,6 +114,7 @@ class FolderSync:
         self.key_dst: dict[str, int | None] = {}  # identity → destination UID (None: pending)
         self.copied_to: list[tuple[_Src, int]] = []  # (source message, destination UID)
         self.mapped_dst: set[int] = set()  # destination UIDs confirmed for a source message
+        self.over_budget = False  # messages left for the next pass (SyncOptions.byte_budget)
 
     def _save(self, rows: Iterable[MessageRow]) -> None:
         self.r.state.put_messages(
@@ -261,7 +262,7 @@ class FolderSync:
         self._copy(todo)
         self._verify_sample()
         c = self.c
-        complete = c.failed == 0
+        complete = c.failed == 0 and not self.over_budget
         r.state.save_folder_state(
             key,
             FolderState(
@@ -420,10 +421,31 @@ class FolderSync:
                 )
             else:
                 copyable.append(m)
+        copyable = self._within_budget(copyable)
         for batch in self._batches(copyable):
             self._copy_batch(batch)
             self.r.keep_lease()
             self.r._tick(self.plan.source)
+
+    def _within_budget(self, copyable: list[_Src]) -> list[_Src]:
+        """The messages this pass may still copy under ``byte_budget``; the rest are skipped
+        with a reason and the folder stays incomplete, so the next pass lists and copies them."""
+        budget = self.r.opt.byte_budget
+        if budget is None:
+            return copyable
+        planned = self.r.budget_used
+        allowed: list[_Src] = []
+        for m in copyable:
+            if planned < budget:
+                allowed.append(m)
+                planned += m.size
+            else:
+                self.over_budget = True
+                self.c.skipped += 1
+                self._problem(
+                    m, "skipped", "ByteBudget", "byte budget reached; the next pass continues", None
+                )
+        return allowed
 
     def _copy_batch(self, batch: list[_Src], *, group: int | None = None) -> None:
         opt = self.r.opt
@@ -524,6 +546,7 @@ class FolderSync:
         self.key_dst[k] = dst_uid
         self.c.copied += 1
         self.c.bytes_copied += m.size
+        self.r.budget_used += m.size
         self.c.dropped_flags += dropped
         self.r.done_msgs += 1
         self.r.done_bytes += m.size

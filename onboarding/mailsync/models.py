@@ -84,6 +84,9 @@ class SyncOptions:
     command, one intent transaction) bound round trips and crash-recovery work, not memory.
     ``pipeline_depth`` APPEND commands are kept in flight, each a MULTIAPPEND of up to
     ``append_group`` messages where the destination offers MULTIAPPEND and LITERAL+.
+
+    ``byte_budget`` (I10, per-account budget) stops copying once this pass has copied that
+    many bytes for the mailbox; the rest are counted as skipped and the next pass continues.
     """
 
     pass_kind: PassKind = "initial"
@@ -97,6 +100,7 @@ class SyncOptions:
     append_group: int = 50
     max_retries: int = 5
     max_backoff_seconds: float = 300.0
+    byte_budget: int | None = None
 
     def __post_init__(self) -> None:
         if self.pass_kind not in ("initial", "incremental", "final"):
@@ -107,6 +111,8 @@ class SyncOptions:
                      "append_group"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)!r}")
+        if self.byte_budget is not None and self.byte_budget < 1:
+            raise ValueError(f"byte_budget must be at least 1 or None, not {self.byte_budget!r}")
         if self.max_retries < 0 or self.max_backoff_seconds < 0:
             raise ValueError("max_retries and max_backoff_seconds cannot be negative")
 

@@ -22,6 +22,7 @@ FIXES = {
     "FlagRefused": "nothing to do: the message was copied without the refused keyword(s)",
     "AppendRejected": "read the server response; fix the message or the destination, re-run",
     "DuplicateOfFailed": "re-run after fixing the failure of the identical message",
+    "ByteBudget": "nothing to do: the next pass continues where this one stopped",
 }
 
 

@@ -87,6 +87,7 @@ class _Run:
         self.lease_renewed = self.started
         self.done_msgs = 0
         self.done_bytes = 0
+        self.budget_used = 0  # bytes this pass copied, against SyncOptions.byte_budget
         self.finished_msgs = 0  # in-scope messages of the folders already finished
         self.finished_bytes = 0
         self.total_msgs = 0

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+import pytest
 from support.mail import Message, connect, digests, fill, make_message, snapshot
 
 from lab import Lab, LabUser
@@ -268,3 +269,45 @@ def test_destination_dropping_append_flags_gets_them_by_store(
     src, dst = _snapshots(lab, lab_user)
     assert digests(dst) == digests(src)  # flags set again afterwards, dates and bytes kept
     assert sync_mailbox(pair_for(lab_user), SyncOptions(), store).copied == 0
+
+
+# --- I10: per-account byte budget ---------------------------------------------------------------
+
+
+def test_byte_budget_stops_a_pass_and_the_next_pass_continues(
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """Once a pass has copied ``byte_budget`` bytes the rest is skipped with a reason (the
+    counts still reconcile); later passes continue and end with every message exactly once."""
+    total = _fill(lab, lab_user, {"INBOX": 20, "Archive": 10})
+    pair = pair_for(lab_user)
+    budget = 12_000
+    options = SyncOptions(byte_budget=budget, fetch_batch=4)
+
+    first = sync_mailbox(pair, options, store)
+
+    assert first.copied > 0 and first.skipped > 0 and first.failed == 0
+    assert budget <= first.bytes_copied < budget + 3_000  # stops within one message (≤ 2.9 kB)
+    over = [p for p in first.problems if p.error_class == "ByteBudget"]
+    assert len(over) == first.skipped
+    assert {p.outcome for p in over} == {"skipped"}
+    assert over[0].server_response == "byte budget reached; the next pass continues"
+    _assert_reconciled(first)
+
+    copied, passes = first.copied, 1
+    while copied < total:
+        out = sync_mailbox(pair, options, store)
+        _assert_reconciled(out)
+        assert out.copied > 0 and out.already_present == copied, "no progress or a re-copy"
+        assert out.bytes_copied < budget + 3_000
+        copied += out.copied
+        passes += 1
+    assert out.skipped == 0 and not out.problems
+    assert passes >= 3
+    assert _dest(lab, lab_user) == _source(lab, lab_user)  # every message once, no duplicate
+    assert sync_mailbox(pair, SyncOptions(), store).copied == 0
+
+
+def test_byte_budget_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="byte_budget"):
+        SyncOptions(byte_budget=0)
