@@ -236,6 +236,7 @@ def sync_options(spec: OnboardingSpec, pass_kind: PassKind) -> SyncOptions:
         folder_renames=dict(m.folder_renames),
         max_message_bytes=m.max_message_bytes,
         max_retries=m.reconnect_retries,
+        byte_budget=None if m.byte_budget_per_pass_mb is None else m.byte_budget_per_pass_mb << 20,
     )
 
 

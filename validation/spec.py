@@ -184,6 +184,11 @@ class MigrationSettings(_Model):
     reconnect_retries: int = Field(
         default=5, ge=0, le=50, description="Reconnects inside one task attempt before it fails."
     )
+    byte_budget_per_pass_mb: int | None = Field(
+        default=None,
+        ge=1,
+        description="Stop copying a mailbox after this many MB in one pass; the next continues.",
+    )
 
     @model_validator(mode="after")
     def _source_when_enabled(self) -> MigrationSettings:

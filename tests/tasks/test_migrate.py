@@ -21,6 +21,7 @@ from tasks.migrate import (
     source_limit_name,
     state_url,
     sync_mailbox_task,
+    sync_options,
 )
 from validation.spec import parse_spec
 from validation.users import UserCredentials, ValidatedUser
@@ -123,6 +124,13 @@ def test_state_url_defaults_next_to_the_run_folders(tmp_path: Path) -> None:
     assert state_url(spec) == f"sqlite:///{tmp_path / 'runs' / 'acme-corp' / 'mailsync-state.db'}"
     pg = _spec(tmp_path, {"mode": "user"}, state_url="postgresql://db/mailsync")
     assert state_url(pg) == "postgresql://db/mailsync"
+
+
+def test_byte_budget_per_pass_is_given_to_the_engine_in_bytes(tmp_path: Path) -> None:
+    """migration.byte_budget_per_pass_mb (optional) becomes SyncOptions.byte_budget."""
+    assert sync_options(_spec(tmp_path, {"mode": "user"}), "initial").byte_budget is None
+    spec = _spec(tmp_path, {"mode": "user"}, byte_budget_per_pass_mb=3)
+    assert sync_options(spec, "incremental").byte_budget == 3 * 1024 * 1024
 
 
 def test_limit_names_use_only_allowed_characters() -> None:
