@@ -399,6 +399,7 @@ def _holder_is_dead(owner: str) -> bool:
 
 
 _CREATE_DEADLINE_S = 30.0
+_CREATE_LOCK = 0x6D61696C73796E63  # "mailsync": the advisory lock key for table creation
 
 
 def _create_tables(engine: sa.Engine) -> None:
@@ -407,11 +408,16 @@ def _create_tables(engine: sa.Engine) -> None:
     ``CREATE TABLE IF NOT EXISTS`` rather than check-then-create (two workers would both find
     no table, and the second CREATE fails), and SQLite's switch to WAL can answer "database is
     locked" to a concurrent opener at once, without waiting, so that is tried again briefly.
+    On Postgres two concurrent ``IF NOT EXISTS`` creates of one table both go ahead (neither
+    sees the other's uncommitted table) and one fails ("already exists", a catalog unique
+    index), so creators take turns under a transaction-scoped advisory lock.
     """
     deadline = time.monotonic() + _CREATE_DEADLINE_S
     while True:
         try:
             with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CREATE_LOCK})
                 for table in _meta.sorted_tables:
                     conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
             return
