@@ -486,9 +486,9 @@ def _markdown(
     when: str,
     load: float,
 ) -> str:
-    # The issue's rule is per sync (imapsync's is per process, one mailbox): with ``parallel``
-    # mailboxes in flight each may hold its largest message twice.
-    mem_target = (parallel * 2 * corpus.largest + 1024 * corpus.messages) / 1e6
+    # Issue 6's rule, taken strictly for the whole run (all ``parallel`` syncs in one process):
+    # what the engine adds over the bare interpreter stays under 2 × largest + 1 KB/message.
+    mem_target = (2 * corpus.largest + 1024 * corpus.messages) / 1e6
     lines = [
         SECTION,
         "",
@@ -555,7 +555,7 @@ def _markdown(
                 ", ".join(f"{x.rerun_seconds:.2f} s copying {x.rerun_copied}" for x in runs),
             ),
             (
-                f"peak memory < {parallel} syncs × 2 × largest message + 1 KB/message",
+                "peak memory < 2 × largest message + 1 KB/message (all syncs together)",
                 above < mem_target,
                 f"{above:.0f} MB above the interpreter's {r.baseline_rss_mb:.0f} MB "
                 f"(target {mem_target:.0f} MB; {r.peak_rss_mb:.0f} MB in all)",
