@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
+import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from lab import Lab, LabUser
+from lab import Lab, LabUser, ServerStartError
+from lab.postgres import PostgresServer
 from onboarding.mailsync import Endpoint, MailboxPair, StateStore
 
 
@@ -49,3 +54,50 @@ def pair_for(lab: Lab) -> Callable[..., MailboxPair]:
         return make_pair(lab, user, src_port=src_port, dst_port=dst_port)
 
     return make
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PostgresServer]:
+    """One PostgreSQL for the session, on a free port in a temporary folder, stopped at the end."""
+    state = Path(tempfile.mkdtemp(prefix="mrpg-"))
+    state.chmod(0o755)  # the postgres user must reach the cluster below it
+    server: PostgresServer | None = None
+    try:
+        for attempt in range(3):  # a free port can be taken between picking and binding
+            server = PostgresServer(state / f"try{attempt}", _free_port())
+            try:
+                server.start()
+                break
+            except ServerStartError:
+                server.stop()
+                if attempt == 2:
+                    raise
+        assert server is not None
+        yield server
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture
+def url(pg: PostgresServer) -> str:
+    """A fresh database per test, so tests never see each other's rows or leases."""
+    name = f"state_{uuid.uuid4().hex[:10]}"
+    pg.create_database(name)
+    return pg.url(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The state store's URL on each backend the engine supports: the contract is the same."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    url: str = request.getfixturevalue("url")
+    return url

@@ -1,4 +1,9 @@
-"""The state store on SQLite: UIDVALIDITY-keyed rows (I9) and the per-pair lease (I10)."""
+"""The state store contract on SQLite and on a real PostgreSQL (``state_url`` runs both).
+
+UIDVALIDITY-keyed rows (I9), intents then confirmations, folder state across reopen and the
+per-pair lease (I10). SQLite-only checks follow them; Postgres-only checks are in
+test_state_postgres.py.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +18,12 @@ from onboarding.mailsync.state import DONE, INTENT, FolderState, MessageRow, saf
 PAIR = "src:143/ann@x=>dst:143/ann@x"
 
 
-def _store(tmp_path: Path, **kw: float) -> StateStore:
-    return StateStore(f"sqlite:///{tmp_path / 'state.db'}", **kw)
+def _store(url: str, **kw: float) -> StateStore:
+    return StateStore(url, **kw)
 
 
-def test_rows_are_keyed_by_uidvalidity_on_both_sides(tmp_path: Path) -> None:
-    st = _store(tmp_path)
+def test_rows_are_keyed_by_uidvalidity_on_both_sides(state_url: str) -> None:
+    st = _store(state_url)
     st.put_messages(PAIR, "INBOX", 100, "INBOX", 200, [MessageRow(1, 11, "k1", "", DONE)])
     assert st.messages(PAIR, "INBOX", 100, "INBOX", 200)[1].dst_uid == 11
     assert st.messages(PAIR, "INBOX", 101, "INBOX", 200) == {}  # source UIDVALIDITY changed
@@ -27,8 +32,8 @@ def test_rows_are_keyed_by_uidvalidity_on_both_sides(tmp_path: Path) -> None:
     assert st.messages(PAIR, "INBOX", 100, "INBOX", 200) == {}
 
 
-def test_intent_then_done_replaces_the_row(tmp_path: Path) -> None:
-    st = _store(tmp_path)
+def test_intent_then_done_replaces_the_row(state_url: str) -> None:
+    st = _store(state_url)
     st.put_messages(PAIR, "A", 1, "A", 2, [MessageRow(5, None, None, "", INTENT)])
     st.put_messages(PAIR, "A", 1, "A", 2, [MessageRow(5, 9, "k", "\\Seen", DONE)])
     rows = st.messages(PAIR, "A", 1, "A", 2)
@@ -36,33 +41,37 @@ def test_intent_then_done_replaces_the_row(tmp_path: Path) -> None:
     assert st.count_messages(PAIR) == {DONE: 1}
 
 
-def test_folder_state_round_trip_survives_reopen(tmp_path: Path) -> None:
+def test_folder_state_round_trip_survives_reopen(state_url: str) -> None:
     fs = FolderState("INBOX", 1, 10, 7, 9, "INBOX", 2, True, 8, 1, 0)
-    _store(tmp_path).save_folder_state(PAIR, fs)
-    assert _store(tmp_path).folder_state(PAIR, "INBOX") == fs
-    assert _store(tmp_path).folder_state(PAIR, "Sent") is None
+    _store(state_url).save_folder_state(PAIR, fs)
+    _store(state_url).save_folder_state(PAIR, fs)  # saving again replaces, does not duplicate
+    assert _store(state_url).folder_state(PAIR, "INBOX") == fs
+    assert _store(state_url).folder_states(PAIR) == {"INBOX": fs}
+    assert _store(state_url).folder_state(PAIR, "Sent") is None
 
 
-def test_lease_excludes_a_second_sync_of_the_same_pair(tmp_path: Path) -> None:
+def test_lease_excludes_a_second_sync_of_the_same_pair(state_url: str) -> None:
     """I10: while one store holds the lease, another (another worker) is refused."""
-    a, b = _store(tmp_path), _store(tmp_path)
+    a, b = _store(state_url), _store(state_url)
     with a.lease(PAIR):
         with pytest.raises(StateLocked):
             b.acquire(PAIR)
         b.acquire("another-pair")  # other pairs are independent
-    with b.lease(PAIR):
-        pass
+    with b.lease(PAIR), pytest.raises(StateLocked):
+        a.acquire(PAIR)
 
 
-def test_expired_lease_is_taken_over(tmp_path: Path) -> None:
+def test_expired_lease_is_taken_over(state_url: str) -> None:
     """A sync killed with -9 never releases; its lease expires and the next run proceeds."""
-    dead = _store(tmp_path, lease_seconds=-1.0)
+    dead = _store(state_url, lease_seconds=-1.0)
     dead.acquire(PAIR)
-    _store(tmp_path).acquire(PAIR)
+    _store(state_url).acquire(PAIR)
+    with pytest.raises(StateLocked):
+        dead.acquire(PAIR)  # the new holder's lease is live
 
 
-def test_concurrent_acquire_only_one_wins(tmp_path: Path) -> None:
-    stores = [_store(tmp_path) for _ in range(6)]
+def test_concurrent_acquire_only_one_wins(state_url: str) -> None:
+    stores = [_store(state_url) for _ in range(6)]
     wins: list[int] = []
     barrier = threading.Barrier(len(stores))
 
@@ -80,6 +89,8 @@ def test_concurrent_acquire_only_one_wins(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert len(wins) == 1
+    for st in stores:
+        st.dispose()
 
 
 def test_workers_opening_a_new_store_at_once_all_succeed(tmp_path: Path) -> None:
@@ -118,15 +129,14 @@ def test_repr_hides_password() -> None:
     assert "s3cret" not in masked and "db.example" in masked
 
 
-def test_lease_of_a_killed_process_is_taken_over_at_once(tmp_path: Path) -> None:
+def test_lease_of_a_killed_process_is_taken_over_at_once(state_url: str) -> None:
     """A re-run right after ``kill -9`` must not wait for the lease to expire."""
     import subprocess
     import sys
 
-    db = tmp_path / "state.db"
     code = (
         "import sys; from onboarding.mailsync import StateStore;"
-        f"StateStore({f'sqlite:///{db}'!r}).acquire({PAIR!r}); print('held', flush=True);"
+        f"StateStore({state_url!r}).acquire({PAIR!r}); print('held', flush=True);"
         "sys.stdin.read()"
     )
     child = subprocess.Popen(
@@ -135,10 +145,10 @@ def test_lease_of_a_killed_process_is_taken_over_at_once(tmp_path: Path) -> None
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "held"
         with pytest.raises(StateLocked):
-            _store(tmp_path).acquire(PAIR)  # alive: refused
+            _store(state_url).acquire(PAIR)  # alive: refused
         child.kill()
         child.wait()
-        _store(tmp_path).acquire(PAIR)  # dead: taken over
+        _store(state_url).acquire(PAIR)  # dead: taken over
     finally:
         child.kill()
         child.wait()
