@@ -7,15 +7,12 @@ from __future__ import annotations
 import csv
 import json
 import os
-import secrets
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     TaskRunFilter,
@@ -24,6 +21,7 @@ from prefect.client.schemas.filters import (
 from prefect.concurrency.sync import concurrency
 from support.faultproxy import FaultProxy
 from support.mail import connect, fill, snapshot
+from support.migrate_customer import Customer, make_customer
 from support.poll import until
 from support.prefect_api import flow_run_texts, latest_artifact
 from typer.testing import CliRunner
@@ -35,88 +33,6 @@ from tasks.migrate import BOARD, build_jobs, source_limit_name, validated_users
 from validation.spec import load_spec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
-
-
-@dataclass(frozen=True)
-class Customer:
-    """A spec + users.csv in a temp folder pointing at the lab (or a proxy in front of it)."""
-
-    spec: Path
-    slug: str
-    output_dir: Path
-    users: tuple[LabUser, ...]
-    secret_env: str
-    master_password: str
-
-    def state_db(self) -> Path:
-        return self.output_dir / self.slug / "mailsync-state.db"
-
-
-def _customer(
-    tmp_path: Path,
-    lab: Lab,
-    users: tuple[LabUser, ...],
-    domain: str,
-    monkeypatch: pytest.MonkeyPatch,
-    *,
-    source_port: int | None = None,
-    wrong_password_for: str | None = None,
-    auth_mode: str = "master",
-    **migration: Any,
-) -> Customer:
-    slug = "t-" + secrets.token_hex(4)
-    secret = f"{slug}-src-master"
-    env = "ONBOARD_SECRET_" + secret.upper().replace("-", "_")
-    monkeypatch.setenv(env, lab.source.master_password)
-    columns = 3 if auth_mode == "user" else 2  # source_password only in user mode
-    with (tmp_path / "users.csv").open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["email", "password", "source_password"][:columns])
-        for u in users:
-            pw = "Wrong-pass-999" if u.email == wrong_password_for else u.destination_password
-            writer.writerow([u.email, pw, u.source_password][:columns])
-    spec = {
-        "customer": f"Test {slug}",
-        "slug": slug,
-        "reseller": "Lab",
-        "domains": [{"name": domain, "mail_servers": [{"host": "127.0.0.1"}]}],
-        "users_csv": "users.csv",
-        "password_policy": {
-            "min_length": 4,
-            "min_character_classes": 1,
-            "forbid_local_part": False,
-            "forbid_common": False,
-        },
-        "migration": {
-            "enabled": True,
-            "source": {
-                "host": "127.0.0.1",
-                "port": source_port or lab.ports.source_imap,
-                "tls": "none",
-                "auth": {"mode": "user"}
-                if auth_mode == "user"
-                else {
-                    "mode": "master",
-                    "master_user": lab.source.master_user,
-                    "password_secret": secret,
-                },
-            },
-            "parallel_mailboxes": 2,
-            "connections_per_source_host": 3,
-            "task_retries": 2,
-            "retry_backoff_seconds": 0.5,
-            **migration,
-        },
-        "hosted": {
-            "imap_host": "127.0.0.1",
-            "imap_port": lab.ports.destination_imap,
-            "imap_tls": "none",
-        },
-        "output_dir": str(tmp_path / "runs"),
-    }
-    path = tmp_path / "customer.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return Customer(path, slug, tmp_path / "runs", users, env, lab.source.master_password)
 
 
 def _src(lab: Lab, user: LabUser) -> Any:
@@ -154,7 +70,7 @@ def customer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Customer:
     """The two users' customer with the default migration settings (master login)."""
-    return _customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch)
+    return make_customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch)
 
 
 def test_migrate_copies_everything_then_a_rerun_copies_nothing(
@@ -223,7 +139,9 @@ def test_user_mode_logs_in_with_each_users_source_password(
 ) -> None:
     """auth mode "user": every mailbox logs in to the source with its own CSV password, and
     none of those passwords shows up in the artifacts or the run folder."""
-    customer = _customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch, auth_mode="user")
+    customer = make_customer(
+        tmp_path, lab, two_users, lab_users.domain, monkeypatch, auth_mode="user"
+    )
     monkeypatch.delenv(customer.secret_env)  # no master password available at all
     state, data = _run(customer)
     assert state.is_completed(), state.message
@@ -246,7 +164,7 @@ def test_failed_transfers_are_reported_and_the_flow_ends_failed(
         fill(c, {"INBOX": 20}, big={"INBOX": 400_000}, seed=3)
     with _src(lab, locked) as c:
         fill(c, {"INBOX": 5}, seed=4)
-    customer = _customer(
+    customer = make_customer(
         tmp_path,
         lab,
         (small, locked),
@@ -288,7 +206,7 @@ def test_source_restart_mid_sync_is_completed_by_the_task_retry(
     with _src(lab, user) as c:
         total = fill(c, {"INBOX": 1500, "Archive": 500}, seed=5)
     with FaultProxy(("127.0.0.1", lab.ports.source_imap)) as proxy:
-        customer = _customer(
+        customer = make_customer(
             tmp_path,
             lab,
             (user,),
@@ -345,7 +263,7 @@ def test_a_pair_held_by_another_worker_waits_for_it(
     user = lab_users.new()
     with _src(lab, user) as c:
         fill(c, {"INBOX": 10}, seed=8)
-    customer = _customer(tmp_path, lab, (user,), lab_users.domain, monkeypatch)
+    customer = make_customer(tmp_path, lab, (user,), lab_users.domain, monkeypatch)
     state, _ = _run(customer)  # creates the limits, copies the 10
     assert state.is_completed()
     with _src(lab, user) as c:

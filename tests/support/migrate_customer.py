@@ -1,0 +1,96 @@
+"""A migration customer on the lab: a spec and users.csv in a temp folder (flow tests)."""
+
+from __future__ import annotations
+
+import csv
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from lab import Lab, LabUser
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A spec + users.csv in a temp folder pointing at the lab (or a proxy in front of it)."""
+
+    spec: Path
+    slug: str
+    output_dir: Path
+    users: tuple[LabUser, ...]
+    secret_env: str
+    master_password: str
+
+    def state_db(self) -> Path:
+        return self.output_dir / self.slug / "mailsync-state.db"
+
+
+def make_customer(
+    tmp_path: Path,
+    lab: Lab,
+    users: tuple[LabUser, ...],
+    domain: str,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    source_port: int | None = None,
+    wrong_password_for: str | None = None,
+    auth_mode: str = "master",
+    **migration: Any,
+) -> Customer:
+    slug = "t-" + secrets.token_hex(4)
+    secret = f"{slug}-src-master"
+    env = "ONBOARD_SECRET_" + secret.upper().replace("-", "_")
+    monkeypatch.setenv(env, lab.source.master_password)
+    columns = 3 if auth_mode == "user" else 2  # source_password only in user mode
+    with (tmp_path / "users.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["email", "password", "source_password"][:columns])
+        for u in users:
+            pw = "Wrong-pass-999" if u.email == wrong_password_for else u.destination_password
+            writer.writerow([u.email, pw, u.source_password][:columns])
+    spec = {
+        "customer": f"Test {slug}",
+        "slug": slug,
+        "reseller": "Lab",
+        "domains": [{"name": domain, "mail_servers": [{"host": "127.0.0.1"}]}],
+        "users_csv": "users.csv",
+        "password_policy": {
+            "min_length": 4,
+            "min_character_classes": 1,
+            "forbid_local_part": False,
+            "forbid_common": False,
+        },
+        "migration": {
+            "enabled": True,
+            "source": {
+                "host": "127.0.0.1",
+                "port": source_port or lab.ports.source_imap,
+                "tls": "none",
+                "auth": {"mode": "user"}
+                if auth_mode == "user"
+                else {
+                    "mode": "master",
+                    "master_user": lab.source.master_user,
+                    "password_secret": secret,
+                },
+            },
+            "parallel_mailboxes": 2,
+            "connections_per_source_host": 3,
+            "task_retries": 2,
+            "retry_backoff_seconds": 0.5,
+            **migration,
+        },
+        "hosted": {
+            "imap_host": "127.0.0.1",
+            "imap_port": lab.ports.destination_imap,
+            "imap_tls": "none",
+        },
+        "output_dir": str(tmp_path / "runs"),
+    }
+    path = tmp_path / "customer.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return Customer(path, slug, tmp_path / "runs", users, env, lab.source.master_password)
