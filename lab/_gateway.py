@@ -168,12 +168,21 @@ class Gateway:
         """
         domain = check_domain(domain)
         self._update(self.layout.hold_map, domain, "HOLD lab gateway: delivery on hold")
-        ids = [
-            m.queue_id
-            for m in self.queue()
-            if m.queue_name in ("incoming", "deferred") and m.for_domain(domain)
-        ]
-        self._postsuper("-h", ids)
+        # The queue manager moves mail between deferred and active while we look, and a
+        # listing taken mid-move can miss a message: repeat until two listings in a row
+        # show nothing of the domain's outside the hold queue.
+        clean = 0
+        for _ in range(20):
+            ids = [
+                m.queue_id
+                for m in self.queue()
+                if m.queue_name in ("incoming", "active", "deferred") and m.for_domain(domain)
+            ]
+            clean = 0 if ids else clean + 1
+            if clean == 2:
+                return
+            self._postsuper("-h", ids)
+        raise LabError(f"could not hold every queued message for {domain}")
 
     def release(self, domain: str) -> int:
         """End the hold: new mail flows again and held mail is delivered; return how many
