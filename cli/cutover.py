@@ -21,10 +21,9 @@ from cli.output import (
     Format,
     FormatOption,
     SpecArgument,
-    exit_with,
     fail,
+    finish,
     load_spec_or_exit,
-    print_json,
 )
 
 __all__ = ["cutover"]
@@ -60,15 +59,10 @@ def cutover(
             interactive=interactive,
         )
 
-    state, data = run_flow_report(start)
-    if output_format is Format.JSON:
-        print_json({"ok": state.is_completed(), **data})
-    else:
-        _print(data)
-    exit_with(state.is_completed())
+    finish(*run_flow_report(start), output_format, _print)
 
 
-def _print(data: dict[str, Any]) -> None:
+def _print(data: dict[str, Any], _message: str) -> None:
     typer.echo(f"cutover: {data['outcome']}: {data['message']}")
     readiness = data.get("readiness")
     if readiness and not readiness["ready"]:

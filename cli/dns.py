@@ -20,9 +20,8 @@ from cli.output import (
     Format,
     FormatOption,
     SpecArgument,
-    exit_with,
+    finish,
     load_spec_or_exit,
-    print_json,
 )
 
 __all__ = ["dns_check", "dns_plan"]
@@ -39,14 +38,13 @@ def dns_plan(spec: SpecArgument, output_format: FormatOption = Format.TEXT) -> N
 
         return flow(spec_path=spec.resolve(), return_state=True)
 
-    _, data = run_flow_report(start)
-    if output_format is Format.JSON:
-        print_json(data)
-    else:
-        folder = Path(data["run_folder"])
-        typer.echo((folder / "dns-records.md").read_text(encoding="utf-8"))
-        typer.echo(f"Zone-file snippet: {folder / 'dns-records.zone'}")
-    exit_with(True)
+    finish(*run_flow_report(start), output_format, _print_plan)
+
+
+def _print_plan(data: dict[str, Any], _message: str) -> None:
+    folder = Path(data["run_folder"])
+    typer.echo((folder / "dns-records.md").read_text(encoding="utf-8"))
+    typer.echo(f"Zone-file snippet: {folder / 'dns-records.zone'}")
 
 
 def dns_check(
@@ -67,10 +65,9 @@ def dns_check(
 
         return flow(spec_path=spec.resolve(), propagation=propagation, return_state=True)
 
-    state, data = run_flow_report(start)
-    if output_format is Format.JSON:
-        print_json(data)
-    else:
-        typer.echo((Path(data["run_folder"]) / "dns-check.md").read_text(encoding="utf-8"))
-        typer.echo(state.message or "")
-    exit_with(state.is_completed())
+    finish(*run_flow_report(start), output_format, _print_check)
+
+
+def _print_check(data: dict[str, Any], message: str) -> None:
+    typer.echo((Path(data["run_folder"]) / "dns-check.md").read_text(encoding="utf-8"))
+    typer.echo(message)

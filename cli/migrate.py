@@ -33,8 +33,8 @@ from cli.output import (
     Format,
     FormatOption,
     SpecArgument,
-    exit_with,
     fail,
+    finish,
     load_spec_or_exit,
     print_json,
 )
@@ -199,15 +199,11 @@ def _run(spec: Path, pass_kind: str, wanted: list[str] | None, mailboxes: int, f
                 display.progress.stop()
                 BOARD.unsubscribe(display)
 
-    state, data = run_flow_report(start)
-    if fmt is Format.JSON:
-        print_json(data)
-    else:
-        _print_summary(Console(), data)
-    exit_with(state.is_completed())
+    finish(*run_flow_report(start), fmt, _print_summary)
 
 
-def _print_summary(console: Console, data: dict[str, Any]) -> None:
+def _print_summary(data: dict[str, Any], _message: str) -> None:
+    console = Console()
     table = Table(title=f"migration, {data['pass']} pass")
     cols = ("mailbox", "status", "in_scope", "copied", "already_present", "skipped", "failed")
     for col in (*cols, "MB"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -28,6 +29,7 @@ __all__ = [
     "SpecArgument",
     "exit_with",
     "fail",
+    "finish",
     "load_spec_or_exit",
     "print_json",
     "reset_format",
@@ -58,6 +60,26 @@ def print_json(data: Any) -> None:
 def exit_with(ok: bool) -> NoReturn:
     """Exit 0 when ``ok``, else 1 (the run has problems its printed report lists)."""
     raise typer.Exit(EXIT_OK if ok else EXIT_INVALID)
+
+
+def finish(
+    state: Any,
+    data: dict[str, Any],
+    output_format: Format,
+    show: Callable[[dict[str, Any], str], None],
+) -> NoReturn:
+    """Print a flow's report and exit 0 if the run completed, 1 otherwise.
+
+    JSON is always ``{"ok", "message", **report}`` so a program reads every command the same
+    way; text is ``show(report, state message)``.
+    """
+    ok = bool(state.is_completed())
+    message = state.message or ""
+    if output_format is Format.JSON:
+        print_json({"ok": ok, "message": message, **data})
+    else:
+        show(data, message)
+    exit_with(ok)
 
 
 # One command runs per process; the command's --format, once known, shapes fail()'s output.

@@ -15,10 +15,9 @@ from cli.output import (
     Format,
     FormatOption,
     SpecArgument,
-    exit_with,
     fail,
+    finish,
     load_spec_or_exit,
-    print_json,
 )
 
 __all__ = ["provision"]
@@ -52,11 +51,7 @@ def provision(
     state, data = run_flow_report(start)
     if "stopped" in data:
         fail(str(data["stopped"]), EXIT_UNUSABLE)
-    if output_format is Format.JSON:
-        print_json({"ok": state.is_completed(), "message": state.message, **data})
-    else:
-        _print(data, state.message or "")
-    exit_with(state.is_completed())
+    finish(state, data, output_format, _print)
 
 
 def _print(data: dict[str, Any], message: str) -> None:

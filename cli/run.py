@@ -24,10 +24,9 @@ from cli.output import (
     Format,
     FormatOption,
     SpecArgument,
-    exit_with,
     fail,
+    finish,
     load_spec_or_exit,
-    print_json,
 )
 
 __all__ = ["answer_pauses", "run", "run_with_prompts"]
@@ -132,11 +131,10 @@ def run(
             interactive=not yes,
         )
 
-    state, data = run_flow_report(start)
-    if output_format is Format.JSON:
-        print_json({"ok": state.is_completed(), "message": state.message, **data})
-    else:
-        for row in data["phases"]:
-            typer.echo(f"{row['phase']:<16} {row['state']:<12} {row['message']}")
-        typer.echo(state.message or "")
-    exit_with(state.is_completed())
+    finish(*run_flow_report(start), output_format, _print)
+
+
+def _print(data: dict[str, Any], message: str) -> None:
+    for row in data["phases"]:
+        typer.echo(f"{row['phase']:<16} {row['state']:<12} {row['message']}")
+    typer.echo(message)

@@ -15,9 +15,8 @@ from cli.output import (
     Format,
     FormatOption,
     SpecArgument,
-    exit_with,
+    finish,
     load_spec_or_exit,
-    print_json,
 )
 
 __all__ = ["verify"]
@@ -40,14 +39,13 @@ def verify(
 
         return verify_flow(spec_path=spec.resolve(), followup=followup, return_state=True)
 
-    state, data = run_flow_report(start)
-    if output_format is Format.JSON:
-        print_json(data)
-    else:
-        typer.echo(data["summary"])
-        for issue in data["open_issues"]:
-            typer.echo(f"  {issue['area']:<12} {issue['subject']:<30} {issue['problem']}")
-            if issue["fix"]:
-                typer.echo(f"  {'':<12} {'':<30} fix: {issue['fix']}")
-        typer.echo(f"reports: {data['run_folder']}")
-    exit_with(state.is_completed())
+    finish(*run_flow_report(start), output_format, _print)
+
+
+def _print(data: dict[str, Any], _message: str) -> None:
+    typer.echo(data["summary"])
+    for issue in data["open_issues"]:
+        typer.echo(f"  {issue['area']:<12} {issue['subject']:<30} {issue['problem']}")
+        if issue["fix"]:
+            typer.echo(f"  {'':<12} {'':<30} fix: {issue['fix']}")
+    typer.echo(f"reports: {data['run_folder']}")

@@ -74,6 +74,7 @@ def test_propagation_reports_stale_resolver_with_eta_then_done(tmp_path: Path, l
     result = runner.invoke(app, ["dns-check", str(c.spec), "--propagation", "--format", "json"])
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
+    assert data["ok"] is False
     (dom,) = data["domains"]
     assert dom["published"] and dom["serials_equal"] and not dom["propagated"]
     stale = [o for o in dom["observations"] if o["state"] == "stale"]

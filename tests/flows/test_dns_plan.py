@@ -92,6 +92,7 @@ def test_cli_text_and_json(tmp_path: Path, lab: Lab) -> None:
     as_json = CliRunner().invoke(app, ["dns-plan", str(c.spec), "--format", "json"])
     assert as_json.exit_code == 0, as_json.output
     data = json.loads(as_json.stdout)
+    assert data["ok"] is True and "1 domain(s)" in data["message"]
     assert data["domains"][0]["domain"] == c.domain
     assert "PRIVATE" not in as_json.stdout
 

@@ -363,6 +363,7 @@ def test_cli_json_run_selected_users_and_no_secret_anywhere(
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
+    assert data["ok"] is True and data["message"]
     assert [m["mailbox"] for m in data["mailboxes"]] == [a.email]
     with _dst(lab, b) as c:
         assert sum(len(v) for v in snapshot(c).values()) == 0
