@@ -74,6 +74,7 @@ def validate(
     if output_format is Format.JSON:
         print_json(
             {
+                "ok": result.valid,
                 "valid": result.valid,
                 "rows": result.rows,
                 "errors": [
@@ -92,6 +93,7 @@ def _unusable(exc: OnboardingError, output_format: Format) -> NoReturn:
         line = getattr(exc, "line", None) or 0
         print_json(
             {
+                "ok": False,
                 "valid": False,
                 "rows": 0,
                 "errors": [{"row": line, "column": "", "problem": str(exc)}],

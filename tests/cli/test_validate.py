@@ -71,8 +71,8 @@ def test_json_shape_is_exact(prefect_server: str, tmp_path: Path) -> None:
     code, out, _ = _run(str(spec), "--format", "json")
     assert code == 1
     data = json.loads(out)
-    assert set(data) == {"valid", "rows", "errors"}
-    assert data["valid"] is False and data["rows"] == 3
+    assert set(data) == {"ok", "valid", "rows", "errors"}
+    assert data["ok"] is data["valid"] is False and data["rows"] == 3
     assert all(set(e) == {"row", "column", "problem"} for e in data["errors"])
     assert {(e["row"], e["column"]) for e in data["errors"]} >= {
         (2, "email"),
@@ -89,7 +89,7 @@ def test_users_option_overrides_the_spec(prefect_server: str, tmp_path: Path) ->
     other.write_text(f"email,password\nsomeone@acme.test,{GOOD_PW}\n", encoding="utf-8")
     code, out, _ = _run(str(spec), "--users", str(other), "--format", "json")
     assert code == 0
-    assert json.loads(out) == {"valid": True, "rows": 1, "errors": []}
+    assert json.loads(out) == {"ok": True, "valid": True, "rows": 1, "errors": []}
 
 
 @pytest.mark.parametrize(
