@@ -1,4 +1,5 @@
-"""The lab mail gateway: a Postfix instance with per-domain routing and delivery hold."""
+"""The lab mail gateway: a Postfix instance with per-domain routing, delivery hold and
+email-account aliases."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from lab._info import ServerInfo
 from lab._ports import HOST
 from lab._postfix_conf import (
     GatewayLayout,
+    check_address,
     check_domain,
     check_nexthop,
     parse_map,
@@ -57,7 +59,8 @@ class QueuedMessage:
 
 
 class Gateway:
-    """Postfix on ``smtp_port``: ``set_route`` / ``hold`` / ``release`` per domain."""
+    """Postfix on ``smtp_port``: ``set_route`` / ``hold`` / ``release`` per domain,
+    ``set_alias`` / ``remove_alias`` per address."""
 
     name = "gateway"
 
@@ -85,7 +88,7 @@ class Gateway:
         (lay.etc / "main.cf").write_text(render_main_cf(lay))
         (lay.etc / "master.cf").write_text(render_master_cf(smtp_port=self.smtp_port))
         with self._locked():
-            for path in (lay.transport_map, lay.hold_map):
+            for path in (lay.transport_map, lay.hold_map, lay.alias_map):
                 if not path.exists() or not path.with_suffix(".db").exists():
                     self._write_map(path, parse_map(path.read_text()) if path.exists() else {})
 
@@ -193,6 +196,28 @@ class Gateway:
         self._postsuper("-H", ids)
         self.flush()
         return len(ids)
+
+    # -- aliases -------------------------------------------------------------------------
+    def aliases(self) -> dict[str, str]:
+        """Alias address -> the account address its mail is delivered to."""
+        return self._read_map(self.layout.alias_map)
+
+    def alias(self, address: str) -> str | None:
+        return self.aliases().get(check_address(address))
+
+    def set_alias(self, alias: str, target: str) -> None:
+        """Deliver mail for ``alias`` (``sales@acme.test``) to ``target`` instead, routed by
+        the target's domain; the alias is no mailbox of its own. An alias of a domain without
+        a route is still refused at RCPT, like every address there."""
+        alias, target = check_address(alias), check_address(target)
+        if alias == target:
+            raise ValueError(f"alias {alias!r} points to itself; give the account's address")
+        self._update(self.layout.alias_map, alias, target)
+
+    def remove_alias(self, alias: str) -> None:
+        """Stop rewriting ``alias``: its mail goes to the address itself again (which the
+        mail server refuses if no such account exists, so the sender gets a bounce)."""
+        self._update(self.layout.alias_map, check_address(alias), None)
 
     def queue(self) -> list[QueuedMessage]:
         """Every message in the gateway's queues."""

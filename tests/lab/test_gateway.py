@@ -1,4 +1,5 @@
-"""The lab gateway (Postfix): routing by transport map, hold and release per domain."""
+"""The lab gateway (Postfix): routing by transport map, hold and release per domain,
+email-account aliases by virtual alias map."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 from support.delivery import inbox_subjects, send
 from support.poll import until
 
-from lab import Lab, LabUser, LabUsers
+from lab import Lab, LabUser, LabUsers, unique_domain
+
+BOUNCE = "Undelivered Mail Returned to Sender"  # Postfix's non-delivery notice
 
 
 def _send(lab: Lab, to: str, subject: str) -> None:
@@ -99,3 +102,83 @@ def test_bad_route_is_a_caller_error(lab: Lab) -> None:
     """A route must be a Postfix transport; a bare host is refused before anything changes."""
     with pytest.raises(ValueError, match="transport"):
         lab.gateway.set_route("acme.test", "127.0.0.1 11024")
+
+
+def test_mail_to_an_alias_reaches_the_account_where_the_domain_is_routed(
+    lab: Lab, lab_user: LabUser
+) -> None:
+    """An alias is rewritten to its account and routed by the account's domain: to the old
+    server before cutover, to the hosted mailbox after; the alias is no mailbox of its own."""
+    alias = f"sales@{lab_user.domain}"
+    src = (lab.ports.source_imap, lab_user.email, lab_user.source_password)
+    dst = (lab.ports.destination_imap, lab_user.email, lab_user.destination_password)
+    lab.gateway.set_alias(alias.upper(), lab_user.email)
+    assert lab.gateway.alias(alias) == lab_user.email
+    try:
+        _route_to(lab, lab_user.domain, "source")
+        _send(lab, alias, "to sales before cutover")
+        assert until(lambda: inbox_subjects(*src) == ["to sales before cutover"])
+
+        _route_to(lab, lab_user.domain, "destination")
+        _send(lab, alias, "to sales after cutover")
+        assert until(lambda: inbox_subjects(*dst) == ["to sales after cutover"])
+        assert inbox_subjects(*src) == ["to sales before cutover"]
+        for server in (lab.source, lab.destination):
+            assert alias not in server.accounts()
+            assert not server.maildir(alias).exists()
+    finally:
+        lab.gateway.remove_alias(alias)
+
+
+def test_removed_alias_bounces_while_the_account_still_gets_mail(
+    lab: Lab, lab_user: LabUser
+) -> None:
+    """After remove_alias the gateway accepts mail for the old alias, the mailbox server has
+    no such user, and the sender gets a bounce; mail to the account itself still arrives."""
+    alias = f"info@{lab_user.domain}"
+    dst = (lab.ports.destination_imap, lab_user.email, lab_user.destination_password)
+    _route_to(lab, lab_user.domain, "destination")
+    lab.gateway.set_alias(alias, lab_user.email)
+    _send(lab, alias, "while aliased")
+    assert until(lambda: inbox_subjects(*dst) == ["while aliased"])
+
+    lab.gateway.remove_alias(alias)
+    lab.gateway.remove_alias(alias)  # idempotent
+    assert alias not in lab.gateway.aliases()
+    # The account is the sender, so the bounce comes back to its own inbox.
+    send(lab.ports.gateway_smtp, alias, "after remove", sender=lab_user.email)
+    _send(lab, lab_user.email, "direct")
+    assert until(lambda: inbox_subjects(*dst) == sorted([BOUNCE, "direct", "while aliased"]))
+    assert until(lambda: lab.gateway.queued(lab_user.domain) == 0)
+    assert "after remove" not in inbox_subjects(*dst)
+
+
+def test_alias_of_an_unrouted_domain_is_refused(lab: Lab, lab_user: LabUser) -> None:
+    """No open relay through an alias: a domain without a route is refused at RCPT even
+    when one of its addresses is an alias of a routed account."""
+    _route_to(lab, lab_user.domain, "destination")
+    alias = f"sales@{unique_domain()}"
+    lab.gateway.set_alias(alias, lab_user.email)
+    try:
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            _send(lab, alias, "nowhere")
+    finally:
+        lab.gateway.remove_alias(alias)
+
+
+@pytest.mark.parametrize(
+    ("alias", "target", "message"),
+    [
+        ("sales", "ann@acme.test", "not an email address"),
+        ("sales@acme", "ann@acme.test", "not an email address"),
+        ("sales@acme.test", "ann at acme.test", "not an email address"),
+        ("#sales@acme.test", "ann@acme.test", "not an email address"),
+        ("Ann@acme.test", "ann@acme.test", "points to itself"),
+    ],
+)
+def test_bad_alias_is_a_caller_error(lab: Lab, alias: str, target: str, message: str) -> None:
+    """An alias and its target must be addresses; a bad one is refused before any change."""
+    before = lab.gateway.aliases()
+    with pytest.raises(ValueError, match=message):
+        lab.gateway.set_alias(alias, target)
+    assert lab.gateway.aliases() == before
