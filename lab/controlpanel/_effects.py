@@ -1,7 +1,8 @@
 """What the lab control panel changes outside its database, behind one small protocol.
 
 The server calls these after a committed write: the gateway's per-domain route and hold
-(mail_server entries and ``hold_email``) and the destination's logins (email accounts).
+(mail_server entries and ``hold_email``), its aliases (localpart_alias: ``sales@acme.test`` →
+the account's address) and the destination's logins (email accounts).
 :class:`RecordingEffects` keeps the calls in memory for unit tests of the HTTP layer; the
 lab adapter (``_lab_effects.py``) applies them to the running lab's Postfix and Dovecot.
 """
@@ -39,6 +40,10 @@ class LabEffects(Protocol):
 
     def release(self, domain: str) -> None: ...
 
+    def set_alias(self, alias: str, target: str) -> None: ...
+
+    def remove_alias(self, alias: str) -> None: ...
+
     def set_accounts(self, logins: Sequence[AccountLogin]) -> None: ...
 
     def remove_account(self, email: str) -> None: ...
@@ -51,6 +56,7 @@ class RecordingEffects:
         self._lock = threading.Lock()
         self.routes: dict[str, str] = {}
         self.held: set[str] = set()
+        self.aliases: dict[str, str] = {}  # alias address -> account address
         self.accounts: dict[str, str] = {}  # email -> password hash
         self.calls: list[tuple[str, str]] = []
 
@@ -76,6 +82,16 @@ class RecordingEffects:
         with self._lock:
             self.held.discard(domain)
             self._note("release", domain)
+
+    def set_alias(self, alias: str, target: str) -> None:
+        with self._lock:
+            self.aliases[alias] = target
+            self._note("set_alias", alias)
+
+    def remove_alias(self, alias: str) -> None:
+        with self._lock:
+            self.aliases.pop(alias, None)
+            self._note("remove_alias", alias)
 
     def set_accounts(self, logins: Sequence[AccountLogin]) -> None:
         with self._lock:

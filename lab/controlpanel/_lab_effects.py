@@ -1,6 +1,7 @@
 """Apply control-panel changes to the running lab through the Lab Python API.
 
-Routes and holds go to the gateway (``lab.gateway.set_route/remove_route/hold/release``),
+Routes, holds and aliases go to the gateway (``lab.gateway.set_route/remove_route/hold/
+release/set_alias/remove_alias``),
 logins to the destination Dovecot (``lab.destination.set_account/remove_account``). The
 ``Lab`` object reads the ports the lab recorded in its state folder, so this process drives
 the same servers as the CLI and the tests.
@@ -31,7 +32,7 @@ class LabApiEffects:
         gateway = getattr(self._lab, "gateway", None)
         if gateway is None and not self._warned:
             self._warned = True
-            log.warning("this lab has no gateway; routes and holds are not applied")
+            log.warning("this lab has no gateway; routes, holds and aliases are not applied")
         return gateway
 
     def set_route(self, domain: str, transport: str) -> None:
@@ -53,6 +54,16 @@ class LabApiEffects:
         gateway = self._gateway()
         if gateway is not None:
             gateway.release(domain)
+
+    def set_alias(self, alias: str, target: str) -> None:
+        gateway = self._gateway()
+        if gateway is not None:
+            gateway.set_alias(alias, target)
+
+    def remove_alias(self, alias: str) -> None:
+        gateway = self._gateway()
+        if gateway is not None:
+            gateway.remove_alias(alias)
 
     def set_accounts(self, logins: Sequence[AccountLogin]) -> None:
         for login in logins:

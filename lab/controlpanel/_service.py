@@ -2,8 +2,9 @@
 
 Methods return JSON-ready dicts or raise :class:`ApiError` carrying the status and body the
 contract documents (400 ``{"<resource>": {"field": ["msg"]}}``, 404 with no body). Writes are
-serialised by one lock so the database and the lab (routes, holds, logins) move together; a
-lab failure undoes the database change and answers 500.
+serialised by one lock so the database and the lab (routes, holds, aliases, logins) move
+together; a lab failure undoes the database change and answers 500. An address belongs to one
+thing: an alias may not take an account's or another account's alias's address (400).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from lab.controlpanel._aliases import check_address_free, wanted_aliases
 from lab.controlpanel._effects import AccountLogin, LabEffects, lmtp_transport
 from lab.controlpanel._errors import API_ROOT, ERROR_500, ApiError
 from lab.controlpanel._passwords import hash_password
@@ -44,6 +46,7 @@ class Service:
         self.effects = effects
         self._write = threading.Lock()
         self._applied: dict[int, tuple[str, str | None, bool]] = {}  # domain id -> state
+        self._aliases: dict[str, str] = {}  # alias address -> account address, as applied
 
     # -- documents ------------------------------------------------------------------------
 
@@ -167,6 +170,7 @@ class Service:
         if password is not None:
             values["password_hash"] = hash_password(password)
         with self._write:
+            check_address_free(self.store, res, values, existing=None)
             try:
                 id_ = self.store.insert(res, values)
             except UniqueViolation as exc:
@@ -177,6 +181,7 @@ class Service:
                 log.exception("applying %s %d to the lab failed; undoing", res.name, id_)
                 self.store.delete(res, id_)
                 self._reconcile_all_domains()
+                self._reconcile_aliases()
                 raise ApiError(500, ERROR_500) from None
         if password is not None:  # outside the write lock: logins are written in parallel
             self._set_login(id_, password, values["password_hash"], undo=True)
@@ -191,6 +196,7 @@ class Service:
             values, password = validate(self.store, res, data, existing=row)
             if password is not None:
                 values["password_hash"] = hash_password(password)
+            check_address_free(self.store, res, values, existing=row)
             try:
                 self.store.update(res, row["id"], values)
             except UniqueViolation as exc:
@@ -216,6 +222,7 @@ class Service:
             row = self._row(res, key)
             accounts = self._accounts_under(res, row["id"])
             self.store.delete(res, row["id"])
+            self._reconcile_aliases()  # cascade: an account's or domain's aliases go too
             for address in accounts:
                 self.effects.remove_account(address)
             self._reconcile_all_domains()
@@ -267,6 +274,10 @@ class Service:
             self._reconcile_domain(row["domain_id"])
             if before is not None and before["domain_id"] != row["domain_id"]:
                 self._reconcile_domain(before["domain_id"])
+        if res.name == "localpart_alias" or (
+            before is not None and res.name in ("email_account", "domain")  # renamed
+        ):
+            self._reconcile_aliases()
 
     def _address(self, account_id: int) -> str:
         row = self.store.select(
@@ -318,11 +329,34 @@ class Service:
         for domain_id in sorted(ids):
             self._reconcile_domain(domain_id)
 
+    def _reconcile_aliases(self, failed: list[str] | None = None) -> None:
+        """Make the gateway's aliases match the database (``sales@acme.test`` → the account's
+        address). Raises on the first failure, or, given ``failed``, notes it and goes on."""
+        wanted = wanted_aliases(self.store)
+        changes: list[tuple[str, str | None]] = [
+            (alias, None) for alias in sorted(self._aliases) if alias not in wanted
+        ]
+        changes += [(a, t) for a, t in sorted(wanted.items()) if self._aliases.get(a) != t]
+        for alias, target in changes:
+            try:
+                if target is None:
+                    self.effects.remove_alias(alias)
+                    del self._aliases[alias]
+                else:
+                    self.effects.set_alias(alias, target)
+                    self._aliases[alias] = target
+            except Exception as exc:
+                if failed is None:
+                    raise
+                log.warning("alias %s: not applied to the lab at start: %s", alias, exc)
+                failed.append(alias)
+
     def apply_all(self) -> list[str]:
-        """Apply every domain's route and hold to the lab (at start-up); return failures.
+        """Apply every domain's route and hold and every alias to the lab (at start-up);
+        return the domains and aliases that failed.
 
         The lab starts its servers in parallel, so the gateway may not answer yet: a domain
-        that cannot be applied is logged and left for its next change, not fatal.
+        or alias that cannot be applied is logged and left for its next change, not fatal.
         """
         failed = []
         with self._write:
@@ -332,6 +366,7 @@ class Service:
                 except Exception as exc:
                     log.warning("domain %s: not applied to the lab at start: %s", row["name"], exc)
                     failed.append(str(row["name"]))
+            self._reconcile_aliases(failed)
         return failed
 
     def seed_reseller(self, name: str) -> None:

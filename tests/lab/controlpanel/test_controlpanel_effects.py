@@ -114,3 +114,101 @@ def test_start_up_survives_a_gateway_that_is_not_up_yet(tmp_path: Path) -> None:
     _, restarted, _, _ = build(tmp_path, effects)  # a restart over the same state folder
     assert restarted.apply_all() == ["held.test"]
     assert effects.routes["open.test"] == "lmtp:inet:10.0.0.9:25"
+
+
+def _account(service: Service, domain: dict[str, Any], localpart: str) -> dict[str, Any]:
+    return service.create(
+        "email_account",
+        {"domain": domain["resource_uri"], "localpart": localpart, "create_opt": "generate_pwd"},
+    )
+
+
+def _alias(service: Service, account: dict[str, Any], localpart: str) -> dict[str, Any]:
+    return service.create(
+        "localpart_alias", {"email_account": account["resource_uri"], "localpart": localpart}
+    )
+
+
+def test_aliases_follow_the_database(setup: Any) -> None:
+    """Rule: a localpart_alias is a gateway alias to its account's address; it follows a
+    domain rename and goes with its alias, account or domain."""
+    service, effects, domain = setup
+    ann = _account(service, domain, "ann")
+    sales = _alias(service, ann, "Sales")
+    assert sales["domain"] == domain["resource_uri"]
+    assert effects.aliases == {"sales@acme.test": "ann@acme.test"}
+    assert service.detail("email_account", str(ann["id"]))["aliases"] == "sales"
+
+    service.replace("domain", str(domain["id"]), {"name": "acme-corp.test"})
+    assert effects.aliases == {"sales@acme-corp.test": "ann@acme-corp.test"}
+    service.remove("localpart_alias", str(sales["id"]))
+    assert effects.aliases == {}
+
+    _alias(service, ann, "info")
+    service.remove("email_account", str(ann["id"]))
+    assert effects.aliases == {}
+    bob = _account(service, domain, "bob")
+    _alias(service, bob, "help")
+    service.remove("domain", str(domain["id"]))
+    assert effects.aliases == {}
+    assert [c for c in effects.calls if c[0] == "remove_alias"] == [
+        ("remove_alias", "sales@acme.test"),
+        ("remove_alias", "sales@acme-corp.test"),
+        ("remove_alias", "info@acme-corp.test"),
+        ("remove_alias", "help@acme-corp.test"),
+    ]
+
+
+def test_an_alias_cannot_take_an_address_someone_owns(setup: Any) -> None:
+    """Rule: an address is one account or one alias; a clash is a 400 on localpart, and the
+    gateway keeps sending the owner's mail to the owner."""
+    service, effects, domain = setup
+    ann, bob = _account(service, domain, "ann"), _account(service, domain, "bob")
+    _alias(service, ann, "sales")
+    clashes = [
+        ("localpart_alias", {"email_account": ann["resource_uri"], "localpart": "bob"}),
+        ("localpart_alias", {"email_account": bob["resource_uri"], "localpart": "sales"}),
+        (
+            "email_account",
+            {"domain": domain["resource_uri"], "localpart": "sales", "create_opt": "generate_pwd"},
+        ),
+    ]
+    for name, body in clashes:
+        with pytest.raises(ApiError) as info:
+            service.create(name, body)
+        assert info.value.status == 400
+        assert "choose another localpart" in info.value.body[name]["localpart"][0]
+    with pytest.raises(ApiError) as info:
+        _alias(service, ann, "sales")
+    assert info.value.body == {
+        "localpart_alias": {
+            "__all__": ["Localpart alias with this Email account and Localpart already exists."]
+        }
+    }
+    assert effects.aliases == {"sales@acme.test": "ann@acme.test"}
+
+
+def test_a_restart_reapplies_every_alias(setup: Any, tmp_path: Path) -> None:
+    """Rule: at start-up the control panel applies its aliases again, like its routes."""
+    service, _, domain = setup
+    _alias(service, _account(service, domain, "ann"), "sales")
+    effects = RecordingEffects()
+    build(tmp_path, effects)  # a restart over the same state folder
+    assert effects.aliases == {"sales@acme.test": "ann@acme.test"}
+
+
+class _AliasesBroken(RecordingEffects):
+    def set_alias(self, alias: str, target: str) -> None:
+        raise OSError("postmap: fatal")
+
+
+def test_a_failing_gateway_undoes_the_alias(tmp_path: Path) -> None:
+    """Rule: if the gateway cannot take the alias, it is not kept and the answer is 500."""
+    _, service, _, _ = build(tmp_path, _AliasesBroken())
+    customer = service.create("customer", {"name": "Acme", "reseller": "/api/v1/reseller/1/"})
+    domain = service.create("domain", {"name": "acme.test", "customer": customer["resource_uri"]})
+    ann = _account(service, domain, "ann")
+    with pytest.raises(ApiError) as info:
+        _alias(service, ann, "sales")
+    assert info.value.status == 500
+    assert service.collection("localpart_alias", [])["meta"]["total_count"] == 0
