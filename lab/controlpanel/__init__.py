@@ -6,8 +6,11 @@ it with :func:`read_api_key`) and the reseller ``Lab Reseller`` the example spec
 Resources: reseller, customer, domain, mail_server, email_account, localpart_alias,
 domain_alias, with ``/api/v1/`` and ``/api/v1/<res>/schema/``. Every write is applied to the
 lab: a domain's lowest-priority mail_server becomes its gateway route
-(``lmtp:inet:<server>:<deliveryport>``), ``hold_email`` holds/releases it at the gateway, and
-an email account becomes a login on the destination Dovecot. Only a password hash is stored.
+(``lmtp:inet:<server>:<deliveryport>``), ``hold_email`` holds/releases it at the gateway, a
+localpart_alias becomes a gateway alias (``sales@acme.test`` → the account's address, routed
+like the account; deleting the alias, account or domain removes it), and an email account
+becomes a login on the destination Dovecot. At start every route, hold and alias is applied
+again. Only a password hash is stored.
 
 Lab-only endpoints (same ``Authorization: ApiKey login:key``; not part of the contract):
 

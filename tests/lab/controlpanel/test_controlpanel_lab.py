@@ -1,4 +1,5 @@
-"""The lab control panel drives the real lab: gateway routes and holds, destination logins."""
+"""The lab control panel drives the real lab: gateway routes, holds and aliases, destination
+logins."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import secrets
 import smtplib
 from email.message import EmailMessage
 
+import httpx
+from support.delivery import inbox_subjects, send
 from support.panel import Endpoint, panel
 from support.poll import until
 
@@ -20,6 +23,8 @@ from onboarding.controlpanel import (
 )
 
 __all__ = ["panel"]  # fixtures used by name
+
+BOUNCE = "Undelivered Mail Returned to Sender"  # Postfix's non-delivery notice
 
 
 def _inbox_count(lab: Lab, email: str, password: str) -> int:
@@ -81,3 +86,62 @@ def test_routing_hold_and_logins_reach_the_lab(
         cp.domains.delete(domain.id)
     assert lab.gateway.route(user.domain) is None
     assert lab.destination.account(user.email) is None
+
+
+def test_alias_made_through_the_api_reaches_the_account_until_deleted(
+    lab: Lab, panel: Endpoint, lab_users: LabUsers
+) -> None:
+    """POST /api/v1/localpart_alias/ {email_account, localpart} (what provisioning sends):
+    mail to the alias lands in the account's hosted mailbox. DELETE: the sender gets a
+    bounce. Deleting the account takes its aliases off the gateway too."""
+    name = lab_users.domain
+    account, alias = f"ann@{name}", f"sales@{name}"
+    password = f"Pw-{secrets.token_hex(6)}"
+    inbox = (lab.ports.destination_imap, account, password)
+    auth = {"Authorization": f"ApiKey {panel.api_key}"}
+    with (
+        ControlPanelClient(panel.url, panel.api_key) as cp,
+        httpx.Client(base_url=panel.url, headers=auth, timeout=10) as http,
+    ):
+        reseller = cp.resellers.find(name="Lab Reseller")
+        assert reseller is not None
+        customer = cp.customers.create(
+            NewCustomer(name=f"Lab alias {secrets.token_hex(3)}", reseller=reseller.resource_uri)
+        )
+        domain = cp.domains.create(
+            NewDomain(
+                name=name, customer=customer.resource_uri, deliveryport=lab.ports.destination_lmtp
+            )
+        )
+        cp.mail_servers.create(NewMailServer(domain=domain.resource_uri, server="127.0.0.1"))
+        ann = cp.email_accounts.create(
+            NewEmailAccount(domain=domain.resource_uri, localpart="ann", password=password)
+        )
+
+        created = http.post(
+            "/api/v1/localpart_alias/",
+            json={"email_account": ann.resource_uri, "localpart": "sales"},
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["domain"] == domain.resource_uri
+        assert lab.gateway.alias(alias) == account
+        assert http.get(ann.resource_uri).json()["aliases"] == "sales"
+        send(lab.ports.gateway_smtp, alias, "to sales")
+        assert until(lambda: inbox_subjects(*inbox) == ["to sales"])
+        assert lab.destination.account(alias) is None
+
+        assert http.delete(created.json()["resource_uri"]).status_code == 204
+        assert lab.gateway.alias(alias) is None
+        send(lab.ports.gateway_smtp, alias, "after delete", sender=account)
+        assert until(lambda: inbox_subjects(*inbox) == sorted([BOUNCE, "to sales"]))
+
+        again = http.post(
+            "/api/v1/localpart_alias/",
+            json={"email_account": ann.resource_uri, "localpart": "info"},
+        )
+        assert again.status_code == 201, again.text
+        assert lab.gateway.alias(f"info@{name}") == account
+        cp.email_accounts.delete(ann.id)
+        assert lab.gateway.alias(f"info@{name}") is None
+        cp.domains.delete(domain.id)
+    assert lab.gateway.route(name) is None
