@@ -50,6 +50,9 @@ KNOWN_COLUMNS: dict[str, frozenset[str]] = {
     "source_password": frozenset(
         {"sourcepassword", "sourcepasswd", "sourcepass", "oldpassword", "oldpasswd"}
     ),
+    "aliases": frozenset(
+        {"aliases", "alias", "emailaliases", "emailalias", "otheraddresses", "aliasaddresses"}
+    ),
 }
 _ALIASES = {alias: name for name, aliases in KNOWN_COLUMNS.items() for alias in aliases}
 _DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}

@@ -2,8 +2,8 @@
 
 One :class:`UserProblem` per (row, column, rule). Rows are spreadsheet row numbers (header =
 row 1, so header problems are row 1). Columns are named as the file spells them (``E-mail``).
-Only ``email`` and ``source_username`` values are shown; every other cell is shown as
-:data:`MASK` because it may be a password, including cells of unknown columns (``Kennwort``).
+Only ``email``, ``source_username`` and ``aliases`` values are shown; every other cell is shown
+as :data:`MASK` because it may be a password, including cells of unknown columns (``Kennwort``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from validation.addresses import address_problem, domain_of
+from validation.aliases import AliasIndex, bad_syntax, foreign, normal_address
 from validation.csv_reader import KNOWN_COLUMNS, UserTable, canonical_column
 from validation.spec import OnboardingSpec
 
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 MASK = "********"
-SHOWN_COLUMNS = frozenset({"email", "source_username"})
+SHOWN_COLUMNS = frozenset({"email", "source_username", "aliases"})
 WHOLE_ROW = "(whole row)"
 _RULE_ORDER = (
     "columns",
@@ -46,6 +47,10 @@ _RULE_ORDER = (
     "password_contains_name",
     "duplicate_source_username",
     "master_separator",
+    "alias_syntax",
+    "alias_domain",
+    "alias_is_account",
+    "duplicate_alias",
 )
 #: C0/C1 controls, zero-width and bidi formatting characters, line/paragraph separators, BOM.
 CONTROL_CHARACTERS = re.compile(
@@ -101,6 +106,13 @@ class _Describer:
         self.table = table
         self.spec = spec
         self._dupes: dict[str, dict[int, list[int]]] = {}
+        self._aliases: AliasIndex | None = None
+
+    @property
+    def aliases(self) -> AliasIndex:
+        if self._aliases is None:
+            self._aliases = AliasIndex.build(self.table.frame)
+        return self._aliases
 
     def duplicates(self, column: str, row: int) -> str:
         if column not in self._dupes:
@@ -179,12 +191,64 @@ class _Describer:
                 f"contains {sep!r}, which separates user and admin in the master login",
                 "use the plain login name on the old server",
             )
+        if rule.startswith("alias") or rule == "duplicate_alias":
+            return self.describe_alias(rule, column, row, value)
         return f"failed the check {rule}", "report this to the onboarding developers"
+
+    def describe_alias(self, rule: str, column: str, row: int, value: str) -> tuple[str, str]:
+        """Problem and fix for the alias rules (``value`` is the aliases or the email cell)."""
+        email = str(self.table.frame.at[row, "email"]) if "email" in self.table.frame else ""
+        domain = normal_address(email).rpartition("@")[2] or self.spec.domain_names[0]
+        if rule == "alias_syntax":
+            bad = "; ".join(f"{alias} ({reason})" for alias, reason in bad_syntax(value))
+            return (
+                f"has an alias that is not a valid address: {bad}",
+                f"write each alias as a localpart (sales) or an address at the account's "
+                f"domain (sales@{domain}), separated by ';', ',' or spaces",
+            )
+        if rule == "alias_domain":
+            listed = foreign(value, email)
+            others = sorted({a.rpartition("@")[2].lower() for a in listed})
+            return (
+                f"{', '.join(listed)} is not at the account's domain {domain}",
+                "a localpart alias is per domain: list it on an account of "
+                f"{' or '.join(others)} instead",
+            )
+        index = self.aliases
+        if rule == "alias_is_account" and column == "email":
+            rows = ", ".join(str(r) for r in index.listed_as_alias(row, email))
+            return (
+                f"is also listed as an alias on row {rows}",
+                f"an address is either a mailbox or an alias: delete the alias on row {rows} "
+                "or this row",
+            )
+        if rule == "alias_is_account":
+            own = index.own_address(row, email)
+            parts = [f"{a} is the account's own address" for a in own]
+            boxes = index.mailboxes(row)
+            parts += [f"{a} is also a mailbox (row {', '.join(map(str, r))})" for a, r in boxes]
+            rows = ", ".join(str(r) for _, found in boxes for r in found)
+            fix = (
+                "an address is either a mailbox or an alias: delete the alias here or the "
+                f"mailbox on row {rows}"
+            )
+            if own and not boxes:
+                fix = "delete it from the aliases: the mailbox already receives its own mail"
+            return "; ".join(parts), fix
+        dupes = "; ".join(
+            f"{a} is also an alias on row {', '.join(map(str, rows))}"
+            for a, rows in index.duplicates(row)
+        )
+        return (
+            dupes,
+            "an alias delivers to one mailbox: keep it on one row and delete it from the other",
+        )
 
     def header(self, rule: str, column: str) -> tuple[str, str]:
         allowed = ["email", "password"]
         if self.spec.migration.enabled:
             allowed += ["source_username", "source_password"]
+        allowed.append("aliases")
         if rule == "column_in_dataframe":
             spellings = ", ".join(sorted(KNOWN_COLUMNS.get(column, ()))[:4])
             return (

@@ -28,6 +28,10 @@ RULE_LABELS = {
     "password_contains_name": "password contains the user's name",
     "duplicate_source_username": "source login listed twice",
     "master_separator": "source login contains the master separator",
+    "alias_syntax": "invalid alias",
+    "alias_domain": "alias in another domain than its account",
+    "alias_is_account": "alias is also a mailbox",
+    "duplicate_alias": "alias listed on two accounts",
 }
 
 

@@ -1,11 +1,13 @@
 """The user list (``users.csv``): a pandera schema and the row-by-row report an operator fixes.
 
 Runbook phase 1 collects one CSV per customer: an email address and a password per mailbox,
-plus, when the migration logs in as each user, optional ``source_username`` /
-``source_password`` columns. :func:`validate_user_list` checks every row against
-:class:`UserList` lazily, so one run lists every bad row and every reason; the result carries
-no password. :func:`read_user_credentials` is how later flows get the passwords: inside their
-own task, as :class:`pydantic.SecretStr`, never as a flow parameter or a returned value.
+an optional ``aliases`` column (other localparts of the domain delivering to the mailbox, see
+:mod:`validation.aliases`), plus, when the migration logs in as each user, optional
+``source_username`` / ``source_password`` columns. :func:`validate_user_list` checks every
+row against :class:`UserList` lazily, so one run lists every bad row and every reason; the
+result carries no password. :func:`read_user_credentials` is how later flows get the
+passwords: inside their own task, as :class:`pydantic.SecretStr`, never as a flow parameter or
+a returned value.
 
 Spec-dependent rules (the customer's domains, the password policy, the master-login
 separator) are class attributes of a per-spec subclass made by :func:`schema_for`; check
@@ -26,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from validation import password_policy as policy_checks
 from validation.addresses import domain_of, local_part_of, valid_addresses
+from validation.aliases import AliasIndex, alias_localparts, bad_syntax, foreign
 from validation.csv_reader import UserListError, UserTable, read_user_table
 from validation.spec import OnboardingSpec, PasswordPolicy
 from validation.user_problems import CONTROL_CHARACTERS, UserProblem, problems_from
@@ -66,6 +69,7 @@ class ValidatedUser:
     domain: str
     source_username: str | None = None
     has_source_credentials: bool = False
+    aliases: tuple[str, ...] = ()  # localparts at ``domain``, lower-cased, each once
 
 
 class UserCredentials(_Model):
@@ -106,11 +110,20 @@ def _unique_or_empty(values: Series[str]) -> Series[bool]:
     return ~key.duplicated(keep=False) | (key == "")  # type: ignore[return-value]
 
 
+def _cells(df: pd.DataFrame, **failing: pd.Series) -> pd.DataFrame:
+    """Return an element-wise check result: True except where a named column's Series is."""
+    out = pd.DataFrame(True, index=df.index, columns=df.columns)
+    for column, ok in failing.items():
+        out[column] = ok
+    return out
+
+
 class UserList(pa.DataFrameModel):
     """One row per mailbox, in file order: the address and its new password."""
 
     email: Series[str] = pa.Field(str_length={"min_value": 1}, description="mailbox address")
     password: Series[str] = pa.Field(str_length={"min_value": 1}, description="new password")
+    aliases: Series[str] | None = pa.Field(description="other localparts of the domain")
 
     _domains: frozenset[str] = frozenset()
     _policy: PasswordPolicy = PasswordPolicy()
@@ -158,6 +171,50 @@ class UserList(pa.DataFrameModel):
         if not cls._policy.forbid_local_part or not {"email", "password"} <= set(df.columns):
             return pd.Series(True, index=df.index)  # type: ignore[return-value]
         return policy_checks.avoids_local_part(df["password"], local_part_of(df["email"]))  # type: ignore[return-value]
+
+    @pa.check("aliases", name="alias_syntax")
+    @classmethod
+    def alias_syntax(cls, aliases: Series[str]) -> Series[bool]:
+        return aliases.map(lambda cell: not bad_syntax(cell)).astype(bool)  # type: ignore[return-value]
+
+    @pa.dataframe_check(name="alias_domain")
+    @classmethod
+    def alias_domain(cls, df: pd.DataFrame) -> pd.DataFrame:
+        if not {"email", "aliases"} <= set(df.columns):
+            return _cells(df)
+        ok = [
+            "@" not in email or not foreign(cell, email)
+            for email, cell in zip(df["email"].tolist(), df["aliases"].tolist(), strict=True)
+        ]
+        return _cells(df, aliases=pd.Series(ok, index=df.index))
+
+    @pa.dataframe_check(name="alias_is_account")
+    @classmethod
+    def alias_is_account(cls, df: pd.DataFrame) -> pd.DataFrame:
+        # An address is a mailbox or an alias, never both: both rows are reported.
+        if not {"email", "aliases"} <= set(df.columns):
+            return _cells(df)
+        index = AliasIndex.build(df)
+        rows, emails = df.index.tolist(), df["email"].tolist()
+        alias_ok = [
+            not index.mailboxes(r) and not index.own_address(r, e)
+            for r, e in zip(rows, emails, strict=True)
+        ]
+        email_ok = [not index.listed_as_alias(r, e) for r, e in zip(rows, emails, strict=True)]
+        return _cells(
+            df,
+            aliases=pd.Series(alias_ok, index=df.index),
+            email=pd.Series(email_ok, index=df.index),
+        )
+
+    @pa.dataframe_check(name="duplicate_alias")
+    @classmethod
+    def duplicate_alias(cls, df: pd.DataFrame) -> pd.DataFrame:
+        if not {"email", "aliases"} <= set(df.columns):
+            return _cells(df)
+        index = AliasIndex.build(df)
+        ok = [not index.duplicates(r) for r in df.index.tolist()]
+        return _cells(df, aliases=pd.Series(ok, index=df.index))
 
     @pa.dataframe_check(name="surrounding_whitespace")
     @classmethod
@@ -253,9 +310,10 @@ def _validated_users(frame: pd.DataFrame) -> tuple[ValidatedUser, ...]:
     empty = [""] * len(frame)
     usernames = frame["source_username"].tolist() if "source_username" in frame else empty
     source_pw = frame["source_password"].tolist() if "source_password" in frame else empty
+    aliases = frame["aliases"].tolist() if "aliases" in frame else empty
     users = []
-    for row, email, user, pw in zip(
-        frame.index.tolist(), frame["email"].tolist(), usernames, source_pw, strict=True
+    for row, email, user, pw, cell in zip(
+        frame.index.tolist(), frame["email"].tolist(), usernames, source_pw, aliases, strict=True
     ):
         local, _, domain = email.lower().rpartition("@")
         users.append(
@@ -266,6 +324,7 @@ def _validated_users(frame: pd.DataFrame) -> tuple[ValidatedUser, ...]:
                 domain=domain.encode("idna").decode("ascii") if not domain.isascii() else domain,
                 source_username=user or None,
                 has_source_credentials=bool(pw),
+                aliases=alias_localparts(cell),
             )
         )
     return tuple(users)

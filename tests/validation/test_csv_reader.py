@@ -157,6 +157,10 @@ def test_two_email_columns_are_refused(tmp_path: Path) -> None:
         ("PASSWD", "password"),
         ("Source Username", "source_username"),
         ("source_password", "source_password"),
+        ("Aliases", "aliases"),
+        ("alias", "aliases"),
+        ("email_aliases", "aliases"),
+        ("other_addresses", "aliases"),
         ("notes", None),
     ],
 )
