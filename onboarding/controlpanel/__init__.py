@@ -1,12 +1,14 @@
 """MailRoute control-panel API client and the provisioning engine (no Prefect here).
 
 ``ControlPanelClient`` speaks the contract in ``reference/mailroute-api.md``; the
-``provision_*`` functions build on it to create a customer's objects idempotently.
+``provision_*`` functions build on it to create a customer's objects idempotently: the
+customer and its domains, the mailboxes, then the mailboxes' aliases.
 """
 
 from __future__ import annotations
 
 from onboarding.controlpanel._accounts import Credential, provision_accounts
+from onboarding.controlpanel._aliases import AliasOwner, provision_aliases
 from onboarding.controlpanel._client import API_ROOT, ControlPanelClient, Resource
 from onboarding.controlpanel._exceptions import (
     AuthenticationFailed,
@@ -44,8 +46,10 @@ from onboarding.controlpanel._models import (
 )
 from onboarding.controlpanel._report import (
     ACCOUNT_COLUMNS,
+    ALIAS_COLUMNS,
     SETUP_COLUMNS,
     account_rows,
+    alias_rows,
     self_service_markdown,
     setup_rows,
     summary_markdown,
@@ -53,6 +57,8 @@ from onboarding.controlpanel._report import (
 from onboarding.controlpanel._results import (
     AccountResult,
     AccountsReport,
+    AliasesReport,
+    AliasResult,
     DomainSetup,
     LoginResult,
     ObjectResult,
@@ -63,10 +69,14 @@ from onboarding.controlpanel._setup import set_up_customer
 
 __all__ = [
     "ACCOUNT_COLUMNS",
+    "ALIAS_COLUMNS",
     "API_ROOT",
     "SETUP_COLUMNS",
     "AccountResult",
     "AccountsReport",
+    "AliasOwner",
+    "AliasResult",
+    "AliasesReport",
     "AuthenticationFailed",
     "Conflict",
     "ControlPanelClient",
@@ -104,9 +114,11 @@ __all__ = [
     "UnexpectedResponse",
     "ValidationFailed",
     "account_rows",
+    "alias_rows",
     "check_login",
     "check_logins",
     "provision_accounts",
+    "provision_aliases",
     "self_service_markdown",
     "set_up_customer",
     "setup_rows",

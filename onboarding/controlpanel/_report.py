@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from onboarding.controlpanel._results import AccountsReport, Outcome, SetupResult
+from onboarding.controlpanel._results import AccountsReport, AliasesReport, Outcome, SetupResult
 
 __all__ = [
     "ACCOUNT_COLUMNS",
+    "ALIAS_COLUMNS",
     "SETUP_COLUMNS",
     "account_rows",
+    "alias_rows",
     "self_service_markdown",
     "setup_rows",
     "summary_markdown",
@@ -21,10 +23,16 @@ __all__ = [
 
 ACCOUNT_COLUMNS = ("email", "result", "reason", "attempts", "imap_login")
 SETUP_COLUMNS = ("kind", "name", "result", "detail", "action")
+ALIAS_COLUMNS = ("alias", "account", "result", "reason", "action", "attempts")
 
 
-def account_rows(report: AccountsReport) -> list[dict[str, str]]:
-    """One row per account: email, result, reason, attempts, imap_login (ok/failed/-)."""
+def account_rows(
+    report: AccountsReport, aliases: AliasesReport | None = None
+) -> list[dict[str, str]]:
+    """One row per account: email, result, reason, attempts, imap_login (ok/failed/-).
+
+    With ``aliases``, an ``aliases`` column too: ``"sales (created); info (conflict)"``.
+    """
     rows = []
     for a in report.accounts:
         if a.login is None:
@@ -42,7 +50,60 @@ def account_rows(report: AccountsReport) -> list[dict[str, str]]:
                 "imap_login": login,
             }
         )
+        if aliases is not None:
+            rows[-1]["aliases"] = "; ".join(
+                f"{r.alias.rpartition('@')[0]} ({r.outcome.value})"
+                for r in aliases.of(a.email.strip().lower())
+            )
     return rows
+
+
+def alias_rows(report: AliasesReport) -> list[dict[str, str]]:
+    """One row per alias: alias, account, result, reason, action, attempts."""
+    return [
+        {
+            "alias": r.alias,
+            "account": r.account,
+            "result": r.outcome.value,
+            "reason": r.reason,
+            "action": r.action,
+            "attempts": str(r.attempts),
+        }
+        for r in report.aliases
+    ]
+
+
+def _aliases_markdown(aliases: AliasesReport) -> list[str]:
+    counts = aliases.counts
+    lines = [
+        "## Aliases",
+        "",
+        f"- in the user list: {len(aliases.aliases)}",
+        f"- created: {counts[Outcome.CREATED.value]}",
+        f"- already existed: {counts[Outcome.EXISTED.value]}",
+        f"- conflict: {counts[Outcome.CONFLICT.value]}",
+        f"- failed: {counts[Outcome.FAILED.value]}",
+        f"- counts reconcile: {'yes' if aliases.reconciles else 'NO'}",
+        f"- HTTP requests: {sum(aliases.requests.values())} "
+        f"({', '.join(f'{m} {n}' for m, n in sorted(aliases.requests.items()))})",
+        "",
+    ]
+    problems = aliases.conflicts + aliases.failed
+    if problems:
+        lines += [
+            "### Alias conflicts and failures",
+            "",
+            "| alias | account | result | reason | action |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {a.alias} | {a.account} | {a.outcome.value} | {a.reason} | {a.action} |"
+            for a in problems[:200]
+        ]
+        if len(problems) > 200:
+            lines.append(f"| … | | | {len(problems) - 200} more in aliases.csv | |")
+        lines.append("")
+    return lines
 
 
 def setup_rows(setup: SetupResult) -> list[dict[str, str]]:
@@ -60,9 +121,14 @@ def setup_rows(setup: SetupResult) -> list[dict[str, str]]:
 
 
 def summary_markdown(
-    customer: str, setup: SetupResult, accounts: AccountsReport | None, *, self_service: bool
+    customer: str,
+    setup: SetupResult,
+    accounts: AccountsReport | None,
+    *,
+    self_service: bool,
+    aliases: AliasesReport | None = None,
 ) -> str:
-    """Return the run's summary: setup objects, account counts, login proof, what to do."""
+    """Return the run's summary: setup objects, account and alias counts, login proof, to-dos."""
     lines = [f"# Provisioning: {customer}", "", "## Customer, domains, routing", ""]
     lines += ["| kind | name | result | detail | action |", "|---|---|---|---|---|"]
     for o in setup.objects:
@@ -97,6 +163,8 @@ def summary_markdown(
             if len(accounts.failed) > 200:
                 lines.append(f"| … | {len(accounts.failed) - 200} more in provisioning.csv |")
             lines.append("")
+    if aliases is not None and not self_service:
+        lines += _aliases_markdown(aliases)
     return "\n".join(lines)
 
 

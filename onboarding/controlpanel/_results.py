@@ -14,6 +14,8 @@ from enum import StrEnum
 __all__ = [
     "AccountResult",
     "AccountsReport",
+    "AliasResult",
+    "AliasesReport",
     "DomainSetup",
     "LoginResult",
     "ObjectResult",
@@ -123,3 +125,44 @@ class AccountsReport:
     @property
     def reconciles(self) -> bool:
         return sum(self.counts.values()) == len(self.accounts)
+
+
+@dataclass(frozen=True)
+class AliasResult:
+    """One alias (``sales@acme.test``) of one account: its outcome, why, and what to do."""
+
+    alias: str
+    account: str
+    outcome: Outcome
+    reason: str = ""
+    action: str = ""
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class AliasesReport:
+    """Every alias's result, in user-list order, with counts that reconcile."""
+
+    aliases: tuple[AliasResult, ...] = ()
+    requests: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = Counter(a.outcome.value for a in self.aliases)
+        return {o.value: found.get(o.value, 0) for o in Outcome}
+
+    @property
+    def failed(self) -> tuple[AliasResult, ...]:
+        return tuple(a for a in self.aliases if a.outcome is Outcome.FAILED)
+
+    @property
+    def conflicts(self) -> tuple[AliasResult, ...]:
+        return tuple(a for a in self.aliases if a.outcome is Outcome.CONFLICT)
+
+    @property
+    def reconciles(self) -> bool:
+        return sum(self.counts.values()) == len(self.aliases)
+
+    def of(self, account: str) -> tuple[AliasResult, ...]:
+        """Return the results of one account's aliases."""
+        return tuple(a for a in self.aliases if a.account == account)

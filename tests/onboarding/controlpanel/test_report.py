@@ -5,11 +5,14 @@ from __future__ import annotations
 from onboarding.controlpanel import (
     AccountResult,
     AccountsReport,
+    AliasesReport,
+    AliasResult,
     LoginResult,
     ObjectResult,
     Outcome,
     SetupResult,
     account_rows,
+    alias_rows,
     self_service_markdown,
     setup_rows,
     summary_markdown,
@@ -76,3 +79,55 @@ def test_self_service_instructions_name_servers_and_addresses() -> None:
     assert "imap.example.test port 993" in text and "smtp.example.test" in text
     assert "- a@acme.test" in text and "- b@acme.test" in text
     assert "https://admin.example.test" in text
+
+
+def _aliases() -> AliasesReport:
+    return AliasesReport(
+        (
+            AliasResult("sales@x.test", "a@x.test", Outcome.CREATED, attempts=1),
+            AliasResult("info@x.test", "a@x.test", Outcome.EXISTED),
+            AliasResult(
+                "billing@x.test",
+                "a@x.test",
+                Outcome.CONFLICT,
+                reason="billing@x.test already delivers to c@x.test in the control panel",
+                action="remove it from c@x.test in the control panel and re-run",
+            ),
+            AliasResult("help@x.test", "b@x.test", Outcome.FAILED, reason="refused (400)"),
+        ),
+        requests={"GET": 1, "POST": 2},
+    )
+
+
+def test_alias_rows_and_the_account_table_column() -> None:
+    """Rule: one row per alias with its outcome; the account table lists each account's aliases."""
+    rows = alias_rows(_aliases())
+    assert [(r["alias"], r["result"]) for r in rows] == [
+        ("sales@x.test", "created"),
+        ("info@x.test", "already existed"),
+        ("billing@x.test", "conflict"),
+        ("help@x.test", "failed"),
+    ]
+    assert rows[2]["action"].startswith("remove it from c@x.test")
+    accounts = AccountsReport(
+        (AccountResult("a@x.test", Outcome.CREATED), AccountResult("b@x.test", Outcome.EXISTED))
+    )
+    table = account_rows(accounts, _aliases())
+    assert table[0]["aliases"] == "sales (created); info (already existed); billing (conflict)"
+    assert table[1]["aliases"] == "help (failed)"
+    assert "aliases" not in account_rows(accounts)[0], "without aliases the columns are unchanged"
+
+
+def test_summary_has_alias_counts_and_lists_conflicts_and_failures() -> None:
+    """Rule: the summary counts aliases by outcome, reconciles them and says what to do."""
+    report = AccountsReport((AccountResult("a@x.test", Outcome.CREATED),))
+    aliases = _aliases()
+    assert aliases.reconciles
+    assert aliases.counts == {"created": 1, "already existed": 1, "failed": 1, "conflict": 1}
+    text = summary_markdown("Acme", _setup(), report, self_service=False, aliases=aliases)
+    assert "## Aliases" in text and "- conflict: 1" in text and "- failed: 1" in text
+    assert "| billing@x.test | a@x.test | conflict |" in text
+    assert "| help@x.test | b@x.test | failed | refused (400) |" in text
+    assert "## Aliases" not in summary_markdown(
+        "Acme", _setup(), None, self_service=True, aliases=aliases
+    )
