@@ -1,4 +1,4 @@
-"""``onboard provision SPEC``: create the customer, domains, routing and mailboxes.
+"""``onboard provision SPEC``: create the customer, domains, routing, mailboxes and aliases.
 
 Runs the ``provision`` flow in this process (quietly, see :mod:`cli.prefect_runtime`) and
 prints what each object ended as. Exit code 0 when everything exists as the spec says and
@@ -76,5 +76,14 @@ def _print(data: dict[str, Any], message: str) -> None:
         )
         for f in data.get("failed", [])[:20]:
             console.print(f"  failed {f['email']}: {f['reason']}")
+    aliases = data.get("aliases")
+    if aliases:
+        console.print(
+            f"aliases: {aliases['total']} in the list; {aliases['created']} created, "
+            f"{aliases['already existed']} already existed, {aliases['conflict']} conflict, "
+            f"{aliases['failed']} failed"
+        )
+        for p in data.get("alias_problems", [])[:20]:
+            console.print(f"  {p['result']} {p['alias']}: {p['reason']} {p['action']}".rstrip())
     console.print(message)
     console.print(f"reports: {data['run_folder']}")

@@ -3,8 +3,9 @@
 Triggered by an operator once the user list validates (``onboard provision SPEC``). Steps:
 check the API key; create the customer and each domain if absent and route each domain to
 the customer's current mail servers (``mail_servers``, ``delivery_port``); then either create
-every validated user's mailbox with their password and prove each logs in to the hosted IMAP,
-or (``accounts: self_service``) hand the users instructions and create none. The report
+every validated user's mailbox with their password, prove each logs in to the hosted IMAP and
+give each mailbox the aliases the user list names, or (``accounts: self_service``) hand the
+users instructions and create neither mailboxes nor aliases. The report
 (``provisioning-<slug>`` table, summary, CSVs in the run folder) says what each object ended as.
 
 Re-running creates only what is missing. It never changes or deletes what exists: something
@@ -22,6 +23,7 @@ from prefect.states import Completed, Failed, State
 
 from onboarding.controlpanel import (
     AccountsReport,
+    AliasesReport,
     ControlPanelError,
     Outcome,
     SetupResult,
@@ -31,6 +33,7 @@ from tasks.provision import (
     check_access,
     new_run_folder,
     prove_logins,
+    provision_mailbox_aliases,
     provision_mailboxes,
     publish_report,
     set_up,
@@ -41,7 +44,12 @@ from validation.spec import AccountMode, load_spec
 __all__ = ["provision"]
 
 
-def _summary(setup: SetupResult, accounts: AccountsReport | None, folder: Path) -> dict[str, Any]:
+def _summary(
+    setup: SetupResult,
+    accounts: AccountsReport | None,
+    aliases: AliasesReport | None,
+    folder: Path,
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "run_folder": str(folder),
         "setup": setup_rows(setup),
@@ -57,6 +65,23 @@ def _summary(setup: SetupResult, accounts: AccountsReport | None, folder: Path) 
             "http_requests": accounts.requests,
         }
         data["failed"] = [{"email": a.email, "reason": a.reason} for a in accounts.failed]
+    if aliases is not None:
+        data["aliases"] = {
+            "total": len(aliases.aliases),
+            **aliases.counts,
+            "reconciles": aliases.reconciles,
+            "http_requests": aliases.requests,
+        }
+        data["alias_problems"] = [
+            {
+                "alias": a.alias,
+                "account": a.account,
+                "result": a.outcome.value,
+                "reason": a.reason,
+                "action": a.action,
+            }
+            for a in aliases.conflicts + aliases.failed
+        ]
     return data
 
 
@@ -71,12 +96,14 @@ def provision(spec_path: Path) -> State[Any]:
     setup = set_up(spec_path)
     folder = new_run_folder(spec)
     accounts: AccountsReport | None = None
+    aliases: AliasesReport | None = None
     if spec.accounts is AccountMode.SELF_SERVICE:
         write_self_service(spec_path, folder)
     else:
         accounts = prove_logins(spec_path, provision_mailboxes(spec_path, setup))
-    publish_report(spec_path, folder, setup, accounts)
-    data = _summary(setup, accounts, folder)
+        aliases = provision_mailbox_aliases(spec_path, setup, accounts)
+    publish_report(spec_path, folder, setup, accounts, aliases)
+    data = _summary(setup, accounts, aliases, folder)
     problems = []
     if setup.conflicts:
         problems.append(f"{len(setup.conflicts)} conflict(s) in customer/domains/routing")
@@ -86,6 +113,12 @@ def provision(spec_path: Path) -> State[Any]:
             problems.append(f"{failed} of {len(accounts.accounts)} account(s) failed")
         if accounts.logins_failed:
             problems.append(f"{accounts.logins_failed} account(s) could not log in")
+    if aliases is not None:
+        a = aliases.counts
+        if a[Outcome.CONFLICT.value]:
+            problems.append(f"{a[Outcome.CONFLICT.value]} alias conflict(s)")
+        if a[Outcome.FAILED.value]:
+            problems.append(f"{a[Outcome.FAILED.value]} of {len(aliases.aliases)} alias(es) failed")
     if problems:
         message = "; ".join(problems) + f" (see provisioning-{spec.customer_slug})"
         get_run_logger().error(message)
@@ -93,10 +126,13 @@ def provision(spec_path: Path) -> State[Any]:
     if accounts is None:
         return Completed(name="SelfService", message="self-service instructions written", data=data)
     c = accounts.counts
-    nothing_new = not setup.writes_needed and c[Outcome.CREATED.value] == 0
+    a = aliases.counts if aliases is not None else {o.value: 0 for o in Outcome}
+    created = c[Outcome.CREATED.value] + a[Outcome.CREATED.value]
+    nothing_new = not setup.writes_needed and created == 0
     return Completed(
         name="NothingToCreate" if nothing_new else "Completed",
         message=f"{c[Outcome.CREATED.value]} created, {c[Outcome.EXISTED.value]} already "
-        f"existed, {accounts.logins_ok} logins proven",
+        f"existed, {accounts.logins_ok} logins proven; aliases: {a[Outcome.CREATED.value]} "
+        f"created, {a[Outcome.EXISTED.value]} already existed",
         data=data,
     )

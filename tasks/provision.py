@@ -18,14 +18,18 @@ from prefect.cache_policies import NO_CACHE
 
 from onboarding.controlpanel import (
     ACCOUNT_COLUMNS,
+    ALIAS_COLUMNS,
     SETUP_COLUMNS,
     AccountsReport,
+    AliasesReport,
     ControlPanelClient,
     Outcome,
     SetupResult,
     account_rows,
+    alias_rows,
     check_logins,
     provision_accounts,
+    provision_aliases,
     self_service_markdown,
     set_up_customer,
     setup_rows,
@@ -39,6 +43,7 @@ from validation.users import read_user_credentials, validate_user_list
 __all__ = [
     "check_access",
     "prove_logins",
+    "provision_mailbox_aliases",
     "provision_mailboxes",
     "publish_report",
     "set_up",
@@ -101,6 +106,28 @@ def provision_mailboxes(spec_path: Path, setup: SetupResult) -> AccountsReport:
         )
 
 
+@task(name="provision-aliases", persist_result=False, cache_policy=NO_CACHE)
+def provision_mailbox_aliases(
+    spec_path: Path, setup: SetupResult, accounts: AccountsReport
+) -> AliasesReport:
+    """Give each mailbox the aliases the user list names, creating only the missing ones."""
+    spec = load_spec(spec_path)
+    owners = [u for u in validate_user_list(spec).users if u.aliases]
+    if not owners:
+        return AliasesReport()
+    domains = {d.domain.name: d.uri for d in setup.domains}
+    blocked = {d.domain.name: d.blocked_reason for d in setup.domains if d.uri is None}
+    with open_client(spec) as cp:
+        return provision_aliases(
+            cp,
+            owners,
+            domains,
+            blocked=blocked,
+            missing={a.email: a.reason for a in accounts.failed},
+            concurrency=spec.controlpanel.concurrency,
+        )
+
+
 @task(name="prove-logins", persist_result=False, cache_policy=NO_CACHE)
 def prove_logins(spec_path: Path, report: AccountsReport) -> AccountsReport:
     """Log in to the hosted IMAP as every account that exists; return the report with it."""
@@ -143,15 +170,21 @@ def write_self_service(spec_path: Path, folder: Path) -> str:
 
 @task(name="publish-provisioning-report", persist_result=False, cache_policy=NO_CACHE)
 def publish_report(
-    spec_path: Path, folder: Path, setup: SetupResult, accounts: AccountsReport | None
+    spec_path: Path,
+    folder: Path,
+    setup: SetupResult,
+    accounts: AccountsReport | None,
+    aliases: AliasesReport | None = None,
 ) -> None:
     """Publish the ``provisioning-<slug>`` table and summary; write CSVs to the run folder."""
     spec = load_spec(spec_path)
     slug = spec.customer_slug
     run = RunFolder(folder)
     self_service = accounts is None
-    summary = summary_markdown(spec.customer, setup, accounts, self_service=self_service)
-    rows = account_rows(accounts) if accounts is not None else []
+    summary = summary_markdown(
+        spec.customer, setup, accounts, self_service=self_service, aliases=aliases
+    )
+    rows = account_rows(accounts, aliases) if accounts is not None else []
     create_table_artifact(
         rows or setup_rows(setup),
         key=f"provisioning-{slug}",
@@ -162,7 +195,10 @@ def publish_report(
     run.write_text("summary.md", summary)
     run.write_csv("setup.csv", setup_rows(setup), SETUP_COLUMNS)
     if accounts is not None:
-        run.write_csv("provisioning.csv", rows, ACCOUNT_COLUMNS)
+        columns = (*ACCOUNT_COLUMNS, "aliases") if aliases is not None else ACCOUNT_COLUMNS
+        run.write_csv("provisioning.csv", rows, columns)
+    if aliases is not None:
+        run.write_csv("aliases.csv", alias_rows(aliases), ALIAS_COLUMNS)
 
 
 def new_run_folder(spec: OnboardingSpec) -> Path:

@@ -1,9 +1,10 @@
 """The provision flow against the lab's control panel process and the lab's Dovecot.
 
-Must show: a first run creates everything and every account logs in; a re-run sends no
-write request; a run killed midway and re-run ends complete without duplicates; injected
-500s/429s are retried; a permanent 400 fails only that account; a wrong API key stops at
-once; no password appears in logs, artifacts, parameters, results or files.
+Must show: a first run creates everything and every account logs in, and gives each
+mailbox its aliases; a re-run sends no write request; a run killed midway and re-run ends
+complete without duplicates; injected 500s/429s are retried; a permanent 400 fails only that
+account; a wrong API key stops at once; an alias owned by another account is a conflict left
+alone; no password appears in logs, artifacts, parameters, results or files.
 """
 
 from __future__ import annotations
@@ -92,7 +93,12 @@ def make_customer(
     clients: list[httpx.Client] = []
 
     def make(
-        users: int = 6, *, accounts: str = "create", concurrency: int = 4, key: str | None = None
+        users: int = 6,
+        *,
+        accounts: str = "create",
+        concurrency: int = 4,
+        key: str | None = None,
+        aliases: dict[int, str] | None = None,
     ) -> Customer:
         tag = secrets.token_hex(3)
         domains = [f"p{tag}a.test", f"p{tag}b.test"]
@@ -101,8 +107,14 @@ def make_customer(
         folder.mkdir()
         with (folder / "users.csv").open("w", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["email", "password"])
-            writer.writerows(passwords.items())
+            if aliases is None:
+                writer.writerow(["email", "password"])
+                writer.writerows(passwords.items())
+            else:  # user index -> the aliases cell, as a customer writes it
+                writer.writerow(["email", "password", "aliases"])
+                writer.writerows(
+                    [e, pw, aliases.get(i, "")] for i, (e, pw) in enumerate(passwords.items())
+                )
         secret_name = f"cp-key-{tag}"
         monkeypatch.setenv(env_var_for(secret_name), key or panel.api_key)
         spec = {
@@ -434,3 +446,106 @@ def test_domain_of_another_customer_is_a_conflict_the_run_reports(
     assert data["accounts"]["created"] == 2 and data["accounts"]["logins_ok"] == 2
     (domain,) = c.admin.get("/api/v1/domain/", params={"name": c.domains[1]}).json()["objects"]
     assert domain["customer"] == other["resource_uri"]
+
+
+def _aliases_field(c: Customer) -> dict[str, set[str]]:
+    """Each account's aliases as the control panel reports them (its read-only field)."""
+    return {
+        f"{a['localpart']}@{a['domain_name']}": {x for x in a["aliases"].split(",") if x}
+        for a in c.accounts()
+    }
+
+
+def _csv(folder: Path, name: str) -> list[dict[str, str]]:
+    with (folder / name).open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_aliases_are_created_then_a_rerun_writes_nothing(
+    prefect_server: str, make_customer: Any
+) -> None:
+    """Aliases: the first run creates them (read back), the re-run only reads; CSV per alias."""
+    c: Customer = make_customer(users=4, aliases={0: "sales; Info", 1: "billing", 2: "help"})
+    e, (a, b) = c.emails, c.domains
+    state, data = _run(c)
+    assert state.is_completed() and state.name == "Completed", state.message
+    assert "aliases: 4 created, 0 already existed" in (state.message or "")
+    assert data["aliases"]["created"] == 4 and data["aliases"]["reconciles"]
+    assert data["aliases"]["conflict"] == data["aliases"]["failed"] == 0
+    expected = {e[0]: {"sales", "info"}, e[1]: {"billing"}, e[2]: {"help"}, e[3]: set()}
+    assert _aliases_field(c) == expected
+
+    (first,) = (c.output_dir / c.slug).iterdir()
+    rows = _csv(first, "aliases.csv")
+    assert [(r["alias"], r["account"], r["result"]) for r in rows] == [
+        (f"sales@{a}", e[0], "created"),
+        (f"info@{a}", e[0], "created"),
+        (f"billing@{b}", e[1], "created"),
+        (f"help@{a}", e[2], "created"),
+    ]
+    table = {r["email"]: r["aliases"] for r in _csv(first, "provisioning.csv")}
+    assert table[e[0]] == "sales (created); info (created)" and table[e[3]] == ""
+    text = (first / "aliases.csv").read_text() + (first / "summary.md").read_text()
+    assert "## Aliases" in text
+    assert not [pw for pw in c.passwords.values() if pw in text], "no password in the reports"
+
+    c.admin.post("/_lab/stats")
+    state, data = _run(c)
+    assert state.is_completed() and state.name == "NothingToCreate", state.message
+    assert c.stats()["writes"] == 0
+    assert data["aliases"]["already existed"] == 4 and data["aliases"]["created"] == 0
+    second = max((c.output_dir / c.slug).iterdir())
+    assert {r["result"] for r in _csv(second, "aliases.csv")} == {"already existed"}
+    assert _aliases_field(c) == expected
+
+
+def test_alias_of_another_account_is_a_conflict_left_alone(
+    prefect_server: str, make_customer: Any
+) -> None:
+    """Conflict: an alias that delivers to another account is reported, never moved; run fails."""
+    c: Customer = make_customer(users=2, aliases={0: "sales info"})
+    domain = c.domains[0]
+    port = yaml.safe_load(c.spec.read_text())["domains"][0]["delivery_port"]
+    reseller = c.admin.get("/api/v1/reseller/", params={"name": "Lab Reseller"}).json()
+    customer = c.admin.post(
+        "/api/v1/customer/",
+        json={"name": c.name, "reseller": reseller["objects"][0]["resource_uri"]},
+    ).json()
+    d = c.admin.post(
+        "/api/v1/domain/",
+        json={"name": domain, "customer": customer["resource_uri"], "deliveryport": port},
+    ).json()
+    other = c.admin.post(
+        "/api/v1/email_account/",
+        json={"domain": d["resource_uri"], "localpart": "frontdesk", "create_opt": "generate_pwd"},
+    ).json()
+    c.admin.post(
+        "/api/v1/localpart_alias/",
+        json={"email_account": other["resource_uri"], "localpart": "sales"},
+    ).raise_for_status()
+
+    state, data = _run(c)
+    assert state.is_failed()
+    assert state.message.startswith("1 alias conflict(s) (see provisioning-"), state.message
+    (problem,) = data["alias_problems"]
+    assert problem["alias"] == f"sales@{domain}" and problem["result"] == "conflict"
+    assert f"frontdesk@{domain}" in problem["reason"]
+    assert "never moves" in problem["action"]
+    assert data["aliases"]["created"] == 1 and data["accounts"]["created"] == 2
+    owners = _aliases_field(c)
+    assert owners[f"frontdesk@{domain}"] == {"sales"}, "the conflicting alias was not moved"
+    assert owners[c.emails[0]] == {"info"}
+    (folder,) = (c.output_dir / c.slug).iterdir()
+    rows = {r["alias"]: r for r in _csv(folder, "aliases.csv")}
+    assert rows[f"sales@{domain}"]["result"] == "conflict"
+    assert rows[f"sales@{domain}"]["action"] == problem["action"]
+
+
+def test_self_service_creates_no_alias(prefect_server: str, make_customer: Any) -> None:
+    """Self-service: no mailbox is created, so no alias either; the report has no alias part."""
+    c: Customer = make_customer(users=2, accounts="self_service", aliases={0: "sales"})
+    state, data = _run(c)
+    assert state.is_completed() and state.name == "SelfService", state.message
+    assert c.accounts() == [] and "aliases" not in data
+    (folder,) = (c.output_dir / c.slug).iterdir()
+    assert not (folder / "aliases.csv").exists()
