@@ -12,6 +12,7 @@ list, the same alias on two accounts) once per frame, for the checks and for the
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ class ParsedAlias:
     domain: str | None
 
 
+@functools.lru_cache(maxsize=4096)  # a user list has few domains and many rows
 def _normal_domain(domain: str) -> str:
     domain = domain.strip().lower().rstrip(".")
     if domain.isascii():
@@ -61,8 +63,11 @@ def normal_address(address: str) -> str:
 
 def parse_aliases(cell: str) -> list[ParsedAlias]:
     """Split a cell into aliases: ``"sales; Info@acme.test"`` -> sales, info (acme.test)."""
+    cell = cell.strip()
+    if not cell:
+        return []
     out = []
-    for token in _SEPARATORS.split(cell.strip()):
+    for token in _SEPARATORS.split(cell):
         if not token:
             continue
         if "@" in token:
@@ -91,12 +96,11 @@ def bad_syntax(cell: str) -> list[tuple[str, str]]:
 
 def foreign(cell: str, account: str) -> list[str]:
     """Return the aliases written as addresses in another domain than ``account``'s."""
+    written = [a for a in parse_aliases(cell) if a.domain is not None]
+    if not written:
+        return []
     domain = normal_address(account).rpartition("@")[2]
-    return [
-        a.token
-        for a in parse_aliases(cell)
-        if a.domain is not None and a.domain != domain and _syntax_problem(a) is None
-    ]
+    return [a.token for a in written if a.domain != domain and _syntax_problem(a) is None]
 
 
 def alias_localparts(cell: str) -> tuple[str, ...]:
@@ -115,6 +119,7 @@ class AliasIndex:
     aliases: dict[int, list[str]] = field(default_factory=dict)
     rows: dict[str, list[int]] = field(default_factory=dict)
     accounts: dict[str, list[int]] = field(default_factory=dict)
+    emails: dict[int, str] = field(default_factory=dict)  # row -> normalised account address
 
     @classmethod
     def build(cls, frame: pd.DataFrame) -> AliasIndex:
@@ -123,9 +128,15 @@ class AliasIndex:
         if "email" not in frame.columns:
             return index
         emails = frame["email"].astype(str)
-        for row, email in zip(emails.index.tolist(), emails.tolist(), strict=True):
+        # Vectorised trim + lower-case; only IDN or trailing-dot domains need normal_address.
+        plain = emails.str.strip().str.lower()
+        for row, email, low in zip(
+            emails.index.tolist(), emails.tolist(), plain.tolist(), strict=True
+        ):
             if "@" in email:
-                index.accounts.setdefault(normal_address(email), []).append(int(row))
+                address = low if low.isascii() and not low.endswith(".") else normal_address(email)
+                index.emails[int(row)] = address
+                index.accounts.setdefault(address, []).append(int(row))
         if "aliases" not in frame.columns:
             return index
         cells = frame["aliases"].astype(str)
@@ -133,7 +144,7 @@ class AliasIndex:
         for row, email, cell in zip(rows, emails.tolist(), cells.tolist(), strict=True):
             if not cell.strip() or "@" not in email:
                 continue
-            domain = normal_address(email).rpartition("@")[2]
+            domain = index.emails[int(row)].rpartition("@")[2]
             keys = []
             for alias in parse_aliases(cell):
                 if alias.domain not in (None, domain) or _syntax_problem(alias) is not None:
@@ -145,10 +156,9 @@ class AliasIndex:
             index.aliases[int(row)] = keys
         return index
 
-    def own_address(self, row: int, email: str) -> list[str]:
+    def own_address(self, row: int) -> list[str]:
         """Return the row's aliases that are its own account address."""
-        mine = normal_address(email)
-        return [a for a in self.aliases.get(row, []) if a == mine]
+        return [a for a in self.aliases.get(row, []) if a == self.emails.get(row)]
 
     def mailboxes(self, row: int) -> list[tuple[str, list[int]]]:
         """Return ``(alias, rows)`` for the row's aliases that are other rows' accounts."""
@@ -159,9 +169,9 @@ class AliasIndex:
                 out.append((alias, others))
         return out
 
-    def listed_as_alias(self, row: int, email: str) -> list[int]:
+    def listed_as_alias(self, row: int) -> list[int]:
         """Return the other rows listing this row's account address as an alias."""
-        return [r for r in self.rows.get(normal_address(email), []) if r != row]
+        return [r for r in self.rows.get(self.emails.get(row, ""), []) if r != row]
 
     def duplicates(self, row: int) -> list[tuple[str, list[int]]]:
         """Return ``(alias, rows)`` for the row's aliases that other rows list too."""

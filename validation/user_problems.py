@@ -216,14 +216,14 @@ class _Describer:
             )
         index = self.aliases
         if rule == "alias_is_account" and column == "email":
-            rows = ", ".join(str(r) for r in index.listed_as_alias(row, email))
+            rows = ", ".join(str(r) for r in index.listed_as_alias(row))
             return (
                 f"is also listed as an alias on row {rows}",
                 f"an address is either a mailbox or an alias: delete the alias on row {rows} "
                 "or this row",
             )
         if rule == "alias_is_account":
-            own = index.own_address(row, email)
+            own = index.own_address(row)
             parts = [f"{a} is the account's own address" for a in own]
             boxes = index.mailboxes(row)
             parts += [f"{a} is also a mailbox (row {', '.join(map(str, r))})" for a, r in boxes]

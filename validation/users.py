@@ -110,6 +110,11 @@ def _unique_or_empty(values: Series[str]) -> Series[bool]:
     return ~key.duplicated(keep=False) | (key == "")  # type: ignore[return-value]
 
 
+def _has_aliases(df: pd.DataFrame) -> bool:
+    """True when the frame has accounts and at least one non-empty aliases cell."""
+    return {"email", "aliases"} <= set(df.columns) and bool(df["aliases"].str.strip().any())
+
+
 def _cells(df: pd.DataFrame, **failing: pd.Series) -> pd.DataFrame:
     """Return an element-wise check result: True except where a named column's Series is."""
     out = pd.DataFrame(True, index=df.index, columns=df.columns)
@@ -180,7 +185,7 @@ class UserList(pa.DataFrameModel):
     @pa.dataframe_check(name="alias_domain")
     @classmethod
     def alias_domain(cls, df: pd.DataFrame) -> pd.DataFrame:
-        if not {"email", "aliases"} <= set(df.columns):
+        if not _has_aliases(df):
             return _cells(df)
         ok = [
             "@" not in email or not foreign(cell, email)
@@ -192,15 +197,12 @@ class UserList(pa.DataFrameModel):
     @classmethod
     def alias_is_account(cls, df: pd.DataFrame) -> pd.DataFrame:
         # An address is a mailbox or an alias, never both: both rows are reported.
-        if not {"email", "aliases"} <= set(df.columns):
+        if not _has_aliases(df):
             return _cells(df)
         index = AliasIndex.build(df)
-        rows, emails = df.index.tolist(), df["email"].tolist()
-        alias_ok = [
-            not index.mailboxes(r) and not index.own_address(r, e)
-            for r, e in zip(rows, emails, strict=True)
-        ]
-        email_ok = [not index.listed_as_alias(r, e) for r, e in zip(rows, emails, strict=True)]
+        rows = df.index.tolist()
+        alias_ok = [not index.mailboxes(r) and not index.own_address(r) for r in rows]
+        email_ok = [not index.listed_as_alias(r) for r in rows]
         return _cells(
             df,
             aliases=pd.Series(alias_ok, index=df.index),
@@ -210,7 +212,7 @@ class UserList(pa.DataFrameModel):
     @pa.dataframe_check(name="duplicate_alias")
     @classmethod
     def duplicate_alias(cls, df: pd.DataFrame) -> pd.DataFrame:
-        if not {"email", "aliases"} <= set(df.columns):
+        if not _has_aliases(df):
             return _cells(df)
         index = AliasIndex.build(df)
         ok = [not index.duplicates(r) for r in df.index.tolist()]
