@@ -33,6 +33,11 @@ def account_rows(
 
     With ``aliases``, an ``aliases`` column too: ``"sales (created); info (conflict)"``.
     """
+    by_account: dict[str, list[str]] = {}
+    for r in aliases.aliases if aliases is not None else ():
+        by_account.setdefault(r.account, []).append(
+            f"{r.alias.rpartition('@')[0]} ({r.outcome.value})"
+        )
     rows = []
     for a in report.accounts:
         if a.login is None:
@@ -51,10 +56,7 @@ def account_rows(
             }
         )
         if aliases is not None:
-            rows[-1]["aliases"] = "; ".join(
-                f"{r.alias.rpartition('@')[0]} ({r.outcome.value})"
-                for r in aliases.of(a.email.strip().lower())
-            )
+            rows[-1]["aliases"] = "; ".join(by_account.get(a.email.strip().lower(), ()))
     return rows
 
 

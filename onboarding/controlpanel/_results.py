@@ -162,7 +162,3 @@ class AliasesReport:
     @property
     def reconciles(self) -> bool:
         return sum(self.counts.values()) == len(self.aliases)
-
-    def of(self, account: str) -> tuple[AliasResult, ...]:
-        """Return the results of one account's aliases."""
-        return tuple(a for a in self.aliases if a.account == account)
