@@ -84,6 +84,7 @@ def _print(data: dict[str, Any], message: str) -> None:
             f"{aliases['failed']} failed"
         )
         for p in data.get("alias_problems", [])[:20]:
-            console.print(f"  {p['result']} {p['alias']}: {p['reason']} {p['action']}".rstrip())
+            todo = f"; {p['action']}" if p["action"] else ""
+            console.print(f"  {p['result']} {p['alias']}: {p['reason']}{todo}")
     console.print(message)
     console.print(f"reports: {data['run_folder']}")
