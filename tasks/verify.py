@@ -23,6 +23,7 @@ from onboarding.mailflow import (
     SmtpEndpoint,
     await_probe,
     check_accounts,
+    check_alias_flow,
     check_mail_flow,
     first_working,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "await_held_probes",
     "check_account_logins",
     "imap_endpoint",
+    "probe_aliases",
     "probe_mail_flow",
     "probe_recipients",
     "publish_verification",
@@ -82,6 +84,24 @@ def probe_mail_flow(spec_path: Path) -> tuple[ProbeResult, ...]:
         )
         get_run_logger().info("mail flow to %s: %s", domain, results[-1].error or "delivered")
     return tuple(results)
+
+
+@task(name="probe-aliases", persist_result=False, cache_policy=NO_CACHE)
+def probe_aliases(spec_path: Path) -> tuple[ProbeResult, ...]:
+    """Send a tagged message to every alias in the user list; find each in its owner's INBOX."""
+    spec = load_spec(spec_path)
+    owners = [c for c in read_user_credentials(spec) if c.aliases]
+    results = check_alias_flow(
+        smtp_endpoint(spec), imap_endpoint(spec), owners, timeout=spec.cutover.probe_timeout_seconds
+    )
+    failed = [p.recipient for p in results if not p.delivered]
+    get_run_logger().info(
+        "mail to %d/%d aliases delivered%s",
+        len(results) - len(failed),
+        len(results),
+        f"; not delivered: {', '.join(str(f) for f in failed[:20])}" if failed else "",
+    )
+    return results
 
 
 @task(name="await-held-mail", persist_result=False, cache_policy=NO_CACHE)

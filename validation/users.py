@@ -80,6 +80,7 @@ class UserCredentials(_Model):
     password: SecretStr
     source_username: str | None = None
     source_password: SecretStr | None = None
+    aliases: tuple[str, ...] = ()  # localparts at the address's domain that deliver here
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,6 +366,7 @@ def read_user_credentials(
             password=SecretStr(password),
             source_username=user.source_username,
             source_password=SecretStr(source_pw) if source_pw else None,
+            aliases=user.aliases,
         )
         for user, password, source_pw in zip(
             report.users,

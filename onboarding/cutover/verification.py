@@ -1,8 +1,9 @@
 """The post-cutover verification report (runbook phase 4) and its open issues.
 
-Folds three checks into one list a person works through: every account's hosted IMAP login
-(with its INBOX count), a mail-flow probe per domain, and the DNS checks (MX, SPF, DKIM,
-DMARC). An open issue is anything that failed; DNS warnings are listed as notes.
+Folds four checks into one list a person works through: every account's hosted IMAP login
+(with its INBOX count), a mail-flow probe per domain, a probe per alias (found in its owner's
+INBOX), and the DNS checks (MX, SPF, DKIM, DMARC). An open issue is anything that failed;
+DNS warnings are listed as notes.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class VerificationReport:
     probes: tuple[ProbeResult, ...]
     dns: CheckReport | None
     dns_error: str | None = None
+    alias_probes: tuple[ProbeResult, ...] = ()
 
     @property
     def logins_ok(self) -> int:
@@ -58,6 +60,17 @@ class VerificationReport:
                 "gateway's queue",
             }
             for p in self.probes
+            if not p.delivered
+        ]
+        rows += [
+            {
+                "area": "alias",
+                "subject": p.recipient or "",
+                "problem": p.error or "not delivered",
+                "fix": "run `onboard provision` (it creates missing aliases) and check the "
+                "alias in the control panel",
+            }
+            for p in self.alias_probes
             if not p.delivered
         ]
         if self.dns_error:
@@ -104,9 +117,15 @@ class VerificationReport:
             else f"DNS checks {sum(1 for r in self.dns.results if r.status is not Severity.FAIL)}"
             f"/{len(self.dns.results)} passed"
         )
+        aliases = (
+            f"{sum(1 for p in self.alias_probes if p.delivered)}/{len(self.alias_probes)} aliases; "
+            if self.alias_probes
+            else ""
+        )
         return (
             f"{self.logins_ok}/{len(self.accounts)} accounts log in; mail flows to "
-            f"{delivered}/{len(self.probes)} domains; {dns}; {len(self.issues)} open issue(s)"
+            f"{delivered}/{len(self.probes)} domains; {aliases}{dns}; "
+            f"{len(self.issues)} open issue(s)"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,6 +142,7 @@ class VerificationReport:
                 "results": [a.to_dict() for a in self.accounts],
             },
             "mail_flow": [p.to_dict() for p in self.probes],
+            "aliases": [p.to_dict() for p in self.alias_probes],
             "dns": self.dns.to_dict() if self.dns is not None else None,
             "open_issues": list(self.issues),
             "notes": list(self.notes),
@@ -153,6 +173,14 @@ class VerificationReport:
             f"{'' if p.seconds is None else f'{p.seconds:.1f}'} | {p.error or ''} |"
             for p in self.probes
         ]
+        if self.alias_probes:
+            lines += ["", "## Aliases", "", "| alias | delivered | seconds | problem |"]
+            lines.append("|---|---|---|---|")
+            lines += [
+                f"| {p.recipient} | {'yes' if p.delivered else 'no'} | "
+                f"{'' if p.seconds is None else f'{p.seconds:.1f}'} | {p.error or ''} |"
+                for p in self.alias_probes
+            ]
         if self.dns is not None:
             lines += ["", "## DNS", "", "| domain | check | status |", "|---|---|---|"]
             lines += [f"| {r.domain} | {r.check} | {r.status} |" for r in self.dns.results]

@@ -15,12 +15,16 @@ from onboarding.mailflow.accounts import (
 )
 from onboarding.mailflow.probe import (
     PROBE_HEADER,
+    AliasOwner,
     ProbeMessage,
     ProbeResult,
     SmtpEndpoint,
     await_probe,
+    await_probes,
+    check_alias_flow,
     check_mail_flow,
     find_probe,
+    find_probes,
     new_tag,
     send_probe,
 )
@@ -28,6 +32,7 @@ from onboarding.mailflow.probe import (
 __all__ = [
     "PROBE_HEADER",
     "AccountCheck",
+    "AliasOwner",
     "ImapEndpoint",
     "Login",
     "MailFlowError",
@@ -37,10 +42,13 @@ __all__ = [
     "SendFailed",
     "SmtpEndpoint",
     "await_probe",
+    "await_probes",
     "check_account",
     "check_accounts",
+    "check_alias_flow",
     "check_mail_flow",
     "find_probe",
+    "find_probes",
     "first_working",
     "new_tag",
     "send_probe",

@@ -19,13 +19,15 @@ import secrets
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Protocol
 
 from imapclient import IMAPClient
+from pydantic import SecretStr
 
 from onboarding.mailflow._exceptions import MailboxFailed, MailFlowError, SendFailed, translate
 from onboarding.mailflow._imap import ImapEndpoint, session
@@ -36,8 +38,11 @@ __all__ = [
     "ProbeResult",
     "SmtpEndpoint",
     "await_probe",
+    "await_probes",
+    "check_alias_flow",
     "check_mail_flow",
     "find_probe",
+    "find_probes",
     "new_tag",
     "send_probe",
 ]
@@ -135,7 +140,6 @@ def send_probe(smtp: SmtpEndpoint, recipient: str, *, tag: str | None = None) ->
 
 
 def _search(client: IMAPClient, tag: str) -> list[int]:
-    client.select_folder("INBOX")
     return list(client.search(["HEADER", PROBE_HEADER, tag]))
 
 
@@ -150,6 +154,47 @@ def _remove(client: IMAPClient, uids: list[int]) -> None:
     client.uid_expunge(doomed)
 
 
+def find_probes(
+    imap: ImapEndpoint,
+    email: str,
+    password: str,
+    tags: Collection[str],
+    *,
+    timeout: float,
+    interval: float = 0.25,
+    remove: bool = True,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, datetime]:
+    """Poll ``email``'s INBOX until every probe in ``tags`` is there or ``timeout`` passes;
+    return when each found one was first seen.
+
+    One session for all of them: removing a found probe also removes probes left behind
+    (see :func:`_remove`), so probes to the same mailbox must be awaited together.
+    Raises :class:`MailboxFailed` when the mailbox cannot be opened or searched.
+    """
+    deadline = clock() + timeout
+    seen: dict[str, datetime] = {}
+    uids: list[int] = []
+    with (
+        session(imap, email, password) as client,
+        translate(MailboxFailed, f"searching {email}'s INBOX", address=email, secret=password),
+    ):
+        while True:
+            client.select_folder("INBOX")
+            for tag in [t for t in tags if t not in seen]:
+                found = _search(client, tag)
+                if found:
+                    seen[tag] = datetime.now(UTC)
+                    uids += found
+            if len(seen) == len(set(tags)) or clock() >= deadline:
+                break
+            client.noop()
+            time.sleep(interval)  # polling a mailbox: the condition is re-checked each round
+        if remove and uids:
+            _remove(client, uids)
+    return seen
+
+
 def find_probe(
     imap: ImapEndpoint,
     email: str,
@@ -161,25 +206,47 @@ def find_probe(
     remove: bool = True,
     clock: Callable[[], float] = time.monotonic,
 ) -> bool:
-    """Poll ``email``'s INBOX for the probe ``tag`` until ``timeout``; True once found.
+    """:func:`find_probes` for one probe: True once found."""
+    found = find_probes(
+        imap, email, password, [tag], timeout=timeout, interval=interval, remove=remove, clock=clock
+    )
+    return tag in found
 
-    Raises :class:`MailboxFailed` when the mailbox cannot be opened or searched.
-    """
-    deadline = clock() + timeout
-    with (
-        session(imap, email, password) as client,
-        translate(MailboxFailed, f"searching {email}'s INBOX", address=email, secret=password),
-    ):
-        while True:
-            uids = _search(client, tag)
-            if uids:
-                if remove:
-                    _remove(client, uids)
-                return True
-            if clock() >= deadline:
-                return False
-            client.noop()
-            time.sleep(interval)  # polling a mailbox: the condition is re-checked each round
+
+def await_probes(
+    imap: ImapEndpoint,
+    mailbox: str,
+    password: str,
+    probes: Sequence[ProbeMessage],
+    *,
+    timeout: float,
+    remove: bool = True,
+) -> tuple[ProbeResult, ...]:
+    """Wait for already sent probes that all land in ``mailbox`` (the recipient, or the
+    account an alias delivers to); never raises (failures are in the results)."""
+    if not probes:
+        return ()
+    try:
+        seen = find_probes(
+            imap, mailbox, password, [p.tag for p in probes], timeout=timeout, remove=remove
+        )
+    except MailFlowError as exc:
+        why = str(exc)
+        return tuple(ProbeResult(p.domain, p.recipient, p.tag, False, error=why) for p in probes)
+    return tuple(
+        ProbeResult(
+            p.domain, p.recipient, p.tag, True, seconds=(seen[p.tag] - p.sent_at).total_seconds()
+        )
+        if p.tag in seen
+        else ProbeResult(
+            p.domain,
+            p.recipient,
+            p.tag,
+            False,
+            error=f"not in {mailbox}'s INBOX within {timeout:g} s of waiting",
+        )
+        for p in probes
+    )
 
 
 def await_probe(
@@ -190,23 +257,11 @@ def await_probe(
     timeout: float,
     remove: bool = True,
 ) -> ProbeResult:
-    """Wait for an already sent probe; never raises (failures are in the result)."""
-    try:
-        found = find_probe(
-            imap, probe.recipient, password, probe.tag, timeout=timeout, remove=remove
-        )
-    except MailFlowError as exc:
-        return ProbeResult(probe.domain, probe.recipient, probe.tag, False, error=str(exc))
-    seconds = (datetime.now(UTC) - probe.sent_at).total_seconds()
-    if not found:
-        return ProbeResult(
-            probe.domain,
-            probe.recipient,
-            probe.tag,
-            False,
-            error=f"not in {probe.recipient}'s INBOX within {timeout:g} s of waiting",
-        )
-    return ProbeResult(probe.domain, probe.recipient, probe.tag, True, seconds=seconds)
+    """Wait for an already sent probe in its recipient's INBOX; never raises."""
+    (result,) = await_probes(
+        imap, probe.recipient, password, [probe], timeout=timeout, remove=remove
+    )
+    return result
 
 
 def check_mail_flow(
@@ -225,3 +280,46 @@ def check_mail_flow(
     except MailFlowError as exc:
         return ProbeResult(domain, recipient, None, False, error=str(exc))
     return await_probe(imap, probe, password, timeout=timeout, remove=remove)
+
+
+class AliasOwner(Protocol):
+    """A mailbox and the other localparts of its domain that deliver to it."""
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def password(self) -> SecretStr: ...
+
+    @property
+    def aliases(self) -> tuple[str, ...]: ...
+
+
+def check_alias_flow(
+    smtp: SmtpEndpoint,
+    imap: ImapEndpoint,
+    owners: Sequence[AliasOwner],
+    *,
+    timeout: float,
+) -> tuple[ProbeResult, ...]:
+    """Send a probe to every alias, then find each in its owner's INBOX; never raises.
+
+    All probes go out first, so the wait is one delivery time, not one per alias.
+    """
+    results: list[ProbeResult] = []
+    sent: list[tuple[AliasOwner, list[ProbeMessage]]] = []
+    for owner in owners:
+        domain = owner.email.rsplit("@", 1)[1].lower()
+        probes = []
+        for alias in owner.aliases:
+            address = f"{alias}@{domain}"
+            try:
+                probes.append(send_probe(smtp, address))
+            except MailFlowError as exc:
+                results.append(ProbeResult(domain, address, None, False, error=str(exc)))
+        sent.append((owner, probes))
+    for owner, probes in sent:
+        results += await_probes(
+            imap, owner.email, owner.password.get_secret_value(), probes, timeout=timeout
+        )
+    return tuple(results)

@@ -59,3 +59,22 @@ def test_verify_passes_then_names_a_broken_login(
     folder = Path(report["run_folder"])
     assert broken in (folder / "open-issues.csv").read_text()
     assert_no_secrets(c, [state])
+
+
+def test_verify_probes_every_alias_into_its_owner_mailbox(
+    make_customer: Callable[..., LabCustomer],
+) -> None:
+    """Aliases from the user list, provisioned through the control panel, each get a probe
+    that must arrive in the owner's INBOX; the report lists them and counts them."""
+    c = make_customer(domains=1, routed_to_hosted=True, aliases=("sales", "info"))
+    publish_plan(c)
+    state = verify(spec_path=c.spec, return_state=True)
+    data = state.result(raise_on_failure=False)
+    assert state.is_completed(), json.dumps(data["open_issues"], indent=1)
+    domain = c.domains[0]
+    assert [(a["recipient"], a["delivered"]) for a in data["aliases"]] == [
+        (f"sales@{domain}", True),
+        (f"info@{domain}", True),
+    ]
+    assert "2/2 aliases" in data["summary"]
+    assert all(r["messages"] == 0 for r in data["accounts"]["results"])  # probes removed

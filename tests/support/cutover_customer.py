@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,12 @@ from prefect.client.schemas.filters import (
 from flows.dns_plan import dns_plan
 from lab import Lab
 from lab.customer_dns import planned_records, publish_records, zone_text
-from onboarding.controlpanel import ControlPanelClient, provision_accounts, set_up_customer
+from onboarding.controlpanel import (
+    ControlPanelClient,
+    provision_accounts,
+    provision_aliases,
+    set_up_customer,
+)
 from support.delivery import inbox_subjects, send
 from support.dns_customer import OUR_IP, hosted
 from support.panel import Endpoint
@@ -98,6 +103,7 @@ def make_customer(
         require_approval: bool = False,
         routed_to_hosted: bool = False,
         provisioned: bool = True,
+        aliases: Sequence[str] = (),
     ) -> LabCustomer:
         tag = secrets.token_hex(3)
         ours = f"mr{tag}.test"
@@ -111,8 +117,9 @@ def make_customer(
         folder.mkdir()
         with (folder / "users.csv").open("w", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["email", "password"])
-            writer.writerows(passwords.items())
+            writer.writerow(["email", "password", "aliases"])
+            for i, (email, password) in enumerate(passwords.items()):
+                writer.writerow([email, password, " ".join(aliases) if i == 0 else ""])
         key_name, master_name = f"cp-{tag}", f"src-{tag}"
         monkeypatch.setenv(env_var_for(key_name), panel.api_key)
         monkeypatch.setenv(env_var_for(master_name), lab.source.master_password)
@@ -216,10 +223,12 @@ def provision(c: LabCustomer) -> None:
             cp, customer=spec.customer, reseller=spec.reseller, domains=spec.domains
         )
         assert not setup.conflicts, setup
-        report = provision_accounts(
-            cp, read_user_credentials(spec), {d.domain.name: d.uri for d in setup.domains}
-        )
+        domains = {d.domain.name: d.uri for d in setup.domains}
+        credentials = read_user_credentials(spec)
+        report = provision_accounts(cp, credentials, domains)
         assert report.counts["failed"] == 0, report
+        made = provision_aliases(cp, [c for c in credentials if c.aliases], domains)
+        assert not made.failed and not made.conflicts, made
 
 
 def publish_plan(c: LabCustomer) -> dict[str, Any]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import pytest
 from imapclient import IMAPClient
+from pydantic import SecretStr
 
 from lab import Lab, LabUser, LabUsers
 from onboarding.mailflow import (
@@ -14,6 +16,8 @@ from onboarding.mailflow import (
     SendFailed,
     SmtpEndpoint,
     await_probe,
+    await_probes,
+    check_alias_flow,
     check_mail_flow,
     find_probe,
     send_probe,
@@ -106,3 +110,39 @@ def test_finding_a_probe_also_removes_probes_an_earlier_run_left(
     result = check_mail_flow(smtp, imap, lab_user.email, lab_user.destination_password, timeout=15)
     assert result.delivered, result.error
     assert _inbox_count(lab, lab_user) == 1  # only the real message is left
+
+
+def test_probes_to_one_mailbox_are_awaited_together(lab: Lab, lab_user: LabUser) -> None:
+    """Several probes to the same INBOX: each is found (removing one must not take the
+    others as leftovers), each has its own delivery time, and the INBOX ends empty."""
+    _route_hosted(lab, lab_user.domain)
+    smtp, imap = _ends(lab)
+    probes = [send_probe(smtp, lab_user.email) for _ in range(3)]
+    results = await_probes(imap, lab_user.email, lab_user.destination_password, probes, timeout=15)
+    assert [(r.tag, r.delivered) for r in results] == [(p.tag, True) for p in probes]
+    assert all(r.seconds is not None and r.seconds >= 0 for r in results)
+    assert _inbox_count(lab, lab_user) == 0
+
+
+@dataclass(frozen=True)
+class _Owner:
+    email: str
+    password: SecretStr
+    aliases: tuple[str, ...]
+
+
+def test_alias_probes_land_in_the_owner_mailbox_and_a_missing_alias_is_named(
+    lab: Lab, lab_user: LabUser
+) -> None:
+    """Mail to an alias the gateway knows reaches the owner's INBOX; an alias it does not
+    know is reported by its address, with the mailbox that was searched."""
+    _route_hosted(lab, lab_user.domain)
+    lab.gateway.set_alias(f"sales@{lab_user.domain}", lab_user.email)
+    smtp, imap = _ends(lab)
+    owner = _Owner(lab_user.email, SecretStr(lab_user.destination_password), ("sales", "nosuch"))
+    sales, nosuch = check_alias_flow(smtp, imap, [owner], timeout=3)
+    assert (sales.recipient, sales.delivered) == (f"sales@{lab_user.domain}", True)
+    assert (nosuch.recipient, nosuch.delivered) == (f"nosuch@{lab_user.domain}", False)
+    assert f"not in {lab_user.email}'s INBOX" in (nosuch.error or "")
+    assert lab_user.destination_password not in repr((sales, nosuch))
+    assert _inbox_count(lab, lab_user) == 0
