@@ -17,6 +17,7 @@ on either server. ``dry_run`` prints the plan and writes nothing: no state, file
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -30,6 +31,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
 from prefect.futures import PrefectFuture, as_completed
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -142,13 +144,29 @@ def _result_of(job: MailboxJob, future: PrefectFuture[MailboxOutcome]) -> Mailbo
     """The task's outcome, or its last exception and how many attempts it took."""
     future.wait()
     state = future.state
-    with get_client(sync_client=True) as client:
-        attempts = max(1, client.read_task_run(future.task_run_id).run_count)
+    attempts = _attempts(future.task_run_id)
     value = state.result(raise_on_failure=False)
     if state.is_completed() and isinstance(value, MailboxOutcome):
         return MailboxResult(job.mailbox, outcome=value, attempts=attempts)
     error = value if isinstance(value, BaseException) else RuntimeError(state.message or "failed")
     return MailboxResult(job.mailbox, error=error, attempts=attempts)
+
+
+def _attempts(task_run_id: UUID, timeout: float = 10.0) -> int:
+    """How often the task ran. Prefect 3 creates task runs on the client and the API records
+    them from events a moment later (tens of ms, more under load), so wait, bounded, until
+    the API has the run in a final state."""
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            try:
+                run = client.read_task_run(task_run_id)
+            except ObjectNotFound:
+                run = None
+            final = run is not None and run.state is not None and run.state.is_final()
+            if final or time.monotonic() > deadline:
+                return max(1, run.run_count if run is not None else 1)
+            time.sleep(0.1)  # polling the API until the event has been recorded, with a deadline
 
 
 def _publish(spec: OnboardingSpec, report: MigrationReport) -> RunFolder:

@@ -171,31 +171,35 @@ class Gateway:
         """
         domain = check_domain(domain)
         self._update(self.layout.hold_map, domain, "HOLD lab gateway: delivery on hold")
-        # The queue manager moves mail between deferred and active while we look, and a
-        # listing taken mid-move can miss a message: repeat until two listings in a row
-        # show nothing of the domain's outside the hold queue.
-        clean = 0
-        for _ in range(20):
-            ids = [
-                m.queue_id
-                for m in self.queue()
-                if m.queue_name in ("incoming", "active", "deferred") and m.for_domain(domain)
-            ]
-            clean = 0 if ids else clean + 1
-            if clean == 2:
-                return
-            self._postsuper("-h", ids)
-        raise LabError(f"could not hold every queued message for {domain}")
+        self._move_all(domain, ("incoming", "active", "deferred"), "-h")
 
     def release(self, domain: str) -> int:
         """End the hold: new mail flows again and held mail is delivered; return how many
         held messages were released."""
         domain = check_domain(domain)
         self._update(self.layout.hold_map, domain, None)
-        ids = [m.queue_id for m in self.queue() if m.queue_name == "hold" and m.for_domain(domain)]
-        self._postsuper("-H", ids)
+        released = self._move_all(domain, ("hold",), "-H")
         self.flush()
-        return len(ids)
+        return released
+
+    def _move_all(self, domain: str, queues: tuple[str, ...], flag: str) -> int:
+        """``postsuper flag`` every message of ``domain`` in ``queues``; return how many.
+
+        The queue manager moves mail between deferred and active while we look, and a daemon
+        that read the old HOLD map may still be finishing a message: a single listing can
+        miss one, so list again until two listings in a row find none.
+        """
+        moved = clean = 0
+        for _ in range(20):
+            ids = [
+                m.queue_id for m in self.queue() if m.queue_name in queues and m.for_domain(domain)
+            ]
+            clean = 0 if ids else clean + 1
+            if clean == 2:
+                return moved
+            self._postsuper(flag, ids)
+            moved += len(ids)
+        raise LabError(f"mail for {domain} kept arriving in {'/'.join(queues)} (postsuper {flag})")
 
     # -- aliases -------------------------------------------------------------------------
     def aliases(self) -> dict[str, str]:
