@@ -142,9 +142,11 @@ def test_rate_rules_fire_at_random_but_reproducibly(panel: Panel) -> None:
 
 def test_a_slow_answer_times_out_and_is_retried(panel: Panel, faults: Any) -> None:
     """Rule: a request slower than the client's timeout is retried; the next answer is used."""
-    faults({"kind": "latency", "seconds": 1.0, "count": 1, "path_prefix": "/api/v1/reseller/"})
+    # The stall is far beyond the timeout, and the timeout leaves the retried (fast) request
+    # ample room on a loaded machine, so exactly one request times out.
+    faults({"kind": "latency", "seconds": 3.0, "count": 1, "path_prefix": "/api/v1/reseller/"})
     with ControlPanelClient(
-        panel.url, panel.key, timeout=0.3, retry=RetryPolicy(attempts=3, backoff=0.01, jitter=0)
+        panel.url, panel.key, timeout=1.0, retry=RetryPolicy(attempts=3, backoff=0.01, jitter=0)
     ) as cp:
         assert cp.resellers.find(name="Lab Reseller") is not None
         assert cp.requests_made == {"GET": 2}
