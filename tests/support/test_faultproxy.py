@@ -71,21 +71,23 @@ def test_forwards_large_payload_unchanged(proxy: FaultProxy) -> None:
 
 
 def test_latency_delays_round_trips_but_not_pipelined_requests(proxy: FaultProxy) -> None:
-    """10 ms each way makes a round trip ≥ 20 ms, yet 50 pipelined requests share one RTT."""
-    proxy.set_latency(upstream=0.010, downstream=0.010)
+    """100 ms each way makes a round trip ≥ 200 ms, yet 50 pipelined requests share one RTT
+    (one request per round trip would take 10 s)."""
+    proxy.set_latency(upstream=0.100, downstream=0.100)
     with _connect(proxy) as sock:
         start = time.monotonic()
         sock.sendall(b"ping")
         assert _recv_exactly(sock, 4) == b"ping"
         rtt = time.monotonic() - start
-        assert rtt >= 0.020
+        assert rtt >= 0.200
         start = time.monotonic()
         for i in range(50):
             sock.sendall(b"%04d" % i)
         got = _recv_exactly(sock, 200)
         pipelined = time.monotonic() - start
     assert got == b"".join(b"%04d" % i for i in range(50))
-    assert pipelined < 50 * 0.020 / 2  # a delay line, not one request per round trip
+    # A delay line, not one request per round trip (50 × 0.2 s): one RTT plus 2 s of slack.
+    assert pipelined < 0.200 + 2.0
 
 
 def test_stall_holds_bytes_until_resume(proxy: FaultProxy) -> None:

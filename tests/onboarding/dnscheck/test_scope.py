@@ -18,7 +18,7 @@ def test_a_forgotten_resolver_fails_fast_instead_of_leaking() -> None:
     started = time.monotonic()
     with pytest.raises(dns.resolver.LifetimeTimeout):
         dns.resolver.resolve("example.com", "A")
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 0.5 + 2.0  # the guard's lifetime, not the OS default
     # pyspf passes its own lifetime, so it waits that long, but still never leaves 127.0.0.1
     result, _ = pyspf.check2(
         i="192.0.2.1", s="a@example.com", h="example.com", timeout=1, querytime=1
