@@ -220,22 +220,27 @@ def test_sigkill_while_held_then_rerun_releases_and_delivers(make_customer: Make
     domain, user = c.domains[0], next(iter(c.passwords))
     slow = {"kind": "latency", "seconds": 2, "method": "PUT", "path_prefix": "/api/v1/domain/"}
     assert c.admin.post("/_lab/faults", json={"faults": [slow]}).status_code == 200
-    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "cutover", str(c.spec), "--yes", "--wait", "30"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        assert until(lambda: c.domain(domain)["hold_email"] or proc.poll() is not None, 90)
-        assert proc.poll() is None, "the cutover ended before it could be killed"
+        env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "cutover", str(c.spec), "--yes", "--wait", "30"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            assert until(lambda: c.domain(domain)["hold_email"] or proc.poll() is not None, 90)
+            assert proc.poll() is None, "the cutover ended before it could be killed"
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
     finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    c.admin.delete("/_lab/faults")
-    assert c.domain(domain)["hold_email"] and c.lab.gateway.is_held(domain)
+        c.admin.delete("/_lab/faults")  # a failure above must not slow later tests
+    # The panel commits the row, then applies the hold at the gateway: wait for the gateway,
+    # since the mail sent next must be held there.
+    assert until(lambda: c.lab.gateway.is_held(domain))
+    assert c.domain(domain)["hold_email"]
     for n in range(2):
         c.send(user, f"during the outage {n}")
     assert until(lambda: c.lab.gateway.held(domain) >= 2)
