@@ -58,9 +58,11 @@ def _flow_run_record(flow_run_id: UUID) -> dict[str, Any]:
         LogFilter,
         LogFilterFlowRunId,
     )
+    from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
     APILogWorker.drain_all(timeout=10, at_exit=False)
+    EventsWorker.drain_all(timeout=10, at_exit=False)  # the server records task runs from events
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(flow_run_id)
 
@@ -74,9 +76,15 @@ def _flow_run_record(flow_run_id: UUID) -> dict[str, Any]:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
         )
-        task_runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
+
+        def finished_task_runs() -> list[Any] | None:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            final = len(runs) >= 2 and all(t.state and t.state.is_final() for t in runs)
+            return runs if final else None
+
+        task_runs = _until("the flow run's two task runs in a final state", finished_task_runs)
     return {"run": run, "logs": logs, "artifacts": artifacts, "task_runs": task_runs}
 
 
