@@ -15,6 +15,10 @@ from typing import Any
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
+    FlowFilter,
+    FlowFilterName,
+    FlowRunFilter,
+    FlowRunFilterStartTime,
     TaskRunFilter,
     TaskRunFilterFlowRunId,
 )
@@ -284,9 +288,17 @@ def test_a_pair_held_by_another_worker_waits_for_it(
     assert data["totals"]["copied"] == 3
 
 
-def _flow_runs(client: Any, customer: Customer, limit: int = 5) -> list[Any]:
-    """The customer's recent migrate flow runs, newest first (matched by spec path)."""
-    runs = client.read_flow_runs(sort="START_TIME_DESC", limit=limit)
+def _flow_runs(client: Any, customer: Customer, limit: int = 20) -> list[Any]:
+    """The customer's recent migrate flow runs, newest first (matched by spec path).
+
+    Only started runs: a run scheduled in the future (another test's 48 h follow-up) would
+    sort first by start time and push this customer's runs out of the page."""
+    runs = client.read_flow_runs(
+        flow_filter=FlowFilter(name=FlowFilterName(any_=["migrate"])),
+        flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(is_null_=False)),
+        sort="START_TIME_DESC",
+        limit=limit,
+    )
     return [r for r in runs if str(customer.spec) in json.dumps(r.parameters, default=str)]
 
 
