@@ -50,21 +50,11 @@ def lab() -> Iterator[Lab]:
     """
     import shutil
 
-    from lab import Lab, LabPorts, ServerStartError
+    from support.free_ports import lab_on_free_ports
 
     state = Path(tempfile.mkdtemp(prefix="mrlab-"))
     state.chmod(0o755)  # the mail and postfix users must reach the mail store below it
-    the_lab: Lab | None = None
-    for attempt in range(3):  # a free port can be taken between picking and binding
-        the_lab = Lab(state / f"try{attempt}", LabPorts.free())
-        try:
-            the_lab.up()
-            break
-        except ServerStartError:
-            the_lab.down()
-            if attempt == 2:
-                raise
-    assert the_lab is not None
+    the_lab, _ = lab_on_free_ports(state)  # a free port can be taken before it is bound
     try:
         yield the_lab
     finally:

@@ -9,20 +9,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.free_ports import up_on_free_ports
 from typer.testing import CliRunner
 
 from cli.main import app
+from lab import ServerStartError
 from lab._process import alive, descendants
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def state_dir() -> Iterator[Path]:
+def state_root() -> Iterator[Path]:
+    """A folder for the lab's state folders (one per start attempt); every lab in it is
+    stopped at the end."""
     with tempfile.TemporaryDirectory(prefix="mrlab-cli-") as tmp:
         os.chmod(tmp, 0o755)
-        yield Path(tmp) / "lab"
-        runner.invoke(app, ["lab", "down", "--state-dir", str(Path(tmp) / "lab")])
+        yield Path(tmp)
+        for lab_dir in Path(tmp).iterdir():
+            runner.invoke(app, ["lab", "down", "--state-dir", str(lab_dir)])
 
 
 def _json(args: list[str]) -> dict[str, object]:
@@ -32,11 +37,27 @@ def _json(args: list[str]) -> dict[str, object]:
     return data
 
 
-def test_lab_cli_round_trip(state_dir: Path) -> None:
+def _up_free_ports(state_dir: Path) -> dict[str, object]:
+    """``lab up --free-ports``; a server that fails to start (a picked port taken meanwhile)
+    raises ServerStartError so up_on_free_ports tries again in a new folder."""
+    args = ["lab", "up", "--state-dir", str(state_dir), "--free-ports", "--format", "json"]
+    result = runner.invoke(app, args)
+    if result.exit_code != 0 and "failed to start" in result.output:
+        raise ServerStartError("lab", result.output)
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+def test_lab_cli_round_trip(state_root: Path) -> None:
     """up twice keeps the same pids, status names every server with its pid and the lab
     credentials, seed reports counts, down twice leaves no process of the lab running."""
+    state_dir, first = up_on_free_ports(
+        lambda n: state_root / f"lab{n}",
+        _up_free_ports,
+        lambda d: runner.invoke(app, ["lab", "down", "--state-dir", str(d)]),
+    )
     where = ["--state-dir", str(state_dir)]
-    first = _json(["lab", "up", *where, "--free-ports", "--format", "json"])
     again = _json(["lab", "up", *where, "--format", "json"])
     servers = first["servers"]
     assert isinstance(servers, dict)

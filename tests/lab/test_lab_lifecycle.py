@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.free_ports import lab_on_free_ports
 
 from lab import Lab, LabPorts, ServerStartError
 from lab._controlpanel import controlpanel_available
@@ -25,9 +26,8 @@ def state_dir() -> Iterator[Path]:
 def test_up_twice_and_down_twice_are_harmless(state_dir: Path) -> None:
     """A second up changes nothing; after down no process the lab started is alive,
     including the children the servers forked; a second down is a no-op."""
-    lab = Lab(state_dir, LabPorts.free())
+    lab, first = lab_on_free_ports(state_dir)
     try:
-        first = lab.up()
         assert first.healthy, first.to_dict()
         names = {s.name for s in first.servers}
         assert {"source", "destination", "gateway", "dns_auth", "dns_resolver"} <= names
@@ -49,13 +49,11 @@ def test_up_twice_and_down_twice_are_harmless(state_dir: Path) -> None:
 def test_a_second_process_finds_the_same_lab(state_dir: Path) -> None:
     """Lab(state_dir) without ports reads the ports the lab was started with (CLI,
     control panel), and sees the same accounts."""
-    ports = LabPorts.free()
-    lab = Lab(state_dir, ports)
+    lab, _ = lab_on_free_ports(state_dir)
     try:
-        lab.up()
         lab.destination.set_account("someone@acme.test", "pw-123456")
-        other = Lab(state_dir)
-        assert other.ports == ports
+        other = Lab(lab.state_dir)
+        assert other.ports == lab.ports
         assert other.status().healthy
         assert other.destination.account("someone@acme.test") is not None
     finally:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from support.free_ports import up_on_free_ports
 
 from lab import LabStateError, ServerStartError
 from lab._process import belongs_to, tcp_open
@@ -41,9 +42,10 @@ def _processes_of(marker: str) -> list[int]:
 
 
 def test_start_and_stop_twice_are_harmless_and_nothing_is_left_running(state: Path) -> None:
-    server = PostgresServer(state, _free_port())
+    server, _ = up_on_free_ports(
+        lambda _: PostgresServer(state, _free_port()), PostgresServer.start, PostgresServer.stop
+    )
     try:
-        server.start()
         first = server.pid()
         server.start()  # already running: the same server, not a second one
         assert first is not None and server.pid() == first
