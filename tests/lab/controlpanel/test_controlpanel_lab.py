@@ -66,7 +66,11 @@ def test_routing_hold_and_logins_reach_the_lab(
         msg.set_content("hello through the gateway")
         with smtplib.SMTP("127.0.0.1", lab.ports.gateway_smtp, timeout=10) as smtp:
             smtp.send_message(msg)
-        assert until(lambda: any(m.queue_name == "hold" for m in lab.gateway.queue()))
+        assert until(
+            lambda: any(
+                m.queue_name == "hold" for m in lab.gateway.queue() if m.for_domain(user.domain)
+            )
+        )
         assert _inbox_count(lab, user.email, user.source_password) == 0
 
         cp.set_hold(domain.id, False)
