@@ -21,7 +21,7 @@ from onboarding.mailflow import (
     ProbeMessage,
     ProbeResult,
     SmtpEndpoint,
-    await_probe,
+    await_in_mailboxes,
     check_accounts,
     check_alias_flow,
     check_mail_flow,
@@ -109,14 +109,13 @@ def await_held_probes(spec_path: Path, probes: Sequence[ProbeMessage]) -> tuple[
     """Wait for the probes sent while delivery was held: held mail has reached the mailbox."""
     spec = load_spec(spec_path)
     passwords = {c.email: c.password for c in read_user_credentials(spec)}
-    return tuple(
-        await_probe(
-            imap_endpoint(spec),
-            probe,
-            passwords[probe.recipient].get_secret_value(),
-            timeout=spec.cutover.probe_timeout_seconds,
-        )
-        for probe in probes
+    by_mailbox: dict[str, list[ProbeMessage]] = {}
+    for probe in probes:
+        by_mailbox.setdefault(probe.recipient, []).append(probe)
+    return await_in_mailboxes(
+        imap_endpoint(spec),
+        [(m, passwords[m].get_secret_value(), ps) for m, ps in by_mailbox.items()],
+        timeout=spec.cutover.probe_timeout_seconds,
     )
 
 

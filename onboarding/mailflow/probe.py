@@ -37,6 +37,7 @@ __all__ = [
     "ProbeMessage",
     "ProbeResult",
     "SmtpEndpoint",
+    "await_in_mailboxes",
     "await_probe",
     "await_probes",
     "check_alias_flow",
@@ -249,6 +250,24 @@ def await_probes(
     )
 
 
+def await_in_mailboxes(
+    imap: ImapEndpoint,
+    waits: Sequence[tuple[str, str, Sequence[ProbeMessage]]],
+    *,
+    timeout: float,
+    remove: bool = True,
+) -> tuple[ProbeResult, ...]:
+    """:func:`await_probes` for several mailboxes, ``(mailbox, password, probes)`` each, within
+    one ``timeout`` for all: the probes were sent together, so a missing one costs one wait,
+    not one per mailbox. Never raises."""
+    deadline = time.monotonic() + timeout
+    results: list[ProbeResult] = []
+    for mailbox, password, probes in waits:
+        left = max(0.0, deadline - time.monotonic())
+        results += await_probes(imap, mailbox, password, probes, timeout=left, remove=remove)
+    return tuple(results)
+
+
 def await_probe(
     imap: ImapEndpoint,
     probe: ProbeMessage,
@@ -304,10 +323,11 @@ def check_alias_flow(
 ) -> tuple[ProbeResult, ...]:
     """Send a probe to every alias, then find each in its owner's INBOX; never raises.
 
-    All probes go out first, so the wait is one delivery time, not one per alias.
+    All probes go out first and are awaited within one ``timeout``, so the wait is one
+    delivery time, not one per alias.
     """
     results: list[ProbeResult] = []
-    sent: list[tuple[AliasOwner, list[ProbeMessage]]] = []
+    waits: list[tuple[str, str, Sequence[ProbeMessage]]] = []
     for owner in owners:
         domain = owner.email.rsplit("@", 1)[1].lower()
         probes = []
@@ -317,9 +337,5 @@ def check_alias_flow(
                 probes.append(send_probe(smtp, address))
             except MailFlowError as exc:
                 results.append(ProbeResult(domain, address, None, False, error=str(exc)))
-        sent.append((owner, probes))
-    for owner, probes in sent:
-        results += await_probes(
-            imap, owner.email, owner.password.get_secret_value(), probes, timeout=timeout
-        )
-    return tuple(results)
+        waits.append((owner.email, owner.password.get_secret_value(), probes))
+    return tuple(results) + await_in_mailboxes(imap, waits, timeout=timeout)

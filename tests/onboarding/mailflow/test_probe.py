@@ -146,3 +146,21 @@ def test_alias_probes_land_in_the_owner_mailbox_and_a_missing_alias_is_named(
     assert f"not in {lab_user.email}'s INBOX" in (nosuch.error or "")
     assert lab_user.destination_password not in repr((sales, nosuch))
     assert _inbox_count(lab, lab_user) == 0
+
+
+def test_missing_aliases_of_several_owners_cost_one_wait_not_one_each(
+    lab: Lab, lab_users: LabUsers
+) -> None:
+    """Probes go out together, so the wait for all owners shares one deadline: two owners
+    with an unknown alias each are reported after about one timeout, not two."""
+    owners = []
+    for _ in range(2):
+        user = lab_users.new()
+        _route_hosted(lab, user.domain)
+        owners.append(_Owner(user.email, SecretStr(user.destination_password), ("nosuch",)))
+    smtp, imap = _ends(lab)
+    started = time.monotonic()
+    results = check_alias_flow(smtp, imap, owners, timeout=3)
+    elapsed = time.monotonic() - started
+    assert [r.delivered for r in results] == [False, False]
+    assert 3 <= elapsed < 6, elapsed  # one-after-the-other waits would take at least 6 s
