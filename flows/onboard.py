@@ -8,10 +8,11 @@ verification. It stops at the first phase that does not complete, and completes 
 phase did.
 
 Re-running is safe: every phase does only missing work. Once a cutover has started (a domain
-is held or routed to the hosted mailboxes) the set-up phases are skipped, since provisioning
-would now see the hosted routing as a conflict; the run goes straight to the cutover, which
-finishes or re-checks. The long waits (initial sync, the customer's DNS change) are the
-operator's: this flow never sleeps for hours.
+is held or routed to the hosted mailboxes) the set-up phases are skipped and the run goes
+straight to the cutover, which finishes or re-checks: a crashed cutover must not wait behind
+a sync or a DNS plan. Users added to the list after the cutover are created by
+``onboard provision``, which accepts the hosted routing. The long waits (initial sync, the
+customer's DNS change) are the operator's: this flow never sleeps for hours.
 """
 
 from __future__ import annotations
@@ -71,7 +72,10 @@ def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 9
     spec = load_spec(spec_path)
     phases = _Phases()
     if cutover_started(spec_path):
-        phases.skip("validate-users, provision, migrate, dns-plan", "the cutover has started")
+        phases.skip(
+            "validate-users, provision, migrate, dns-plan",
+            "the cutover has started (users added since: `onboard provision`)",
+        )
     else:
         state = validate_users(spec_path=spec_path, return_state=True)
         if not phases.ran("validate-users", state):

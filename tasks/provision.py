@@ -81,7 +81,11 @@ def set_up(spec_path: Path) -> SetupResult:
     spec = load_spec(spec_path)
     with open_client(spec) as cp:
         result = set_up_customer(
-            cp, customer=spec.customer, reseller=spec.reseller, domains=spec.domains
+            cp,
+            customer=spec.customer,
+            reseller=spec.reseller,
+            domains=spec.domains,
+            hosted=(spec.hosted.delivery_host, spec.hosted.delivery_port),
         )
         get_run_logger().info("set-up HTTP requests: %s", cp.requests_made)
     return result

@@ -92,7 +92,9 @@ def _customer(cp: ControlPanelClient, name: str, reseller: str) -> tuple[ObjectR
     return ObjectResult("customer", name, Outcome.CREATED), created.resource_uri
 
 
-def _domain(cp: ControlPanelClient, spec: DomainSpec, customer_uri: str) -> DomainSetup:
+def _domain(
+    cp: ControlPanelClient, spec: DomainSpec, customer_uri: str, hosted: tuple[str, int] | None
+) -> DomainSetup:
     existing = cp.domains.find(name=spec.name)
     if existing is not None and existing.customer != customer_uri:
         reason = f"domain {spec.name} is owned by another customer"
@@ -144,13 +146,33 @@ def _domain(cp: ControlPanelClient, spec: DomainSpec, customer_uri: str) -> Doma
         if domain.hold_email:
             notes.append("delivery is on hold (left as is)")
         result = ObjectResult("domain", spec.name, Outcome.EXISTED, detail="; ".join(notes))
-    routing = _routing(cp, spec, domain)
+    routing = _routing(cp, spec, domain, hosted)
     return DomainSetup(result, routing=routing, uri=domain.resource_uri)
 
 
-def _routing(cp: ControlPanelClient, spec: DomainSpec, domain: Domain) -> tuple[ObjectResult, ...]:
-    """Add the spec's mail servers, unless the domain already routes elsewhere (a conflict)."""
+def _routing(
+    cp: ControlPanelClient, spec: DomainSpec, domain: Domain, hosted: tuple[str, int] | None
+) -> tuple[ObjectResult, ...]:
+    """Add the spec's mail servers, unless the domain already routes elsewhere (a conflict).
+
+    Routing exactly to ``hosted`` (host, port) means the domain was cut over: left as is, so
+    users added to the list later can still be provisioned.
+    """
     current = cp.mail_servers.all(domain=domain.id)
+    if (
+        hosted is not None
+        and current
+        and {m.server for m in current} == {hosted[0]}
+        and domain.deliveryport == hosted[1]
+    ):
+        return (
+            ObjectResult(
+                "routing",
+                f"{spec.name} → {hosted[0]}:{hosted[1]}",
+                Outcome.EXISTED,
+                detail="routed to the hosted mailboxes since the cutover (left as is)",
+            ),
+        )
     wanted = {m.host: m.priority for m in spec.mail_servers}
     label = f"{spec.name} → {', '.join(f'{h} ({p})' for h, p in wanted.items())}"
     problems = [
@@ -170,7 +192,7 @@ def _routing(cp: ControlPanelClient, spec: DomainSpec, domain: Domain) -> tuple[
                 detail="the control panel has " + "; ".join(problems),
                 action="if the customer's mail servers changed, update `mail_servers`/"
                 "`delivery_port` in the spec; otherwise fix the domain's Delivery & MailServers "
-                "tab in the control panel (after cutover this is expected: do not re-provision)",
+                "tab in the control panel",
             ),
         )
     have = {m.server for m in current}
@@ -193,9 +215,17 @@ def _find_server(cp: ControlPanelClient, domain_id: int, host: str) -> MailServe
 
 
 def set_up_customer(
-    cp: ControlPanelClient, *, customer: str, reseller: str, domains: Sequence[DomainSpec]
+    cp: ControlPanelClient,
+    *,
+    customer: str,
+    reseller: str,
+    domains: Sequence[DomainSpec],
+    hosted: tuple[str, int] | None = None,
 ) -> SetupResult:
     """Ensure the customer, each domain and its routing exist as the spec says.
+
+    ``hosted`` is the cutover's delivery target (host, port): a domain already routed there
+    is cut over, and its routing is left as is rather than reported as a conflict.
 
     Raises AuthenticationFailed/PermissionDenied at once, NotFound when the reseller is
     unknown; everything else is reported per object in the result.
@@ -213,7 +243,7 @@ def set_up_customer(
     results = []
     for spec in domains:
         try:
-            results.append(_domain(cp, spec, uri))
+            results.append(_domain(cp, spec, uri, hosted))
         except (AuthenticationFailed, PermissionDenied):
             raise
         except ControlPanelError as exc:

@@ -32,6 +32,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from cli.run import answer_pauses
 from flows.cutover import cutover
+from flows.provision import provision
 from flows.verify import verify
 from lab import Lab
 from tasks.cutover import FOLLOWUP_DEPLOYMENT, hold_all, schedule_followup
@@ -281,3 +282,30 @@ def test_failed_final_sync_keeps_the_hold_and_a_rerun_finishes(
     assert ("hold", False) in {(s["step"], s["changed"]) for s in data["steps"]}
     assert until(lambda: c.subjects(user) == ["while the sync is being fixed"])
     assert not c.lab.gateway.is_held(domain)
+
+
+def test_a_user_added_after_the_cutover_is_provisioned(make_customer: Make) -> None:
+    """Late additions: after the cutover the domain routes to the hosted mailboxes, and
+    ``provision`` accepts that routing instead of calling it a conflict; it creates only the
+    new user and their alias, and mail to the alias reaches the new hosted mailbox."""
+    c = make_customer()
+    publish_plan(c)
+    state, data = _run(c, wait_seconds=30)
+    assert state.is_completed(), json.dumps(data, indent=1)
+    domain = c.domains[0]
+    late = f"late@{domain}"
+    c.passwords[late] = "Quartz-Falcon-2026!x"
+    c.source_passwords[late] = "unused-source"
+    with (c.spec.parent / "users.csv").open("a", newline="") as fh:
+        fh.write(f"{late},{c.passwords[late]},team\n")
+    c.reset_stats()
+    done = provision(spec_path=c.spec, return_state=True)
+    report = done.result(raise_on_failure=False)
+    assert done.is_completed(), done.message
+    (routing,) = [o for o in report["setup"] if o["kind"] == "routing"]
+    assert routing["result"] == "already existed" and "since the cutover" in routing["detail"]
+    assert report["accounts"]["created"] == 1 and report["accounts"]["logins_ok"] == 3
+    assert report["aliases"]["created"] == 1
+    assert c.stats()["writes"] == 2  # the new account and its alias, nothing else
+    c.send(f"team@{domain}", "to the team alias")
+    assert until(lambda: c.subjects(late) == ["to the team alias"])

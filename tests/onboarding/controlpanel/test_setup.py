@@ -183,3 +183,36 @@ def test_domain_taken_by_an_invisible_tenant_is_a_conflict(panel: Panel) -> None
     assert "another MailRoute account" in domain.domain.detail
     assert "already exists" in domain.domain.detail
     assert fired == 1
+
+
+def test_a_cut_over_domain_keeps_its_hosted_routing(panel: Panel) -> None:
+    """Rule: after the cutover the domain routes to the hosted mailboxes; set-up given that
+    target reports the routing as existing and writes nothing (so users added to the list
+    later can be provisioned), while a different routing is still a conflict."""
+    from onboarding.cutover import DeliveryTarget, switch_routing
+
+    tag = _tag()
+    name = f"c{tag}.test"
+    domains = [_spec(name, ("mx.old.test", 10))]
+    hosted = ("hosted.test", 2525)
+    with panel.client() as cp:
+        set_up_customer(cp, customer=f"Cut {tag}", reseller="Lab Reseller", domains=domains)
+        switch_routing(cp, name, DeliveryTarget(*hosted))
+    with panel.client() as cp:
+        after = set_up_customer(
+            cp, customer=f"Cut {tag}", reseller="Lab Reseller", domains=domains, hosted=hosted
+        )
+        assert set(cp.requests_made) == {"GET"}
+    (routing,) = after.domains[0].routing
+    assert routing.outcome is Outcome.EXISTED and "since the cutover" in routing.detail
+    assert after.domains[0].uri is not None
+    with panel.client() as cp:
+        elsewhere = set_up_customer(
+            cp,
+            customer=f"Cut {tag}",
+            reseller="Lab Reseller",
+            domains=domains,
+            hosted=("other.test", 25),
+        )
+    (routing,) = elsewhere.domains[0].routing
+    assert routing.outcome is Outcome.CONFLICT and "hosted.test" in routing.detail
