@@ -5,32 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.user_lists import GOOD_PW, check_user_list
 
 from validation.aliases import alias_localparts, bad_syntax, foreign, parse_aliases
-from validation.spec import MigrationSettings, OnboardingSpec, load_spec
-from validation.users import UserListReport, validate_user_list
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "acme" / "customer.yaml"
-GOOD_PW = "Tr7!kd9Lqw"
-
-
-@pytest.fixture(scope="module")
-def spec() -> OnboardingSpec:
-    """The example customer (migration on): domains acme.test and acme-mail.test."""
-    return load_spec(EXAMPLE)
-
-
-@pytest.fixture(scope="module")
-def no_migration(spec: OnboardingSpec) -> OnboardingSpec:
-    return spec.model_copy(update={"migration": MigrationSettings()})
-
-
-def _check(tmp_path: Path, spec: OnboardingSpec, text: str) -> UserListReport:
-    path = tmp_path / "users.csv"
-    path.write_text(text, encoding="utf-8", newline="")
-    report = validate_user_list(spec, path)
-    assert report.reconciles, "every data row is counted once"
-    return report
+from validation.spec import OnboardingSpec
+from validation.users import validate_user_list
 
 
 def _rows(*lines: str, header: str = "email,password,aliases") -> str:
@@ -64,7 +43,7 @@ def test_valid_aliases_reach_the_validated_user(
     tmp_path: Path, spec: OnboardingSpec, no_migration: OnboardingSpec, use_migration: bool
 ) -> None:
     """Both user lists accept the column; users get localparts, lower-cased, de-duplicated."""
-    report = _check(
+    report = check_user_list(
         tmp_path,
         spec if use_migration else no_migration,
         _rows(
@@ -82,7 +61,7 @@ def test_valid_aliases_reach_the_validated_user(
 )
 def test_header_spellings_are_accepted(tmp_path: Path, spec: OnboardingSpec, header: str) -> None:
     """Rule: the usual spellings of the column header all mean aliases."""
-    report = _check(
+    report = check_user_list(
         tmp_path, spec, _rows(f"jane@acme.test,{GOOD_PW},info", header=f"email,password,{header}")
     )
     assert report.valid, report.problems
@@ -113,7 +92,7 @@ def test_each_bad_alias_kind_names_row_column_and_fix(
     tmp_path: Path, spec: OnboardingSpec, cell: str, rule: str, words: str, fix: str
 ) -> None:
     """One bad aliases cell is reported at row 3, column as written, with its value and fix."""
-    report = _check(
+    report = check_user_list(
         tmp_path,
         spec,
         _rows(
@@ -133,7 +112,7 @@ def test_alias_that_is_a_mailbox_in_the_list_reports_both_rows(
     tmp_path: Path, spec: OnboardingSpec
 ) -> None:
     """Rule: an address is a mailbox or an alias; the two rows name each other."""
-    report = _check(
+    report = check_user_list(
         tmp_path,
         spec,
         _rows(
@@ -153,7 +132,7 @@ def test_alias_that_is_a_mailbox_in_the_list_reports_both_rows(
 
 def test_same_alias_on_two_accounts_reports_both_rows(tmp_path: Path, spec: OnboardingSpec) -> None:
     """Rule: an alias delivers to one mailbox; localpart or address form, both rows are named."""
-    report = _check(
+    report = check_user_list(
         tmp_path,
         spec,
         _rows(
@@ -174,7 +153,7 @@ def test_every_alias_problem_in_one_run_with_other_problems(
     tmp_path: Path, spec: OnboardingSpec
 ) -> None:
     """Lazy validation: alias problems come with the address and password problems of the file."""
-    report = _check(
+    report = check_user_list(
         tmp_path,
         spec,
         _rows(
@@ -199,7 +178,7 @@ def test_unknown_columns_are_still_named_next_to_aliases(
     tmp_path: Path, spec: OnboardingSpec
 ) -> None:
     """An aliases column does not hide an unknown column, and the header lists aliases as known."""
-    report = _check(
+    report = check_user_list(
         tmp_path,
         spec,
         _rows(f"jane@acme.test,{GOOD_PW},info,x", header="email,password,aliases,Notes"),

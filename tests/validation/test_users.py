@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.user_lists import GOOD_PW, check_user_list
 
-from validation.spec import MigrationSettings, OnboardingSpec, PasswordPolicy, load_spec
+from validation.spec import OnboardingSpec, PasswordPolicy
 from validation.user_problems import MASK
 from validation.users import (
     UserListInvalidError,
@@ -14,28 +15,6 @@ from validation.users import (
     read_user_credentials,
     validate_user_list,
 )
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "acme" / "customer.yaml"
-GOOD_PW = "Tr7!kd9Lqw"  # 10 characters, 4 kinds, not common, no name in it
-
-
-@pytest.fixture(scope="module")
-def spec() -> OnboardingSpec:
-    """The example customer: domains acme.test and acme-mail.test, migration with master login."""
-    return load_spec(EXAMPLE)
-
-
-@pytest.fixture(scope="module")
-def no_migration(spec: OnboardingSpec) -> OnboardingSpec:
-    return spec.model_copy(update={"migration": MigrationSettings()})
-
-
-def _check(tmp_path: Path, spec: OnboardingSpec, text: str) -> UserListReport:
-    path = tmp_path / "users.csv"
-    path.write_text(text, encoding="utf-8", newline="")
-    report = validate_user_list(spec, path)
-    assert report.reconciles, "every data row is counted once"
-    return report
 
 
 def _found(report: UserListReport) -> set[tuple[int, str, str]]:
@@ -76,7 +55,9 @@ def test_each_bad_row_kind(
     tmp_path: Path, spec: OnboardingSpec, line: str, column: str, rule: str, words: str
 ) -> None:
     """One bad row is reported at spreadsheet row 3 with its rule, problem and a fix."""
-    report = _check(tmp_path, spec, f"email,password\nok.user@acme.test,{GOOD_PW}\n{line}\n")
+    report = check_user_list(
+        tmp_path, spec, f"email,password\nok.user@acme.test,{GOOD_PW}\n{line}\n"
+    )
     assert not report.valid
     assert (report.valid_rows, report.invalid_rows) == (1, 1)
     hits = [p for p in report.problems if p.rule == rule]
@@ -87,13 +68,13 @@ def test_each_bad_row_kind(
 
 def test_empty_password_is_reported_once(tmp_path: Path, spec: OnboardingSpec) -> None:
     """An empty password gets "is empty", not four policy complaints too."""
-    report = _check(tmp_path, spec, "email,password\njane@acme.test,\n")
+    report = check_user_list(tmp_path, spec, "email,password\njane@acme.test,\n")
     assert _found(report) == {(2, "password", "required")}
 
 
 def test_valid_unusual_addresses_pass(tmp_path: Path, spec: OnboardingSpec) -> None:
     """Upper case, plus tags and international local parts are valid at a customer domain."""
-    report = _check(
+    report = check_user_list(
         tmp_path,
         spec,
         f"email,password\nJane.Doe@ACME.TEST,{GOOD_PW}\nbob+news@acme-mail.test,{GOOD_PW}\n"
@@ -109,7 +90,7 @@ def test_valid_unusual_addresses_pass(tmp_path: Path, spec: OnboardingSpec) -> N
 
 def test_duplicates_report_both_rows(tmp_path: Path, spec: OnboardingSpec) -> None:
     """Duplicates are found case-insensitively and each row names the other."""
-    report = _check(
+    report = check_user_list(
         tmp_path,
         spec,
         f"email,password\njane@acme.test,{GOOD_PW}\nbob@acme.test,{GOOD_PW}\n"
@@ -125,7 +106,7 @@ def test_duplicates_report_both_rows(tmp_path: Path, spec: OnboardingSpec) -> No
 
 def test_every_problem_of_every_row_in_one_run(tmp_path: Path, spec: OnboardingSpec) -> None:
     """Validation is lazy: all bad rows and all reasons come back from one call."""
-    report = _check(
+    report = check_user_list(
         tmp_path,
         spec,
         "E-mail,Password,Notes\n"
@@ -150,7 +131,9 @@ def test_every_problem_of_every_row_in_one_run(tmp_path: Path, spec: OnboardingS
 
 def test_unknown_column_is_named(tmp_path: Path, spec: OnboardingSpec) -> None:
     """An unknown header is reported by name on row 1; the rows themselves stay valid."""
-    report = _check(tmp_path, spec, f"email,password,Kennwort\njane@acme.test,{GOOD_PW},x\n")
+    report = check_user_list(
+        tmp_path, spec, f"email,password,Kennwort\njane@acme.test,{GOOD_PW},x\n"
+    )
     (problem,) = report.problems
     assert (problem.row, problem.column, problem.value) == (1, "Kennwort", "Kennwort")
     assert "not a known column" in problem.problem and "email, password" in problem.problem
@@ -159,7 +142,7 @@ def test_unknown_column_is_named(tmp_path: Path, spec: OnboardingSpec) -> None:
 
 def test_missing_password_column(tmp_path: Path, spec: OnboardingSpec) -> None:
     """A missing required column is a header problem and no row can be valid."""
-    report = _check(tmp_path, spec, "email\njane@acme.test\n")
+    report = check_user_list(tmp_path, spec, "email\njane@acme.test\n")
     assert _found(report) == {(1, "password", "columns")}
     assert "password is missing" in report.problems[0].problem
     assert (report.valid_rows, report.invalid_rows) == (0, 1)
@@ -167,7 +150,7 @@ def test_missing_password_column(tmp_path: Path, spec: OnboardingSpec) -> None:
 
 def test_source_columns_need_migration(tmp_path: Path, no_migration: OnboardingSpec) -> None:
     """source_username/source_password are refused with the reason when migration is off."""
-    report = _check(
+    report = check_user_list(
         tmp_path,
         no_migration,
         f"email,password,source_password\njane@acme.test,{GOOD_PW},old\n",
@@ -178,7 +161,7 @@ def test_source_columns_need_migration(tmp_path: Path, no_migration: OnboardingS
 
 def test_source_columns_when_migrating(tmp_path: Path, spec: OnboardingSpec) -> None:
     """Migration columns are optional, unique per login, free of the master separator."""
-    report = _check(
+    report = check_user_list(
         tmp_path,
         spec,
         "email,password,Source Username,Source Password\n"
@@ -205,7 +188,7 @@ def test_policy_is_configurable(tmp_path: Path, spec: OnboardingSpec) -> None:
     strict = spec.model_copy(
         update={"password_policy": PasswordPolicy(min_length=16, min_character_classes=4)}
     )
-    report = _check(tmp_path, strict, "email,password\njane@acme.test,Tr7kd9Lqwz\n")
+    report = check_user_list(tmp_path, strict, "email,password\njane@acme.test,Tr7kd9Lqwz\n")
     assert {p.rule for p in report.problems} == {
         "password_length",
         "password_character_classes",
@@ -214,7 +197,7 @@ def test_policy_is_configurable(tmp_path: Path, spec: OnboardingSpec) -> None:
     lax = spec.model_copy(
         update={"password_policy": PasswordPolicy(forbid_common=False, forbid_local_part=False)}
     )
-    report = _check(tmp_path, lax, "email,password\njane@acme.test,Password123!Jane\n")
+    report = check_user_list(tmp_path, lax, "email,password\njane@acme.test,Password123!Jane\n")
     assert report.valid
 
 
@@ -224,7 +207,7 @@ def test_passwords_are_masked_everywhere_in_the_report(
     """Password cells show as ******** and the report's text holds no password."""
     secrets = ["Zx9!tiny", "qwxzvbnmpoiu", "Password123!", f"{GOOD_PW} "]
     lines = [f"user{i}@acme.test,{pw}" for i, pw in enumerate(secrets)]
-    report = _check(tmp_path, spec, "email,password,Kennwort\n" + "\n".join(lines) + "\n")
+    report = check_user_list(tmp_path, spec, "email,password,Kennwort\n" + "\n".join(lines) + "\n")
     password_cells = [p.value for p in report.problems if p.column == "password"]
     assert password_cells and set(password_cells) == {MASK}
     dump = repr(report) + repr(list(report.problems)) + repr(list(report.users))
