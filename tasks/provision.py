@@ -96,14 +96,12 @@ def provision_mailboxes(spec_path: Path, setup: SetupResult) -> AccountsReport:
     """Create every validated user's mailbox that is missing, with their CSV password."""
     spec = load_spec(spec_path)
     credentials = read_user_credentials(spec)
-    domains = {d.domain.name: d.uri for d in setup.domains}
-    blocked = {d.domain.name: d.blocked_reason for d in setup.domains if d.uri is None}
     with open_client(spec) as cp:
         return provision_accounts(
             cp,
             credentials,
-            domains,
-            blocked=blocked,
+            setup.domain_uris,
+            blocked=setup.blocked,
             concurrency=spec.controlpanel.concurrency,
             send_welcome=spec.send_welcome,
             progress=_progress(max(1, len(credentials) // 10)),
@@ -119,14 +117,12 @@ def provision_mailbox_aliases(
     owners = [u for u in validate_user_list(spec).users if u.aliases]
     if not owners:
         return AliasesReport()
-    domains = {d.domain.name: d.uri for d in setup.domains}
-    blocked = {d.domain.name: d.blocked_reason for d in setup.domains if d.uri is None}
     with open_client(spec) as cp:
         return provision_aliases(
             cp,
             owners,
-            domains,
-            blocked=blocked,
+            setup.domain_uris,
+            blocked=setup.blocked,
             missing={a.email: a.reason for a in accounts.failed},
             concurrency=spec.controlpanel.concurrency,
         )

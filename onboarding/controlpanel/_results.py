@@ -78,6 +78,16 @@ class SetupResult:
     def writes_needed(self) -> bool:
         return any(o.outcome is Outcome.CREATED for o in self.objects)
 
+    @property
+    def domain_uris(self) -> dict[str, str | None]:
+        """Each domain's resource URI by name; None where accounts cannot be created in it."""
+        return {d.domain.name: d.uri for d in self.domains}
+
+    @property
+    def blocked(self) -> dict[str, str]:
+        """Why each domain without a URI takes no accounts, by domain name."""
+        return {d.domain.name: d.blocked_reason for d in self.domains if d.uri is None}
+
 
 @dataclass(frozen=True)
 class LoginResult:
