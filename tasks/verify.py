@@ -64,6 +64,20 @@ def probe_recipients(
     return found
 
 
+def _log_tally(message: str, total: int, failed: Sequence[str], failed_as: str) -> None:
+    """Log ``message`` with ok/total filled in, then the first 20 that failed.
+
+    ``_log_tally("%d/%d accounts log in", 3, ["a@x.test"], "failed")`` logs
+    ``2/3 accounts log in; failed: a@x.test``.
+    """
+    get_run_logger().info(
+        message + "%s",
+        total - len(failed),
+        total,
+        f"; {failed_as}: {', '.join(failed[:20])}" if failed else "",
+    )
+
+
 @task(name="probe-mail-flow", persist_result=False, cache_policy=NO_CACHE)
 def probe_mail_flow(spec_path: Path) -> tuple[ProbeResult, ...]:
     """Send a tagged message to each domain through the gateway; find it in the mailbox."""
@@ -94,13 +108,8 @@ def probe_aliases(spec_path: Path) -> tuple[ProbeResult, ...]:
     results = check_alias_flow(
         smtp_endpoint(spec), imap_endpoint(spec), owners, timeout=spec.cutover.probe_timeout_seconds
     )
-    failed = [p.recipient for p in results if not p.delivered]
-    get_run_logger().info(
-        "mail to %d/%d aliases delivered%s",
-        len(results) - len(failed),
-        len(results),
-        f"; not delivered: {', '.join(str(f) for f in failed[:20])}" if failed else "",
-    )
+    failed = [str(p.recipient) for p in results if not p.delivered]
+    _log_tally("mail to %d/%d aliases delivered", len(results), failed, "not delivered")
     return results
 
 
@@ -129,12 +138,7 @@ def check_account_logins(spec_path: Path) -> tuple[AccountCheck, ...]:
         concurrency=max(4, spec.controlpanel.concurrency),
     )
     failed = [c.email for c in checks if not c.ok]
-    get_run_logger().info(
-        "%d/%d accounts log in%s",
-        len(checks) - len(failed),
-        len(checks),
-        f"; failed: {', '.join(failed[:20])}" if failed else "",
-    )
+    _log_tally("%d/%d accounts log in", len(checks), failed, "failed")
     return checks
 
 
