@@ -11,13 +11,12 @@ from email.message import EmailMessage
 import httpx
 from support.delivery import inbox_subjects, send
 from support.panel import Endpoint, panel
+from support.panel_customer import new_customer_domain
 from support.poll import until
 
 from lab import Lab, LabUsers
 from onboarding.controlpanel import (
     ControlPanelClient,
-    NewCustomer,
-    NewDomain,
     NewEmailAccount,
     NewMailServer,
 )
@@ -44,15 +43,8 @@ def test_routing_hold_and_logins_reach_the_lab(
     account logs in to the hosted IMAP at once."""
     user = lab_users.new(destination=False)
     with ControlPanelClient(panel.url, panel.api_key) as cp:
-        reseller = cp.resellers.find(name="Lab Reseller")
-        assert reseller is not None
-        customer = cp.customers.create(
-            NewCustomer(name=f"Lab E2E {secrets.token_hex(3)}", reseller=reseller.resource_uri)
-        )
-        domain = cp.domains.create(
-            NewDomain(
-                name=user.domain, customer=customer.resource_uri, deliveryport=lab.ports.source_lmtp
-            )
+        domain = new_customer_domain(
+            cp, f"Lab E2E {secrets.token_hex(3)}", user.domain, deliveryport=lab.ports.source_lmtp
         )
         cp.mail_servers.create(
             NewMailServer(domain=domain.resource_uri, server="127.0.0.1", priority=10)
@@ -107,15 +99,8 @@ def test_alias_made_through_the_api_reaches_the_account_until_deleted(
         ControlPanelClient(panel.url, panel.api_key) as cp,
         httpx.Client(base_url=panel.url, headers=auth, timeout=10) as http,
     ):
-        reseller = cp.resellers.find(name="Lab Reseller")
-        assert reseller is not None
-        customer = cp.customers.create(
-            NewCustomer(name=f"Lab alias {secrets.token_hex(3)}", reseller=reseller.resource_uri)
-        )
-        domain = cp.domains.create(
-            NewDomain(
-                name=name, customer=customer.resource_uri, deliveryport=lab.ports.destination_lmtp
-            )
+        domain = new_customer_domain(
+            cp, f"Lab alias {secrets.token_hex(3)}", name, deliveryport=lab.ports.destination_lmtp
         )
         cp.mail_servers.create(NewMailServer(domain=domain.resource_uri, server="127.0.0.1"))
         ann = cp.email_accounts.create(

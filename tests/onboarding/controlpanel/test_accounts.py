@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from support.panel_customer import new_customer_domain
 
 from onboarding.controlpanel import (
     AuthenticationFailed,
     ControlPanelClient,
-    NewCustomer,
-    NewDomain,
     Outcome,
     RetryPolicy,
     provision_accounts,
@@ -32,13 +31,8 @@ class Cred:
 @pytest.fixture
 def domain(panel: Panel) -> Iterator[tuple[str, str]]:
     with panel.client() as cp:
-        reseller = cp.resellers.find(name="Lab Reseller")
-        assert reseller is not None
-        customer = cp.customers.create(
-            NewCustomer(name=f"Acc {secrets.token_hex(3)}", reseller=reseller.resource_uri)
-        )
-        d = cp.domains.create(
-            NewDomain(name=f"acc{secrets.token_hex(3)}.test", customer=customer.resource_uri)
+        d = new_customer_domain(
+            cp, f"Acc {secrets.token_hex(3)}", f"acc{secrets.token_hex(3)}.test"
         )
     yield d.name, d.resource_uri
     panel.http.delete("/_lab/faults")

@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from support.panel_customer import new_customer_domain
 
 from onboarding.controlpanel import (
     AuthenticationFailed,
     ControlPanelClient,
-    NewCustomer,
-    NewDomain,
     NewEmailAccount,
     Outcome,
     RetryPolicy,
@@ -42,13 +41,8 @@ class Domain:
 def domain(panel: Panel) -> Iterator[Domain]:
     """A new customer's domain with three mailboxes: jane, bob, eve."""
     with panel.client() as cp:
-        reseller = cp.resellers.find(name="Lab Reseller")
-        assert reseller is not None
-        customer = cp.customers.create(
-            NewCustomer(name=f"Ali {secrets.token_hex(3)}", reseller=reseller.resource_uri)
-        )
-        d = cp.domains.create(
-            NewDomain(name=f"ali{secrets.token_hex(3)}.test", customer=customer.resource_uri)
+        d = new_customer_domain(
+            cp, f"Ali {secrets.token_hex(3)}", f"ali{secrets.token_hex(3)}.test"
         )
         accounts = {}
         for name in ("jane", "bob", "eve"):
