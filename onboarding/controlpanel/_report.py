@@ -75,6 +75,12 @@ def alias_rows(report: AliasesReport) -> list[dict[str, str]]:
     ]
 
 
+def _requests_line(requests: dict[str, int]) -> str:
+    """The summary's request count by method: ``- HTTP requests: 3 (GET 2, POST 1)``."""
+    by_method = ", ".join(f"{m} {n}" for m, n in sorted(requests.items()))
+    return f"- HTTP requests: {sum(requests.values())} ({by_method})"
+
+
 def _aliases_markdown(aliases: AliasesReport) -> list[str]:
     counts = aliases.counts
     lines = [
@@ -86,8 +92,7 @@ def _aliases_markdown(aliases: AliasesReport) -> list[str]:
         f"- conflict: {counts[Outcome.CONFLICT.value]}",
         f"- failed: {counts[Outcome.FAILED.value]}",
         f"- counts reconcile: {'yes' if aliases.reconciles else 'NO'}",
-        f"- HTTP requests: {sum(aliases.requests.values())} "
-        f"({', '.join(f'{m} {n}' for m, n in sorted(aliases.requests.items()))})",
+        _requests_line(aliases.requests),
         "",
     ]
     problems = aliases.conflicts + aliases.failed
@@ -155,8 +160,7 @@ def summary_markdown(
             f"- failed: {counts[Outcome.FAILED.value]}",
             f"- IMAP login proven: {accounts.logins_ok}, failed: {accounts.logins_failed}",
             f"- counts reconcile: {'yes' if accounts.reconciles else 'NO'}",
-            f"- HTTP requests: {sum(accounts.requests.values())} "
-            f"({', '.join(f'{m} {n}' for m, n in sorted(accounts.requests.items()))})",
+            _requests_line(accounts.requests),
             "",
         ]
         if accounts.failed:
