@@ -8,6 +8,7 @@ DNS warnings are listed as notes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,20 @@ __all__ = ["ACCOUNT_COLUMNS", "ISSUE_COLUMNS", "VerificationReport"]
 
 ACCOUNT_COLUMNS = ("email", "ok", "messages", "error")
 ISSUE_COLUMNS = ("area", "subject", "problem", "fix")
+
+
+def _probe_table(
+    heading: str, subject: str, probes: Sequence[tuple[str | None, ProbeResult]]
+) -> list[str]:
+    """A markdown section, one row per (subject, probe): ``| x.test | yes | 1.2 |  |``."""
+    lines = ["", f"## {heading}", "", f"| {subject} | delivered | seconds | problem |"]
+    lines.append("|---|---|---|---|")
+    lines += [
+        f"| {name} | {'yes' if p.delivered else 'no'} | "
+        f"{'' if p.seconds is None else f'{p.seconds:.1f}'} | {p.error or ''} |"
+        for name, p in probes
+    ]
+    return lines
 
 
 @dataclass(frozen=True)
@@ -166,21 +181,9 @@ class VerificationReport:
             ]
         else:
             lines.append("None.")
-        lines += ["", "## Mail flow", "", "| domain | delivered | seconds | problem |"]
-        lines.append("|---|---|---|---|")
-        lines += [
-            f"| {p.domain} | {'yes' if p.delivered else 'no'} | "
-            f"{'' if p.seconds is None else f'{p.seconds:.1f}'} | {p.error or ''} |"
-            for p in self.probes
-        ]
+        lines += _probe_table("Mail flow", "domain", [(p.domain, p) for p in self.probes])
         if self.alias_probes:
-            lines += ["", "## Aliases", "", "| alias | delivered | seconds | problem |"]
-            lines.append("|---|---|---|---|")
-            lines += [
-                f"| {p.recipient} | {'yes' if p.delivered else 'no'} | "
-                f"{'' if p.seconds is None else f'{p.seconds:.1f}'} | {p.error or ''} |"
-                for p in self.alias_probes
-            ]
+            lines += _probe_table("Aliases", "alias", [(p.recipient, p) for p in self.alias_probes])
         if self.dns is not None:
             lines += ["", "## DNS", "", "| domain | check | status |", "|---|---|---|"]
             lines += [f"| {r.domain} | {r.check} | {r.status} |" for r in self.dns.results]
