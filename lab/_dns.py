@@ -120,6 +120,12 @@ class DnsServers:
                 raise ServerStartError(
                     label, f"no DNS answer on {self.host}:{port}", log_tail=tail(log)
                 )
+        # A daemon can answer before it has written its pidfile; the lab stops servers by
+        # pid, so both pids must be known before the servers count as up.
+        if not wait_for(lambda: None not in (self.nsd_pid, self.unbound_pid), timeout=timeout):
+            raise ServerStartError(
+                "dns", "the servers answer but their pidfiles name no running process"
+            )
 
     def info(self) -> list[ServerInfo]:
         nsd, unbound = self.nsd_pid, self.unbound_pid

@@ -25,6 +25,7 @@ from lab._process import (
     stop_pids,
     tail,
     tcp_open,
+    wait_for,
     wait_tcp,
 )
 
@@ -91,6 +92,14 @@ class DovecotServer:
                 raise ServerStartError(
                     self.name, f"nothing answers on {self.host}:{port}", log_tail=tail(self.log)
                 )
+        # The listeners answer before the daemonised master has written master.pid; the
+        # lab stops servers by that pid, so it must be known before the server counts as up.
+        if not wait_for(lambda: self.pid is not None, timeout=timeout):
+            raise ServerStartError(
+                self.name,
+                "its ports answer but master.pid names no running Dovecot",
+                log_tail=tail(self.log),
+            )
 
     def start(self) -> None:
         self.launch()
