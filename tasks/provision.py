@@ -153,15 +153,16 @@ def prove_logins(spec_path: Path, report: AccountsReport) -> AccountsReport:
 def write_self_service(spec_path: Path, folder: Path) -> str:
     """Publish the users' self-service instructions (artifact and file); create nothing."""
     spec = load_spec(spec_path)
-    emails = [u.email for u in validate_user_list(spec).users]
+    users = validate_user_list(spec).users
     text = self_service_markdown(
         spec.customer,
         spec.domain_names,
-        emails,
+        [u.email for u in users],
         imap_host=spec.hosted.imap_host,
         imap_port=spec.hosted.imap_port,
         smtp_host=spec.hosted.smtp_host,
         control_panel=spec.controlpanel.base_url,
+        aliases={u.email: u.aliases for u in users if u.aliases},
     )
     create_markdown_artifact(text, key=f"self-service-{spec.customer_slug}")
     RunFolder(folder).write_text("self-service-instructions.md", text)

@@ -6,7 +6,7 @@ writes them to the run folder. Nothing here ever sees a password.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from onboarding.controlpanel._results import AccountsReport, AliasesReport, Outcome, SetupResult
 
@@ -183,9 +183,29 @@ def self_service_markdown(
     imap_port: int,
     smtp_host: str,
     control_panel: str,
+    aliases: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
-    """Return the instructions the customer's users follow to create their own mailboxes."""
-    listed = "\n".join(f"- {e}" for e in emails) or "- (no users listed)"
+    """Return the instructions the customer's users follow to create their own mailboxes.
+
+    ``aliases`` maps an address to its alias localparts: the user adds those too, since
+    mail to an alias nobody created bounces after the switch-over.
+    """
+    aliases = aliases or {}
+
+    def line(email: str) -> str:
+        domain = email.rsplit("@", 1)[-1]
+        extra = ", ".join(f"{a}@{domain}" for a in aliases.get(email, ()))
+        return f"- {email}" + (f" (aliases: {extra})" if extra else "")
+
+    listed = "\n".join(line(e) for e in emails) or "- (no users listed)"
+    alias_step = (
+        [
+            "5. If your address below lists aliases, add each one on your account's "
+            "**Aliases** tab (only the part before the @).",
+        ]
+        if any(aliases.get(e) for e in emails)
+        else []
+    )
     return "\n".join(
         [
             f"# Create your hosted mailbox ({customer})",
@@ -203,6 +223,7 @@ def self_service_markdown(
             "full email address.",
             "4. Tell your administrator when you are done; your old mail is copied over "
             "before the switch-over.",
+            *alias_step,
             "",
             "## Addresses expected",
             "",

@@ -542,10 +542,13 @@ def test_alias_of_another_account_is_a_conflict_left_alone(
 
 
 def test_self_service_creates_no_alias(prefect_server: str, make_customer: Any) -> None:
-    """Self-service: no mailbox is created, so no alias either; the report has no alias part."""
+    """Self-service: no mailbox is created, so no alias either; the report has no alias part,
+    and the instructions tell the user which aliases to add themselves."""
     c: Customer = make_customer(users=2, accounts="self_service", aliases={0: "sales"})
     state, data = _run(c)
     assert state.is_completed() and state.name == "SelfService", state.message
     assert c.accounts() == [] and "aliases" not in data
     (folder,) = (c.output_dir / c.slug).iterdir()
     assert not (folder / "aliases.csv").exists()
+    text = (folder / "self-service-instructions.md").read_text()
+    assert "(aliases: sales@" in text and "**Aliases** tab" in text

@@ -79,6 +79,24 @@ def test_self_service_instructions_name_servers_and_addresses() -> None:
     assert "imap.example.test port 993" in text and "smtp.example.test" in text
     assert "- a@acme.test" in text and "- b@acme.test" in text
     assert "https://admin.example.test" in text
+    assert "Aliases" not in text
+
+
+def test_self_service_instructions_list_each_users_aliases() -> None:
+    """Rule: a user with aliases sees them next to their address and a step to add them."""
+    text = self_service_markdown(
+        "Acme",
+        ["acme.test"],
+        ["a@acme.test", "b@acme.test"],
+        imap_host="imap.example.test",
+        imap_port=993,
+        smtp_host="smtp.example.test",
+        control_panel="https://admin.example.test",
+        aliases={"a@acme.test": ("sales", "info")},
+    )
+    assert "- a@acme.test (aliases: sales@acme.test, info@acme.test)" in text
+    assert "- b@acme.test\n" in text
+    assert "**Aliases** tab" in text
 
 
 def _aliases() -> AliasesReport:
