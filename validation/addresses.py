@@ -13,7 +13,14 @@ import re
 import pandas as pd
 from email_validator import EmailNotValidError, validate_email
 
-__all__ = ["PLAIN_ADDRESS", "address_problem", "domain_of", "local_part_of", "valid_addresses"]
+__all__ = [
+    "PLAIN_ADDRESS",
+    "address_problem",
+    "ascii_domain",
+    "domain_of",
+    "local_part_of",
+    "valid_addresses",
+]
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -53,7 +60,7 @@ def valid_addresses(addresses: pd.Series) -> pd.Series:
 def domain_of(addresses: pd.Series) -> pd.Series:
     """Return the lower-cased ASCII domain after the last ``@`` (IDN domains as punycode)."""
     domains = [
-        _to_ascii(d) if not d.isascii() else d
+        ascii_domain(d)
         for d in (a.strip().rpartition("@")[2].lower().rstrip(".") for a in addresses.tolist())
     ]
     return pd.Series(domains, index=addresses.index, dtype=object)
@@ -65,7 +72,11 @@ def local_part_of(addresses: pd.Series) -> pd.Series:
     return pd.Series(locals_, index=addresses.index, dtype=object)
 
 
-def _to_ascii(domain: str) -> str:
+def ascii_domain(domain: str) -> str:
+    """Return ``domain`` with an IDN as punycode (``bücher.test`` -> ``xn--bcher-kva.test``);
+    an ASCII or unencodable name is returned as it is (the syntax check reports the latter)."""
+    if domain.isascii():
+        return domain
     try:
         return domain.encode("idna").decode("ascii")
     except UnicodeError:

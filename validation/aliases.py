@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from validation.addresses import address_problem
+from validation.addresses import address_problem, ascii_domain
 
 __all__ = [
     "AliasIndex",
@@ -46,13 +46,7 @@ class ParsedAlias:
 
 @functools.lru_cache(maxsize=4096)  # a user list has few domains and many rows
 def _normal_domain(domain: str) -> str:
-    domain = domain.strip().lower().rstrip(".")
-    if domain.isascii():
-        return domain
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return domain
+    return ascii_domain(domain.strip().lower().rstrip("."))
 
 
 def normal_address(address: str) -> str:
@@ -78,10 +72,21 @@ def parse_aliases(cell: str) -> list[ParsedAlias]:
     return out
 
 
+# What the hosted platform's alias maps take: an ASCII dot-atom. "#" may not lead (a map
+# line starting with it is a comment), and non-ASCII localparts need SMTPUTF8 end to end.
+_ALIAS_LOCALPART = re.compile(
+    r"[a-z0-9!$%&'*+/=?^_`{|}~-][a-z0-9!#$%&'*+/=?^_`{|}~-]*(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+)
+
+
 def _syntax_problem(alias: ParsedAlias) -> str | None:
     if alias.domain is None:
-        return address_problem(f"{alias.token}@{_PROBE_DOMAIN}")
-    return address_problem(alias.token)
+        problem = address_problem(f"{alias.token}@{_PROBE_DOMAIN}")
+    else:
+        problem = address_problem(alias.token)
+    if problem is None and not _ALIAS_LOCALPART.fullmatch(alias.localpart):
+        problem = "an alias may use only ASCII letters, digits and . _ + - and may not start with #"
+    return problem
 
 
 def bad_syntax(cell: str) -> list[tuple[str, str]]:

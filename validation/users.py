@@ -27,7 +27,7 @@ from pandera.typing import Series
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from validation import password_policy as policy_checks
-from validation.addresses import domain_of, local_part_of, valid_addresses
+from validation.addresses import ascii_domain, domain_of, local_part_of, valid_addresses
 from validation.aliases import AliasIndex, alias_localparts, bad_syntax, foreign
 from validation.csv_reader import UserListError, UserTable, read_user_table
 from validation.spec import OnboardingSpec, PasswordPolicy
@@ -319,12 +319,15 @@ def _validated_users(frame: pd.DataFrame) -> tuple[ValidatedUser, ...]:
         frame.index.tolist(), frame["email"].tolist(), usernames, source_pw, aliases, strict=True
     ):
         local, _, domain = email.lower().rpartition("@")
+        # The spec names domains in ASCII (IDN as punycode), and so does the control panel:
+        # the address the later phases use must match, whatever form the CSV wrote.
+        domain = ascii_domain(domain)
         users.append(
             ValidatedUser(
                 row=row,
                 email=f"{local}@{domain}",
                 local_part=local,
-                domain=domain.encode("idna").decode("ascii") if not domain.isascii() else domain,
+                domain=domain,
                 source_username=user or None,
                 has_source_credentials=bool(pw),
                 aliases=alias_localparts(cell),

@@ -73,6 +73,8 @@ def test_header_spellings_are_accepted(tmp_path: Path, spec: OnboardingSpec, hea
     [
         ("sales sa..les", "alias_syntax", "sa..les (", "a localpart (sales)"),
         ("a<b", "alias_syntax", "not a valid address", "separated by"),
+        ("#sales", "alias_syntax", "may not start with #", "a localpart (sales)"),
+        ("vertrieb-ü", "alias_syntax", "only ASCII letters", "a localpart (sales)"),
         (
             "sales@acme-mail.test",
             "alias_domain",
@@ -86,7 +88,7 @@ def test_header_spellings_are_accepted(tmp_path: Path, spec: OnboardingSpec, hea
             "delete it from the aliases",
         ),
     ],
-    ids=["syntax", "syntax-char", "other-domain", "own-address"],
+    ids=["syntax", "syntax-char", "syntax-hash", "syntax-non-ascii", "other-domain", "own-address"],
 )
 def test_each_bad_alias_kind_names_row_column_and_fix(
     tmp_path: Path, spec: OnboardingSpec, cell: str, rule: str, words: str, fix: str

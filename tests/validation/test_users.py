@@ -247,3 +247,17 @@ def test_public_surface_and_no_prefect() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+def test_an_idn_address_is_carried_on_in_the_ascii_form_the_spec_uses(
+    tmp_path: Path, spec: OnboardingSpec
+) -> None:
+    """A user written at an IDN domain is validated against the spec's punycode name and
+    handed to provisioning in that form, so the control panel finds the domain."""
+    idn = spec.model_copy(
+        update={"domains": (spec.domains[0].model_copy(update={"name": "xn--bcher-kva.test"}),)}
+    )
+    report = check_user_list(tmp_path, idn, f"email,password\nanna@Bücher.test,{GOOD_PW}\n")
+    assert report.valid, report.problems
+    (user,) = report.users
+    assert (user.email, user.domain) == ("anna@xn--bcher-kva.test", "xn--bcher-kva.test")
