@@ -65,7 +65,7 @@ from onboarding.controlpanel._results import (
     Outcome,
     SetupResult,
 )
-from onboarding.controlpanel._setup import set_up_customer
+from onboarding.controlpanel._setup import routed_only_to, set_up_customer
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -119,6 +119,7 @@ __all__ = [
     "check_logins",
     "provision_accounts",
     "provision_aliases",
+    "routed_only_to",
     "self_service_markdown",
     "set_up_customer",
     "setup_rows",

@@ -32,7 +32,7 @@ from onboarding.controlpanel._models import (
 from onboarding.controlpanel._results import DomainSetup, ObjectResult, Outcome, SetupResult
 from validation.spec import DomainSpec
 
-__all__ = ["set_up_customer"]
+__all__ = ["routed_only_to", "set_up_customer"]
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,12 @@ def _domain(
     return DomainSetup(result, routing=routing, uri=domain.resource_uri)
 
 
+def routed_only_to(domain: Domain, servers: Sequence[MailServer], host: str, port: int) -> bool:
+    """True when the domain's mail goes to ``host:port`` and nowhere else: how both the
+    cutover and provisioning recognise a cut-over domain."""
+    return {s.server for s in servers} == {host} and domain.deliveryport == port
+
+
 def _routing(
     cp: ControlPanelClient, spec: DomainSpec, domain: Domain, hosted: tuple[str, int] | None
 ) -> tuple[ObjectResult, ...]:
@@ -159,12 +165,7 @@ def _routing(
     users added to the list later can still be provisioned.
     """
     current = cp.mail_servers.all(domain=domain.id)
-    if (
-        hosted is not None
-        and current
-        and {m.server for m in current} == {hosted[0]}
-        and domain.deliveryport == hosted[1]
-    ):
+    if hosted is not None and routed_only_to(domain, current, *hosted):
         return (
             ObjectResult(
                 "routing",

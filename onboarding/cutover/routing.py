@@ -20,6 +20,7 @@ from onboarding.controlpanel import (
     Domain,
     MailServer,
     NewMailServer,
+    routed_only_to,
 )
 from onboarding.cutover._exceptions import CutoverError, DomainMissing, HoldNotConfirmed
 
@@ -112,7 +113,7 @@ def _state(
     cp: ControlPanelClient, domain: Domain, target: DeliveryTarget
 ) -> tuple[DomainState, list[MailServer]]:
     servers = cp.mail_servers.all(domain=domain.id)
-    routed = {s.server for s in servers} == {target.host} and domain.deliveryport == target.port
+    routed = routed_only_to(domain, servers, target.host, target.port)
     state = DomainState(
         domain.name,
         domain.id,
