@@ -26,7 +26,7 @@ def _probe_table(
     heading: str, subject: str, probes: Sequence[tuple[str | None, ProbeResult]]
 ) -> list[str]:
     """A markdown section, one row per (subject, probe): ``| x.test | yes | 1.2 |  |``."""
-    lines = ["", f"## {heading}", "", f"| {subject} | delivered | seconds | problem |"]
+    lines = ["", f"## {heading}", "", f"| {subject} | delivered | seconds until found | problem |"]
     lines.append("|---|---|---|---|")
     lines += [
         f"| {name} | {'yes' if p.delivered else 'no'} | "
@@ -82,8 +82,9 @@ class VerificationReport:
                 "area": "alias",
                 "subject": p.recipient or "",
                 "problem": p.error or "not delivered",
-                "fix": "run `onboard provision` (it creates missing aliases) and check the "
-                "alias in the control panel",
+                "fix": "if the owner's login is refused, fix the account first; otherwise run "
+                "`onboard provision` (it creates missing aliases) and check the alias in the "
+                "control panel",
             }
             for p in self.alias_probes
             if not p.delivered
