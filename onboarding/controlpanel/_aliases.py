@@ -6,7 +6,13 @@ missing aliases are POSTed to ``localpart_alias`` (§2.7), ``concurrency`` at a 
 re-run of a complete customer sends no write request. Retries follow the accounts: the client
 retries 429/5xx and dropped connections; an alias is tried again up to ``attempts`` times; a
 400 is permanent for that alias only; a 401/403 stops everything. An ambiguous failure is
-resolved by reading the account's aliases (``localpart_alias?email_account=<id>``, §6.1).
+resolved by reading the account's aliases (``localpart_alias?email_account=<id>``, §6.1). A
+domain whose listing fails fails only its own aliases, with the reason.
+
+A refused create costs two filtered GETs (the account's aliases, ``email_account?domain=&
+localpart=``), never a re-read of the domain: with thousands of accounts that would be dozens
+of pages per refused alias. The contract cannot filter aliases by localpart (§1.3), so an alias
+another account took after the listing is reported as the panel's refusal, not as a conflict.
 
 An alias that already delivers to another account of the domain, or that is a mailbox of its
 own, is a conflict: it is reported with the action to take and never moved or deleted.
@@ -115,13 +121,10 @@ class _Run:
         found = self.cp.localpart_aliases.list(email_account=uri_id(todo.account.resource_uri))
         return any(a.localpart == todo.alias for a in found)
 
-    def _owner(self, todo: _Todo) -> str | None:
-        """Return the address of the account that has the alias now, if any."""
-        now = _read_domain(self.cp, todo.domain.name, todo.domain.uri)
-        if todo.alias in now.accounts:
-            return todo.address
-        owner = now.owners.get(todo.alias)
-        return f"{owner}@{todo.domain.name}" if owner is not None else None
+    def _is_mailbox(self, todo: _Todo) -> bool:
+        """Whether the alias's address became a mailbox since the listing (one filtered GET)."""
+        found = self.cp.email_accounts.find(domain=uri_id(todo.domain.uri), localpart=todo.alias)
+        return found is not None
 
     def create(self, todo: _Todo) -> AliasResult:
         new = NewLocalpartAlias(email_account=todo.account.resource_uri, localpart=todo.alias)
@@ -149,13 +152,14 @@ class _Run:
                             reason="created by an earlier try whose answer was lost",
                             attempts=attempt,
                         )
-                    owner = None if transient else self._owner(todo)
-                except _TRANSIENT:
-                    owner = None
-                if owner == todo.address:
+                    mailbox = not transient and self._is_mailbox(todo)
+                except (AuthenticationFailed, PermissionDenied) as probe:
+                    self.stop = probe
+                    raise
+                except ControlPanelError:  # the create's own error is the reason to report
+                    mailbox = False
+                if mailbox:
                     return _mailbox_conflict(todo.address, todo.email)
-                if owner is not None:
-                    return _conflict(todo.address, todo.email, owner)
                 if transient and attempt < self.attempts:
                     log.info("%s: %s; trying again", todo.address, type(exc).__name__)
                     continue
@@ -178,8 +182,8 @@ def provision_aliases(
 
     ``domains`` maps a domain name to its resource URI (None if it could not be set up, with
     the reason in ``blocked``); ``missing`` maps an account address to why it was not
-    created. Only domains with aliases to give are read. Raises AuthenticationFailed and
-    PermissionDenied at once.
+    created. Only domains with aliases to give are read; one whose listing fails fails its
+    aliases with the reason. Raises AuthenticationFailed and PermissionDenied at once.
     """
     if concurrency < 1 or attempts < 1:
         raise ValueError("concurrency and attempts must be at least 1")
@@ -187,7 +191,7 @@ def provision_aliases(
     missing = missing or {}
     wanted = [(o, a) for o in owners for a in dict.fromkeys(x.lower() for x in o.aliases)]
     results: list[AliasResult | None] = [None] * len(wanted)
-    known: dict[str, _Domain] = {}
+    known: dict[str, _Domain | str] = {}  # name -> the domain, or why it could not be read
     todo: list[_Todo] = []
     planned: dict[str, str] = {}
     for i, (owner, alias) in enumerate(wanted):
@@ -200,8 +204,17 @@ def provision_aliases(
             results[i] = AliasResult(address, email, Outcome.FAILED, reason=why)
             continue
         if name not in known:
-            known[name] = _read_domain(cp, name, uri)
+            try:
+                known[name] = _read_domain(cp, name, uri)
+            except (AuthenticationFailed, PermissionDenied):
+                raise
+            except ControlPanelError as exc:
+                log.warning("aliases of %s: listing its accounts failed: %s", name, exc)
+                known[name] = f"listing the accounts of {name} failed: {_reason(exc)}"
         domain = known[name]
+        if isinstance(domain, str):
+            results[i] = AliasResult(address, email, Outcome.FAILED, reason=domain)
+            continue
         account = domain.accounts.get(localpart)
         current = domain.owners.get(alias)
         if account is None:

@@ -219,3 +219,83 @@ def test_no_aliases_means_no_request(panel: Panel, domain: Domain) -> None:
             cp, [Owner(f"jane@{domain.name}", ())], {domain.name: domain.uri}
         )
         assert report.aliases == () and report.requests == {}
+
+
+def test_a_domain_whose_listing_keeps_failing_fails_only_its_own_aliases(
+    panel: Panel, domain: Domain
+) -> None:
+    """Rule: a listing that fails after every retry fails that domain's aliases with the
+    reason; the other domain's aliases are still created and nothing is raised."""
+    with panel.client() as cp:
+        other = new_customer_domain(
+            cp, f"Ali {secrets.token_hex(3)}", f"ali{secrets.token_hex(3)}.test"
+        )
+        cp.email_accounts.create(
+            NewEmailAccount(
+                domain=other.resource_uri,
+                localpart="ann",
+                password=SecretStr(f"Pw-{secrets.token_hex(6)}!"),
+            )
+        )
+    # the first domain read gets every try of the client (4) refused; the second one is fine
+    _faults(
+        panel,
+        {
+            "kind": "status",
+            "status": 500,
+            "count": 4,
+            "method": "GET",
+            "path_prefix": "/api/v1/email_account/",
+        },
+    )
+    owners = [
+        Owner(f"jane@{domain.name}", ("sales", "info")),
+        Owner(f"ann@{other.name}", ("billing",)),
+    ]
+    with panel.client() as cp:
+        report = provision_aliases(
+            cp, owners, {domain.name: domain.uri, other.name: other.resource_uri}
+        )
+    sales, info, billing = report.aliases
+    for failed in (sales, info):
+        assert failed.outcome is Outcome.FAILED
+        assert failed.reason.startswith(f"listing the accounts of {domain.name} failed: ")
+        assert "failed (500)" in failed.reason
+    assert billing.outcome is Outcome.CREATED
+    assert report.counts == {"created": 1, "already existed": 0, "failed": 2, "conflict": 0}
+    assert _aliases_of(panel, domain.accounts[f"jane@{domain.name}"]) == set()
+
+
+def test_a_refused_alias_costs_a_few_gets_not_a_reread_of_the_domain(
+    panel: Panel, domain: Domain
+) -> None:
+    """Rule: a permanent 400 on one alias is checked with filtered GETs; its cost does not
+    grow with the number of accounts in the domain."""
+    with panel.client() as cp:
+        for n in range(30):
+            cp.email_accounts.create(
+                NewEmailAccount(
+                    domain=domain.uri,
+                    localpart=f"user{n:02d}",
+                    password=SecretStr(f"Pw-{secrets.token_hex(6)}!"),
+                )
+            )
+    jane = f"jane@{domain.name}"
+    _faults(
+        panel,
+        {
+            "kind": "reject",
+            "match": {"localpart": "abuse"},
+            "field": "localpart",
+            "message": "This name is reserved.",
+            "path_prefix": ALIAS_PATH,
+        },
+    )
+    with panel.client(page_size=5) as cp:  # 33 accounts: the listing takes 7 pages
+        report = provision_aliases(cp, [Owner(jane, ("abuse",))], {domain.name: domain.uri})
+    (abuse,) = report.aliases
+    assert abuse.outcome is Outcome.FAILED and "This name is reserved." in abuse.reason
+    listing = 7
+    extra = report.requests["GET"] - listing
+    assert extra < 5, f"a refused alias cost {extra} GETs besides the listing"
+    assert report.requests.get("POST") == 1, "a permanent 400 is not tried again"
