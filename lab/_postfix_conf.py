@@ -19,6 +19,7 @@ __all__ = [
     "check_address",
     "check_domain",
     "check_nexthop",
+    "is_localpart",
     "parse_map",
     "render_main_cf",
     "render_map",
@@ -27,8 +28,8 @@ __all__ = [
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 _NEXTHOP_RE = re.compile(r"^[a-z][a-z0-9-]*:\S+$")
-# RFC 5322 dot-atom, lower case; no "#" (a map line starting with it is a comment).
-_LOCALPART_RE = re.compile(r"^[a-z0-9!$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+# RFC 5322 dot-atom, lower case; no leading "#" (a map line starting with it is a comment).
+_LOCALPART_RE = re.compile(r"^(?!#)[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,20 @@ def check_domain(domain: str) -> str:
     return value
 
 
+def is_localpart(localpart: str) -> bool:
+    """Return whether lower-case ``localpart`` can be a gateway address's local part.
+
+    The one rule for the lab: the control panel validates with it too, so a localpart the
+    gateway would refuse is the caller's 400, not a failed write (500).
+    """
+    return len(localpart) <= 64 and bool(_LOCALPART_RE.match(localpart))
+
+
 def check_address(address: str) -> str:
     """Return ``address`` (``local@domain``) lower-cased, or raise ValueError naming the fix."""
     value = address.strip().lower()
     localpart, at, domain = value.rpartition("@")
-    if not at or len(localpart) > 64 or not _LOCALPART_RE.match(localpart):
+    if not at or not is_localpart(localpart):
         raise ValueError(f"{address!r} is not an email address (like sales@acme.test)")
     try:
         return f"{localpart}@{check_domain(domain)}"

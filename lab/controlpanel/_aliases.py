@@ -7,6 +7,7 @@ mail away from its owner. Both are refused with a 400 naming the field and the f
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from lab.controlpanel._errors import ApiError
@@ -16,16 +17,21 @@ from lab.controlpanel._store import Store
 __all__ = ["check_address_free", "wanted_aliases"]
 
 
-def wanted_aliases(store: Store) -> dict[str, str]:
-    """Return every alias address and the account address it delivers to.
+def wanted_aliases(store: Store, accounts: Collection[int] | None = None) -> dict[str, str]:
+    """Return every alias address (of ``accounts`` only, if given: one alias write need
+    not read them all) and the account address it delivers to.
 
     ``{"sales@acme.test": "ann@acme.test"}``
     """
-    rows = store.select(
+    sql = (
         "SELECT a.localpart || '@' || d.name AS alias, e.localpart || '@' || d.name AS target "
         "FROM localpart_alias a JOIN email_account e ON e.id = a.email_account_id "
         "JOIN domain d ON d.id = e.domain_id"
     )
+    ids = sorted(accounts) if accounts is not None else []
+    if accounts is not None:
+        sql += f" WHERE e.id IN ({', '.join('?' for _ in ids) or 'NULL'})"
+    rows = store.select(sql, ids)
     return {str(r["alias"]): str(r["target"]) for r in rows}
 
 

@@ -10,9 +10,10 @@ thing: an alias may not take an account's or another account's alias's address (
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,12 @@ from lab.controlpanel._validate import validate
 __all__ = ["API_ROOT", "ApiError", "Service"]
 
 log = logging.getLogger(__name__)
+
+# A delete of these can change the gateway's routes and holds, or its aliases (cascade).
+_ROUTE_OWNERS = frozenset({"reseller", "customer", "domain", "mail_server"})
+_ALIAS_OWNERS = frozenset({"reseller", "customer", "domain", "email_account"})
+# The columns of an update that change an alias's address or its target's.
+_ADDRESS_COLUMNS = {"email_account": ("localpart", "domain_id"), "domain": ("name",)}
 
 
 def _title(res: ResourceDef) -> str:
@@ -217,15 +224,31 @@ class Service:
         return body
 
     def remove(self, name: str, key: str) -> None:
+        """Delete, then apply every effect of the delete even if one fails (the row is gone:
+        its logins and routes must go too); a failure answers 500 after all were tried."""
         res = self.resource(name)
         with self._write:
             row = self._row(res, key)
             accounts = self._accounts_under(res, row["id"])
             self.store.delete(res, row["id"])
-            self._reconcile_aliases()  # cascade: an account's or domain's aliases go too
-            for address in accounts:
-                self.effects.remove_account(address)
-            self._reconcile_all_domains()
+            steps: list[Callable[[], None]] = [
+                functools.partial(self.effects.remove_account, a) for a in accounts
+            ]
+            if res.name in _ROUTE_OWNERS:
+                steps.append(self._reconcile_all_domains)
+            if res.name == "localpart_alias":
+                steps.append(lambda: self._reconcile_aliases(accounts={row["email_account_id"]}))
+            elif res.name in _ALIAS_OWNERS:  # cascade: an account's or domain's aliases go too
+                steps.append(self._reconcile_aliases)
+            failed = False
+            for step in steps:
+                try:
+                    step()
+                except Exception:
+                    log.exception("applying the delete of %s %d to the lab failed", name, row["id"])
+                    failed = True
+            if failed:
+                raise ApiError(500, ERROR_500)
 
     def _accounts_under(self, res: ResourceDef, id_: int) -> list[str]:
         """Return the addresses a delete of ``res`` ``id_`` removes (cascade, contract §2.3)."""
@@ -274,10 +297,19 @@ class Service:
             self._reconcile_domain(row["domain_id"])
             if before is not None and before["domain_id"] != row["domain_id"]:
                 self._reconcile_domain(before["domain_id"])
-        if res.name == "localpart_alias" or (
-            before is not None and res.name in ("email_account", "domain")  # renamed
-        ):
-            self._reconcile_aliases()
+        if res.name == "localpart_alias":
+            row = self.store.get(res, id_)
+            assert row is not None
+            moved = {before["email_account_id"]} if before is not None else set()
+            self._reconcile_aliases(accounts={row["email_account_id"], *moved})
+        elif before is not None and res.name in ("email_account", "domain"):
+            row = self.store.get(res, id_)
+            assert row is not None
+            if any(row[c] != before[c] for c in _ADDRESS_COLUMNS[res.name]):  # renamed
+                self._reconcile_aliases()
+
+    def _exists_account(self, account_id: int) -> bool:
+        return self.store.get(RESOURCES["email_account"], account_id) is not None
 
     def _address(self, account_id: int) -> str:
         row = self.store.select(
@@ -329,12 +361,20 @@ class Service:
         for domain_id in sorted(ids):
             self._reconcile_domain(domain_id)
 
-    def _reconcile_aliases(self, failed: list[str] | None = None) -> None:
+    def _reconcile_aliases(
+        self, failed: list[str] | None = None, *, accounts: Collection[int] | None = None
+    ) -> None:
         """Make the gateway's aliases match the database (``sales@acme.test`` → the account's
-        address). Raises on the first failure, or, given ``failed``, notes it and goes on."""
-        wanted = wanted_aliases(self.store)
+        address): all of them, or only those of ``accounts`` (an alias write; their addresses
+        did not change). Raises on the first failure, or, given ``failed``, notes it and goes
+        on."""
+        wanted = wanted_aliases(self.store, accounts)
+        applied: Iterable[str] = self._aliases
+        if accounts is not None:
+            targets = {self._address(a) for a in accounts if self._exists_account(a)}
+            applied = [a for a, t in self._aliases.items() if t in targets]
         changes: list[tuple[str, str | None]] = [
-            (alias, None) for alias in sorted(self._aliases) if alias not in wanted
+            (alias, None) for alias in sorted(applied) if alias not in wanted
         ]
         changes += [(a, t) for a, t in sorted(wanted.items()) if self._aliases.get(a) != t]
         for alias, target in changes:

@@ -12,6 +12,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
+from lab._postfix_conf import is_localpart
 from lab.controlpanel._errors import URI_RE, ApiError
 from lab.controlpanel._resources import FieldDef, ResourceDef
 from lab.controlpanel._store import Store
@@ -19,7 +20,6 @@ from lab.controlpanel._store import Store
 __all__ = ["validate"]
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
-_LOCALPART_RE = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _HOST_RE = re.compile(r"^[A-Za-z0-9.\-:\[\]]{1,253}$")
 _CREATE_OPTS = ("generate_pwd", "create_pwd", "set_pwd")
 
@@ -110,8 +110,11 @@ def _check_resource(
         errors.setdefault("server", []).append("Enter a host name or IP address.")
     if "localpart" in values:
         values["localpart"] = str(values["localpart"]).lower()
-        if len(values["localpart"]) > 64 or not _LOCALPART_RE.match(values["localpart"]):
-            errors.setdefault("localpart", []).append("Enter a valid localpart.")
+        if not is_localpart(values["localpart"]):
+            errors.setdefault("localpart", []).append(
+                "Enter a valid localpart: up to 64 letters, digits and .!#$%&'*+/=?^_`{|}~- "
+                "(no leading #, no leading, trailing or double dot)."
+            )
     if res.name != "email_account":
         return None
     values.pop("create_opt", None)

@@ -153,6 +153,22 @@ def test_removed_alias_bounces_while_the_account_still_gets_mail(
     assert "after remove" not in inbox_subjects(*dst)
 
 
+def test_an_alias_with_a_hash_inside_delivers(lab: Lab, lab_user: LabUser) -> None:
+    """Only a leading "#" is refused (it would make a comment line of the map): an alias like
+    ``team#1@`` is one the control panel accepts too, so the gateway must deliver it."""
+    alias = f"team#1@{lab_user.domain}"
+    dst = (lab.ports.destination_imap, lab_user.email, lab_user.destination_password)
+    _route_to(lab, lab_user.domain, "destination")
+    lab.gateway.set_alias(alias, lab_user.email)
+    try:
+        assert lab.gateway.alias(alias) == lab_user.email
+        _send(lab, alias, "to team#1")
+        assert until(lambda: inbox_subjects(*dst) == ["to team#1"])
+    finally:
+        lab.gateway.remove_alias(alias)
+    assert alias not in lab.gateway.aliases()
+
+
 def test_alias_of_an_unrouted_domain_is_refused(lab: Lab, lab_user: LabUser) -> None:
     """No open relay through an alias: a domain without a route is refused at RCPT even
     when one of its addresses is an alias of a routed account."""

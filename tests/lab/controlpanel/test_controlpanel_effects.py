@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from lab._postfix_conf import check_address
 from lab.controlpanel import RecordingEffects, build, verify_password
 from lab.controlpanel._service import ApiError, Service
 
@@ -212,3 +213,79 @@ def test_a_failing_gateway_undoes_the_alias(tmp_path: Path) -> None:
         _alias(service, ann, "sales")
     assert info.value.status == 500
     assert service.collection("localpart_alias", [])["meta"]["total_count"] == 0
+
+
+@pytest.mark.parametrize("localpart", ["#sales", "a#b", "sales", ".sales", "sa..les", "s" * 65])
+def test_the_panel_takes_exactly_the_localparts_the_gateway_takes(
+    setup: Any, localpart: str
+) -> None:
+    """Rule: one localpart rule; one the gateway refuses (``#sales``) is a 400 on localpart
+    and nothing is kept or applied, not a 500 from a failed gateway write."""
+    service, effects, domain = setup
+    ann = _account(service, domain, "ann")
+    try:
+        check_address(f"{localpart}@acme.test")
+        gateway_takes = True
+    except ValueError:
+        gateway_takes = False
+    if gateway_takes:
+        _alias(service, ann, localpart)
+        assert effects.aliases == {f"{localpart}@acme.test": "ann@acme.test"}
+        return
+    with pytest.raises(ApiError) as info:
+        _alias(service, ann, localpart)
+    assert info.value.status == 400
+    assert list(info.value.body) == ["localpart_alias"]
+    assert "Enter a valid localpart" in info.value.body["localpart_alias"]["localpart"][0]
+    assert service.collection("localpart_alias", [])["meta"]["total_count"] == 0
+    assert effects.aliases == {}
+
+
+def test_a_password_change_leaves_the_aliases_alone(setup: Any, tmp_path: Path) -> None:
+    """Rule: only a write that can change an alias's address touches the gateway's aliases:
+    a password PATCH succeeds even while the alias map cannot be written."""
+    service, _, domain = setup
+    ann = _account(service, domain, "ann")
+    _alias(service, ann, "sales")
+    effects = _AliasesBroken()
+    _, restarted, _, _ = build(tmp_path, effects)  # a restart: sales is not applied yet
+    assert restarted.apply_all() == ["sales@acme.test"]
+    restarted.replace(
+        "email_account",
+        str(ann["id"]),
+        {"password": "Pw-0987654321", "confirm_password": "Pw-0987654321"},
+    )
+    assert verify_password("Pw-0987654321", effects.accounts["ann@acme.test"])
+    assert [c for c in effects.calls if "alias" in c[0]] == []
+
+
+class _AliasRemovalBroken(RecordingEffects):
+    def remove_alias(self, alias: str) -> None:
+        raise OSError("postmap: fatal")
+
+
+def test_a_delete_removes_logins_and_routes_even_if_an_alias_removal_fails(
+    tmp_path: Path,
+) -> None:
+    """Rule: a delete is committed; if the gateway cannot drop an alias the answer is 500,
+    but the deleted accounts lose their logins and the domain its route all the same."""
+    effects = _AliasRemovalBroken()
+    _, service, _, _ = build(tmp_path, effects)
+    customer = service.create("customer", {"name": "Acme", "reseller": "/api/v1/reseller/1/"})
+    domain = service.create("domain", {"name": "acme.test", "customer": customer["resource_uri"]})
+    service.create("mail_server", {"domain": domain["resource_uri"], "server": "10.0.0.1"})
+    ann, bob = _account(service, domain, "ann"), _account(service, domain, "bob")
+    _alias(service, ann, "sales")
+    _alias(service, bob, "help")
+
+    with pytest.raises(ApiError) as info:
+        service.remove("email_account", str(ann["id"]))
+    assert info.value.status == 500
+    assert "ann@acme.test" not in effects.accounts
+    assert "bob@acme.test" in effects.accounts
+
+    with pytest.raises(ApiError) as info:
+        service.remove("domain", str(domain["id"]))
+    assert info.value.status == 500
+    assert effects.accounts == {}
+    assert "acme.test" not in effects.routes
