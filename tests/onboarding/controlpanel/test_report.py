@@ -65,9 +65,8 @@ def test_summary_counts_reconcile_and_list_failures() -> None:
     assert setup_rows(_setup())[0]["result"] == "already existed"
 
 
-def test_self_service_instructions_name_servers_and_addresses() -> None:
-    """Rule: the instructions give IMAP/SMTP settings and every expected address."""
-    text = self_service_markdown(
+def _instructions(aliases: dict[str, tuple[str, ...]] | None = None) -> str:
+    return self_service_markdown(
         "Acme",
         ["acme.test"],
         ["a@acme.test", "b@acme.test"],
@@ -75,7 +74,13 @@ def test_self_service_instructions_name_servers_and_addresses() -> None:
         imap_port=993,
         smtp_host="smtp.example.test",
         control_panel="https://admin.example.test",
+        aliases=aliases,
     )
+
+
+def test_self_service_instructions_name_servers_and_addresses() -> None:
+    """Rule: the instructions give IMAP/SMTP settings and every expected address."""
+    text = _instructions()
     assert "imap.example.test port 993" in text and "smtp.example.test" in text
     assert "- a@acme.test" in text and "- b@acme.test" in text
     assert "https://admin.example.test" in text
@@ -84,16 +89,7 @@ def test_self_service_instructions_name_servers_and_addresses() -> None:
 
 def test_self_service_instructions_list_each_users_aliases() -> None:
     """Rule: a user with aliases sees them next to their address and a step to add them."""
-    text = self_service_markdown(
-        "Acme",
-        ["acme.test"],
-        ["a@acme.test", "b@acme.test"],
-        imap_host="imap.example.test",
-        imap_port=993,
-        smtp_host="smtp.example.test",
-        control_panel="https://admin.example.test",
-        aliases={"a@acme.test": ("sales", "info")},
-    )
+    text = _instructions({"a@acme.test": ("sales", "info")})
     assert "- a@acme.test (aliases: sales@acme.test, info@acme.test)" in text
     assert "- b@acme.test\n" in text
     assert "**Aliases** tab" in text
