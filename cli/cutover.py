@@ -11,17 +11,14 @@ a step failed (the output says what is safe to do), 2 when the input or Prefect 
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any
 
 import typer
 
 from cli.output import (
-    EXIT_UNUSABLE,
     Format,
     FormatOption,
     SpecArgument,
-    fail,
     finish,
     load_spec_or_exit,
 )
@@ -38,28 +35,24 @@ def cutover(
     output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Hold, final sync, switch routing, release, probe: once DNS allows it."""
-    from cli.prefect_runtime import run_flow_report
-    from cli.run import run_with_prompts
+    from cli.run import run_flow_with_prompts
 
     interactive = load_spec_or_exit(spec, output_format).cutover.require_approval and not yes
-    if interactive and not sys.stdin.isatty():
-        fail(
-            "the spec requires approval for the cutover: pass --yes, or run the cutover/default "
-            "deployment and approve it in the Prefect UI",
-            EXIT_UNUSABLE,
-        )
 
     def start() -> Any:
         from flows.cutover import cutover as cutover_flow
 
-        return run_with_prompts(
-            lambda: cutover_flow(
-                spec_path=spec.resolve(), approved=yes, wait_seconds=wait, return_state=True
-            ),
-            interactive=interactive,
+        return cutover_flow(
+            spec_path=spec.resolve(), approved=yes, wait_seconds=wait, return_state=True
         )
 
-    finish(*run_flow_report(start), output_format, _print)
+    report = run_flow_with_prompts(
+        start,
+        interactive=interactive,
+        refusal="the spec requires approval for the cutover: pass --yes, or run the "
+        "cutover/default deployment and approve it in the Prefect UI",
+    )
+    finish(*report, output_format, _print)
 
 
 def _print(data: dict[str, Any], _message: str) -> None:

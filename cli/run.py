@@ -29,7 +29,7 @@ from cli.output import (
     load_spec_or_exit,
 )
 
-__all__ = ["answer_pauses", "run", "run_with_prompts"]
+__all__ = ["answer_pauses", "run", "run_flow_with_prompts"]
 
 _QUESTIONS = {
     "dns-changed": (
@@ -78,8 +78,20 @@ def answer_pauses(started: datetime, done: threading.Event, ask: Callable[[str],
             resume_flow_run(run.id, run_input={field: yes, "notes": "answered on the command line"})
 
 
-def run_with_prompts(call: Callable[[], Any], *, interactive: bool) -> Any:
-    """Run ``call`` (a flow) and, when ``interactive``, answer its pauses on the terminal."""
+def run_flow_with_prompts(
+    call: Callable[[], Any], *, interactive: bool, refusal: str
+) -> tuple[Any, dict[str, Any]]:
+    """:func:`cli.prefect_runtime.run_flow_report` for a flow that pauses for a person: when
+    ``interactive`` its pauses are answered on the terminal, and without a terminal the
+    command exits 2 with ``refusal`` (how to answer instead) before anything runs."""
+    from cli.prefect_runtime import run_flow_report
+
+    if interactive and not sys.stdin.isatty():
+        fail(refusal, EXIT_UNUSABLE)
+    return run_flow_report(lambda: _with_prompts(call, interactive=interactive))
+
+
+def _with_prompts(call: Callable[[], Any], *, interactive: bool) -> Any:
     if not interactive:
         return call()
     done = threading.Event()
@@ -111,27 +123,22 @@ def run(
     output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Onboard the customer: validate, provision, migrate, DNS plan, cutover, verify."""
-    from cli.prefect_runtime import run_flow_report
-
     load_spec_or_exit(spec, output_format)
-    if not yes and not sys.stdin.isatty():
-        fail(
-            "onboard run stops for the operator (DNS changed? approve the cutover?); pass --yes "
-            "to answer both now, or run the onboard/default deployment and answer in the UI",
-            EXIT_UNUSABLE,
-        )
 
     def start() -> Any:
         from flows.onboard import onboard
 
-        return run_with_prompts(
-            lambda: onboard(
-                spec_path=spec.resolve(), approved=yes, dns_wait_seconds=dns_wait, return_state=True
-            ),
-            interactive=not yes,
+        return onboard(
+            spec_path=spec.resolve(), approved=yes, dns_wait_seconds=dns_wait, return_state=True
         )
 
-    finish(*run_flow_report(start), output_format, _print)
+    report = run_flow_with_prompts(
+        start,
+        interactive=not yes,
+        refusal="onboard run stops for the operator (DNS changed? approve the cutover?); pass "
+        "--yes to answer both now, or run the onboard/default deployment and answer in the UI",
+    )
+    finish(*report, output_format, _print)
 
 
 def _print(data: dict[str, Any], message: str) -> None:
