@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from support.state_race import open_at_once
 
 from onboarding.mailsync import StateError, StateLocked, StateStore
 from onboarding.mailsync.state import DONE, INTENT, FolderState, MessageRow, safe_url
@@ -96,23 +97,7 @@ def test_concurrent_acquire_only_one_wins(state_url: str) -> None:
 def test_workers_opening_a_new_store_at_once_all_succeed(tmp_path: Path) -> None:
     """Parallel mailbox syncs create the tables of a fresh store together: none may fail
     (check-then-create raced: "table already exists"; the WAL switch: "database is locked")."""
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    barrier = threading.Barrier(6)
-    errors: list[BaseException] = []
-
-    def open_store() -> None:
-        barrier.wait()
-        try:
-            StateStore(url).dispose()
-        except StateError as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=open_store) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert open_at_once(f"sqlite:///{tmp_path / 'fresh.db'}", workers=6) == []
 
 
 def test_a_store_that_cannot_be_opened_is_named_with_the_reason(tmp_path: Path) -> None:

@@ -8,12 +8,12 @@ The ``pg`` and ``url`` fixtures live in conftest.py.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 
 import pytest
 from support.mail import connect, digests, fill, snapshot
+from support.state_race import open_at_once
 
 from lab import Lab, LabUser
 from lab.postgres import PostgresServer
@@ -61,20 +61,7 @@ def test_workers_opening_a_new_store_at_once_all_succeed(pg: PostgresServer) -> 
         name = f"fresh_{uuid.uuid4().hex[:10]}"
         pg.create_database(name)
         url = pg.url(name)
-        barrier = threading.Barrier(10)
-
-        def open_store(url: str = url, barrier: threading.Barrier = barrier) -> None:
-            barrier.wait()
-            try:
-                StateStore(url).dispose()
-            except StateError as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=open_store) for _ in range(10)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors += open_at_once(url, workers=10)
         StateStore(url).put_messages(PAIR, "A", 1, "A", 2, [MessageRow(1, 1, None, "", DONE)])
     assert errors == []
 
