@@ -11,17 +11,14 @@ a step failed (the output says what is safe to do), 2 when the input or Prefect 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.output import (
-    Format,
-    FormatOption,
-    SpecArgument,
-    finish,
-    load_spec_or_exit,
-)
+from cli.output import Format, FormatOption, Output, SpecArgument
+
+if TYPE_CHECKING:
+    from flows.results import CutoverResult
 
 __all__ = ["cutover"]
 
@@ -36,8 +33,10 @@ def cutover(
 ) -> None:
     """Hold, final sync, switch routing, release, probe: once DNS allows it."""
     from cli.run import run_flow_with_prompts
+    from flows.results import CutoverResult
 
-    interactive = load_spec_or_exit(spec, output_format).cutover.require_approval and not yes
+    out = Output(output_format)
+    interactive = out.load_spec(spec).cutover.require_approval and not yes
 
     def start() -> Any:
         from flows.cutover import cutover as cutover_flow
@@ -46,34 +45,34 @@ def cutover(
             spec_path=spec.resolve(), approved=yes, wait_seconds=wait, return_state=True
         )
 
-    report = run_flow_with_prompts(
+    result = run_flow_with_prompts(
         start,
+        out,
+        CutoverResult,
         interactive=interactive,
         refusal="the spec requires approval for the cutover: pass --yes, or run the "
         "cutover/default deployment and approve it in the Prefect UI",
     )
-    finish(*report, output_format, _print)
+    out.finish(result, _print)
 
 
-def _print(data: dict[str, Any], _message: str) -> None:
-    typer.echo(f"cutover: {data['outcome']}: {data['message']}")
-    readiness = data.get("readiness")
-    if readiness and not readiness["ready"]:
-        for d in readiness["domains"]:
-            typer.echo(f"  {d['domain']}: {d['reason']}")
-    for s in data["steps"]:
-        typer.echo(f"  {s['domain']:<30} {s['step']:<15} {s['detail']}")
-    if data.get("final_sync"):
-        typer.echo(f"  final sync: {data['final_sync']}")
-    for p in data["held_mail_probes"] + data["mail_flow_probes"]:
-        result = (
-            f"delivered in {p['seconds']} s" if p["delivered"] else f"NOT delivered: {p['error']}"
-        )
-        typer.echo(f"  mail to {p['domain']}: {result}")
-    followup = data.get("followup")
+def _print(result: CutoverResult) -> None:
+    typer.echo(f"cutover: {result.outcome}: {result.message}")
+    readiness = result.readiness
+    if readiness and not readiness.ready:
+        for d in readiness.domains:
+            typer.echo(f"  {d.domain}: {d.reason}")
+    for s in result.steps:
+        typer.echo(f"  {s.domain:<30} {s.step:<15} {s.detail}")
+    if result.final_sync:
+        typer.echo(f"  final sync: {result.final_sync}")
+    for p in result.held_mail_probes + result.mail_flow_probes:
+        outcome = f"delivered in {p.seconds} s" if p.delivered else f"NOT delivered: {p.error}"
+        typer.echo(f"  mail to {p.domain}: {outcome}")
+    followup = result.followup
     if followup:
         typer.echo(
-            f"follow-up verification due {followup['due_at']}: "
-            + (followup["scheduled_flow_run_id"] or followup["how_to_run"])
+            f"follow-up verification due {followup.due_at}: "
+            + (followup.scheduled_flow_run_id or followup.how_to_run)
         )
-    typer.echo(f"reports: {data['run_folder']}")
+    typer.echo(f"reports: {result.run_folder}")

@@ -28,15 +28,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.output import (
-    EXIT_UNUSABLE,
-    Format,
-    FormatOption,
-    exit_with,
-    fail,
-    load_spec_or_exit,
-    print_json,
-)
+from cli.output import Format, FormatOption, Output, exit_with, print_json
 
 __all__ = ["demo"]
 
@@ -73,11 +65,12 @@ def demo(
     from onboarding import OnboardingError
     from validation.users import read_user_credentials
 
-    customer = load_spec_or_exit(spec, output_format)
+    out = Output(output_format)
+    customer = out.load_spec(spec)
     try:
         users = [u.email for u in read_user_credentials(customer)]
     except OnboardingError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
+        out.fail(str(exc))
     # With --format json, stdout carries only the final JSON document; the narrative goes
     # to stderr so a person still sees it.
     say = partial(typer.echo, err=output_format is Format.JSON)
@@ -92,7 +85,7 @@ def demo(
             say(f"  seeded the old server: {len(users)} mailboxes, {report.total} messages")
         created = publish_initial(lab.dns, customer)
     except LabError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
+        out.fail(str(exc))
     for server in status.servers:
         ports = ", ".join(f"{kind} {port}" for kind, port in server.ports.items())
         say(f"  {server.name:<14} {server.host} {ports}  pid {server.pid}")
@@ -101,8 +94,9 @@ def demo(
     os.environ.update(lab.secret_env())
 
     say(f"2/3 onboard {customer.customer}: every phase as a Prefect flow run")
-    from cli.prefect_runtime import run_flow_report
+    from cli.prefect_runtime import run_flow
     from cli.run import answer_pauses
+    from flows.results import OnboardResult
 
     def answer(question: str) -> bool:
         say(f"  pause: {question}")
@@ -125,22 +119,15 @@ def demo(
             done.set()
             asker.join(5)
 
-    state, data = run_flow_report(start)
+    result = run_flow(start, out, OnboardResult)
 
     reports = Path(customer.output_dir) / customer.customer_slug
-    if output_format is Format.JSON:
-        print_json(
-            {
-                "ok": state.is_completed(),
-                "message": state.message,
-                "phases": data["phases"],
-                "reports": str(reports),
-            }
-        )
+    if out.json:
+        print_json(result.to_json() | {"reports": str(reports)})
     else:
         say("3/3 result")
-        for row in data["phases"]:
-            say(f"  {row['phase']:<20} {row['state']:<14} {row['message']}")
+        for row in result.phases:
+            say(f"  {row.phase:<20} {row.state:<14} {row.message}")
         say(f"  reports: {reports}/")
-        say(state.message or "")
-    exit_with(state.is_completed())
+        say(result.message)
+    exit_with(result.ok)

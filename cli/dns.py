@@ -12,37 +12,36 @@ sentence on stderr). No output ever contains a DKIM private key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.output import (
-    Format,
-    FormatOption,
-    SpecArgument,
-    finish,
-    load_spec_or_exit,
-)
+from cli.output import Format, FormatOption, Output, SpecArgument
+
+if TYPE_CHECKING:
+    from flows.results import DNSCheckResult, DNSPlanResult, PropagationResult
 
 __all__ = ["dns_check", "dns_plan"]
 
 
 def dns_plan(spec: SpecArgument, output_format: FormatOption = Format.TEXT) -> None:
     """Print the DNS records the customer must remove and add, with the MX TTL."""
-    from cli.prefect_runtime import run_flow_report
+    from cli.prefect_runtime import run_flow
+    from flows.results import DNSPlanResult
 
-    load_spec_or_exit(spec, output_format)
+    out = Output(output_format)
+    out.load_spec(spec)
 
     def start() -> Any:
         from flows.dns_plan import dns_plan as flow
 
         return flow(spec_path=spec.resolve(), return_state=True)
 
-    finish(*run_flow_report(start), output_format, _print_plan)
+    out.finish(run_flow(start, out, DNSPlanResult), _print_plan)
 
 
-def _print_plan(data: dict[str, Any], _message: str) -> None:
-    folder = Path(data["run_folder"])
+def _print_plan(result: DNSPlanResult) -> None:
+    folder = Path(str(result.run_folder))
     typer.echo((folder / "dns-records.md").read_text(encoding="utf-8"))
     typer.echo(f"Zone-file snippet: {folder / 'dns-records.zone'}")
 
@@ -56,18 +55,23 @@ def dns_check(
     output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Check the published records (MX, SPF, DKIM, DMARC) or their propagation."""
-    from cli.prefect_runtime import run_flow_report
+    from cli.prefect_runtime import run_flow
+    from flows.results import DNSCheckResult, PropagationResult
 
-    load_spec_or_exit(spec, output_format)
+    out = Output(output_format)
+    out.load_spec(spec)
 
     def start() -> Any:
         from flows.dns_check import dns_check as flow
 
         return flow(spec_path=spec.resolve(), propagation=propagation, return_state=True)
 
-    finish(*run_flow_report(start), output_format, _print_check)
+    if propagation:
+        out.finish(run_flow(start, out, PropagationResult), _print_check)
+    out.finish(run_flow(start, out, DNSCheckResult), _print_check)
 
 
-def _print_check(data: dict[str, Any], message: str) -> None:
-    typer.echo((Path(data["run_folder"]) / "dns-check.md").read_text(encoding="utf-8"))
-    typer.echo(message)
+def _print_check(result: DNSCheckResult | PropagationResult) -> None:
+    folder = Path(str(result.run_folder))
+    typer.echo((folder / "dns-check.md").read_text(encoding="utf-8"))
+    typer.echo(result.message)

@@ -18,14 +18,6 @@ app = typer.Typer(
 )
 
 
-@app.callback()
-def _before_each_command() -> None:
-    """Move a customer onto MailRoute's hosted email: validate, provision, migrate, cut over."""
-    from cli.output import reset_format
-
-    reset_format()
-
-
 def _register() -> None:
     # Imported here so `onboard --help` stays fast and each command owns its module.
     from cli import cutover, demo, dns, migrate, provision, run, validate, verify

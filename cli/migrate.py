@@ -2,21 +2,20 @@
 
 Runs the ``migrate`` flow in this process with a live display (mailboxes done/total,
 messages, bytes, ETA) on stderr, then prints the per-mailbox summary and the reconciliation
-equation. ``--dry-run`` prints the plan (folder map, counts, sizes, skips and why) without
-running a flow or writing anything. Exit code 0 when everything synced, 1 when a mailbox or
+equation. ``--dry-run`` runs the flow's dry run: it prints the plan (folder map, counts,
+sizes, skips and why) and writes nothing. Exit code 0 when everything synced, 1 when a mailbox or
 message failed (the failed-transfers report says which and why), 2 when the input is unusable.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from enum import StrEnum
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -28,18 +27,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from cli.output import (
-    EXIT_UNUSABLE,
-    Format,
-    FormatOption,
-    SpecArgument,
-    fail,
-    finish,
-    load_spec_or_exit,
-    print_json,
-)
-from onboarding import OnboardingError
-from onboarding.mailsync import SyncPlan, SyncProgress
+from cli.output import Format, FormatOption, Output, SpecArgument
+
+if TYPE_CHECKING:
+    from flows.results import MailboxPlanRow, MigrateResult, MigrationPlanResult
 
 __all__ = ["migrate"]
 
@@ -66,52 +57,58 @@ def migrate(
     output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Copy every user's old mailbox into their hosted mailbox (only what is missing)."""
-    from tasks.migrate import MigrationError, build_jobs, select_users, validated_users
+    from cli.prefect_runtime import run_flow
+    from flows.results import MigrateResult, MigrationPlanResult
 
+    out = Output(output_format)
+    out.load_spec(spec)
     wanted = [u for u in users.split(",") if u.strip()] if users is not None else None
-    loaded = load_spec_or_exit(spec, output_format)
-    try:
-        jobs = build_jobs(loaded, select_users(validated_users(loaded), wanted))
-    except (OnboardingError, MigrationError) as exc:
-        fail(str(exc), EXIT_UNUSABLE)
     if dry_run:
-        _dry_run(spec, pass_kind.value, wanted, output_format)
-        return
-    _run(spec, pass_kind.value, wanted, len(jobs), output_format)
+
+        def plan() -> Any:
+            from flows.migrate import migrate as migrate_flow
+
+            return migrate_flow(
+                spec_path=spec.resolve(),
+                pass_kind=pass_kind.value,
+                users=wanted,
+                dry_run=True,
+                return_state=True,
+            )
+
+        out.finish(run_flow(plan, out, MigrationPlanResult), _print_plan)
+    display = _Display(Console(stderr=True)) if not out.json else None
+
+    def start() -> Any:
+        from flows.migrate import migrate as migrate_flow
+        from flows.migrate import watch_progress
+
+        if display is None:
+            return migrate_flow(
+                spec_path=spec.resolve(), pass_kind=pass_kind.value, users=wanted, return_state=True
+            )
+        display.progress.start()
+        try:
+            with watch_progress(display):
+                return migrate_flow(
+                    spec_path=spec.resolve(),
+                    pass_kind=pass_kind.value,
+                    users=wanted,
+                    return_state=True,
+                )
+        finally:
+            display.progress.stop()
+
+    out.finish(run_flow(start, out, MigrateResult), _print_summary)
 
 
-def _dry_run(spec: Path, pass_kind: str, wanted: list[str] | None, fmt: Format) -> None:
-    from flows.migrate import plan_migration
-
-    try:
-        plans = plan_migration(spec, pass_kind, wanted)  # type: ignore[arg-type]
-    except OnboardingError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
-    if fmt is Format.JSON:
-        print_json(
-            {
-                "dry_run": True,
-                "pass": pass_kind,
-                "mailboxes": [
-                    {**dataclasses.asdict(p), "messages": p.messages, "bytes": p.bytes}
-                    for p in plans
-                ],
-            }
-        )
-        return
-    for p in plans:
+def _print_plan(result: MigrationPlanResult) -> None:
+    for p in result.mailboxes:
         typer.echo("\n".join(_plan_lines(p)))
-    total_msgs = sum(p.messages for p in plans)
-    total_bytes = sum(p.bytes for p in plans)
-    errors = sum(len(p.errors) for p in plans)
-    typer.echo(
-        f"dry run ({pass_kind} pass): {len(plans)} mailbox(es), {total_msgs:,} messages, "
-        f"{total_bytes / 1e6:,.1f} MB would be considered; {errors} folder error(s); "
-        "nothing was written"
-    )
+    typer.echo(result.message)
 
 
-def _plan_lines(plan: SyncPlan) -> list[str]:
+def _plan_lines(plan: MailboxPlanRow) -> list[str]:
     """One line per source folder: action, source → destination, counts, why (never cut)."""
     lines = [f"{plan.mailbox}: {plan.messages:,} messages, {plan.bytes / 1e6:,.1f} MB"]
     for f in plan.folders:
@@ -126,9 +123,9 @@ def _plan_lines(plan: SyncPlan) -> list[str]:
 
 
 class _Display:
-    """A rich progress display fed by engine ticks from the task threads."""
+    """A rich progress display fed by the engine's progress events from the task threads."""
 
-    def __init__(self, mailboxes: int, console: Console) -> None:
+    def __init__(self, console: Console) -> None:
         self._lock = threading.Lock()
         self._seen: dict[str, tuple[int, int, int, int]] = {}
         self.progress = Progress(
@@ -142,14 +139,18 @@ class _Display:
             console=console,
             transient=False,
         )
-        self.mailboxes = self.progress.add_task("mailboxes", total=mailboxes, extra="")
+        self.mailboxes = self.progress.add_task("mailboxes", total=None, extra="")
         self.messages = self.progress.add_task("messages", total=None, extra="")
         self.bytes: TaskID = self.progress.add_task("MB", total=None, extra="")
 
     def __call__(self, event: object) -> None:
-        from tasks.migrate import MailboxDone
+        from onboarding.mailsync import SyncProgress
+        from onboarding.mailsync.progress import MailboxDone, PassStarted
 
         with self._lock:
+            if isinstance(event, PassStarted):
+                self.progress.update(self.mailboxes, total=event.mailboxes)
+                return
             if isinstance(event, SyncProgress):
                 self._seen[event.mailbox] = (
                     event.messages_done,
@@ -162,7 +163,9 @@ class _Display:
                 self._seen[event.mailbox] = (done[1], done[1], done[3], done[3])
                 self.progress.advance(self.mailboxes)
                 if event.error:
-                    self.progress.console.print(f"[red]failed[/red] {event.mailbox}: {event.error}")
+                    self.progress.console.print(
+                        f"[red]failed[/red] {escape(event.mailbox)}: {escape(event.error)}"
+                    )
             else:
                 return
             msgs = sum(v[0] for v in self._seen.values())
@@ -178,41 +181,17 @@ class _Display:
             )
 
 
-def _run(spec: Path, pass_kind: str, wanted: list[str] | None, mailboxes: int, fmt: Format) -> None:
-    from cli.prefect_runtime import run_flow_report
-    from tasks.migrate import BOARD
-
-    display = _Display(mailboxes, Console(stderr=True)) if fmt is Format.TEXT else None
-
-    def start() -> Any:
-        from flows.migrate import migrate as migrate_flow
-
-        if display is not None:
-            BOARD.subscribe(display)
-            display.progress.start()
-        try:
-            return migrate_flow(
-                spec_path=spec.resolve(), pass_kind=pass_kind, users=wanted, return_state=True
-            )
-        finally:
-            if display is not None:
-                display.progress.stop()
-                BOARD.unsubscribe(display)
-
-    finish(*run_flow_report(start), fmt, _print_summary)
-
-
-def _print_summary(data: dict[str, Any], _message: str) -> None:
-    console = Console()
-    table = Table(title=f"migration, {data['pass']} pass")
+def _print_summary(result: MigrateResult) -> None:
+    console = Console(highlight=False)
+    table = Table(title=f"migration, {result.pass_kind} pass")
     cols = ("mailbox", "status", "in_scope", "copied", "already_present", "skipped", "failed")
     for col in (*cols, "MB"):
         table.add_column(col, overflow="fold")
-    for m in data["mailboxes"]:
-        table.add_row(*(str(m[c]) for c in cols), f"{int(m['bytes_copied']) / 1e6:,.1f}")
+    for m in result.mailboxes:
+        table.add_row(*(escape(str(getattr(m, c))) for c in cols), f"{m.bytes_copied / 1e6:,.1f}")
     console.print(table)
-    console.print(data["equation"])
-    problems = len(data["failed_transfers"])
+    console.print(escape(result.equation))
+    problems = len(result.failed_transfers)
     if problems:
         console.print(f"{problems} failed or skipped item(s): see failed-transfers.csv")
-    console.print(f"reports: {data['run_folder']}")
+    console.print(f"reports: {escape(str(result.run_folder))}")

@@ -1,9 +1,12 @@
-"""Shared command-line output: the ``--format`` option and exit codes.
+"""Shared command-line output: the ``--format`` option, exit codes, and a flow's report.
 
 Exit codes are the same for every command: 0 success, 1 the input or the run has problems
 the report lists, 2 unusable input or set-up (one sentence on stderr, no traceback; with
 ``--format json`` also ``{"ok": false, "exit_code": 2, "error": "..."}`` on stdout, so a
 program reading stdout never gets nothing).
+
+Each command makes one :class:`Output` from its ``--format`` and passes it along; nothing
+here keeps state between commands.
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 if TYPE_CHECKING:
+    from flows.results import FlowResult
     from validation.spec import OnboardingSpec
 
 __all__ = [
@@ -26,18 +31,18 @@ __all__ = [
     "EXIT_UNUSABLE",
     "Format",
     "FormatOption",
+    "Output",
     "SpecArgument",
     "exit_with",
     "fail",
-    "finish",
-    "load_spec_or_exit",
     "print_json",
-    "reset_format",
 ]
 
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_UNUSABLE = 2
+
+R = TypeVar("R", bound="FlowResult")
 
 
 class Format(StrEnum):
@@ -62,55 +67,45 @@ def exit_with(ok: bool) -> NoReturn:
     raise typer.Exit(EXIT_OK if ok else EXIT_INVALID)
 
 
-def finish(
-    state: Any,
-    data: dict[str, Any],
-    output_format: Format,
-    show: Callable[[dict[str, Any], str], None],
-) -> NoReturn:
-    """Print a flow's report and exit 0 if the run completed, 1 otherwise.
+@dataclass(frozen=True)
+class Output:
+    """How one command speaks: text for people or JSON for programs."""
 
-    JSON is always ``{"ok", "message", **report}`` so a program reads every command the same
-    way; text is ``show(report, state message)``.
-    """
-    ok = bool(state.is_completed())
-    message = state.message or ""
-    if output_format is Format.JSON:
-        print_json({"ok": ok, "message": message, **data})
-    else:
-        show(data, message)
-    exit_with(ok)
+    format: Format = Format.TEXT
 
+    @property
+    def json(self) -> bool:
+        return self.format is Format.JSON
 
-# One command runs per process; the command's --format, once known, shapes fail()'s output.
-_format = Format.TEXT
+    def fail(self, message: str, code: int = EXIT_UNUSABLE) -> NoReturn:
+        """Print one clear sentence on stderr (and JSON on stdout for --format json); exit."""
+        typer.echo(f"error: {message}", err=True)
+        if self.json:
+            print_json({"ok": False, "exit_code": code, "error": message})
+        raise typer.Exit(code)
+
+    def load_spec(self, path: Path) -> OnboardingSpec:
+        """Load the customer's spec, or exit 2 with the loader's sentence (file, field, fix).
+
+        Commands call it before starting Prefect, so unusable input is reported at once.
+        """
+        from onboarding import OnboardingError
+        from validation.spec import load_spec
+
+        try:
+            return load_spec(path)
+        except OnboardingError as exc:
+            self.fail(str(exc))
+
+    def finish(self, result: R, show: Callable[[R], None]) -> NoReturn:
+        """Print a flow's result (its model's JSON, or ``show(result)``); exit 0 if ok, else 1."""
+        if self.json:
+            print_json(result.to_json())
+        else:
+            show(result)
+        exit_with(result.ok)
 
 
 def fail(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:
-    """Print one clear sentence on stderr (and JSON on stdout for --format json); exit."""
-    typer.echo(f"error: {message}", err=True)
-    if _format is Format.JSON:
-        print_json({"ok": False, "exit_code": code, "error": message})
-    raise typer.Exit(code)
-
-
-def reset_format() -> None:
-    """Forget the previous command's --format (one app may run several commands in tests)."""
-    global _format
-    _format = Format.TEXT
-
-
-def load_spec_or_exit(path: Path, output_format: Format = Format.TEXT) -> OnboardingSpec:
-    """Load the customer's spec, or exit 2 with the loader's sentence (file, field and fix).
-
-    ``output_format`` is the command's ``--format``; later :func:`fail` calls follow it.
-    """
-    from onboarding import OnboardingError
-    from validation.spec import load_spec
-
-    global _format
-    _format = output_format
-    try:
-        return load_spec(path)
-    except OnboardingError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
+    """:meth:`Output.fail` for text-only commands (``onboard lab``)."""
+    Output().fail(message, code)

@@ -1,14 +1,14 @@
 """Run Prefect flows from an ``onboard`` command quietly: clean output, no shutdown tracebacks.
 
-Every command that runs a flow hands :func:`run_flow_report` (or :func:`run_flow`) a function
-that imports its flow module and calls it; the import happens *inside* :func:`prefect_runtime`::
+Every command that runs a flow hands :func:`run_flow` a function that imports its flow module
+and calls it; the import happens *inside* :func:`prefect_runtime`::
 
     def start() -> State:
         from flows.verify import verify
 
         return verify(spec_path=spec.resolve(), return_state=True)
 
-    state, report = run_flow_report(start)  # exits 2 with one sentence when unusable
+    result = run_flow(start, out, VerifyResult)  # exits 2 with one sentence when unusable
 
 What it does, and why:
 
@@ -38,16 +38,20 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from cli.output import EXIT_UNUSABLE, fail
+from cli.output import Output
+
+if TYPE_CHECKING:
+    from flows.results import FlowResult
+
+R = TypeVar("R", bound="FlowResult")
 
 __all__ = [
     "VERBOSE_ENV",
     "PrefectUnavailableError",
     "prefect_runtime",
     "run_flow",
-    "run_flow_report",
 ]
 
 VERBOSE_ENV = "ONBOARD_PREFECT_VERBOSE"
@@ -168,28 +172,21 @@ def _nothing() -> Iterator[None]:
     yield
 
 
-def run_flow(start: Callable[[], Any]) -> tuple[Any, Any]:
+def run_flow(start: Callable[[], Any], out: Output, result_type: type[R]) -> R:
     """Call ``start`` (a flow called with ``return_state=True``) in :func:`prefect_runtime`.
 
-    Returns the final state and its result (a failed run's result is its exception). An
-    unusable Prefect API exits 2 with one sentence.
+    Returns the flow's typed result. An unusable Prefect API, a run that raised (its error is
+    the one sentence: a spec or user-list problem, a wrong key), or a run without a
+    ``result_type`` result exits 2, so nothing fails silently.
     """
     try:
         with prefect_runtime():
             state = start()
-            return state, state.result(raise_on_failure=False)
+            data = state.result(raise_on_failure=False)
     except PrefectUnavailableError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
-
-
-def run_flow_report(start: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
-    """:func:`run_flow` for flows that return a report dict; a run without one exits 2.
-
-    The exit names the run's error (or its state message), so nothing fails silently.
-    """
-    state, data = run_flow(start)
+        out.fail(str(exc))
     if isinstance(data, BaseException):
-        fail(str(data), EXIT_UNUSABLE)
-    if not isinstance(data, dict):
-        fail(state.message or "the flow failed without a result", EXIT_UNUSABLE)
-    return state, data
+        out.fail(str(data))
+    if not isinstance(data, result_type):
+        out.fail(state.message or "the flow failed without a result")
+    return data

@@ -8,17 +8,12 @@ to do), 2 when the input or the API key is unusable (one sentence, nothing chang
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cli.output import (
-    EXIT_UNUSABLE,
-    Format,
-    FormatOption,
-    SpecArgument,
-    fail,
-    finish,
-    load_spec_or_exit,
-)
+from cli.output import Format, FormatOption, Output, SpecArgument
+
+if TYPE_CHECKING:
+    from flows.results import ProvisionResult
 
 __all__ = ["provision"]
 
@@ -28,63 +23,54 @@ def provision(
     output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Create the customer's control-panel objects and mailboxes (only what is missing)."""
-    from cli.prefect_runtime import run_flow_report
-    from onboarding import OnboardingError
-    from validation.users import validate_user_list
+    from cli.prefect_runtime import run_flow
+    from flows.results import ProvisionResult
 
-    try:
-        report = validate_user_list(load_spec_or_exit(spec, output_format))
-    except OnboardingError as exc:
-        fail(str(exc), EXIT_UNUSABLE)
-    if not report.valid:
-        fail(
-            f"{report.path}: {len(report.problems)} problem(s) in the user list; run "
-            "`onboard validate` and fix them first",
-            EXIT_UNUSABLE,
-        )
+    out = Output(output_format)
+    out.load_spec(spec)
 
     def start() -> Any:
         from flows.provision import provision as provision_flow
 
         return provision_flow(spec_path=spec.resolve(), return_state=True)
 
-    state, data = run_flow_report(start)
-    if "stopped" in data:
-        fail(str(data["stopped"]), EXIT_UNUSABLE)
-    finish(state, data, output_format, _print)
+    result = run_flow(start, out, ProvisionResult)
+    if result.stopped:
+        out.fail(result.stopped)
+    out.finish(result, _print)
 
 
-def _print(data: dict[str, Any], message: str) -> None:
+def _print(result: ProvisionResult) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    console = Console()
+    console = Console(highlight=False)
     table = Table(title="control panel")
     for col in ("kind", "name", "result", "detail / action"):
         table.add_column(col)
-    for o in data["setup"]:
-        table.add_row(
-            o["kind"], o["name"], o["result"], " ".join(filter(None, (o["detail"], o["action"])))
-        )
+    for o in result.setup:
+        detail = " ".join(filter(None, (o.detail, o.action)))
+        table.add_row(escape(o.kind), escape(o.name), escape(o.result), escape(detail))
     console.print(table)
-    accounts = data.get("accounts")
+    accounts = result.accounts
     if accounts:
         console.print(
-            f"accounts: {accounts['total']} in the list; {accounts['created']} created, "
-            f"{accounts['already existed']} already existed, {accounts['failed']} failed; "
-            f"IMAP logins proven {accounts['logins_ok']}, failed {accounts['logins_failed']}"
+            f"accounts: {accounts.total} in the list; {accounts.created} created, "
+            f"{accounts.already_existed} already existed, {accounts.failed} failed; "
+            f"IMAP logins proven {accounts.logins_ok}, failed {accounts.logins_failed}"
         )
-        for f in data.get("failed", [])[:20]:
-            console.print(f"  failed {f['email']}: {f['reason']}")
-    aliases = data.get("aliases")
+        for f in result.failed[:20]:
+            console.print(f"  failed {escape(f.email)}: {escape(f.reason)}")
+    aliases = result.aliases
     if aliases:
         console.print(
-            f"aliases: {aliases['total']} in the list; {aliases['created']} created, "
-            f"{aliases['already existed']} already existed, {aliases['conflict']} conflict, "
-            f"{aliases['failed']} failed"
+            f"aliases: {aliases.total} in the list; {aliases.created} created, "
+            f"{aliases.already_existed} already existed, {aliases.conflict} conflict, "
+            f"{aliases.failed} failed"
         )
-        for p in data.get("alias_problems", [])[:20]:
-            todo = f"; {p['action']}" if p["action"] else ""
-            console.print(f"  {p['result']} {p['alias']}: {p['reason']}{todo}")
-    console.print(message)
-    console.print(f"reports: {data['run_folder']}")
+        for p in result.alias_problems[:20]:
+            todo = f"; {p.action}" if p.action else ""
+            console.print(f"  {escape(p.result)} {escape(p.alias)}: {escape(p.reason + todo)}")
+    console.print(escape(result.message))
+    console.print(f"reports: {escape(str(result.run_folder))}")

@@ -15,19 +15,16 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from cli.output import (
-    EXIT_UNUSABLE,
-    Format,
-    FormatOption,
-    SpecArgument,
-    fail,
-    finish,
-    load_spec_or_exit,
-)
+from cli.output import Format, FormatOption, Output, SpecArgument
+
+if TYPE_CHECKING:
+    from flows.results import FlowResult, OnboardResult
+
+R = TypeVar("R", bound="FlowResult")
 
 __all__ = ["answer_pauses", "run", "run_flow_with_prompts"]
 
@@ -79,16 +76,21 @@ def answer_pauses(started: datetime, done: threading.Event, ask: Callable[[str],
 
 
 def run_flow_with_prompts(
-    call: Callable[[], Any], *, interactive: bool, refusal: str
-) -> tuple[Any, dict[str, Any]]:
-    """:func:`cli.prefect_runtime.run_flow_report` for a flow that pauses for a person: when
+    call: Callable[[], Any],
+    out: Output,
+    result_type: type[R],
+    *,
+    interactive: bool,
+    refusal: str,
+) -> R:
+    """:func:`cli.prefect_runtime.run_flow` for a flow that pauses for a person: when
     ``interactive`` its pauses are answered on the terminal, and without a terminal the
     command exits 2 with ``refusal`` (how to answer instead) before anything runs."""
-    from cli.prefect_runtime import run_flow_report
+    from cli.prefect_runtime import run_flow
 
     if interactive and not sys.stdin.isatty():
-        fail(refusal, EXIT_UNUSABLE)
-    return run_flow_report(lambda: _with_prompts(call, interactive=interactive))
+        out.fail(refusal)
+    return run_flow(lambda: _with_prompts(call, interactive=interactive), out, result_type)
 
 
 def _with_prompts(call: Callable[[], Any], *, interactive: bool) -> Any:
@@ -123,7 +125,10 @@ def run(
     output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Onboard the customer: validate, provision, migrate, DNS plan, cutover, verify."""
-    load_spec_or_exit(spec, output_format)
+    from flows.results import OnboardResult
+
+    out = Output(output_format)
+    out.load_spec(spec)
 
     def start() -> Any:
         from flows.onboard import onboard
@@ -132,16 +137,18 @@ def run(
             spec_path=spec.resolve(), approved=yes, dns_wait_seconds=dns_wait, return_state=True
         )
 
-    report = run_flow_with_prompts(
+    result = run_flow_with_prompts(
         start,
+        out,
+        OnboardResult,
         interactive=not yes,
         refusal="onboard run stops for the operator (DNS changed? approve the cutover?); pass "
         "--yes to answer both now, or run the onboard/default deployment and answer in the UI",
     )
-    finish(*report, output_format, _print)
+    out.finish(result, _print)
 
 
-def _print(data: dict[str, Any], message: str) -> None:
-    for row in data["phases"]:
-        typer.echo(f"{row['phase']:<16} {row['state']:<12} {row['message']}")
-    typer.echo(message)
+def _print(result: OnboardResult) -> None:
+    for row in result.phases:
+        typer.echo(f"{row.phase:<16} {row.state:<12} {row.message}")
+    typer.echo(result.message)

@@ -16,17 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from cli.output import (
-    EXIT_UNUSABLE,
-    Format,
-    FormatOption,
-    SpecArgument,
-    exit_with,
-    fail,
-    print_json,
-)
+from cli.output import Format, FormatOption, Output, SpecArgument, print_json
 from onboarding import OnboardingError
 
 if TYPE_CHECKING:
@@ -51,45 +44,31 @@ def validate(
     2 the spec or the CSV cannot be used at all.
     """
     from cli.prefect_runtime import run_flow
+    from flows.results import UserValidationResult
     from validation.csv_reader import read_user_table
     from validation.spec import load_spec
-    from validation.users import UserListReport
 
+    out = Output(output_format)
     try:
         loaded = load_spec(spec)
         read_user_table(users or loaded.users_csv)  # fail fast, before Prefect starts
     except OnboardingError as exc:
-        _unusable(exc, output_format)
+        _unusable(exc, out)
 
     def start() -> Any:
         from flows.validate_users import validate_users
 
         return validate_users(spec, users, return_state=True)
 
-    state, result = run_flow(start)
-    if isinstance(result, OnboardingError):
-        _unusable(result, output_format)
-    if not isinstance(result, UserListReport):
-        fail(f"the validate-users run ended {state.type.value} without a report: {state.message}")
-    if output_format is Format.JSON:
-        print_json(
-            {
-                "ok": result.valid,
-                "valid": result.valid,
-                "rows": result.rows,
-                "errors": [
-                    {"row": p.row, "column": p.column, "problem": p.problem}
-                    for p in result.problems
-                ],
-            }
-        )
-    else:
-        _print_report(result)
-    exit_with(result.valid)
+    # A file that turns unusable between the check above and the run fails inside the flow;
+    # its sentence is the exit-2 error (the JSON shape is for a readable file).
+    result = run_flow(start, Output(), UserValidationResult)
+    out.finish(result, lambda r: _print_report(r.report))
 
 
-def _unusable(exc: OnboardingError, output_format: Format) -> NoReturn:
-    if output_format is Format.JSON:
+def _unusable(exc: OnboardingError, out: Output) -> NoReturn:
+    """Exit 2: with --format json the usual shape first, its one error the file's problem."""
+    if out.json:
         line = getattr(exc, "line", None) or 0
         print_json(
             {
@@ -99,7 +78,7 @@ def _unusable(exc: OnboardingError, output_format: Format) -> NoReturn:
                 "errors": [{"row": line, "column": "", "problem": str(exc)}],
             }
         )
-    fail(str(exc), EXIT_UNUSABLE)
+    Output().fail(str(exc))
 
 
 def _print_report(report: UserListReport) -> None:
@@ -107,13 +86,15 @@ def _print_report(report: UserListReport) -> None:
 
     console = Console()
     verdict = "[green]valid[/green]" if report.valid else "[red]has problems[/red]"
-    console.print(f"{report.path}: {verdict}: {summary_line(report)}", highlight=False)
+    console.print(f"{escape(report.path)}: {verdict}: {summary_line(report)}", highlight=False)
     if report.problems:
         table = Table("row", "column", "value", "problem", "fix", show_lines=False)
         for p in report.problems[:TERMINAL_ROWS]:
-            table.add_row(str(p.row), p.column, p.value, p.problem, p.fix)
+            table.add_row(
+                str(p.row), escape(p.column), escape(p.value), escape(p.problem), escape(p.fix)
+            )
         console.print(table)
         if len(report.problems) > TERMINAL_ROWS:
             console.print(f"... {len(report.problems) - TERMINAL_ROWS} more problem(s).")
     if report.run_folder:
-        console.print(f"Report files: {report.run_folder}", highlight=False)
+        console.print(f"Report files: {escape(report.run_folder)}", highlight=False)

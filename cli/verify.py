@@ -7,17 +7,14 @@ unusable. ``--follow-up`` labels the run as the 48-hour re-check.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.output import (
-    Format,
-    FormatOption,
-    SpecArgument,
-    finish,
-    load_spec_or_exit,
-)
+from cli.output import Format, FormatOption, Output, SpecArgument
+
+if TYPE_CHECKING:
+    from flows.results import VerifyResult
 
 __all__ = ["verify"]
 
@@ -30,22 +27,24 @@ def verify(
     output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Check every account logs in, mail reaches every domain, and the DNS records work."""
-    from cli.prefect_runtime import run_flow_report
+    from cli.prefect_runtime import run_flow
+    from flows.results import VerifyResult
 
-    load_spec_or_exit(spec, output_format)
+    out = Output(output_format)
+    out.load_spec(spec)
 
     def start() -> Any:
         from flows.verify import verify as verify_flow
 
         return verify_flow(spec_path=spec.resolve(), followup=followup, return_state=True)
 
-    finish(*run_flow_report(start), output_format, _print)
+    out.finish(run_flow(start, out, VerifyResult), _print)
 
 
-def _print(data: dict[str, Any], _message: str) -> None:
-    typer.echo(data["summary"])
-    for issue in data["open_issues"]:
-        typer.echo(f"  {issue['area']:<12} {issue['subject']:<30} {issue['problem']}")
-        if issue["fix"]:
-            typer.echo(f"  {'':<12} {'':<30} fix: {issue['fix']}")
-    typer.echo(f"reports: {data['run_folder']}")
+def _print(result: VerifyResult) -> None:
+    typer.echo(result.summary)
+    for issue in result.open_issues:
+        typer.echo(f"  {issue.area:<12} {issue.subject:<30} {issue.problem}")
+        if issue.fix:
+            typer.echo(f"  {'':<12} {'':<30} fix: {issue.fix}")
+    typer.echo(f"reports: {result.run_folder}")

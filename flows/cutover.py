@@ -27,12 +27,14 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.runtime import deployment
-from prefect.states import Cancelled, Completed, Failed, State
+from prefect.states import State
 
 from flows.migrate import migrate
+from flows.results import CutoverResult, end
 from onboarding import OnboardingError
 from onboarding.cutover import CutoverOutcome, CutoverReport, DomainPhase, Readiness, StepResult
-from onboarding.mailflow import ProbeMessage, ProbeResult
+from onboarding.mailflow import ProbeMessage
+from tasks.customer import load_customer
 from tasks.cutover import (
     ask_approval,
     domain_states,
@@ -41,12 +43,11 @@ from tasks.cutover import (
     publish_cutover,
     release_all,
     schedule_followup,
-    send_held_probes,
     switch_all,
     wait_until_ready,
 )
-from tasks.verify import await_held_probes, probe_mail_flow
-from validation.spec import OnboardingSpec, load_spec
+from tasks.verify import await_held_probes, probe_mail_flow, send_held_probes
+from validation.spec import OnboardingSpec
 
 __all__ = ["cutover"]
 
@@ -57,50 +58,51 @@ def cutover(spec_path: Path, approved: bool = False, wait_seconds: float = 0.0) 
 
     ``wait_seconds``: how long to keep checking DNS readiness before refusing (0: once).
     """
-    spec = load_spec(spec_path)
-    before = domain_states(spec_path)
+    spec = load_customer(spec_path).spec
+    before = domain_states(spec)
     report = CutoverReport(spec.customer, CutoverOutcome.FAILED, "", before=before)
     phases = {s.phase for s in before}
     if phases == {DomainPhase.DONE}:
-        probes = probe_mail_flow(spec_path)
-        report = _completed(spec_path, report)  # a crash may have come before the follow-up
-        return _finish(spec, report, CutoverOutcome.ALREADY_DONE, probes=probes)
+        probes = probe_mail_flow(spec)
+        report = _completed(spec, report)  # a crash may have come before the follow-up
+        return _finish(spec, report.concluded(CutoverOutcome.ALREADY_DONE, probes=probes))
     if DomainPhase.HELD in phases:
         approval = "a cutover was under way (delivery held): finishing it"
     else:
-        readiness = wait_until_ready(spec_path, wait_seconds)
-        report = _with(report, readiness=readiness)
+        readiness = wait_until_ready(spec, wait_seconds)
+        report = replace(report, readiness=readiness)
         if not readiness.ready:
-            return _finish(spec, report, CutoverOutcome.NOT_READY, message=readiness.message)
+            outcome = CutoverOutcome.NOT_READY
+            return _finish(spec, report.concluded(outcome, message=readiness.message))
         decided = _approval(spec, readiness, approved)
         if decided is None:
-            return _finish(spec, report, CutoverOutcome.DECLINED)
+            return _finish(spec, report.concluded(CutoverOutcome.DECLINED))
         approval = decided
-    report = _with(report, approval=approval)
+    report = replace(report, approval=approval)
     steps: list[StepResult] = []
     try:
-        steps += hold_all(spec_path)
-        held: tuple[ProbeMessage, ...] = send_held_probes(spec_path)
+        steps += hold_all(spec)
+        held: tuple[ProbeMessage, ...] = send_held_probes(spec)
         sync = _final_sync(spec, spec_path)
-        report = _with(report, steps=tuple(steps), final_sync=sync)
+        report = replace(report, steps=tuple(steps), final_sync=sync)
         if not sync.startswith(("completed", "skipped")):
-            return _finish(spec, report, CutoverOutcome.FAILED, message=_stuck(sync))
-        steps += switch_all(spec_path)
-        steps += release_all(spec_path)
-        held_results = await_held_probes(spec_path, held)
-        probes = probe_mail_flow(spec_path)
+            return _finish(spec, report.concluded(CutoverOutcome.FAILED, message=_stuck(sync)))
+        steps += switch_all(spec)
+        steps += release_all(spec)
+        held_results = await_held_probes(spec, held)
+        probes = probe_mail_flow(spec)
     except OnboardingError as exc:
-        report = _with(report, steps=tuple(steps))
-        return _finish(spec, report, CutoverOutcome.FAILED, message=_stuck(str(exc)))
-    report = _completed(spec_path, _with(report, steps=tuple(steps), held_probes=held_results))
-    return _finish(spec, report, CutoverOutcome.COMPLETED, probes=probes)
+        report = replace(report, steps=tuple(steps))
+        return _finish(spec, report.concluded(CutoverOutcome.FAILED, message=_stuck(str(exc))))
+    report = _completed(spec, replace(report, steps=tuple(steps), held_probes=held_results))
+    return _finish(spec, report.concluded(CutoverOutcome.COMPLETED, probes=probes))
 
 
-def _completed(spec_path: Path, report: CutoverReport) -> CutoverReport:
+def _completed(spec: OnboardingSpec, report: CutoverReport) -> CutoverReport:
     """Note the completion and schedule the follow-up (both idempotent)."""
-    cutover_id, completed_at = mark_completed(spec_path)
-    followup = schedule_followup(spec_path, cutover_id, deployment.id is not None, completed_at)
-    return _with(report, cutover_id=cutover_id, followup=followup)
+    cutover_id, completed_at = mark_completed(spec)
+    followup = schedule_followup(spec, cutover_id, deployment.id is not None, completed_at)
+    return replace(report, cutover_id=cutover_id, followup=followup)
 
 
 def _approval(spec: OnboardingSpec, readiness: Readiness, approved: bool) -> str | None:
@@ -133,43 +135,8 @@ def _stuck(problem: str) -> str:
     )
 
 
-def _with(report: CutoverReport, **changes: Any) -> CutoverReport:
-    return replace(report, **changes)
-
-
-def _finish(
-    spec: OnboardingSpec,
-    report: CutoverReport,
-    outcome: CutoverOutcome,
-    *,
-    message: str | None = None,
-    probes: tuple[ProbeResult, ...] = (),
-) -> State[Any]:
-    """Publish the report and end in the state the outcome calls for."""
-    lost = [p for p in (*report.held_probes, *probes) if not p.delivered]
-    if outcome is CutoverOutcome.COMPLETED and lost:
-        outcome = CutoverOutcome.FAILED
-        message = "cut over, but mail does not flow to: " + ", ".join(
-            sorted({p.domain for p in lost})
-        )
-    if message is None:
-        message = {
-            CutoverOutcome.COMPLETED: f"cut over {len(spec.domains)} domain(s); mail flows",
-            CutoverOutcome.ALREADY_DONE: "already cut over: nothing changed; mail flows"
-            if not lost
-            else "already cut over; mail does not flow to every domain",
-            CutoverOutcome.DECLINED: "the operator declined: nothing changed",
-        }.get(outcome, str(outcome))
-    report = _with(report, outcome=outcome, message=message, probes=probes)
+def _finish(spec: OnboardingSpec, report: CutoverReport) -> State[Any]:
+    """Publish the report and end in the state its outcome calls for."""
     folder = publish_cutover(spec, report)
-    data = report.to_dict() | {"run_folder": str(folder)}
-    get_run_logger().info("%s; report in %s", message, folder)
-    if outcome is CutoverOutcome.ALREADY_DONE and lost:
-        return Failed(name="MailNotFlowing", message=message, data=data)
-    if outcome in (CutoverOutcome.COMPLETED, CutoverOutcome.ALREADY_DONE):
-        name = "Completed" if outcome is CutoverOutcome.COMPLETED else "AlreadyCutOver"
-        return Completed(name=name, message=message, data=data)
-    if outcome is CutoverOutcome.DECLINED:
-        return Cancelled(name="Declined", message=message, data=data)
-    name = "NotReady" if outcome is CutoverOutcome.NOT_READY else "Failed"
-    return Failed(name=name, message=message, data=data)
+    result = CutoverResult.of(report, folder)
+    return end(result, name=report.ending, cancelled=report.outcome is CutoverOutcome.DECLINED)

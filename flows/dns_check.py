@@ -15,10 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger
-from prefect.states import Completed, Failed, State
+from prefect import flow
+from prefect.states import State
 
-from onboarding.dnscheck import Severity
+from flows.results import DNSCheckResult, PropagationResult, end
 from tasks.dns import check_dns, check_propagation, publish_dns_check
 from validation.spec import load_spec
 
@@ -31,16 +31,6 @@ def dns_check(spec_path: Path, propagation: bool = False) -> State[Any]:
     spec = load_spec(spec_path)
     if propagation:
         summary = check_propagation(spec)
-        folder = publish_dns_check(spec, None, summary)
-        data = summary.to_dict() | {"run_folder": str(folder)}
-        get_run_logger().info("%s; report in %s", summary.message, folder)
-        if summary.propagated:
-            return Completed(message=summary.message, data=data)
-        return Failed(message=summary.message, data=data)
+        return end(PropagationResult.of(summary, publish_dns_check(spec, None, summary)))
     report = check_dns(spec)
-    folder = publish_dns_check(spec, report, None)
-    data = report.to_dict() | {"run_folder": str(folder)}
-    failed = [r for r in report.results if r.status is Severity.FAIL]
-    message = f"{len(report.results)} check(s), {len(failed)} failed"
-    get_run_logger().info("%s; report in %s", message, folder)
-    return Failed(message=message, data=data) if failed else Completed(message=message, data=data)
+    return end(DNSCheckResult.of(report, publish_dns_check(spec, report, None)))

@@ -16,10 +16,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger
-from prefect.states import Completed, State
+from prefect import flow
+from prefect.states import State
 
-from tasks.dns import plan_dns, publish_dns_plan, records_key
+from flows.results import DNSPlanResult, end
+from tasks.dns import plan_dns, publish_dns_plan
 from validation.spec import load_spec
 
 __all__ = ["dns_plan"]
@@ -31,13 +32,4 @@ def dns_plan(spec_path: Path) -> State[Any]:
     spec = load_spec(spec_path)
     plan = plan_dns(spec)
     folder = publish_dns_plan(spec, plan)
-    warnings = len(plan.warnings)
-    get_run_logger().info(
-        "%d domain(s) planned, %d warning(s); artifact %s, files in %s",
-        len(plan.domains),
-        warnings,
-        records_key(spec),
-        folder,
-    )
-    summary = plan.to_dict() | {"run_folder": str(folder)}
-    return Completed(message=f"{len(plan.domains)} domain(s), {warnings} warning(s)", data=summary)
+    return end(DNSPlanResult.of(plan, folder))

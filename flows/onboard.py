@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.states import Completed, Failed, State
+from prefect.states import State
 
 from flows.cutover import cutover
 from flows.dns_plan import dns_plan
 from flows.migrate import migrate
 from flows.provision import provision
+from flows.results import OnboardResult, PhaseRow, end
 from flows.validate_users import validate_users
 from flows.verify import verify
 from tasks.cutover import ask_dns_changed, cutover_started
@@ -40,26 +41,29 @@ class _Phases:
     """The record of each phase: its name, how it ended and its message."""
 
     def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[PhaseRow] = []
 
     def ran(self, phase: str, state: State[Any]) -> bool:
         """Record a finished phase; True when it completed."""
-        self.rows.append({"phase": phase, "state": state.name, "message": state.message or ""})
+        self.rows.append(PhaseRow(phase=phase, state=state.name, message=state.message or ""))
         return state.is_completed()
 
+    def note(self, phase: str, state: str, message: str) -> None:
+        self.rows.append(PhaseRow(phase=phase, state=state, message=message))
+
     def skip(self, phase: str, reason: str) -> None:
-        self.rows.append({"phase": phase, "state": "Skipped", "message": reason})
+        self.note(phase, "Skipped", reason)
 
     def stopped(self, why: str) -> State[Any]:
-        last = self.rows[-1]["phase"] if self.rows else "start"
+        last = self.rows[-1].phase if self.rows else "start"
         message = f"stopped at {last}: {why}"
         get_run_logger().error(message)
-        return Failed(message=message, data={"phases": self.rows, "completed": False})
+        return end(OnboardResult(ok=False, message=message, completed=False, phases=self.rows))
 
     def done(self) -> State[Any]:
-        ran = [r["phase"] for r in self.rows if r["state"] != "Skipped"]
+        ran = [r.phase for r in self.rows if r.state != "Skipped"]
         message = "onboarded: " + ", ".join(ran)
-        return Completed(message=message, data={"phases": self.rows, "completed": True})
+        return end(OnboardResult(ok=True, message=message, completed=True, phases=self.rows))
 
 
 @flow(name="onboard", log_prints=False)
@@ -71,7 +75,7 @@ def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 9
     """
     spec = load_spec(spec_path)
     phases = _Phases()
-    if cutover_started(spec_path):
+    if cutover_started(spec):
         phases.skip(
             "validate-users, provision, migrate, dns-plan",
             "the cutover has started (users added since: `onboard provision`)",
@@ -96,9 +100,7 @@ def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 9
             phases.skip("confirm-dns-change", "confirmed up front (approved)")
         else:
             answer = ask_dns_changed(spec, records_key(spec))
-            phases.rows.append(
-                {"phase": "confirm-dns-change", "state": "Confirmed", "message": answer.notes}
-            )
+            phases.note("confirm-dns-change", "Confirmed", answer.notes)
             if not answer.changed:
                 return phases.stopped("the operator says the customer has not changed DNS yet")
     state = cutover(

@@ -8,20 +8,19 @@ starts on a bad list; the report says which row, column and how to fix it.
 
 It takes file paths only, never passwords: the task that reads the CSV persists nothing, and
 the returned report (counts and validated users) holds no password. It creates nothing,
-anywhere; later flows re-read the passwords inside their own tasks with
-:func:`validation.users.read_user_credentials`.
+anywhere; later flows load the list themselves (:func:`tasks.customer.load_customer`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any, cast
 
-from prefect import flow, get_run_logger
-from prefect.states import Completed, Failed, State
+from prefect import flow
+from prefect.states import State
 from prefect.utilities.annotations import quote
 
+from flows.results import UserValidationResult, end
 from tasks.validate_users import check_user_list, publish_user_validation, table_key
 from validation.spec import load_spec
 from validation.user_report import summary_line
@@ -39,10 +38,7 @@ def validate_users(spec_path: Path, users_csv: Path | None = None) -> State[Any]
     # the report itself. The flow's own return value is still walked (Prefect always does).
     folder = publish_user_validation(spec, cast(UserListReport, quote(report)))
     summary = summary_line(report)
-    get_run_logger().info("%s: %s; report in %s", report.path, summary, folder)
-    report = dataclasses.replace(report, run_folder=str(folder))
-    if not report.valid:
-        return Failed(
-            message=f"{report.path}: {summary}; see artifact {table_key(spec)}", data=report
-        )
-    return Completed(message=summary, data=report)
+    message = (
+        summary if report.valid else f"{report.path}: {summary}; see artifact {table_key(spec)}"
+    )
+    return end(UserValidationResult.of(report, folder, message))

@@ -13,23 +13,21 @@ It changes nothing: no routing, no hold, no DNS. Probe messages are removed once
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger
-from prefect.states import Completed, Failed, State
+from prefect import flow
+from prefect.states import State
 
-from onboarding import OnboardingError
-from onboarding.cutover import VerificationReport
-from tasks.dns import check_dns
+from flows.results import VerifyResult, end
+from tasks.customer import load_customer
+from tasks.dns import check_dns_outcome
 from tasks.verify import (
     check_account_logins,
     probe_aliases,
     probe_mail_flow,
     publish_verification,
 )
-from validation.spec import load_spec
 
 __all__ = ["verify"]
 
@@ -37,21 +35,10 @@ __all__ = ["verify"]
 @flow(name="verify", log_prints=False)
 def verify(spec_path: Path, followup: bool = False) -> State[Any]:
     """Verify the customer in ``spec_path`` after the cutover; ``followup`` labels the re-check."""
-    spec = load_spec(spec_path)
-    accounts = check_account_logins(spec_path)
-    probes = probe_mail_flow(spec_path)
-    aliases = probe_aliases(spec_path)
-    dns_error = None
-    try:
-        dns = check_dns(spec)
-    except OnboardingError as exc:  # the report still lists logins and mail flow
-        dns, dns_error = None, f"the DNS checks could not run: {exc}"
-    report = VerificationReport(
-        spec.customer, datetime.now(UTC), followup, accounts, probes, dns, dns_error, aliases
-    )
-    folder = publish_verification(spec, report)
-    data = report.to_dict() | {"run_folder": str(folder)}
-    get_run_logger().info("%s; report in %s", report.summary, folder)
-    if report.issues:
-        return Failed(name="OpenIssues", message=report.summary, data=data)
-    return Completed(message=report.summary, data=data)
+    spec = load_customer(spec_path).spec
+    accounts = check_account_logins(spec)
+    probes = probe_mail_flow(spec)
+    aliases = probe_aliases(spec)
+    dns = check_dns_outcome(spec)
+    report, folder = publish_verification(spec, followup, accounts, probes, aliases, dns)
+    return end(VerifyResult.of(report, folder), name=None if report.ok else "OpenIssues")

@@ -1,7 +1,7 @@
 """Tasks of the ``cutover`` flow: thin wrappers over ``onboarding.cutover`` and the probes.
 
-Every task takes the spec path and loads the control-panel key (and, for probes, the users'
-passwords) itself, persists no result and has no cache key. No task retries on its own: the
+Every task takes the spec as a model; the control-panel key comes from the flow run's vault
+(:mod:`tasks.vault`). No task persists a result or has a cache key. No task retries on its own: the
 control-panel client retries transient HTTP failures, and every step looks before it writes,
 so the way to recover from anything is to re-run the flow.
 """
@@ -24,7 +24,6 @@ from prefect.input import RunInput
 from onboarding.cutover import (
     STEP_COLUMNS,
     CutoverReport,
-    DeliveryTarget,
     DomainMissing,
     DomainPhase,
     DomainState,
@@ -41,13 +40,11 @@ from onboarding.cutover import (
     save_ledger,
     switch_routing,
 )
-from onboarding.mailflow import ProbeMessage, send_probe
+from onboarding.dnscheck import run_propagation
 from onboarding.reports import RunFolder
-from tasks.dns import check_propagation
-from tasks.provision import open_client
-from tasks.verify import probe_recipients, smtp_endpoint
-from validation.spec import OnboardingSpec, load_spec
-from validation.users import read_user_credentials
+from tasks.adapters import control_panel, delivery_target, dkim_keys
+from tasks.vault import current_vault
+from validation.spec import OnboardingSpec
 
 __all__ = [
     "FOLLOWUP_DEPLOYMENT",
@@ -62,7 +59,6 @@ __all__ = [
     "publish_cutover",
     "release_all",
     "schedule_followup",
-    "send_held_probes",
     "switch_all",
     "wait_until_ready",
 ]
@@ -79,27 +75,23 @@ class CutoverApproval(RunInput):
     notes: str = ""
 
 
-def target(spec: OnboardingSpec) -> DeliveryTarget:
-    return DeliveryTarget(spec.hosted.delivery_host, spec.hosted.delivery_port)
-
-
 @task(name="read-domain-states", persist_result=False, cache_policy=NO_CACHE)
-def domain_states(spec_path: Path) -> tuple[DomainState, ...]:
+def domain_states(spec: OnboardingSpec) -> tuple[DomainState, ...]:
     """Each domain's hold and routing as the control panel has them now."""
-    spec = load_spec(spec_path)
-    with open_client(spec) as cp:
-        return tuple(read_domain_state(cp, d, target(spec)) for d in spec.domain_names)
+    with control_panel(spec, current_vault()) as cp:
+        return tuple(read_domain_state(cp, d, delivery_target(spec)) for d in spec.domain_names)
 
 
 @task(name="check-cutover-readiness", persist_result=False, cache_policy=NO_CACHE)
-def wait_until_ready(spec_path: Path, wait_seconds: float = 0.0) -> Readiness:
+def wait_until_ready(spec: OnboardingSpec, wait_seconds: float = 0.0) -> Readiness:
     """Propagation plus the TTL rule; poll up to ``wait_seconds`` when the ETA is known."""
-    spec = load_spec(spec_path)
+    keys = dkim_keys(spec, current_vault())
+    records = {d: k.record if k else None for d, k in keys.items()}
     path = ledger_path(spec.output_dir, spec.customer_slug)
     deadline = time.monotonic() + wait_seconds
     noted = noted_mx_ttls(spec.output_dir, spec.customer_slug)
     while True:
-        propagation = check_propagation.fn(spec)
+        propagation = run_propagation(spec, dkim_records=records)
         readiness, ledger = assess_readiness(
             propagation,
             load_ledger(path),
@@ -135,49 +127,35 @@ def ask_approval(spec: OnboardingSpec, readiness: Readiness) -> CutoverApproval:
 
 
 @task(name="hold-delivery", persist_result=False, cache_policy=NO_CACHE)
-def hold_all(spec_path: Path) -> tuple[StepResult, ...]:
+def hold_all(spec: OnboardingSpec) -> tuple[StepResult, ...]:
     """Record the cutover as started, then hold every domain not yet held (no second hold)."""
-    spec = load_spec(spec_path)
     path = ledger_path(spec.output_dir, spec.customer_slug)
     save_ledger(path, load_ledger(path).started(datetime.now(UTC)))
-    with open_client(spec) as cp:
+    with control_panel(spec, current_vault()) as cp:
         return tuple(hold_delivery(cp, d) for d in spec.domain_names)
 
 
-@task(name="send-held-mail-probes", persist_result=False, cache_policy=NO_CACHE)
-def send_held_probes(spec_path: Path) -> tuple[ProbeMessage, ...]:
-    """While held: one probe per domain into the gateway's queue, to be found after release."""
-    spec = load_spec(spec_path)
-    recipients = probe_recipients(spec, read_user_credentials(spec))
-    return tuple(
-        send_probe(smtp_endpoint(spec), cred.email) for cred, _ in recipients.values() if cred
-    )
-
-
 @task(name="switch-routing", persist_result=False, cache_policy=NO_CACHE)
-def switch_all(spec_path: Path) -> tuple[StepResult, ...]:
+def switch_all(spec: OnboardingSpec) -> tuple[StepResult, ...]:
     """Route every domain to the hosted mailboxes (only those not routed there yet)."""
-    spec = load_spec(spec_path)
-    with open_client(spec) as cp:
-        return tuple(switch_routing(cp, d, target(spec)) for d in spec.domain_names)
+    with control_panel(spec, current_vault()) as cp:
+        return tuple(switch_routing(cp, d, delivery_target(spec)) for d in spec.domain_names)
 
 
 @task(name="release-hold", persist_result=False, cache_policy=NO_CACHE)
-def release_all(spec_path: Path) -> tuple[StepResult, ...]:
+def release_all(spec: OnboardingSpec) -> tuple[StepResult, ...]:
     """Release every domain's hold (only those still held)."""
-    spec = load_spec(spec_path)
-    with open_client(spec) as cp:
+    with control_panel(spec, current_vault()) as cp:
         return tuple(release_delivery(cp, d) for d in spec.domain_names)
 
 
 @task(name="mark-cutover-completed", persist_result=False, cache_policy=NO_CACHE)
-def mark_completed(spec_path: Path) -> tuple[str, datetime]:
+def mark_completed(spec: OnboardingSpec) -> tuple[str, datetime]:
     """Note the completion in the ledger; return the cutover id and completion time.
 
     Both stay the same on every later re-run, so the follow-up is due at one fixed time and
     scheduled once (its idempotency key carries the id).
     """
-    spec = load_spec(spec_path)
     path = ledger_path(spec.output_dir, spec.customer_slug)
     now = datetime.now(UTC)
     ledger = load_ledger(path).started(now).completed(now)
@@ -188,14 +166,14 @@ def mark_completed(spec_path: Path) -> tuple[str, datetime]:
 
 @task(name="schedule-follow-up-verification", persist_result=False, cache_policy=NO_CACHE)
 def schedule_followup(
-    spec_path: Path, cutover_id: str, under_deployment: bool, completed_at: datetime
+    spec: OnboardingSpec, cutover_id: str, under_deployment: bool, completed_at: datetime
 ) -> FollowUp:
     """Schedule ``verify/follow-up`` ``after_hours`` after the cutover, once per cutover.
 
     Only a run under a deployment can rely on a scheduler and workers to pick it up later; a
     local run records when it is due and how to run it.
     """
-    spec = load_spec(spec_path)
+    spec_path = spec.spec_path
     due = completed_at + timedelta(hours=spec.followup.after_hours)
     how = (
         f"run `onboard verify {spec_path}` after {due:%Y-%m-%d %H:%M} UTC, or `prefect "
@@ -234,6 +212,7 @@ def publish_cutover(spec: OnboardingSpec, report: CutoverReport) -> Path:
     )
     if rows:
         create_table_artifact(rows, key=f"cutover-steps-{slug}", description=report.message)
+    get_run_logger().info("%s; report in %s", report.message, folder.path)
     return folder.path
 
 
@@ -261,12 +240,12 @@ def ask_dns_changed(spec: OnboardingSpec, records_artifact: str) -> DnsChanged:
 
 
 @task(name="cutover-started", persist_result=False, cache_policy=NO_CACHE)
-def cutover_started(spec_path: Path) -> bool:
+def cutover_started(spec: OnboardingSpec) -> bool:
     """True when some domain is already held or routed to the hosted mailboxes."""
-    spec = load_spec(spec_path)
     try:
-        with open_client(spec) as cp:
-            states = [read_domain_state(cp, d, target(spec)) for d in spec.domain_names]
+        with control_panel(spec, current_vault()) as cp:
+            target = delivery_target(spec)
+            states = [read_domain_state(cp, d, target) for d in spec.domain_names]
     except DomainMissing:
         return False
     return any(s.phase is not DomainPhase.PENDING for s in states)

@@ -10,14 +10,15 @@ have no cache key; what they return to the flow carries no private key.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.blocks.system import Secret
 from prefect.cache_policies import NO_CACHE
-from pydantic import SecretStr
 
+from onboarding import OnboardingError
 from onboarding.dnscheck import (
     CheckReport,
     DNSPlan,
@@ -28,16 +29,17 @@ from onboarding.dnscheck import (
     run_propagation,
 )
 from onboarding.dnscheck.checks import PropagationSummary
-from onboarding.dnscheck.dkim import DKIMKey, load_key
 from onboarding.dnscheck.render import render_checks_markdown, render_propagation_markdown
 from onboarding.reports import RunFolder
-from tasks.secrets import load_secret
-from validation.spec import OnboardingSpec, slugify
+from tasks.adapters import dkim_block_name, dkim_keys, stored_dkim_pems
+from tasks.vault import current_vault
+from validation.spec import OnboardingSpec
 
 __all__ = [
+    "DNSOutcome",
     "check_dns",
+    "check_dns_outcome",
     "check_propagation",
-    "dkim_block_name",
     "plan_dns",
     "publish_dns_check",
     "publish_dns_plan",
@@ -50,26 +52,10 @@ def records_key(spec: OnboardingSpec) -> str:
     return f"dns-records-{spec.customer_slug}"
 
 
-def dkim_block_name(domain: str, selector: str) -> str:
-    """The Secret block holding ``domain``'s DKIM private key for ``selector``."""
-    return f"dkim-{slugify(domain)}-{slugify(selector)}"[:63].rstrip("-")
-
-
-def _stored_keys(spec: OnboardingSpec) -> dict[str, SecretStr | None]:
-    keys: dict[str, SecretStr | None] = {}
-    for dom in spec.domains:
-        try:
-            value = load_secret(dkim_block_name(dom.name, spec.dns.dkim_selector))
-        except LookupError:
-            value = None
-        keys[dom.name] = SecretStr(value) if value else None
-    return keys
-
-
 @task(name="plan-dns", persist_result=False, cache_policy=NO_CACHE)
 def plan_dns(spec: OnboardingSpec) -> DNSPlan:
     """Read current DNS, build the plan; store any newly generated DKIM key in a Secret block."""
-    plan = build_plan(spec, dkim_keys=_stored_keys(spec))
+    plan = build_plan(spec, dkim_keys=stored_dkim_pems(spec, current_vault()))
     for dom in plan.domains:
         if not dom.dkim.reused:
             Secret(value=dom.dkim.private_pem.get_secret_value()).save(
@@ -91,28 +77,48 @@ def publish_dns_plan(spec: OnboardingSpec, plan: DNSPlan) -> Path:
         key=records_key(spec),
         description=f"DNS records for {spec.customer}: {len(plan.warnings)} warning(s)",
     )
+    get_run_logger().info(
+        "%d domain(s) planned, %d warning(s); artifact %s, files in %s",
+        len(plan.domains),
+        len(plan.warnings),
+        records_key(spec),
+        folder.path,
+    )
     return folder.path
 
 
-def _our_keys(spec: OnboardingSpec) -> dict[str, DKIMKey | None]:
-    """Our stored DKIM key per domain (None when the plan has not made one yet)."""
-    return {
-        domain: load_key(domain, spec.dns.dkim_selector, pem) if pem else None
-        for domain, pem in _stored_keys(spec).items()
-    }
+def _checks(spec: OnboardingSpec) -> CheckReport:
+    keys = dkim_keys(spec, current_vault())
+    return run_checks(spec, dkim_public={d: k.public_b64 if k else None for d, k in keys.items()})
 
 
 @task(name="check-dns", persist_result=False, cache_policy=NO_CACHE)
 def check_dns(spec: OnboardingSpec) -> CheckReport:
     """MX, SPF, DKIM (against our stored key) and DMARC checks via the configured resolvers."""
-    keys = _our_keys(spec)
-    return run_checks(spec, dkim_public={d: k.public_b64 if k else None for d, k in keys.items()})
+    return _checks(spec)
+
+
+@dataclass(frozen=True)
+class DNSOutcome:
+    """The DNS checks' report, or why they could not run (verification reports either)."""
+
+    report: CheckReport | None
+    error: str | None = None
+
+
+@task(name="check-dns", persist_result=False, cache_policy=NO_CACHE)
+def check_dns_outcome(spec: OnboardingSpec) -> DNSOutcome:
+    """:func:`check_dns` that never raises: an unreadable DNS becomes the outcome's error."""
+    try:
+        return DNSOutcome(_checks(spec))
+    except OnboardingError as exc:  # the verification still lists logins and mail flow
+        return DNSOutcome(None, f"the DNS checks could not run: {exc}")
 
 
 @task(name="check-propagation", persist_result=False, cache_policy=NO_CACHE)
 def check_propagation(spec: OnboardingSpec) -> PropagationSummary:
     """Authoritative servers first, then resolvers for published records only."""
-    keys = _our_keys(spec)
+    keys = dkim_keys(spec, current_vault())
     return run_propagation(spec, dkim_records={d: k.record if k else None for d, k in keys.items()})
 
 
@@ -134,4 +140,5 @@ def publish_dns_check(
     markdown = "\n".join(parts)
     folder.write_text("dns-check.md", markdown)
     create_markdown_artifact(markdown, key=f"dns-check-{spec.customer_slug}")
+    get_run_logger().info("DNS check report in %s", folder.path)
     return folder.path

@@ -1,15 +1,16 @@
 """Tasks of the ``provision`` flow: thin wrappers over ``onboarding.controlpanel``.
 
-Every task takes the spec *path* and loads the API key (and, where needed, the users'
-passwords from the CSV) itself, persists no result and has no cache key, so no secret
-reaches a parameter, a result or Prefect's storage. No task retries: the engine retries
-transient HTTP failures per request and per account, and a conflict must not be retried.
+Every task takes the spec (and the validated users) as models; the API key and the users'
+passwords come from the flow run's vault (:mod:`tasks.vault`). No task persists a result or
+has a cache key, so no secret reaches a parameter, a result or Prefect's storage. No task
+retries: the engine retries transient HTTP failures per request and per account, and a
+conflict must not be retried.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -22,8 +23,8 @@ from onboarding.controlpanel import (
     SETUP_COLUMNS,
     AccountsReport,
     AliasesReport,
-    ControlPanelClient,
     Outcome,
+    ProvisioningReport,
     SetupResult,
     account_rows,
     alias_rows,
@@ -36,12 +37,14 @@ from onboarding.controlpanel import (
     summary_markdown,
 )
 from onboarding.reports import RunFolder
-from tasks.secrets import load_secret
-from validation.spec import OnboardingSpec, load_spec
-from validation.users import read_user_credentials, validate_user_list
+from tasks.adapters import control_panel
+from tasks.vault import current_vault
+from validation.spec import OnboardingSpec
+from validation.users import ValidatedUser
 
 __all__ = [
     "check_access",
+    "new_run_folder",
     "prove_logins",
     "provision_mailbox_aliases",
     "provision_mailboxes",
@@ -49,12 +52,6 @@ __all__ = [
     "set_up",
     "write_self_service",
 ]
-
-
-def open_client(spec: OnboardingSpec) -> ControlPanelClient:
-    """Return a client for the spec's control panel with the key from its Secret block."""
-    c = spec.controlpanel
-    return ControlPanelClient(c.base_url, load_secret(c.api_key_secret))
 
 
 def _progress(every: int) -> Callable[[int, int], None]:
@@ -68,18 +65,16 @@ def _progress(every: int) -> Callable[[int, int], None]:
 
 
 @task(name="check-control-panel-access", persist_result=False, cache_policy=NO_CACHE)
-def check_access(spec_path: Path) -> None:
+def check_access(spec: OnboardingSpec) -> None:
     """Fail at once on a wrong key or missing privilege (contract §6.15)."""
-    spec = load_spec(spec_path)
-    with open_client(spec) as cp:
+    with control_panel(spec, current_vault()) as cp:
         cp.check_access()
 
 
 @task(name="set-up-customer", persist_result=False, cache_policy=NO_CACHE)
-def set_up(spec_path: Path) -> SetupResult:
+def set_up(spec: OnboardingSpec) -> SetupResult:
     """Create the customer, its domains and their initial routing where missing."""
-    spec = load_spec(spec_path)
-    with open_client(spec) as cp:
+    with control_panel(spec, current_vault()) as cp:
         result = set_up_customer(
             cp,
             customer=spec.customer,
@@ -92,11 +87,11 @@ def set_up(spec_path: Path) -> SetupResult:
 
 
 @task(name="provision-mailboxes", persist_result=False, cache_policy=NO_CACHE)
-def provision_mailboxes(spec_path: Path, setup: SetupResult) -> AccountsReport:
+def provision_mailboxes(spec: OnboardingSpec, setup: SetupResult) -> AccountsReport:
     """Create every validated user's mailbox that is missing, with their CSV password."""
-    spec = load_spec(spec_path)
-    credentials = read_user_credentials(spec)
-    with open_client(spec) as cp:
+    vault = current_vault()
+    credentials = list(vault.credentials(spec).values())
+    with control_panel(spec, vault) as cp:
         return provision_accounts(
             cp,
             credentials,
@@ -110,14 +105,16 @@ def provision_mailboxes(spec_path: Path, setup: SetupResult) -> AccountsReport:
 
 @task(name="provision-aliases", persist_result=False, cache_policy=NO_CACHE)
 def provision_mailbox_aliases(
-    spec_path: Path, setup: SetupResult, accounts: AccountsReport
+    spec: OnboardingSpec,
+    users: Sequence[ValidatedUser],
+    setup: SetupResult,
+    accounts: AccountsReport,
 ) -> AliasesReport:
     """Give each mailbox the aliases the user list names, creating only the missing ones."""
-    spec = load_spec(spec_path)
-    owners = [u for u in validate_user_list(spec).users if u.aliases]
+    owners = [u for u in users if u.aliases]
     if not owners:
         return AliasesReport()
-    with open_client(spec) as cp:
+    with control_panel(spec, current_vault()) as cp:
         return provision_aliases(
             cp,
             owners,
@@ -129,11 +126,11 @@ def provision_mailbox_aliases(
 
 
 @task(name="prove-logins", persist_result=False, cache_policy=NO_CACHE)
-def prove_logins(spec_path: Path, report: AccountsReport) -> AccountsReport:
+def prove_logins(spec: OnboardingSpec, report: AccountsReport) -> AccountsReport:
     """Log in to the hosted IMAP as every account that exists; return the report with it."""
-    spec = load_spec(spec_path)
     usable = {a.email for a in report.accounts if a.outcome is not Outcome.FAILED}
-    credentials = [c for c in read_user_credentials(spec) if c.email in usable]
+    by_email = current_vault().credentials(spec)
+    credentials = [c for email, c in by_email.items() if email in usable]
     h = spec.hosted
     results = check_logins(
         credentials,
@@ -150,10 +147,8 @@ def prove_logins(spec_path: Path, report: AccountsReport) -> AccountsReport:
 
 
 @task(name="write-self-service-instructions", persist_result=False, cache_policy=NO_CACHE)
-def write_self_service(spec_path: Path, folder: Path) -> str:
+def write_self_service(spec: OnboardingSpec, users: Sequence[ValidatedUser], folder: Path) -> str:
     """Publish the users' self-service instructions (artifact and file); create nothing."""
-    spec = load_spec(spec_path)
-    users = validate_user_list(spec).users
     text = self_service_markdown(
         spec.customer,
         spec.domain_names,
@@ -170,20 +165,13 @@ def write_self_service(spec_path: Path, folder: Path) -> str:
 
 
 @task(name="publish-provisioning-report", persist_result=False, cache_policy=NO_CACHE)
-def publish_report(
-    spec_path: Path,
-    folder: Path,
-    setup: SetupResult,
-    accounts: AccountsReport | None,
-    aliases: AliasesReport | None = None,
-) -> None:
+def publish_report(spec: OnboardingSpec, folder: Path, report: ProvisioningReport) -> None:
     """Publish the ``provisioning-<slug>`` table and summary; write CSVs to the run folder."""
-    spec = load_spec(spec_path)
     slug = spec.customer_slug
     run = RunFolder(folder)
-    self_service = accounts is None
+    setup, accounts, aliases = report.setup, report.accounts, report.aliases
     summary = summary_markdown(
-        spec.customer, setup, accounts, self_service=self_service, aliases=aliases
+        spec.customer, setup, accounts, self_service=accounts is None, aliases=aliases
     )
     rows = account_rows(accounts, aliases) if accounts is not None else []
     create_table_artifact(
@@ -200,6 +188,8 @@ def publish_report(
         run.write_csv("provisioning.csv", rows, columns)
     if aliases is not None:
         run.write_csv("aliases.csv", alias_rows(aliases), ALIAS_COLUMNS)
+    if not report.ok:
+        get_run_logger().error(report.message)
 
 
 def new_run_folder(spec: OnboardingSpec) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
@@ -64,4 +64,5 @@ def publish_user_validation(spec: OnboardingSpec, report: UserListReport) -> Pat
         description=f"{summary_line(report)}{more}",
     )
     create_markdown_artifact(markdown, key=summary_key(spec), description=summary_line(report))
+    get_run_logger().info("%s: %s; report in %s", report.path, summary_line(report), folder.path)
     return folder.path

@@ -1,13 +1,15 @@
 """Tasks of the ``verify`` flow (and the mail-flow probe the cutover reuses).
 
-Each task takes the spec path, reads the users' passwords itself, persists no result and has
-no cache key, so no password reaches a parameter, a result or Prefect's storage. What they
+Each task takes the spec as a model and the users' passwords from the flow run's vault
+(:mod:`tasks.vault`); none persists a result or has a cache key, so no password reaches a
+parameter, a result or Prefect's storage. What they
 return (logins ok/failed with counts, probe results) carries no secret.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -17,49 +19,40 @@ from prefect.cache_policies import NO_CACHE
 from onboarding.cutover import ACCOUNT_COLUMNS, ISSUE_COLUMNS, VerificationReport
 from onboarding.mailflow import (
     AccountCheck,
-    ImapEndpoint,
     ProbeMessage,
     ProbeResult,
-    SmtpEndpoint,
     await_in_mailboxes,
     check_accounts,
     check_alias_flow,
     check_mail_flow,
     first_working,
+    send_probe,
 )
 from onboarding.reports import RunFolder
-from validation.spec import OnboardingSpec, load_spec
-from validation.users import UserCredentials, read_user_credentials
+from tasks.adapters import imap_endpoint, smtp_endpoint
+from tasks.dns import DNSOutcome
+from tasks.vault import current_vault
+from validation.spec import OnboardingSpec
+from validation.users import UserCredentials
 
 __all__ = [
     "await_held_probes",
     "check_account_logins",
-    "imap_endpoint",
     "probe_aliases",
     "probe_mail_flow",
-    "probe_recipients",
     "publish_verification",
-    "smtp_endpoint",
+    "send_held_probes",
 ]
 
 
-def imap_endpoint(spec: OnboardingSpec) -> ImapEndpoint:
-    h = spec.hosted
-    return ImapEndpoint(h.imap_host, h.imap_port, h.imap_tls.value)
-
-
-def smtp_endpoint(spec: OnboardingSpec) -> SmtpEndpoint:
-    return SmtpEndpoint(spec.hosted.smtp_host, spec.hosted.smtp_port)
-
-
-def probe_recipients(
-    spec: OnboardingSpec, credentials: Sequence[UserCredentials]
+def _probe_recipients(
+    spec: OnboardingSpec, credentials: Mapping[str, UserCredentials]
 ) -> dict[str, tuple[UserCredentials | None, str | None]]:
     """Per domain the mailbox a probe goes to (its first user that logs in), or why none."""
     imap = imap_endpoint(spec)
     found: dict[str, tuple[UserCredentials | None, str | None]] = {}
     for d in spec.domain_names:
-        users = [c for c in credentials if c.email.lower().endswith("@" + d)]
+        users = [c for c in credentials.values() if c.email.lower().endswith("@" + d)]
         found[d] = first_working(imap, users)
     return found
 
@@ -79,11 +72,10 @@ def _log_tally(message: str, total: int, failed: Sequence[str], failed_as: str) 
 
 
 @task(name="probe-mail-flow", persist_result=False, cache_policy=NO_CACHE)
-def probe_mail_flow(spec_path: Path) -> tuple[ProbeResult, ...]:
+def probe_mail_flow(spec: OnboardingSpec) -> tuple[ProbeResult, ...]:
     """Send a tagged message to each domain through the gateway; find it in the mailbox."""
-    spec = load_spec(spec_path)
     results = []
-    for domain, (cred, why) in probe_recipients(spec, read_user_credentials(spec)).items():
+    for domain, (cred, why) in _probe_recipients(spec, current_vault().credentials(spec)).items():
         if cred is None:
             results.append(ProbeResult(domain, None, None, False, error=why))
             continue
@@ -100,11 +92,19 @@ def probe_mail_flow(spec_path: Path) -> tuple[ProbeResult, ...]:
     return tuple(results)
 
 
+@task(name="send-held-mail-probes", persist_result=False, cache_policy=NO_CACHE)
+def send_held_probes(spec: OnboardingSpec) -> tuple[ProbeMessage, ...]:
+    """While held: one probe per domain into the gateway's queue, to be found after release."""
+    recipients = _probe_recipients(spec, current_vault().credentials(spec))
+    return tuple(
+        send_probe(smtp_endpoint(spec), cred.email) for cred, _ in recipients.values() if cred
+    )
+
+
 @task(name="probe-aliases", persist_result=False, cache_policy=NO_CACHE)
-def probe_aliases(spec_path: Path) -> tuple[ProbeResult, ...]:
+def probe_aliases(spec: OnboardingSpec) -> tuple[ProbeResult, ...]:
     """Send a tagged message to every alias in the user list; find each in its owner's INBOX."""
-    spec = load_spec(spec_path)
-    owners = [c for c in read_user_credentials(spec) if c.aliases]
+    owners = [c for c in current_vault().credentials(spec).values() if c.aliases]
     results = check_alias_flow(
         smtp_endpoint(spec), imap_endpoint(spec), owners, timeout=spec.cutover.probe_timeout_seconds
     )
@@ -114,27 +114,27 @@ def probe_aliases(spec_path: Path) -> tuple[ProbeResult, ...]:
 
 
 @task(name="await-held-mail", persist_result=False, cache_policy=NO_CACHE)
-def await_held_probes(spec_path: Path, probes: Sequence[ProbeMessage]) -> tuple[ProbeResult, ...]:
+def await_held_probes(
+    spec: OnboardingSpec, probes: Sequence[ProbeMessage]
+) -> tuple[ProbeResult, ...]:
     """Wait for the probes sent while delivery was held: held mail has reached the mailbox."""
-    spec = load_spec(spec_path)
-    passwords = {c.email: c.password for c in read_user_credentials(spec)}
+    credentials = current_vault().credentials(spec)
     by_mailbox: dict[str, list[ProbeMessage]] = {}
     for probe in probes:
         by_mailbox.setdefault(probe.recipient, []).append(probe)
     return await_in_mailboxes(
         imap_endpoint(spec),
-        [(m, passwords[m].get_secret_value(), ps) for m, ps in by_mailbox.items()],
+        [(m, credentials[m].password.get_secret_value(), ps) for m, ps in by_mailbox.items()],
         timeout=spec.cutover.probe_timeout_seconds,
     )
 
 
 @task(name="check-account-logins", persist_result=False, cache_policy=NO_CACHE)
-def check_account_logins(spec_path: Path) -> tuple[AccountCheck, ...]:
+def check_account_logins(spec: OnboardingSpec) -> tuple[AccountCheck, ...]:
     """Log in to the hosted IMAP as every user in the list and count their INBOX."""
-    spec = load_spec(spec_path)
     checks = check_accounts(
         imap_endpoint(spec),
-        read_user_credentials(spec),
+        list(current_vault().credentials(spec).values()),
         concurrency=max(4, spec.controlpanel.concurrency),
     )
     failed = [c.email for c in checks if not c.ok]
@@ -143,8 +143,18 @@ def check_account_logins(spec_path: Path) -> tuple[AccountCheck, ...]:
 
 
 @task(name="publish-verification", persist_result=False, cache_policy=NO_CACHE)
-def publish_verification(spec: OnboardingSpec, report: VerificationReport) -> Path:
-    """The ``verification-<slug>`` artifact (open issues first) and the run folder."""
+def publish_verification(
+    spec: OnboardingSpec,
+    followup: bool,
+    accounts: tuple[AccountCheck, ...],
+    probes: tuple[ProbeResult, ...],
+    aliases: tuple[ProbeResult, ...],
+    dns: DNSOutcome,
+) -> tuple[VerificationReport, Path]:
+    """Build the report; publish ``verification-<slug>`` (open issues first); write the folder."""
+    report = VerificationReport(
+        spec.customer, datetime.now(UTC), followup, accounts, probes, dns.report, dns.error, aliases
+    )
     slug = spec.customer_slug
     folder = RunFolder.create(spec.output_dir, slug, "verify")
     markdown = report.markdown()
@@ -161,4 +171,5 @@ def publish_verification(spec: OnboardingSpec, report: VerificationReport) -> Pa
             key=f"verification-issues-{slug}",
             description=f"{len(report.issues)} open issue(s) after the cutover",
         )
-    return folder.path
+    get_run_logger().info("%s; report in %s", report.summary, folder.path)
+    return report, folder.path

@@ -76,6 +76,10 @@ class SpecError(OnboardingError):
         self.problems = problems
 
 
+class MigrationNotConfigured(SpecError):
+    """Raised when a migration step runs for a spec whose ``migration`` is not enabled."""
+
+
 def slugify(text: str) -> str:
     """Return a lowercase dash-separated slug for artifact keys (``Acme Corp`` → ``acme-corp``)."""
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

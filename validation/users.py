@@ -5,9 +5,9 @@ an optional ``aliases`` column (other localparts of the domain delivering to the
 :mod:`validation.aliases`), plus, when the migration logs in as each user, optional
 ``source_username`` / ``source_password`` columns. :func:`validate_user_list` checks every
 row against :class:`UserList` lazily, so one run lists every bad row and every reason; the
-result carries no password. :func:`read_user_credentials` is how later flows get the
-passwords: inside their own task, as :class:`pydantic.SecretStr`, never as a flow parameter or
-a returned value.
+result carries no password. :func:`load_user_list` gives the report and the
+passwords from one read (a flow keeps the passwords in its run's vault, :mod:`tasks.vault`),
+as :class:`pydantic.SecretStr`, never as a flow parameter or a returned value.
 
 Spec-dependent rules (the customer's domains, the password policy, the master-login
 separator) are class attributes of a per-spec subclass made by :func:`schema_for`; check
@@ -17,8 +17,10 @@ checks inherited by a subclass.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import pandas as pd
 import pandera.pandas as pa
@@ -41,11 +43,27 @@ __all__ = [
     "UserListInvalidError",
     "UserListReport",
     "UserProblem",
+    "UserSelectionError",
     "ValidatedUser",
+    "load_user_list",
     "read_user_credentials",
+    "require_valid",
     "schema_for",
+    "select_users",
     "validate_user_list",
 ]
+
+
+class _HasEmail(Protocol):
+    @property
+    def email(self) -> str: ...
+
+
+U = TypeVar("U", bound=_HasEmail)
+
+
+class UserSelectionError(UserListError):
+    """Raised when ``--users`` names an address that is not in the user list (or none)."""
 
 
 class UserListInvalidError(UserListError):
@@ -345,24 +363,22 @@ def validate_user_list(spec: OnboardingSpec, csv_path: str | Path | None = None)
     return _check(spec, csv_path)[0]
 
 
-def read_user_credentials(
+def load_user_list(
     spec: OnboardingSpec, csv_path: str | Path | None = None
-) -> list[UserCredentials]:
-    """Return every user's passwords (as SecretStr) from a user list that validates cleanly.
+) -> tuple[UserListReport, tuple[UserCredentials, ...]]:
+    """Check the user CSV once and return the report and, for a list without problems, every
+    valid user's passwords (as SecretStr; empty when the list has problems).
 
-    Call this inside a task with ``persist_result=False, cache_policy=NO_CACHE``; raise
-    :class:`UserListInvalidError` when the list has problems (run ``onboard validate``).
+    One read and one validation serve both the report a flow publishes and the passwords its
+    tasks need, so a flow run never validates the same file twice. Keep the credentials in
+    memory only: never a task parameter, result or cache key.
     """
     report, table = _check(spec, csv_path)
     if not report.valid:
-        raise UserListInvalidError(
-            f"{report.path}: {len(report.problems)} problem(s) in the user list; run "
-            "`onboard validate` and fix them first",
-            path=table.path,
-        )
+        return report, ()
     frame = table.frame
     empty = pd.Series("", index=frame.index)
-    return [
+    return report, tuple(
         UserCredentials(
             row=user.row,
             email=user.email,
@@ -377,4 +393,60 @@ def read_user_credentials(
             frame.get("source_password", empty),
             strict=True,
         )
-    ]
+    )
+
+
+def require_valid(report: UserListReport) -> UserListReport:
+    """Return ``report`` when the list has no problem; raise :class:`UserListInvalidError`."""
+    if not report.valid:
+        raise UserListInvalidError(
+            f"{report.path}: {len(report.problems)} problem(s) in the user list; run "
+            "`onboard validate` and fix them first",
+            path=Path(report.path),
+        )
+    return report
+
+
+def select_users(users: Sequence[U], wanted: Iterable[str] | None, *, path: Path) -> tuple[U, ...]:
+    """Return ``users`` filtered to ``wanted`` (all when None), in ``wanted``'s order.
+
+    Addresses compare trimmed and case-insensitively; an address not in the list (``path``)
+    raises :class:`UserSelectionError` naming it.
+    """
+    if wanted is None:
+        return tuple(users)
+    by_email = {u.email: u for u in users}
+    picked: list[U] = []
+    unknown: list[str] = []
+    for address in wanted:
+        address = address.strip().lower()
+        if not address:
+            continue
+        if address in by_email:
+            if by_email[address] not in picked:
+                picked.append(by_email[address])
+        else:
+            unknown.append(address)
+    if unknown:
+        raise UserSelectionError(
+            f"--users: {', '.join(unknown)} not in the user list; pass addresses from the CSV",
+            path=path,
+        )
+    if not picked:
+        raise UserSelectionError(
+            "--users: no address given; pass a@x,b@y or leave the option out", path=path
+        )
+    return tuple(picked)
+
+
+def read_user_credentials(
+    spec: OnboardingSpec, csv_path: str | Path | None = None
+) -> list[UserCredentials]:
+    """Return every user's passwords (as SecretStr) from a user list that validates cleanly.
+
+    Call this inside a task with ``persist_result=False, cache_policy=NO_CACHE``; raise
+    :class:`UserListInvalidError` when the list has problems (run ``onboard validate``).
+    """
+    report, credentials = load_user_list(spec, csv_path)
+    require_valid(report)
+    return list(credentials)

@@ -44,6 +44,7 @@ from onboarding.controlpanel._models import (
     ResourceSchema,
     uri_id,
 )
+from onboarding.controlpanel._provisioning import ProvisioningReport
 from onboarding.controlpanel._report import (
     ACCOUNT_COLUMNS,
     ALIAS_COLUMNS,
@@ -102,6 +103,7 @@ __all__ = [
     "ObjectResult",
     "Outcome",
     "PermissionDenied",
+    "ProvisioningReport",
     "RateLimited",
     "Reseller",
     "Resource",

@@ -6,7 +6,7 @@ was seen and done; :meth:`CutoverReport.markdown` renders it for people.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -75,6 +75,53 @@ class CutoverReport:
     def writes(self) -> int:
         """How many steps changed something in the control panel."""
         return sum(1 for s in self.steps if s.changed)
+
+    @property
+    def undelivered(self) -> tuple[str, ...]:
+        """The domains a held-mail or fresh probe did not reach, sorted, each once."""
+        lost = {p.domain for p in (*self.held_probes, *self.probes) if not p.delivered}
+        return tuple(sorted(lost))
+
+    @property
+    def ok(self) -> bool:
+        """True when the customer is cut over (now or before) and mail flows."""
+        done = self.outcome in (CutoverOutcome.COMPLETED, CutoverOutcome.ALREADY_DONE)
+        return done and not self.undelivered
+
+    @property
+    def ending(self) -> str:
+        """The name of the run's final state (``AlreadyCutOver``, ``Declined``, ``NotReady``…)."""
+        if self.outcome is CutoverOutcome.ALREADY_DONE:
+            return "MailNotFlowing" if self.undelivered else "AlreadyCutOver"
+        return {
+            CutoverOutcome.COMPLETED: "Completed",
+            CutoverOutcome.DECLINED: "Declined",
+            CutoverOutcome.NOT_READY: "NotReady",
+        }.get(self.outcome, "Failed")
+
+    def concluded(
+        self,
+        outcome: CutoverOutcome,
+        *,
+        message: str | None = None,
+        probes: tuple[ProbeResult, ...] = (),
+    ) -> CutoverReport:
+        """This report ended as ``outcome``: a completed cutover whose mail does not flow is a
+        failure, and each ending without its own ``message`` gets the standard one."""
+        report = replace(self, outcome=outcome, probes=probes)
+        lost = report.undelivered
+        if outcome is CutoverOutcome.COMPLETED and lost:
+            outcome = CutoverOutcome.FAILED
+            message = "cut over, but mail does not flow to: " + ", ".join(lost)
+        if message is None:
+            message = {
+                CutoverOutcome.COMPLETED: f"cut over {len(self.before)} domain(s); mail flows",
+                CutoverOutcome.ALREADY_DONE: "already cut over; mail does not flow to every domain"
+                if lost
+                else "already cut over: nothing changed; mail flows",
+                CutoverOutcome.DECLINED: "the operator declined: nothing changed",
+            }.get(outcome, str(outcome))
+        return replace(report, outcome=outcome, message=message)
 
     def to_dict(self) -> dict[str, Any]:
         return {

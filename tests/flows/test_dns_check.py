@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from support.dns_customer import Customer, make_customer
+from support.flow_result import result_json
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 def _publish_plan(lab: Lab, c: Customer, *, ttl: int = 300) -> None:
     """Play the customer: publish every record the plan asks for."""
     state = dns_plan(spec_path=c.spec, return_state=True)
-    (dom,) = state.result()["domains"]
+    (dom,) = result_json(state)["domains"]
     lines = [
         f"{x['name']}. {x['ttl']} IN {x['type']} "
         + (txt_rdata(x["value"]) if x["type"] == "TXT" else x["value"])
@@ -38,7 +39,7 @@ def test_checks_fail_before_publishing_and_pass_after(tmp_path: Path, lab: Lab) 
     c = make_customer(tmp_path, lab)
     before = dns_check(spec_path=c.spec, return_state=True)
     assert before.is_failed()
-    results = {r["check"]: r for r in before.result(raise_on_failure=False)["results"]}
+    results = {r["check"]: r for r in result_json(before)["results"]}
     assert results["mx"]["status"] == "fail"
     assert results["dkim"]["status"] == "fail"  # the plan has not made a key yet
     assert all(f["fix"] for r in results.values() for f in r["findings"] if f["severity"] == "fail")
@@ -48,7 +49,7 @@ def test_checks_fail_before_publishing_and_pass_after(tmp_path: Path, lab: Lab) 
     c = make_customer(tmp_path / "second", lab)
     _publish_plan(lab, c)
     after = dns_check(spec_path=c.spec, return_state=True)
-    data = after.result(raise_on_failure=False)
+    data = result_json(after)
     assert after.is_completed(), json.dumps(data, indent=1)
     results = {r["check"]: r for r in data["results"]}
     assert results["mx"]["status"] == "pass"

@@ -11,13 +11,14 @@ import pytest
 from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from support.dns_customer import make_customer
+from support.flow_result import result_json
 from support.prefect_api import flow_run_texts, latest_artifact
 from typer.testing import CliRunner
 
 from cli.main import app
 from flows.dns_plan import dns_plan
 from lab import Lab
-from tasks.dns import dkim_block_name
+from tasks.adapters import dkim_block_name
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -32,7 +33,7 @@ def test_plan_publishes_the_records_artifact_and_run_folder(tmp_path: Path, lab:
     c = make_customer(tmp_path, lab)
     state = dns_plan(spec_path=c.spec, return_state=True)
     assert state.is_completed(), state.message
-    data = state.result()
+    data = result_json(state)
     (dom,) = data["domains"]
     assert dom["mx_ttl"] == 1800 and dom["cutover_wait_seconds"] == 3600
     assert dom["spf_record"] == f"v=spf1 include:old.{c.ours} include:spf.{c.ours} ~all"
@@ -60,18 +61,18 @@ def test_rerun_reuses_the_stored_dkim_key_and_no_output_holds_it(tmp_path: Path,
     wrote: artifacts, run folders, flow parameters, logs or results."""
     c = make_customer(tmp_path, lab)
     first = dns_plan(spec_path=c.spec, return_state=True)
-    record = first.result()["domains"][0]["changes"]
+    record = result_json(first)["domains"][0]["changes"]
     dkim_first = next(x["value"] for x in record if x["name"].startswith("mr1._domainkey"))
     key_lines = _private_key_lines(c.domain)
     second = dns_plan(spec_path=c.spec, return_state=True)
-    changes = second.result()["domains"][0]["changes"]
+    changes = result_json(second)["domains"][0]["changes"]
     assert next(x["value"] for x in changes if x["name"].startswith("mr1._domainkey")) == (
         dkim_first
     )
-    assert second.result()["domains"][0]["dkim"]["reused"] is True
+    assert result_json(second)["domains"][0]["dkim"]["reused"] is True
     assert _private_key_lines(c.domain) == key_lines
 
-    everything = [json.dumps(first.result()), json.dumps(second.result())]
+    everything = [json.dumps(result_json(first)), json.dumps(result_json(second))]
     for state in (first, second):
         everything += flow_run_texts(state.state_details.flow_run_id)  # type: ignore[arg-type]
     with get_client(sync_client=True) as client:

@@ -8,7 +8,6 @@ import csv
 import json
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.concurrency.sync import concurrency
 from support.faultproxy import FaultProxy
+from support.flow_result import result_json
 from support.mail import connect, fill, snapshot
 from support.migrate_customer import Customer, make_customer
 from support.poll import until
@@ -31,10 +31,10 @@ from support.prefect_api import flow_run_texts, latest_artifact
 from typer.testing import CliRunner
 
 from cli.main import app
-from flows.migrate import migrate
+from flows.migrate import migrate, watch_progress
 from lab import Lab, LabUser, LabUsers
-from tasks.migrate import BOARD, build_jobs, source_limit_name, validated_users
-from validation.spec import load_spec
+from tasks.adapters import mailbox_jobs, source_limit_name
+from tasks.customer import load_customer
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -49,9 +49,13 @@ def _dst(lab: Lab, user: LabUser) -> Any:
 
 def _run(customer: Customer, **params: Any) -> tuple[Any, dict[str, Any]]:
     state = migrate(spec_path=customer.spec, return_state=True, **params)
-    data = state.result(raise_on_failure=False)
-    assert isinstance(data, dict), f"flow did not report: {data!r}"
-    return state, data
+    return state, result_json(state)
+
+
+def _run_watched(customer: Customer, listener: Any) -> tuple[Any, dict[str, Any]]:
+    """:func:`_run` with ``listener`` hearing the run's progress events (in this thread)."""
+    with watch_progress(listener):
+        return _run(customer)
 
 
 @pytest.fixture
@@ -226,9 +230,8 @@ def test_source_restart_mid_sync_is_completed_by_the_task_retry(
             if getattr(event, "messages_done", 0) > 0:
                 started.set()
 
-        BOARD.subscribe(on_tick)
         outcome: dict[str, Any] = {}
-        runner = threading.Thread(target=lambda: outcome.update(r=_run(customer)))
+        runner = threading.Thread(target=lambda: outcome.update(r=_run_watched(customer, on_tick)))
         try:
             runner.start()
             assert started.wait(120), "the sync never started copying"
@@ -241,7 +244,6 @@ def test_source_restart_mid_sync_is_completed_by_the_task_retry(
             runner.join(180)
         finally:
             proxy.refuse(False)
-            BOARD.unsubscribe(on_tick)
     assert not runner.is_alive()
     state, data = outcome["r"]
     assert state.is_completed(), state.message
@@ -272,7 +274,8 @@ def test_a_pair_held_by_another_worker_waits_for_it(
     assert state.is_completed()
     with _src(lab, user) as c:
         fill(c, {"INBOX": 3}, seed=9)
-    (job,) = build_jobs(load_spec(customer.spec), validated_users(load_spec(customer.spec)))
+    loaded = load_customer(customer.spec)
+    (job,) = mailbox_jobs(loaded.spec, loaded.users)
     outcome: dict[str, Any] = {}
     with concurrency(job.pair_limit, strict=True):
         runner = threading.Thread(target=lambda: outcome.update(r=_run(customer)))
@@ -404,9 +407,3 @@ def test_cli_json_run_selected_users_and_no_secret_anywhere(
     for secret in secrets_:
         leaks = [text[:80] for text in everything if secret in text]
         assert not leaks, f"a password leaked into: {leaks}"
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_listeners() -> Iterator[None]:
-    yield
-    assert not BOARD._listeners, "a test left a progress listener subscribed"

@@ -1,6 +1,7 @@
 """I10, per-host connection cap enforced (not just created): with
 ``connections_per_source_host: 1`` and two mailboxes allowed in parallel, the two engine syncs
-never overlap; the engine's own progress ticks (published on ``BOARD``) give the intervals."""
+never overlap; the engine's own progress ticks (heard through ``watch_progress``) give the
+intervals."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from typing import Any
 
 import pytest
 from support.faultproxy import FaultProxy
+from support.flow_result import result_json
 from support.mail import connect, fill
 from support.migrate_customer import make_customer
 
-from flows.migrate import migrate
+from flows.migrate import migrate, watch_progress
 from lab import Lab, LabUsers
 from onboarding.mailsync import SyncProgress
-from tasks.migrate import BOARD
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -35,12 +36,9 @@ def _intervals(spec: Path) -> dict[str, tuple[float, float]]:
             with lock:
                 ticks[event.mailbox].append(time.monotonic())
 
-    BOARD.subscribe(listener)
-    try:
+    with watch_progress(listener):
         state = migrate(spec_path=spec, return_state=True)
-    finally:
-        BOARD.unsubscribe(listener)
-    data = state.result(raise_on_failure=False)
+    data = result_json(state)
     assert state.is_completed(), data
     assert data["totals"]["copied"] == 60 * len(ticks), data["totals"]
     return {m: (min(t), max(t)) for m, t in ticks.items()}

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from imapclient import IMAPClient
 from support.cutover_customer import LabCustomer, make_customer, panel, publish_plan, until
+from support.flow_result import result_json
 
 from flows.onboard import onboard
 
@@ -28,7 +29,7 @@ def test_onboard_runs_every_phase_then_reruns_without_changes(
         imap.login(user, c.source_passwords[user])  # mail already on the old server
         imap.append("INBOX", b"From: a@example.test\r\nSubject: old mail\r\n\r\nold\r\n")
     state = onboard(spec_path=c.spec, approved=True, dns_wait_seconds=30, return_state=True)
-    data = state.result(raise_on_failure=False)
+    data = result_json(state)
     assert state.is_completed(), json.dumps(data, indent=1)
     assert [(r["phase"], r["state"]) for r in data["phases"]] == [
         ("validate-users", "Completed"),
@@ -45,7 +46,7 @@ def test_onboard_runs_every_phase_then_reruns_without_changes(
 
     c.reset_stats()
     again = onboard(spec_path=c.spec, approved=True, dns_wait_seconds=0, return_state=True)
-    rows = again.result(raise_on_failure=False)["phases"]
+    rows = result_json(again)["phases"]
     assert again.is_completed(), rows
     assert [(r["phase"], r["state"]) for r in rows] == [
         ("validate-users, provision, migrate, dns-plan", "Skipped"),

@@ -32,6 +32,7 @@ from prefect.client.schemas.filters import (
     ArtifactFilterFlowRunId,
     ArtifactFilterKey,
 )
+from support.flow_result import result_json
 from support.panel import Endpoint, panel
 from support.prefect_api import flow_run_texts
 from typer.testing import CliRunner
@@ -166,9 +167,7 @@ def make_customer(
 def _run(customer: Customer) -> tuple[Any, dict[str, Any]]:
     state = provision(spec_path=customer.spec, return_state=True)
     customer.runs.append(state)
-    data = state.result(raise_on_failure=False)
-    assert isinstance(data, dict), data
-    return state, data
+    return state, result_json(state)
 
 
 def _imap_login(lab: Lab, email: str, password: str) -> bool:
@@ -404,7 +403,7 @@ def test_no_password_in_logs_artifacts_parameters_results_or_files(
     everything: list[str] = [caplog.text]
     for state in c.runs:
         everything += flow_run_texts(state.state_details.flow_run_id)
-        everything.append(json.dumps(state.result(raise_on_failure=False), default=str))
+        everything.append(json.dumps(result_json(state), default=str))
         everything.append(state.message or "")
     assert any(c.emails[1] in text for text in everything), "the check must see the run output"
     roots = [c.output_dir, Path(prefect_server), database_path(panel.state_dir).parent]

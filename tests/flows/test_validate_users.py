@@ -115,7 +115,7 @@ def test_passwords_never_leave_the_task(prefect_server: str, tmp_path: Path) -> 
     spec_path = _customer(tmp_path, "Secret Test Co", csv_text)
 
     state = validate_users(spec_path, return_state=True)
-    report = state.result(raise_on_failure=False)
+    report = state.result(raise_on_failure=False).report
 
     assert state.is_failed() and isinstance(report, UserListReport)
     assert (report.rows, report.valid_rows, report.invalid_rows) == (5, 3, 2)
@@ -168,7 +168,7 @@ def test_valid_list_completes_with_users(prefect_server: str, tmp_path: Path) ->
     spec_path = _customer(tmp_path, "Clean Co", csv_text)
     state = validate_users(spec_path, return_state=True)
     assert state.is_completed()
-    report = state.result()
+    report = state.result().report
     assert isinstance(report, UserListReport) and report.valid
     assert [u.email for u in report.users] == [f"user{i}@acme.test" for i in range(3)]
     assert report.run_folder and (Path(report.run_folder) / REPORT_CSV).exists()
@@ -192,7 +192,7 @@ def test_report_csv_escapes_formulas(prefect_server: str, tmp_path: Path) -> Non
 
     spec_path = _customer(tmp_path, "Formula Co", f"email,password\n=1+1@gmail.com,{_strong()}\n")
     state = validate_users(spec_path, return_state=True)
-    report = state.result(raise_on_failure=False)
+    report = state.result(raise_on_failure=False).report
     assert isinstance(report, UserListReport) and report.run_folder
     with (Path(report.run_folder) / REPORT_CSV).open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))

@@ -36,6 +36,7 @@ from onboarding.controlpanel import (
 )
 from support.delivery import inbox_subjects, send
 from support.dns_customer import OUR_IP, hosted
+from support.flow_result import result_json
 from support.panel import Endpoint
 from support.panel import panel as panel  # the fixture, re-exported for the flow tests
 from support.poll import until as until  # re-exported for the flow tests
@@ -234,7 +235,7 @@ def provision(c: LabCustomer) -> None:
 def publish_plan(c: LabCustomer) -> dict[str, Any]:
     """Run ``dns-plan`` and publish every record it asks for (the customer's DNS change)."""
     state = dns_plan(spec_path=c.spec, return_state=True)
-    data: dict[str, Any] = state.result()
+    data = result_json(state)
     for domain, records in planned_records(data).items():
         publish_records(c.lab.dns, domain, records, ttl=c.ttl)
     return data

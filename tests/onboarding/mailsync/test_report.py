@@ -9,7 +9,7 @@ from onboarding.mailsync import (
     MessageProblem,
     SyncStatus,
 )
-from tasks.migrate_report import FAILED_COLUMNS, MailboxResult, build_report
+from onboarding.mailsync.report import FAILED_COLUMNS, MailboxResult, build_report
 
 
 def _outcome(mailbox: str, copied: int, failed: int = 0) -> MailboxOutcome:

@@ -1,0 +1,579 @@
+"""What every flow returns: one typed model per flow, whose JSON is ``onboard … --format json``.
+
+Each model has ``ok`` (the run did what it should), ``message`` (one line for people) and, for
+flows that write reports, ``run_folder``; the rest is the flow's report, field for field as
+its engine renders it (``to_dict`` / ``as_json``). Every model forbids extra keys, so an
+engine that changes its report without this contract fails the tests, and the JSON schema
+of every model is checked in (``docs/flow-results.schema.json``) and tested for drift.
+
+A failed run returns its model too (as the data of its Failed state): reports are the same
+shape whether the run succeeded or not (STYLE.md rule 7).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from prefect.states import Cancelled, Completed, Failed, State
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    InstanceOf,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
+
+from validation.users import UserListReport
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from onboarding.controlpanel import ProvisioningReport
+    from onboarding.cutover import CutoverReport, VerificationReport
+    from onboarding.dnscheck import CheckReport, DNSPlan, PropagationSummary
+    from onboarding.mailsync import SyncPlan
+    from onboarding.mailsync.report import MigrationReport
+
+__all__ = [
+    "RESULT_MODELS",
+    "CutoverResult",
+    "DNSCheckResult",
+    "DNSPlanResult",
+    "FlowResult",
+    "MigrateResult",
+    "MigrationPlanResult",
+    "OnboardResult",
+    "PropagationResult",
+    "ProvisionResult",
+    "UserValidationResult",
+    "VerifyResult",
+    "end",
+    "json_schema",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class FlowResult(_Model):
+    """The fields every flow's result has."""
+
+    ok: bool
+    message: str = ""
+    run_folder: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--format json`` object (aliases such as ``pass`` as the JSON has them)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+# -- validate-users ------------------------------------------------------------------------
+
+
+class UserProblemRow(_Model):
+    row: int
+    column: str
+    problem: str
+
+
+class UserValidationResult(FlowResult):
+    """``validate-users``: whether the CSV is usable, its row count and every problem.
+
+    Its JSON is exactly ``ok``, ``valid``, ``rows`` and ``errors`` (row, column, problem);
+    the whole report (masked values, fixes, the validated users) travels beside it for the
+    terminal and for later steps, never in the JSON.
+    """
+
+    message: str = Field(default="", exclude=True)
+    run_folder: str | None = Field(default=None, exclude=True)
+    valid: bool
+    rows: int
+    errors: tuple[UserProblemRow, ...]
+    report: InstanceOf[UserListReport] = Field(exclude=True)
+
+    @classmethod
+    def of(cls, report: UserListReport, run_folder: Path, message: str) -> UserValidationResult:
+        report = dataclasses.replace(report, run_folder=str(run_folder))
+        return cls(
+            ok=report.valid,
+            message=message,
+            run_folder=str(run_folder),
+            valid=report.valid,
+            rows=report.rows,
+            errors=tuple(
+                UserProblemRow(row=p.row, column=p.column, problem=p.problem)
+                for p in report.problems
+            ),
+            report=report,
+        )
+
+
+# -- provision ---------------------------------------------------------------------------------
+
+
+class SetupRow(_Model):
+    kind: str
+    name: str
+    result: str
+    detail: str
+    action: str
+
+
+class AccountCounts(_Model):
+    total: int
+    created: int
+    already_existed: int = Field(alias="already existed")
+    failed: int
+    logins_ok: int
+    logins_failed: int
+    reconciles: bool
+    http_requests: dict[str, int]
+
+
+class AliasCounts(_Model):
+    total: int
+    created: int
+    already_existed: int = Field(alias="already existed")
+    conflict: int
+    failed: int
+    reconciles: bool
+    http_requests: dict[str, int]
+
+
+class FailedAccount(_Model):
+    email: str
+    reason: str
+
+
+class AliasProblem(_Model):
+    alias: str
+    account: str
+    result: str
+    reason: str
+    action: str
+
+
+class ProvisionResult(FlowResult):
+    """``provision``: each control-panel object, account and alias and what it ended as."""
+
+    setup: tuple[SetupRow, ...]
+    conflicts: int
+    stopped: str | None = None
+    accounts: AccountCounts | None = None
+    failed: tuple[FailedAccount, ...] = ()
+    aliases: AliasCounts | None = None
+    alias_problems: tuple[AliasProblem, ...] = ()
+
+    @model_serializer(mode="wrap")
+    # No return annotation: pydantic then keeps this model's own serialization schema.
+    def _only_what_ran(self, handler: SerializerFunctionWrapHandler):
+        """Leave out the sections of steps that did not run (self-service has no accounts)."""
+        data: dict[str, Any] = handler(self)
+        for section, companion in (("accounts", "failed"), ("aliases", "alias_problems")):
+            if data.get(section) is None:
+                data.pop(section, None)
+                data.pop(companion, None)
+        if data.get("stopped") is None:
+            data.pop("stopped", None)
+        return data
+
+    @classmethod
+    def of(cls, report: ProvisioningReport, run_folder: Path) -> ProvisionResult:
+        data = report.to_dict() | {"run_folder": str(run_folder)}
+        return cls.model_validate(data | {"ok": report.ok, "message": report.message})
+
+    @classmethod
+    def stopped_by(cls, error: Exception) -> ProvisionResult:
+        """The key was refused (or the API unusable) before any change: nothing was done."""
+        message = f"stopped before any change: {error}"
+        return cls(ok=False, message=message, setup=(), conflicts=0, stopped=str(error))
+
+
+# -- migrate -------------------------------------------------------------------------------------
+
+
+class MailboxRow(_Model):
+    mailbox: str
+    status: str
+    in_scope: int
+    copied: int
+    already_present: int
+    source_duplicates: int
+    skipped: int
+    failed: int
+    reconciles: bool
+    bytes_copied: int
+    flags_updated: int
+    seconds: float
+    messages_per_second: float
+    reconnects: int
+    retries: int
+    error: str
+
+
+class FailedTransfer(_Model):
+    mailbox: str
+    folder: str
+    uid: int | str
+    message_id: str
+    size: int | str
+    internaldate: str
+    outcome: str
+    error_class: str
+    reason: str
+    fix: str
+
+
+class MigrateResult(FlowResult):
+    """``migrate``: per-mailbox counts, the reconciliation equation, every failed item."""
+
+    customer: str
+    pass_kind: str = Field(alias="pass")
+    equation: str
+    totals: dict[str, int]
+    failed_mailboxes: int
+    mailboxes: tuple[MailboxRow, ...]
+    failed_transfers: tuple[FailedTransfer, ...]
+
+    @classmethod
+    def of(cls, report: MigrationReport, run_folder: str) -> MigrateResult:
+        data = report.as_json()
+        message = ("" if report.ok else "migration has problems: ") + report.equation
+        return cls.model_validate(data | {"message": message, "run_folder": run_folder})
+
+
+class FolderPlanRow(_Model):
+    source: str
+    source_display: str
+    destination: str | None
+    destination_display: str | None
+    action: str
+    reason: str
+    messages: int
+    bytes: int
+    special_use: str | None
+    notes: tuple[str, ...]
+    too_big: int
+    too_big_bytes: int
+
+
+class MailboxPlanRow(_Model):
+    mailbox: str
+    pass_kind: str
+    folders: tuple[FolderPlanRow, ...]
+    messages: int
+    bytes: int
+
+
+class MigrationPlanResult(FlowResult):
+    """``migrate --dry-run``: the folder map with counts and sizes; nothing was written."""
+
+    dry_run: Literal[True] = True
+    pass_kind: str = Field(alias="pass")
+    mailboxes: tuple[MailboxPlanRow, ...]
+
+    @classmethod
+    def of(cls, plans: Sequence[SyncPlan], pass_kind: str) -> MigrationPlanResult:
+        rows = [{**dataclasses.asdict(p), "messages": p.messages, "bytes": p.bytes} for p in plans]
+        errors = sum(len(p.errors) for p in plans)
+        return cls.model_validate(
+            {
+                "ok": True,  # folder errors are listed; the real run reports them as failures
+                "message": f"dry run ({pass_kind} pass): {len(plans)} mailbox(es), "
+                f"{sum(p.messages for p in plans):,} messages, "
+                f"{sum(p.bytes for p in plans) / 1e6:,.1f} MB would be considered; "
+                f"{errors} folder error(s); nothing was written",
+                "pass": pass_kind,
+                "mailboxes": rows,
+            }
+        )
+
+
+# -- DNS -----------------------------------------------------------------------------------------
+
+
+class FindingRow(_Model):
+    severity: str
+    code: str
+    message: str
+    fix: str
+
+
+class DKIMRow(_Model):
+    selector: str
+    bits: int
+    reused: bool
+    record_name: str
+
+
+class ChangeRow(_Model):
+    action: str
+    name: str
+    type: str
+    ttl: int
+    value: str
+    why: str
+
+
+class DomainPlanRow(_Model):
+    domain: str
+    mx_ttl: int | None
+    negative_ttl: int | None
+    cutover_wait_seconds: int | None
+    earliest_cutover: str | None
+    spf_record: str
+    spf_lookups: int | None
+    spf_void_lookups: int | None
+    dkim: DKIMRow
+    changes: tuple[ChangeRow, ...]
+    findings: tuple[FindingRow, ...]
+
+
+class DNSPlanResult(FlowResult):
+    """``dns-plan``: per domain the records to remove and add, the MX TTL, the earliest cutover."""
+
+    customer: str
+    customer_slug: str
+    generated_at: str
+    domains: tuple[DomainPlanRow, ...]
+
+    @classmethod
+    def of(cls, plan: DNSPlan, run_folder: Path) -> DNSPlanResult:
+        message = f"{len(plan.domains)} domain(s), {len(plan.warnings)} warning(s)"
+        data = plan.to_dict() | {"ok": True, "message": message, "run_folder": str(run_folder)}
+        return cls.model_validate(data)
+
+
+class CheckRow(_Model):
+    check: str
+    domain: str
+    status: str
+    valid: bool
+    record: str | None
+    error: str | None
+    findings: tuple[FindingRow, ...]
+
+
+class DNSCheckResult(FlowResult):
+    """``dns-check``: MX, SPF, DKIM and DMARC per domain, each with its findings and fix."""
+
+    status: str
+    results: tuple[CheckRow, ...]
+
+    @classmethod
+    def of(cls, report: CheckReport, run_folder: Path) -> DNSCheckResult:
+        failed = [r for r in report.results if not r.valid]
+        message = f"{len(report.results)} check(s), {len(failed)} failed"
+        extra = {"ok": not failed, "message": message, "run_folder": str(run_folder)}
+        return cls.model_validate(report.to_dict() | extra)
+
+
+class ObservationRow(_Model):
+    server: str
+    role: str
+    name: str
+    type: str
+    state: str
+    records: tuple[str, ...]
+    ttl: int | None
+    error: str | None
+
+
+class DomainPropagationRow(_Model):
+    domain: str
+    serials: dict[str, int | None]
+    serials_equal: bool
+    published: bool
+    propagated: bool
+    eta_seconds: int | None
+    observations: tuple[ObservationRow, ...]
+
+
+class PropagationResult(FlowResult):
+    """``dns-check --propagation``: every server's view per domain, and the ETA."""
+
+    propagated: bool
+    eta_seconds: int | None
+    domains: tuple[DomainPropagationRow, ...]
+
+    @classmethod
+    def of(cls, summary: PropagationSummary, run_folder: Path) -> PropagationResult:
+        extra = {"ok": summary.propagated, "message": summary.message}
+        return cls.model_validate(summary.to_dict() | extra | {"run_folder": str(run_folder)})
+
+
+# -- cutover and verify ----------------------------------------------------------------------
+
+
+class DomainReadinessRow(_Model):
+    domain: str
+    ready: bool
+    published: bool
+    propagated: bool
+    mx_ttl: int | None
+    dns_changed_at: str | None
+    ready_at: str | None
+    eta_seconds: int | None
+    reason: str
+
+
+class ReadinessRow(_Model):
+    ready: bool
+    eta_seconds: int | None
+    checked_at: str
+    ttl_multiple: float
+    message: str
+    domains: tuple[DomainReadinessRow, ...]
+
+
+class DomainStateRow(_Model):
+    domain: str
+    phase: str
+    held: bool
+    routing: tuple[str, ...]
+
+
+class StepRow(_Model):
+    domain: str
+    step: str
+    changed: bool
+    detail: str
+
+
+class ProbeRow(_Model):
+    domain: str
+    recipient: str | None
+    tag: str | None
+    delivered: bool
+    seconds: float | None
+    error: str | None
+
+
+class FollowUpRow(_Model):
+    due_at: str
+    scheduled_flow_run_id: str | None
+    how_to_run: str
+
+
+class CutoverResult(FlowResult):
+    """``cutover``: how it ended, what was seen (readiness, domains) and done (steps, probes)."""
+
+    customer: str
+    outcome: str
+    cutover_id: str | None
+    readiness: ReadinessRow | None
+    before: tuple[DomainStateRow, ...]
+    steps: tuple[StepRow, ...]
+    changes: int
+    approval: str | None
+    final_sync: str | None
+    held_mail_probes: tuple[ProbeRow, ...]
+    mail_flow_probes: tuple[ProbeRow, ...]
+    followup: FollowUpRow | None
+
+    @classmethod
+    def of(cls, report: CutoverReport, run_folder: Path) -> CutoverResult:
+        extra = {"ok": report.ok, "run_folder": str(run_folder)}
+        return cls.model_validate(report.to_dict() | extra)
+
+
+class AccountCheckRow(_Model):
+    email: str
+    ok: bool
+    messages: int | None
+    error: str | None
+
+
+class AccountsSummary(_Model):
+    total: int
+    ok: int
+    failed: int
+    results: tuple[AccountCheckRow, ...]
+
+
+class IssueRow(_Model):
+    area: str
+    subject: str
+    problem: str
+    fix: str
+
+
+class DNSChecks(_Model):
+    status: str
+    results: tuple[CheckRow, ...]
+
+
+class VerifyResult(FlowResult):
+    """``verify``: logins, mail flow per domain and alias, DNS checks, and every open issue."""
+
+    customer: str
+    checked_at: str
+    followup: bool
+    summary: str
+    accounts: AccountsSummary
+    mail_flow: tuple[ProbeRow, ...]
+    aliases: tuple[ProbeRow, ...]
+    dns: DNSChecks | None
+    open_issues: tuple[IssueRow, ...]
+    notes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, report: VerificationReport, run_folder: Path) -> VerifyResult:
+        data = report.to_dict() | {"run_folder": str(run_folder), "message": report.summary}
+        return cls.model_validate(data)
+
+
+# -- the whole runbook -------------------------------------------------------------------------
+
+
+class PhaseRow(_Model):
+    phase: str
+    state: str
+    message: str
+
+
+class OnboardResult(FlowResult):
+    """``onboard``: each phase in order with how it ended; ``completed`` when all did."""
+
+    completed: bool
+    phases: tuple[PhaseRow, ...]
+
+
+RESULT_MODELS: tuple[type[FlowResult], ...] = (
+    UserValidationResult,
+    ProvisionResult,
+    MigrateResult,
+    MigrationPlanResult,
+    DNSPlanResult,
+    DNSCheckResult,
+    PropagationResult,
+    CutoverResult,
+    VerifyResult,
+    OnboardResult,
+)
+
+
+def json_schema() -> str:
+    """The JSON schema of every flow result, as checked in at docs/flow-results.schema.json."""
+    schemas = {
+        m.__name__: m.model_json_schema(by_alias=True, mode="serialization") for m in RESULT_MODELS
+    }
+    return json.dumps(schemas, indent=2, sort_keys=True) + "\n"
+
+
+def end(result: FlowResult, *, name: str | None = None, cancelled: bool = False) -> State[Any]:
+    """The flow run's final state carrying ``result``: Completed when ``ok``, else Failed.
+
+    ``name`` names a legitimate special ending (``NothingToSync``, ``AlreadyCutOver``);
+    ``cancelled`` is for an operator's no (``Declined``).
+    """
+    if cancelled:
+        return Cancelled(name=name or "Cancelled", message=result.message, data=result)
+    if result.ok:
+        return Completed(name=name or "Completed", message=result.message, data=result)
+    return Failed(name=name or "Failed", message=result.message, data=result)

@@ -1,0 +1,212 @@
+"""The one place that turns the customer spec (and the run's credentials) into engine inputs.
+
+Engines take plain arguments and never see :class:`~validation.spec.OnboardingSpec`; tasks
+never build engine inputs themselves. Everything here is a pure function of the spec, the
+validated users and the :class:`~tasks.vault.Vault`, so a wrong field is found in one place
+and a new engine option is added in one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from onboarding.controlpanel import ControlPanelClient
+from onboarding.cutover import DeliveryTarget
+from onboarding.dnscheck.dkim import DKIMKey, load_key
+from onboarding.mailflow import ImapEndpoint, SmtpEndpoint
+from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions
+from onboarding.mailsync.models import PassKind
+from tasks.vault import Vault
+from validation.spec import MigrationNotConfigured, OnboardingSpec, slugify
+from validation.users import UserCredentials, ValidatedUser
+
+__all__ = [
+    "MailboxJob",
+    "control_panel",
+    "delivery_target",
+    "dkim_block_name",
+    "dkim_keys",
+    "imap_endpoint",
+    "mailbox_jobs",
+    "mailbox_pair",
+    "smtp_endpoint",
+    "source_limit_name",
+    "state_url",
+    "stored_dkim_pems",
+    "sync_options",
+]
+
+
+# -- control panel, gateway, hosted mail ---------------------------------------------------
+
+
+def control_panel(spec: OnboardingSpec, vault: Vault) -> ControlPanelClient:
+    """A client for the spec's control panel with the key from its Secret block."""
+    c = spec.controlpanel
+    return ControlPanelClient(c.base_url, vault.secret(c.api_key_secret))
+
+
+def delivery_target(spec: OnboardingSpec) -> DeliveryTarget:
+    """Where the gateway delivers a cut-over domain's mail: the hosted mailboxes."""
+    return DeliveryTarget(spec.hosted.delivery_host, spec.hosted.delivery_port)
+
+
+def imap_endpoint(spec: OnboardingSpec) -> ImapEndpoint:
+    """The hosted IMAP service users log in to."""
+    h = spec.hosted
+    return ImapEndpoint(h.imap_host, h.imap_port, h.imap_tls.value)
+
+
+def smtp_endpoint(spec: OnboardingSpec) -> SmtpEndpoint:
+    """The gateway that accepts the customer's inbound mail (probes go through it)."""
+    return SmtpEndpoint(spec.hosted.smtp_host, spec.hosted.smtp_port)
+
+
+# -- DNS ---------------------------------------------------------------------------------------
+
+
+def dkim_block_name(domain: str, selector: str) -> str:
+    """The Secret block holding ``domain``'s DKIM private key for ``selector``."""
+    return f"dkim-{slugify(domain)}-{slugify(selector)}"[:63].rstrip("-")
+
+
+def stored_dkim_pems(spec: OnboardingSpec, vault: Vault) -> dict[str, SecretStr | None]:
+    """Our stored DKIM private key (PEM) per domain; None where ``dns-plan`` made none yet."""
+    keys: dict[str, SecretStr | None] = {}
+    for dom in spec.domains:
+        try:
+            value = vault.secret(dkim_block_name(dom.name, spec.dns.dkim_selector))
+        except LookupError:
+            value = None
+        keys[dom.name] = SecretStr(value) if value else None
+    return keys
+
+
+def dkim_keys(spec: OnboardingSpec, vault: Vault) -> dict[str, DKIMKey | None]:
+    """Our stored DKIM key per domain, loaded (None when the plan has not made one yet)."""
+    return {
+        domain: load_key(domain, spec.dns.dkim_selector, pem) if pem else None
+        for domain, pem in stored_dkim_pems(spec, vault).items()
+    }
+
+
+# -- mailbox migration -----------------------------------------------------------------------
+
+
+def source_limit_name(host: str, port: int) -> str:
+    """``mailsync-source-<host>-<port>``; GCL names may not contain ``/ % & > <``."""
+    safe = "".join(c if c.isalnum() or c in ".-_:" else "-" for c in host)
+    return f"mailsync-source-{safe}-{port}"
+
+
+@dataclass(frozen=True)
+class MailboxJob:
+    """A mailbox pair as the flow sees it: everything but the passwords, safe to log."""
+
+    mailbox: str
+    source_host: str
+    source_port: int
+    source_account: str
+    destination_host: str
+    destination_port: int
+
+    @property
+    def key(self) -> str:
+        """Same text as ``MailboxPair.key`` (the engine's state and lock identity)."""
+        return (
+            f"{self.source_host}:{self.source_port}/{self.source_account}"
+            f"=>{self.destination_host}:{self.destination_port}/{self.mailbox}"
+        )
+
+    @property
+    def pair_limit(self) -> str:
+        """The global concurrency limit (size 1) that serialises syncs of this pair."""
+        return "mailsync-pair-" + hashlib.sha256(self.key.encode()).hexdigest()[:20]
+
+    @property
+    def source_limit(self) -> str:
+        """The global concurrency limit that caps connections to this source server."""
+        return source_limit_name(self.source_host, self.source_port)
+
+
+def _require_source(spec: OnboardingSpec) -> None:
+    if not spec.migration.enabled or spec.migration.source is None:
+        path = spec.spec_path or Path("customer.yaml")
+        raise MigrationNotConfigured(
+            f"{path}: migration.enabled is false in the spec; set it to true and describe "
+            "migration.source",
+            path=path,
+        )
+
+
+def mailbox_jobs(spec: OnboardingSpec, users: Sequence[ValidatedUser]) -> tuple[MailboxJob, ...]:
+    """One job per user, in CSV order; no secret is read."""
+    _require_source(spec)
+    assert spec.migration.source is not None
+    src = spec.migration.source
+    return tuple(
+        MailboxJob(
+            mailbox=u.email,
+            source_host=src.host,
+            source_port=src.port,
+            source_account=u.source_username or u.email,
+            destination_host=spec.hosted.imap_host,
+            destination_port=spec.hosted.imap_port,
+        )
+        for u in users
+    )
+
+
+def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> MailboxPair:
+    """The engine's pair with both logins (master mode reads the Secret block, once a run)."""
+    _require_source(spec)
+    assert spec.migration.source is not None
+    src = spec.migration.source
+    account = user.source_username or user.email
+    if src.auth.mode == "master":
+        assert src.auth.master_user and src.auth.password_secret  # the spec validator says so
+        login = f"{account}{src.auth.master_separator}{src.auth.master_user}"
+        source_password = vault.secret(src.auth.password_secret)
+    else:
+        login = account
+        source_password = (user.source_password or user.password).get_secret_value()
+    return MailboxPair(
+        mailbox=user.email,
+        source=Endpoint(
+            host=src.host, port=src.port, tls=src.tls.value, login=login, password=source_password
+        ),
+        destination=Endpoint(
+            host=spec.hosted.imap_host,
+            port=spec.hosted.imap_port,
+            tls=spec.hosted.imap_tls.value,
+            login=user.email,
+            password=user.password.get_secret_value(),
+        ),
+    )
+
+
+def sync_options(spec: OnboardingSpec, pass_kind: PassKind) -> SyncOptions:
+    """The engine options the spec asks for."""
+    m = spec.migration
+    return SyncOptions(
+        pass_kind=pass_kind,
+        exclude_trash_and_junk=m.exclude_trash_and_junk,
+        exclude_folders=tuple(m.exclude_folders),
+        folder_renames=dict(m.folder_renames),
+        max_message_bytes=m.max_message_bytes,
+        max_retries=m.reconnect_retries,
+        byte_budget=None if m.byte_budget_per_pass_mb is None else m.byte_budget_per_pass_mb << 20,
+    )
+
+
+def state_url(spec: OnboardingSpec) -> str:
+    """``migration.state_url``, else a SQLite file next to the customer's run folders."""
+    if spec.migration.state_url:
+        return spec.migration.state_url
+    path = (Path(spec.output_dir) / spec.customer_slug / "mailsync-state.db").resolve()
+    return f"sqlite:///{path}"

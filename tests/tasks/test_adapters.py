@@ -1,0 +1,127 @@
+"""The adapters from spec + credentials to engine inputs: logins per auth mode, the job key,
+the state URL, the byte budget, concurrency-limit names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from tasks.adapters import (
+    MailboxJob,
+    mailbox_jobs,
+    mailbox_pair,
+    source_limit_name,
+    state_url,
+    sync_options,
+)
+from tasks.vault import Vault
+from validation.spec import MigrationNotConfigured, parse_spec
+from validation.users import UserCredentials, ValidatedUser
+
+
+def _spec(tmp_path: Path, auth: dict[str, Any], **migration: Any) -> Any:
+    data = {
+        "customer": "Acme Corp",
+        "reseller": "R",
+        "domains": [{"name": "acme.test", "mail_servers": [{"host": "127.0.0.1"}]}],
+        "users_csv": "users.csv",
+        "migration": {
+            "enabled": True,
+            "source": {"host": "old.example", "port": 993, "tls": "implicit", "auth": auth},
+            **migration,
+        },
+        "hosted": {"imap_host": "imap.new.example", "imap_port": 993},
+        "output_dir": str(tmp_path / "runs"),
+    }
+    return parse_spec(data, path=tmp_path / "customer.yaml")
+
+
+def _creds(email: str, source_username: str | None = None, source_pw: str | None = None) -> Any:
+    return UserCredentials(
+        row=2,
+        email=email,
+        password=SecretStr("New-pass-123"),
+        source_username=source_username,
+        source_password=SecretStr(source_pw) if source_pw else None,
+    )
+
+
+def test_master_mode_logs_in_as_user_star_admin_with_the_secret_block(tmp_path: Path) -> None:
+    """Master mode: source login user*admin + the Secret block; destination: user + new pw."""
+    spec = _spec(
+        tmp_path, {"mode": "master", "master_user": "admin", "password_secret": "src-master"}
+    )
+    asked: list[str] = []
+
+    def secret(name: str) -> str:
+        asked.append(name)
+        return "master-pw"
+
+    pair = mailbox_pair(spec, _creds("ann@acme.test"), Vault(None, secret=secret))
+    assert asked == ["src-master"]
+    assert pair.source.login == "ann@acme.test*admin"
+    assert pair.source.password == "master-pw"
+    assert (pair.source.host, pair.source.port, pair.source.tls) == ("old.example", 993, "implicit")
+    assert pair.destination.login == "ann@acme.test"
+    assert pair.destination.password == "New-pass-123"
+    assert "master-pw" not in repr(pair) and "New-pass-123" not in repr(pair)
+
+
+def test_user_mode_uses_the_csv_source_login_and_password(tmp_path: Path) -> None:
+    """User mode: the CSV's source_username/source_password; no Secret block is read."""
+    spec = _spec(tmp_path, {"mode": "user"})
+
+    def secret(name: str) -> str:
+        raise AssertionError("user mode reads no Secret block")
+
+    pair = mailbox_pair(
+        spec, _creds("ann@acme.test", "ann.old", "Old-pass-1"), Vault(None, secret=secret)
+    )
+    assert (pair.source.login, pair.source.password) == ("ann.old", "Old-pass-1")
+    fallback = mailbox_pair(spec, _creds("bob@acme.test"), Vault(None, secret=secret))
+    assert (fallback.source.login, fallback.source.password) == ("bob@acme.test", "New-pass-123")
+
+
+def test_job_key_matches_the_engine_pair_key(tmp_path: Path) -> None:
+    """The flow's secret-free job names the same pair (state and lock identity) as the task's."""
+    spec = _spec(tmp_path, {"mode": "user"})
+    user = ValidatedUser(
+        row=2, email="ann@acme.test", local_part="ann", domain="acme.test", source_username="a1"
+    )
+    (job,) = mailbox_jobs(spec, [user])
+    pair = mailbox_pair(spec, _creds("ann@acme.test", "a1", "x"), Vault(None, secret=str))
+    assert job.key == pair.key
+    assert job.pair_limit.startswith("mailsync-pair-") and "@" not in job.pair_limit
+
+
+def test_disabled_migration_is_refused(tmp_path: Path) -> None:
+    """A spec with migration.enabled false cannot be migrated, with the setting to change."""
+    spec = _spec(tmp_path, {"mode": "user"}, enabled=False)
+    with pytest.raises(MigrationNotConfigured, match=r"migration\.enabled"):
+        mailbox_jobs(spec, [])
+
+
+def test_state_url_defaults_next_to_the_run_folders(tmp_path: Path) -> None:
+    """Default state: sqlite in <output_dir>/<slug>/; a configured URL wins."""
+    spec = _spec(tmp_path, {"mode": "user"})
+    assert state_url(spec) == f"sqlite:///{tmp_path / 'runs' / 'acme-corp' / 'mailsync-state.db'}"
+    pg = _spec(tmp_path, {"mode": "user"}, state_url="postgresql://db/mailsync")
+    assert state_url(pg) == "postgresql://db/mailsync"
+
+
+def test_byte_budget_per_pass_is_given_to_the_engine_in_bytes(tmp_path: Path) -> None:
+    """migration.byte_budget_per_pass_mb (optional) becomes SyncOptions.byte_budget."""
+    assert sync_options(_spec(tmp_path, {"mode": "user"}), "initial").byte_budget is None
+    spec = _spec(tmp_path, {"mode": "user"}, byte_budget_per_pass_mb=3)
+    assert sync_options(spec, "incremental").byte_budget == 3 * 1024 * 1024
+
+
+def test_limit_names_use_only_allowed_characters() -> None:
+    """GCL names may not contain / % & > <."""
+    name = source_limit_name("imap.old/example&co", 993)
+    assert not set(name) & set("/%&><")
+    job = MailboxJob("a@x.test", "h", 1, "a@x.test", "d", 2)
+    assert not set(job.pair_limit) & set("/%&><")
