@@ -18,9 +18,15 @@ from prefect.blocks.system import Secret
 from prefect.cache_policies import NO_CACHE
 from pydantic import SecretStr
 
+from onboarding.clientconfig import ClientHosts
 from onboarding.dnscheck import (
     CheckReport,
+    DNSInputs,
     DNSPlan,
+    DNSServers,
+    DomainInput,
+    HostedRecords,
+    RecordOptions,
     build_plan,
     render_markdown,
     render_zone_snippet,
@@ -29,6 +35,7 @@ from onboarding.dnscheck import (
 )
 from onboarding.dnscheck.checks import PropagationSummary
 from onboarding.dnscheck.dkim import DKIMKey, load_key
+from onboarding.dnscheck.query import parse_server
 from onboarding.dnscheck.render import render_checks_markdown, render_propagation_markdown
 from onboarding.reports import RunFolder
 from tasks.secrets import load_secret
@@ -38,6 +45,7 @@ __all__ = [
     "check_dns",
     "check_propagation",
     "dkim_block_name",
+    "dns_inputs",
     "plan_dns",
     "publish_dns_check",
     "publish_dns_plan",
@@ -55,6 +63,45 @@ def dkim_block_name(domain: str, selector: str) -> str:
     return f"dkim-{slugify(domain)}-{slugify(selector)}"[:63].rstrip("-")
 
 
+def dns_inputs(spec: OnboardingSpec) -> DNSInputs:
+    """The DNS engine's inputs from the spec: domains, our records, options, servers.
+
+    Raises ValueError when a DNS server in ``dns.resolvers`` / ``dns.nameservers`` is not an IP
+    address with an optional port.
+    """
+    hosted, dns = spec.hosted, spec.dns
+    return DNSInputs(
+        customer=spec.customer,
+        customer_slug=spec.customer_slug,
+        domains=tuple(
+            DomainInput(d.name, tuple(s.host for s in d.mail_servers)) for d in spec.domains
+        ),
+        hosted=HostedRecords(
+            mx_hosts=tuple((m.priority, m.host) for m in hosted.mx_hosts),
+            spf_include=hosted.spf_include,
+            outbound_ips=hosted.outbound_ips,
+            clients=ClientHosts(
+                hosted.client_imap_host,
+                hosted.client_submission_host,
+                hosted.autoconfig_host,
+                hosted.autodiscover_host,
+            ),
+        ),
+        options=RecordOptions(
+            dkim_selector=dns.dkim_selector,
+            dmarc_policy=dns.dmarc_policy,
+            dmarc_rua=dns.dmarc_rua,
+            old_spf_includes=dns.old_spf_includes,
+        ),
+        servers=DNSServers(
+            resolvers=tuple(parse_server(s) for s in dns.resolvers),
+            nameservers=tuple(parse_server(s) for s in dns.nameservers),
+            timeout=dns.timeout_seconds,
+        ),
+        ttl_multiple=spec.cutover.ttl_multiple,
+    )
+
+
 def _stored_keys(spec: OnboardingSpec) -> dict[str, SecretStr | None]:
     keys: dict[str, SecretStr | None] = {}
     for dom in spec.domains:
@@ -69,7 +116,7 @@ def _stored_keys(spec: OnboardingSpec) -> dict[str, SecretStr | None]:
 @task(name="plan-dns", persist_result=False, cache_policy=NO_CACHE)
 def plan_dns(spec: OnboardingSpec) -> DNSPlan:
     """Read current DNS, build the plan; store any newly generated DKIM key in a Secret block."""
-    plan = build_plan(spec, dkim_keys=_stored_keys(spec))
+    plan = build_plan(dns_inputs(spec), dkim_keys=_stored_keys(spec))
     for dom in plan.domains:
         if not dom.dkim.reused:
             Secret(value=dom.dkim.private_pem.get_secret_value()).save(
@@ -106,14 +153,16 @@ def _our_keys(spec: OnboardingSpec) -> dict[str, DKIMKey | None]:
 def check_dns(spec: OnboardingSpec) -> CheckReport:
     """MX, SPF, DKIM (against our stored key) and DMARC checks via the configured resolvers."""
     keys = _our_keys(spec)
-    return run_checks(spec, dkim_public={d: k.public_b64 if k else None for d, k in keys.items()})
+    public = {d: k.public_b64 if k else None for d, k in keys.items()}
+    return run_checks(dns_inputs(spec), dkim_public=public)
 
 
 @task(name="check-propagation", persist_result=False, cache_policy=NO_CACHE)
 def check_propagation(spec: OnboardingSpec) -> PropagationSummary:
     """Authoritative servers first, then resolvers for published records only."""
     keys = _our_keys(spec)
-    return run_propagation(spec, dkim_records={d: k.record if k else None for d, k in keys.items()})
+    records = {d: k.record if k else None for d, k in keys.items()}
+    return run_propagation(dns_inputs(spec), dkim_records=records)
 
 
 @task(name="publish-dns-check", persist_result=False, cache_policy=NO_CACHE)

@@ -27,10 +27,10 @@ from onboarding.dnscheck import dmarc as dmarc_mod
 from onboarding.dnscheck import spf as spf_mod
 from onboarding.dnscheck import spf_check
 from onboarding.dnscheck.current import CurrentDNS, client_names, nameservers_for, read_current
-from onboarding.dnscheck.query import make_resolver, parse_server
+from onboarding.dnscheck.inputs import DNSInputs, HostedRecords, RecordOptions
+from onboarding.dnscheck.query import make_resolver
 from onboarding.dnscheck.results import Finding, Severity
 from onboarding.dnscheck.zonefile import Record
-from validation.spec import OnboardingSpec
 
 __all__ = [
     "DNSPlan",
@@ -181,46 +181,54 @@ def _norm_host_rdata(value: str) -> str:
     return " ".join(t.rstrip(".").lower() for t in value.split())
 
 
-def plan_domain(
-    spec: OnboardingSpec,
-    current: CurrentDNS,
-    key: dkim_mod.DKIMKey,
-    *,
-    spf_count: spf_check.LookupCount | None,
-    now: datetime,
-) -> DomainPlan:
-    """Return the plan for one domain from what is published today. Pure (no DNS)."""
-    domain = current.domain
-    hosted = spec.hosted
-    ttl = NEW_RECORD_TTL
-    findings: list[Finding] = []
-    changes: list[RecordChange] = []
+@dataclass(frozen=True)
+class _Section:
+    """What one record kind contributes to a domain's plan, in the order it is shown."""
 
-    # MX: only the hosted service.
-    changes += _diff(
-        domain,
-        "MX",
-        [f"{p} {h}." for p, h in current.mx],
-        [f"{m.priority} {m.host.rstrip('.')}." for m in hosted.mx_hosts],
-        ttl=ttl,
-        why_add="mail goes to the hosted service",
-        why_remove="the old mail server must stop receiving mail for the domain",
-        norm=_norm_host_rdata,
+    changes: tuple[RecordChange, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+
+def _mx(current: CurrentDNS, hosted: HostedRecords) -> _Section:
+    """MX: only the hosted service receives the domain's mail."""
+    return _Section(
+        tuple(
+            _diff(
+                current.domain,
+                "MX",
+                [f"{p} {h}." for p, h in current.mx],
+                [f"{p} {h.rstrip('.')}." for p, h in hosted.mx_hosts],
+                ttl=NEW_RECORD_TTL,
+                why_add="mail goes to the hosted service",
+                why_remove="the old mail server must stop receiving mail for the domain",
+                norm=_norm_host_rdata,
+            )
+        )
     )
 
-    # SPF: one merged record.
+
+def _spf(
+    current: CurrentDNS,
+    merged: str,
+    *,
+    hosted: HostedRecords,
+    options: RecordOptions,
+    spf_count: spf_check.LookupCount | None,
+) -> _Section:
+    """SPF: one ``merged`` record replaces every old one; findings on lookups and includes."""
+    domain = current.domain
     old_spf = current.spf
-    merged = spf_mod.merge_spf(old_spf, hosted.spf_include)
+    findings: list[Finding] = []
     if len(old_spf) > 1:
         findings += spf_mod.record_count_findings(domain, old_spf)
     for record in old_spf:
         findings += spf_mod.all_findings(domain, record)
-    changes += _diff(
+    changes = _diff(
         domain,
         "TXT",
         old_spf,
         [merged],
-        ttl=ttl,
+        ttl=NEW_RECORD_TTL,
         why_add="one SPF record with your senders and ours",
         why_remove="replaced by the merged SPF record (two SPF records are a permerror)",
     )
@@ -239,27 +247,37 @@ def plan_domain(
         merged,
         our_include=hosted.spf_include,
         old_mail_hosts=[h for _, h in current.mx],
-        declared=spec.dns.old_spf_includes,
+        declared=options.old_spf_includes,
     )
     findings += spf_mod.include_findings(
         domain, merged, our_include=hosted.spf_include, old_includes=old, after_cutover=False
     )
+    return _Section(tuple(changes), tuple(findings))
 
-    # DKIM.
-    changes += _diff(
-        key.record_name,
-        "TXT",
-        current.dkim,
-        [key.record],
-        ttl=ttl,
-        why_add=f"our {key.bits}-bit DKIM key (selector {key.selector})",
-        why_remove=f"another key is published at selector {key.selector}; ours replaces it",
+
+def _dkim(current: CurrentDNS, key: dkim_mod.DKIMKey) -> _Section:
+    """DKIM: our key at our selector, replacing any other key published there."""
+    return _Section(
+        tuple(
+            _diff(
+                key.record_name,
+                "TXT",
+                current.dkim,
+                [key.record],
+                ttl=NEW_RECORD_TTL,
+                why_add=f"our {key.bits}-bit DKIM key (selector {key.selector})",
+                why_remove=f"another key is published at selector {key.selector}; ours replaces it",
+            )
+        )
     )
 
-    # DMARC.
+
+def _dmarc(current: CurrentDNS, options: RecordOptions) -> _Section:
+    """DMARC: one record valid under RFC 7489 and 9989 that never weakens a stricter policy."""
+    domain = current.domain
     existing = current.dmarc[0] if current.dmarc else None
-    proposed = dmarc_mod.build_dmarc(spec.dns.dmarc_policy, spec.dns.dmarc_rua, existing=existing)
-    findings += dmarc_mod.policy_findings(domain, existing)
+    proposed = dmarc_mod.build_dmarc(options.dmarc_policy, options.dmarc_rua, existing=existing)
+    findings = list(dmarc_mod.policy_findings(domain, existing))
     if len(current.dmarc) > 1:
         findings.append(
             Finding(
@@ -269,16 +287,16 @@ def plan_domain(
                 fix="keep only the DMARC record from this plan",
             )
         )
-    changes += _diff(
+    changes = _diff(
         f"_dmarc.{domain}",
         "TXT",
         current.dmarc,
         [proposed],
-        ttl=ttl,
+        ttl=NEW_RECORD_TTL,
         why_add="DMARC valid under RFC 7489 and RFC 9989",
         why_remove="replaced by the DMARC record below",
     )
-    auth_name = dmarc_mod.report_authorization_name(domain, spec.dns.dmarc_rua)
+    auth_name = dmarc_mod.report_authorization_name(domain, options.dmarc_rua)
     if auth_name:
         findings.append(
             Finding(
@@ -289,60 +307,91 @@ def plan_domain(
                 fix=f"ask the report receiver to publish {auth_name}",
             )
         )
+    return _Section(tuple(changes), tuple(findings))
 
-    # MTA-STS: senders cache the policy; our MX must be in it before the cutover.
-    if current.mta_sts:
-        findings.append(
-            Finding(
-                Severity.WARN,
-                "mta-sts",
-                f"{domain}: publishes MTA-STS ({current.mta_sts[0]}); senders that cached the "
-                "policy refuse MX hosts it does not list (RFC 8461 §5)",
-                fix="add our MX hosts as mx: lines to the policy and change the id before the "
-                "cutover; remove the old hosts after max_age",
-            )
-        )
 
-    # Client configuration.
-    hosts = ClientHosts(
-        hosted.client_imap_host,
-        hosted.client_submission_host,
-        hosted.autoconfig_host,
-        hosted.autodiscover_host,
+def _mta_sts(current: CurrentDNS) -> _Section:
+    """MTA-STS: senders cache the policy; our MX must be in it before the cutover."""
+    if not current.mta_sts:
+        return _Section()
+    finding = Finding(
+        Severity.WARN,
+        "mta-sts",
+        f"{current.domain}: publishes MTA-STS ({current.mta_sts[0]}); senders that cached the "
+        "policy refuse MX hosts it does not list (RFC 8461 §5)",
+        fix="add our MX hosts as mx: lines to the policy and change the id before the "
+        "cutover; remove the old hosts after max_age",
     )
-    existing_client = {(n, t): v for n, t, v in current.client}
-    for rec in client_records(domain, hosts):
+    return _Section(findings=(finding,))
+
+
+def _clients(current: CurrentDNS, clients: ClientHosts) -> _Section:
+    """Client configuration: the SRV and autoconfig/autodiscover names of our client hosts."""
+    existing = {(n, t): v for n, t, v in current.client}
+    changes: list[RecordChange] = []
+    for rec in client_records(current.domain, clients):
         changes += _diff(
             rec.name,
             rec.rdtype,
-            existing_client.get((rec.name, rec.rdtype), ()),
+            existing.get((rec.name, rec.rdtype), ()),
             [rec.value],
-            ttl=ttl,
+            ttl=NEW_RECORD_TTL,
             why_add=rec.purpose,
             why_remove="points clients at the old provider",
             norm=_norm_host_rdata,
         )
+    return _Section(tuple(changes))
 
-    if current.mx_ttl is not None and current.mx_ttl > LONG_MX_TTL:
-        findings.append(
-            Finding(
-                Severity.INFO,
-                "mx-ttl-long",
-                f"{domain}: the MX TTL is {current.mx_ttl} s, so resolvers may keep the old MX "
-                f"for up to {current.mx_ttl / 3600:g} h after the change",
-                fix=f"lower the MX TTL to {LONG_MX_TTL // 12} s at least {current.mx_ttl} s "
-                "before changing the MX, to shorten the cutover wait",
-            )
-        )
-    wait = int(current.mx_ttl * spec.cutover.ttl_multiple) if current.mx_ttl is not None else None
+
+def _mx_ttl(current: CurrentDNS) -> _Section:
+    """MX TTL: above :data:`LONG_MX_TTL`, advise lowering it ahead of the change (dns.md §4)."""
+    ttl = current.mx_ttl
+    if ttl is None or ttl <= LONG_MX_TTL:
+        return _Section()
+    finding = Finding(
+        Severity.INFO,
+        "mx-ttl-long",
+        f"{current.domain}: the MX TTL is {ttl} s, so resolvers may keep the old MX "
+        f"for up to {ttl / 3600:g} h after the change",
+        fix=f"lower the MX TTL to {LONG_MX_TTL // 12} s at least {ttl} s "
+        "before changing the MX, to shorten the cutover wait",
+    )
+    return _Section(findings=(finding,))
+
+
+def plan_domain(
+    current: CurrentDNS,
+    key: dkim_mod.DKIMKey,
+    *,
+    hosted: HostedRecords,
+    options: RecordOptions,
+    ttl_multiple: float,
+    spf_count: spf_check.LookupCount | None,
+    now: datetime,
+) -> DomainPlan:
+    """Return the plan for one domain from what is published today. Pure (no DNS).
+
+    Changes come in record order (MX, SPF, DKIM, DMARC, clients); findings in the same order.
+    """
+    merged = spf_mod.merge_spf(current.spf, hosted.spf_include)
+    sections = (
+        _mx(current, hosted),
+        _spf(current, merged, hosted=hosted, options=options, spf_count=spf_count),
+        _dkim(current, key),
+        _dmarc(current, options),
+        _mta_sts(current),
+        _clients(current, hosted.clients),
+        _mx_ttl(current),
+    )
+    wait = int(current.mx_ttl * ttl_multiple) if current.mx_ttl is not None else None
     return DomainPlan(
-        domain=domain,
+        domain=current.domain,
         current=current,
-        changes=tuple(changes),
+        changes=tuple(c for s in sections for c in s.changes),
         spf_record=merged,
         spf_lookups=spf_count.dns_lookups if spf_count else None,
         spf_void_lookups=spf_count.void_lookups if spf_count else None,
-        findings=tuple(findings),
+        findings=tuple(f for s in sections for f in s.findings),
         mx_ttl=current.mx_ttl,
         cutover_wait_seconds=wait,
         earliest_cutover=now + timedelta(seconds=wait) if wait is not None else None,
@@ -351,7 +400,7 @@ def plan_domain(
 
 
 def build_plan(
-    spec: OnboardingSpec,
+    inputs: DNSInputs,
     *,
     dkim_keys: Mapping[str, SecretStr | None],
     now: datetime | None = None,
@@ -361,25 +410,34 @@ def build_plan(
     Raises :class:`DNSCheckError` naming the domain and server when DNS cannot be read.
     """
     now = now or datetime.now(UTC)
-    timeout = spec.dns.timeout_seconds
-    resolvers = tuple(parse_server(s) for s in spec.dns.resolvers)
-    counting = make_resolver(resolvers, timeout=timeout) if resolvers else None
+    servers, options = inputs.servers, inputs.options
+    timeout = servers.timeout
+    counting = make_resolver(servers.resolvers, timeout=timeout) if servers.resolvers else None
     plans: list[DomainPlan] = []
-    for dom in spec.domains:
-        servers = nameservers_for(spec, dom.name)
+    for dom in inputs.domains:
         current = read_current(
             dom.name,
-            nameservers=servers,
-            selector=spec.dns.dkim_selector,
+            nameservers=nameservers_for(dom.name, servers=servers),
+            selector=options.dkim_selector,
             client_names=client_names(dom.name),
             timeout=timeout,
         )
-        key = dkim_mod.load_key(dom.name, spec.dns.dkim_selector, dkim_keys.get(dom.name))
-        merged = spf_mod.merge_spf(current.spf, spec.hosted.spf_include)
+        key = dkim_mod.load_key(dom.name, options.dkim_selector, dkim_keys.get(dom.name))
+        merged = spf_mod.merge_spf(current.spf, inputs.hosted.spf_include)
         count = (
             spf_check.count_lookups(merged, dom.name, resolver=counting, timeout=timeout)
             if counting is not None
             else None
         )
-        plans.append(plan_domain(spec, current, key, spf_count=count, now=now))
-    return DNSPlan(spec.customer, spec.customer_slug, now, tuple(plans))
+        plans.append(
+            plan_domain(
+                current,
+                key,
+                hosted=inputs.hosted,
+                options=options,
+                ttl_multiple=inputs.ttl_multiple,
+                spf_count=count,
+                now=now,
+            )
+        )
+    return DNSPlan(inputs.customer, inputs.customer_slug, now, tuple(plans))
