@@ -15,9 +15,12 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from onboarding.clientconfig import ClientHosts
 from onboarding.controlpanel import ControlPanelClient
 from onboarding.cutover import DeliveryTarget
+from onboarding.dnscheck import DNSInputs, DNSServers, DomainInput, HostedRecords, RecordOptions
 from onboarding.dnscheck.dkim import DKIMKey, load_key
+from onboarding.dnscheck.query import parse_server
 from onboarding.mailflow import ImapEndpoint, SmtpEndpoint
 from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions
 from onboarding.mailsync.models import PassKind
@@ -31,6 +34,7 @@ __all__ = [
     "delivery_target",
     "dkim_block_name",
     "dkim_keys",
+    "dns_inputs",
     "imap_endpoint",
     "mailbox_jobs",
     "mailbox_pair",
@@ -68,6 +72,45 @@ def smtp_endpoint(spec: OnboardingSpec) -> SmtpEndpoint:
 
 
 # -- DNS ---------------------------------------------------------------------------------------
+
+
+def dns_inputs(spec: OnboardingSpec) -> DNSInputs:
+    """The DNS engine's inputs from the spec: domains, our records, options, servers.
+
+    Raises ValueError when a DNS server in ``dns.resolvers`` / ``dns.nameservers`` is not an IP
+    address with an optional port.
+    """
+    hosted, dns = spec.hosted, spec.dns
+    return DNSInputs(
+        customer=spec.customer,
+        customer_slug=spec.customer_slug,
+        domains=tuple(
+            DomainInput(d.name, tuple(s.host for s in d.mail_servers)) for d in spec.domains
+        ),
+        hosted=HostedRecords(
+            mx_hosts=tuple((m.priority, m.host) for m in hosted.mx_hosts),
+            spf_include=hosted.spf_include,
+            outbound_ips=hosted.outbound_ips,
+            clients=ClientHosts(
+                hosted.client_imap_host,
+                hosted.client_submission_host,
+                hosted.autoconfig_host,
+                hosted.autodiscover_host,
+            ),
+        ),
+        options=RecordOptions(
+            dkim_selector=dns.dkim_selector,
+            dmarc_policy=dns.dmarc_policy,
+            dmarc_rua=dns.dmarc_rua,
+            old_spf_includes=dns.old_spf_includes,
+        ),
+        servers=DNSServers(
+            resolvers=tuple(parse_server(s) for s in dns.resolvers),
+            nameservers=tuple(parse_server(s) for s in dns.nameservers),
+            timeout=dns.timeout_seconds,
+        ),
+        ttl_multiple=spec.cutover.ttl_multiple,
+    )
 
 
 def dkim_block_name(domain: str, selector: str) -> str:

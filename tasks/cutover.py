@@ -42,7 +42,7 @@ from onboarding.cutover import (
 )
 from onboarding.dnscheck import run_propagation
 from onboarding.reports import RunFolder
-from tasks.adapters import control_panel, delivery_target, dkim_keys
+from tasks.adapters import control_panel, delivery_target, dkim_keys, dns_inputs
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
 
@@ -87,11 +87,12 @@ def wait_until_ready(spec: OnboardingSpec, wait_seconds: float = 0.0) -> Readine
     """Propagation plus the TTL rule; poll up to ``wait_seconds`` when the ETA is known."""
     keys = dkim_keys(spec, current_vault())
     records = {d: k.record if k else None for d, k in keys.items()}
+    inputs = dns_inputs(spec)
     path = ledger_path(spec.output_dir, spec.customer_slug)
     deadline = time.monotonic() + wait_seconds
     noted = noted_mx_ttls(spec.output_dir, spec.customer_slug)
     while True:
-        propagation = run_propagation(spec, dkim_records=records)
+        propagation = run_propagation(inputs, dkim_records=records)
         readiness, ledger = assess_readiness(
             propagation,
             load_ledger(path),

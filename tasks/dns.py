@@ -31,7 +31,7 @@ from onboarding.dnscheck import (
 from onboarding.dnscheck.checks import PropagationSummary
 from onboarding.dnscheck.render import render_checks_markdown, render_propagation_markdown
 from onboarding.reports import RunFolder
-from tasks.adapters import dkim_block_name, dkim_keys, stored_dkim_pems
+from tasks.adapters import dkim_block_name, dkim_keys, dns_inputs, stored_dkim_pems
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
 
@@ -55,7 +55,7 @@ def records_key(spec: OnboardingSpec) -> str:
 @task(name="plan-dns", persist_result=False, cache_policy=NO_CACHE)
 def plan_dns(spec: OnboardingSpec) -> DNSPlan:
     """Read current DNS, build the plan; store any newly generated DKIM key in a Secret block."""
-    plan = build_plan(spec, dkim_keys=stored_dkim_pems(spec, current_vault()))
+    plan = build_plan(dns_inputs(spec), dkim_keys=stored_dkim_pems(spec, current_vault()))
     for dom in plan.domains:
         if not dom.dkim.reused:
             Secret(value=dom.dkim.private_pem.get_secret_value()).save(
@@ -89,7 +89,9 @@ def publish_dns_plan(spec: OnboardingSpec, plan: DNSPlan) -> Path:
 
 def _checks(spec: OnboardingSpec) -> CheckReport:
     keys = dkim_keys(spec, current_vault())
-    return run_checks(spec, dkim_public={d: k.public_b64 if k else None for d, k in keys.items()})
+    return run_checks(
+        dns_inputs(spec), dkim_public={d: k.public_b64 if k else None for d, k in keys.items()}
+    )
 
 
 @task(name="check-dns", persist_result=False, cache_policy=NO_CACHE)
@@ -119,7 +121,9 @@ def check_dns_outcome(spec: OnboardingSpec) -> DNSOutcome:
 def check_propagation(spec: OnboardingSpec) -> PropagationSummary:
     """Authoritative servers first, then resolvers for published records only."""
     keys = dkim_keys(spec, current_vault())
-    return run_propagation(spec, dkim_records={d: k.record if k else None for d, k in keys.items()})
+    return run_propagation(
+        dns_inputs(spec), dkim_records={d: k.record if k else None for d, k in keys.items()}
+    )
 
 
 @task(name="publish-dns-check", persist_result=False, cache_policy=NO_CACHE)

@@ -1,4 +1,4 @@
-"""``dns-check``: the post-publication checks and the propagation report for a whole spec.
+"""``dns-check``: the post-publication checks and the propagation report for a whole customer.
 
 Checks ask the configured resolvers (what the world sees); propagation asks every
 authoritative server first, then the resolvers (see :mod:`.propagation`). Neither raises for
@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from onboarding.clientconfig import ClientHosts, client_records
+from onboarding.clientconfig import client_records
 from onboarding.dnscheck import dkim as dkim_mod
 from onboarding.dnscheck import dmarc as dmarc_mod
 from onboarding.dnscheck import spf_check
 from onboarding.dnscheck.current import nameservers_for
+from onboarding.dnscheck.inputs import DNSInputs, HostedRecords
 from onboarding.dnscheck.mx import check_mx
 from onboarding.dnscheck.propagation import (
     ExpectedRecord,
@@ -23,9 +24,8 @@ from onboarding.dnscheck.propagation import (
     PropagationReport,
     check_propagation,
 )
-from onboarding.dnscheck.query import make_resolver, parse_server
+from onboarding.dnscheck.query import make_resolver
 from onboarding.dnscheck.results import CheckResult, Severity, worst
-from validation.spec import OnboardingSpec
 
 __all__ = ["CheckReport", "PropagationSummary", "expected_for", "run_checks", "run_propagation"]
 
@@ -44,46 +44,41 @@ class CheckReport:
         return {"status": str(self.status), "results": [r.to_dict() for r in self.results]}
 
 
-def run_checks(spec: OnboardingSpec, *, dkim_public: Mapping[str, str | None]) -> CheckReport:
-    """Run the MX, SPF, DKIM and DMARC checks for every domain via ``spec.dns.resolvers``.
+def run_checks(inputs: DNSInputs, *, dkim_public: Mapping[str, str | None]) -> CheckReport:
+    """Run the MX, SPF, DKIM and DMARC checks for every domain via ``inputs.servers.resolvers``.
 
     ``dkim_public``: our public key (base64 ``p=``) per domain, or None when no key is stored.
+    Raises ValueError when no resolver is configured.
     """
-    timeout = spec.dns.timeout_seconds
-    servers = tuple(parse_server(s) for s in spec.dns.resolvers)
+    hosted, options = inputs.hosted, inputs.options
+    timeout = inputs.servers.timeout
+    servers = inputs.servers.resolvers
     if not servers:
         raise ValueError("dns.resolvers is empty; list at least one resolver in customer.yaml")
     resolver = make_resolver(servers, timeout=timeout)
     results: list[CheckResult] = []
-    for dom in spec.domains:
+    for dom in inputs.domains:
         d = dom.name
-        results.append(
-            check_mx(
-                d,
-                resolvers=servers,
-                expected=[(m.priority, m.host) for m in spec.hosted.mx_hosts],
-                timeout=timeout,
-            )
-        )
+        results.append(check_mx(d, resolvers=servers, expected=hosted.mx_hosts, timeout=timeout))
         spf = spf_check.check_spf(
             d,
             resolver=resolver,
-            our_include=spec.hosted.spf_include,
-            outbound_ips=spec.hosted.outbound_ips,
-            old_includes=spec.dns.old_spf_includes,
-            old_mail_hosts=[s.host for s in dom.mail_servers],
+            our_include=hosted.spf_include,
+            outbound_ips=hosted.outbound_ips,
+            old_includes=options.old_spf_includes,
+            old_mail_hosts=dom.old_mail_hosts,
             timeout=timeout,
         )
         results.append(spf)
         dkim = dkim_mod.check_dkim(
             d,
-            spec.dns.dkim_selector,
+            options.dkim_selector,
             resolver=resolver,
             expected_public_b64=dkim_public.get(d),
             timeout=timeout,
         )
         results.append(dkim)
-        spf_ok = bool(spec.hosted.outbound_ips) and "ip-pass" in spf.codes() and spf.valid
+        spf_ok = bool(hosted.outbound_ips) and "ip-pass" in spf.codes() and spf.valid
         results.append(
             dmarc_mod.check_dmarc(
                 d, resolver=resolver, timeout=timeout, dkim_ok=dkim.valid, spf_ok=spf_ok
@@ -93,35 +88,29 @@ def run_checks(spec: OnboardingSpec, *, dkim_public: Mapping[str, str | None]) -
 
 
 def expected_for(
-    spec: OnboardingSpec, domain: str, dkim_record: str | None
+    domain: str, dkim_record: str | None, *, hosted: HostedRecords, selector: str
 ) -> tuple[ExpectedRecord, ...]:
-    """The records propagation waits for: our MX, SPF with our include, DKIM, DMARC, clients."""
-    hosted = spec.hosted
+    """The records propagation waits for: our MX, SPF with our include, DKIM, DMARC, clients.
+
+    ``dkim_record`` is our DKIM TXT value, or None to skip DKIM (no key stored yet).
+    """
     out = [
-        ExpectedRecord(
-            domain, "MX", tuple(f"{m.priority} {m.host}" for m in hosted.mx_hosts), Match.EXACT
-        ),
+        ExpectedRecord(domain, "MX", tuple(f"{p} {h}" for p, h in hosted.mx_hosts), Match.EXACT),
         ExpectedRecord(domain, "TXT", (hosted.spf_include,), Match.SPF),
         ExpectedRecord(f"_dmarc.{domain}", "TXT", (), Match.DMARC),
     ]
     if dkim_record:
         out.append(
             ExpectedRecord(
-                dkim_mod.dkim_record_name(spec.dns.dkim_selector, domain),
+                dkim_mod.dkim_record_name(selector, domain),
                 "TXT",
                 (dkim_record,),
                 Match.CONTAINS,
             )
         )
-    hosts = ClientHosts(
-        hosted.client_imap_host,
-        hosted.client_submission_host,
-        hosted.autoconfig_host,
-        hosted.autodiscover_host,
-    )
     out.extend(
         ExpectedRecord(r.name, r.rdtype, (r.value,), Match.EXACT)
-        for r in client_records(domain, hosts)
+        for r in client_records(domain, hosted.clients)
     )
     return tuple(out)
 
@@ -163,24 +152,30 @@ class PropagationSummary:
 
 
 def run_propagation(
-    spec: OnboardingSpec, *, dkim_records: Mapping[str, str | None]
+    inputs: DNSInputs, *, dkim_records: Mapping[str, str | None]
 ) -> PropagationSummary:
     """Return the propagation report of every domain.
 
+    ``dkim_records``: our DKIM TXT value per domain, or None when no key is stored.
     Raises :class:`DNSCheckError` only when a domain's nameservers cannot be found.
     """
-    timeout = spec.dns.timeout_seconds
-    resolvers = tuple(parse_server(s) for s in spec.dns.resolvers)
+    servers = inputs.servers
     reports: list[PropagationReport] = []
-    for dom in spec.domains:
-        servers = nameservers_for(spec, dom.name)
+    for dom in inputs.domains:
+        nameservers = nameservers_for(dom.name, servers=servers)
+        expected = expected_for(
+            dom.name,
+            dkim_records.get(dom.name),
+            hosted=inputs.hosted,
+            selector=inputs.options.dkim_selector,
+        )
         reports.append(
             check_propagation(
                 dom.name,
-                expected_for(spec, dom.name, dkim_records.get(dom.name)),
-                nameservers=servers,
-                resolvers=resolvers,
-                timeout=timeout,
+                expected,
+                nameservers=nameservers,
+                resolvers=servers.resolvers,
+                timeout=servers.timeout,
             )
         )
     return PropagationSummary(tuple(reports))

@@ -1,8 +1,9 @@
 """What a domain publishes today, read from its authoritative servers (configured TTLs).
 
 Authoritative answers only (AA, RD cleared; reference dns.md §4): a cache's remaining TTL
-would understate how long the world may keep the old MX. Nameservers come from
-``dns.nameservers`` in the spec, else from the domain's NS records via the resolvers.
+would understate how long the world may keep the old MX. Nameservers are the configured
+:attr:`DNSServers.nameservers <onboarding.dnscheck.inputs.DNSServers>`, else the ones the
+domain's NS records name, found via the resolvers.
 """
 
 from __future__ import annotations
@@ -15,16 +16,15 @@ from onboarding.dnscheck import dkim as dkim_mod
 from onboarding.dnscheck import dmarc as dmarc_mod
 from onboarding.dnscheck import spf as spf_mod
 from onboarding.dnscheck._exceptions import DNSCheckError
+from onboarding.dnscheck.inputs import DNSServers
 from onboarding.dnscheck.mx import MXHost, parse_mx
 from onboarding.dnscheck.query import (
     Answer,
     AnswerStatus,
     Server,
     discover_nameservers,
-    parse_server,
     query_authoritative,
 )
-from validation.spec import OnboardingSpec
 
 __all__ = ["CurrentDNS", "client_names", "nameservers_for", "read_current"]
 
@@ -134,12 +134,11 @@ def _negative_ttl(domain: str, servers: Sequence[Server], timeout: float) -> int
     return min(soa.ttl, int(soa.records[0].split()[-1]))
 
 
-def nameservers_for(spec: OnboardingSpec, domain: str) -> tuple[Server, ...]:
+def nameservers_for(domain: str, *, servers: DNSServers) -> tuple[Server, ...]:
     """Return the configured authoritative servers, else the ones the NS records name."""
-    if spec.dns.nameservers:
-        return tuple(parse_server(s) for s in spec.dns.nameservers)
-    resolvers = tuple(parse_server(s) for s in spec.dns.resolvers)
-    return discover_nameservers(domain, resolvers, timeout=spec.dns.timeout_seconds)
+    if servers.nameservers:
+        return servers.nameservers
+    return discover_nameservers(domain, servers.resolvers, timeout=servers.timeout)
 
 
 def client_names(domain: str) -> tuple[tuple[str, str], ...]:

@@ -5,6 +5,7 @@ reference dns.md §4), never from a cache. The plan keeps what the customer stil
 SPF senders, a stricter DMARC policy) and adds ours: MX only to the hosted service, one merged
 SPF record with its lookup count, our DKIM key, a DMARC record valid under RFC 7489 and 9989,
 and the client-configuration names of :mod:`onboarding.clientconfig`.
+Each record kind's part lives in :mod:`._plan_records`; :func:`plan_domain` composes them.
 
 The DKIM private key comes in from the caller (the task layer keeps it in a Secret block) and
 stays inside :class:`~onboarding.dnscheck.dkim.DKIMKey`; :meth:`DNSPlan.to_dict` and the
@@ -14,23 +15,31 @@ renderers never include it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
 
-from onboarding.clientconfig import ClientHosts, client_records
 from onboarding.dnscheck import dkim as dkim_mod
-from onboarding.dnscheck import dmarc as dmarc_mod
 from onboarding.dnscheck import spf as spf_mod
 from onboarding.dnscheck import spf_check
+from onboarding.dnscheck._plan_records import (
+    RecordChange,
+    client_section,
+    dkim_section,
+    dmarc_section,
+    mta_sts_section,
+    mx_section,
+    mx_ttl_section,
+    spf_section,
+)
 from onboarding.dnscheck.current import CurrentDNS, client_names, nameservers_for, read_current
-from onboarding.dnscheck.query import make_resolver, parse_server
+from onboarding.dnscheck.inputs import DNSInputs, HostedRecords, RecordOptions
+from onboarding.dnscheck.query import make_resolver
 from onboarding.dnscheck.results import Finding, Severity
 from onboarding.dnscheck.zonefile import Record
-from validation.spec import OnboardingSpec
 
 __all__ = [
     "DNSPlan",
@@ -41,18 +50,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-NEW_RECORD_TTL = 3600
-LONG_MX_TTL = 3600  # above this, suggest lowering the TTL ahead of the cutover (dns.md §4)
-
-
-@dataclass(frozen=True)
-class RecordChange:
-    """``remove`` or ``add`` one record (``keep`` when it is already right)."""
-
-    action: str
-    record: Record
-    why: str
 
 
 @dataclass(frozen=True)
@@ -148,201 +145,39 @@ class DNSPlan:
         }
 
 
-def _diff(
-    name: str,
-    rdtype: str,
-    current: Sequence[str],
-    wanted: Sequence[str],
-    *,
-    ttl: int,
-    why_add: str,
-    why_remove: str,
-    norm: Any = str,
-) -> list[RecordChange]:
-    out: list[RecordChange] = []
-    want_norm = {norm(w) for w in wanted}
-    have_norm = {norm(c) for c in current}
-    for value in current:
-        if norm(value) not in want_norm:
-            out.append(RecordChange("remove", Record(name, rdtype, value, ttl), why_remove))
-    for value in wanted:
-        action = "keep" if norm(value) in have_norm else "add"
-        out.append(
-            RecordChange(
-                action,
-                Record(name, rdtype, value, ttl),
-                "already published" if action == "keep" else why_add,
-            )
-        )
-    return out
-
-
-def _norm_host_rdata(value: str) -> str:
-    return " ".join(t.rstrip(".").lower() for t in value.split())
-
-
 def plan_domain(
-    spec: OnboardingSpec,
     current: CurrentDNS,
     key: dkim_mod.DKIMKey,
     *,
+    hosted: HostedRecords,
+    options: RecordOptions,
+    ttl_multiple: float,
     spf_count: spf_check.LookupCount | None,
     now: datetime,
 ) -> DomainPlan:
-    """Return the plan for one domain from what is published today. Pure (no DNS)."""
-    domain = current.domain
-    hosted = spec.hosted
-    ttl = NEW_RECORD_TTL
-    findings: list[Finding] = []
-    changes: list[RecordChange] = []
+    """Return the plan for one domain from what is published today. Pure (no DNS).
 
-    # MX: only the hosted service.
-    changes += _diff(
-        domain,
-        "MX",
-        [f"{p} {h}." for p, h in current.mx],
-        [f"{m.priority} {m.host.rstrip('.')}." for m in hosted.mx_hosts],
-        ttl=ttl,
-        why_add="mail goes to the hosted service",
-        why_remove="the old mail server must stop receiving mail for the domain",
-        norm=_norm_host_rdata,
+    Changes come in record order (MX, SPF, DKIM, DMARC, clients); findings in the same order.
+    """
+    merged = spf_mod.merge_spf(current.spf, hosted.spf_include)
+    sections = (
+        mx_section(current, hosted),
+        spf_section(current, merged, hosted=hosted, options=options, spf_count=spf_count),
+        dkim_section(current, key),
+        dmarc_section(current, options),
+        mta_sts_section(current),
+        client_section(current, hosted.clients),
+        mx_ttl_section(current),
     )
-
-    # SPF: one merged record.
-    old_spf = current.spf
-    merged = spf_mod.merge_spf(old_spf, hosted.spf_include)
-    if len(old_spf) > 1:
-        findings += spf_mod.record_count_findings(domain, old_spf)
-    for record in old_spf:
-        findings += spf_mod.all_findings(domain, record)
-    changes += _diff(
-        domain,
-        "TXT",
-        old_spf,
-        [merged],
-        ttl=ttl,
-        why_add="one SPF record with your senders and ours",
-        why_remove="replaced by the merged SPF record (two SPF records are a permerror)",
-    )
-    if spf_count is not None:
-        findings += spf_count.findings(domain, with_ours=True)
-    else:
-        findings.append(
-            Finding(
-                Severity.WARN,
-                "lookups-not-counted",
-                f"{domain}: SPF lookups were not counted (no resolver in dns.resolvers)",
-                fix="add a resolver to dns.resolvers and re-run dns-plan",
-            )
-        )
-    old = spf_mod.old_provider_includes(
-        merged,
-        our_include=hosted.spf_include,
-        old_mail_hosts=[h for _, h in current.mx],
-        declared=spec.dns.old_spf_includes,
-    )
-    findings += spf_mod.include_findings(
-        domain, merged, our_include=hosted.spf_include, old_includes=old, after_cutover=False
-    )
-
-    # DKIM.
-    changes += _diff(
-        key.record_name,
-        "TXT",
-        current.dkim,
-        [key.record],
-        ttl=ttl,
-        why_add=f"our {key.bits}-bit DKIM key (selector {key.selector})",
-        why_remove=f"another key is published at selector {key.selector}; ours replaces it",
-    )
-
-    # DMARC.
-    existing = current.dmarc[0] if current.dmarc else None
-    proposed = dmarc_mod.build_dmarc(spec.dns.dmarc_policy, spec.dns.dmarc_rua, existing=existing)
-    findings += dmarc_mod.policy_findings(domain, existing)
-    if len(current.dmarc) > 1:
-        findings.append(
-            Finding(
-                Severity.WARN,
-                "multiple-dmarc",
-                f"{domain}: {len(current.dmarc)} DMARC records; receivers ignore them all",
-                fix="keep only the DMARC record from this plan",
-            )
-        )
-    changes += _diff(
-        f"_dmarc.{domain}",
-        "TXT",
-        current.dmarc,
-        [proposed],
-        ttl=ttl,
-        why_add="DMARC valid under RFC 7489 and RFC 9989",
-        why_remove="replaced by the DMARC record below",
-    )
-    auth_name = dmarc_mod.report_authorization_name(domain, spec.dns.dmarc_rua)
-    if auth_name:
-        findings.append(
-            Finding(
-                Severity.INFO,
-                "rua-authorization",
-                f"{domain}: DMARC reports go to another domain, which must publish "
-                f'{auth_name} TXT "v=DMARC1" (RFC 7489 §7.1)',
-                fix=f"ask the report receiver to publish {auth_name}",
-            )
-        )
-
-    # MTA-STS: senders cache the policy; our MX must be in it before the cutover.
-    if current.mta_sts:
-        findings.append(
-            Finding(
-                Severity.WARN,
-                "mta-sts",
-                f"{domain}: publishes MTA-STS ({current.mta_sts[0]}); senders that cached the "
-                "policy refuse MX hosts it does not list (RFC 8461 §5)",
-                fix="add our MX hosts as mx: lines to the policy and change the id before the "
-                "cutover; remove the old hosts after max_age",
-            )
-        )
-
-    # Client configuration.
-    hosts = ClientHosts(
-        hosted.client_imap_host,
-        hosted.client_submission_host,
-        hosted.autoconfig_host,
-        hosted.autodiscover_host,
-    )
-    existing_client = {(n, t): v for n, t, v in current.client}
-    for rec in client_records(domain, hosts):
-        changes += _diff(
-            rec.name,
-            rec.rdtype,
-            existing_client.get((rec.name, rec.rdtype), ()),
-            [rec.value],
-            ttl=ttl,
-            why_add=rec.purpose,
-            why_remove="points clients at the old provider",
-            norm=_norm_host_rdata,
-        )
-
-    if current.mx_ttl is not None and current.mx_ttl > LONG_MX_TTL:
-        findings.append(
-            Finding(
-                Severity.INFO,
-                "mx-ttl-long",
-                f"{domain}: the MX TTL is {current.mx_ttl} s, so resolvers may keep the old MX "
-                f"for up to {current.mx_ttl / 3600:g} h after the change",
-                fix=f"lower the MX TTL to {LONG_MX_TTL // 12} s at least {current.mx_ttl} s "
-                "before changing the MX, to shorten the cutover wait",
-            )
-        )
-    wait = int(current.mx_ttl * spec.cutover.ttl_multiple) if current.mx_ttl is not None else None
+    wait = int(current.mx_ttl * ttl_multiple) if current.mx_ttl is not None else None
     return DomainPlan(
-        domain=domain,
+        domain=current.domain,
         current=current,
-        changes=tuple(changes),
+        changes=tuple(c for s in sections for c in s.changes),
         spf_record=merged,
         spf_lookups=spf_count.dns_lookups if spf_count else None,
         spf_void_lookups=spf_count.void_lookups if spf_count else None,
-        findings=tuple(findings),
+        findings=tuple(f for s in sections for f in s.findings),
         mx_ttl=current.mx_ttl,
         cutover_wait_seconds=wait,
         earliest_cutover=now + timedelta(seconds=wait) if wait is not None else None,
@@ -351,7 +186,7 @@ def plan_domain(
 
 
 def build_plan(
-    spec: OnboardingSpec,
+    inputs: DNSInputs,
     *,
     dkim_keys: Mapping[str, SecretStr | None],
     now: datetime | None = None,
@@ -361,25 +196,34 @@ def build_plan(
     Raises :class:`DNSCheckError` naming the domain and server when DNS cannot be read.
     """
     now = now or datetime.now(UTC)
-    timeout = spec.dns.timeout_seconds
-    resolvers = tuple(parse_server(s) for s in spec.dns.resolvers)
-    counting = make_resolver(resolvers, timeout=timeout) if resolvers else None
+    servers, options = inputs.servers, inputs.options
+    timeout = servers.timeout
+    counting = make_resolver(servers.resolvers, timeout=timeout) if servers.resolvers else None
     plans: list[DomainPlan] = []
-    for dom in spec.domains:
-        servers = nameservers_for(spec, dom.name)
+    for dom in inputs.domains:
         current = read_current(
             dom.name,
-            nameservers=servers,
-            selector=spec.dns.dkim_selector,
+            nameservers=nameservers_for(dom.name, servers=servers),
+            selector=options.dkim_selector,
             client_names=client_names(dom.name),
             timeout=timeout,
         )
-        key = dkim_mod.load_key(dom.name, spec.dns.dkim_selector, dkim_keys.get(dom.name))
-        merged = spf_mod.merge_spf(current.spf, spec.hosted.spf_include)
+        key = dkim_mod.load_key(dom.name, options.dkim_selector, dkim_keys.get(dom.name))
+        merged = spf_mod.merge_spf(current.spf, inputs.hosted.spf_include)
         count = (
             spf_check.count_lookups(merged, dom.name, resolver=counting, timeout=timeout)
             if counting is not None
             else None
         )
-        plans.append(plan_domain(spec, current, key, spf_count=count, now=now))
-    return DNSPlan(spec.customer, spec.customer_slug, now, tuple(plans))
+        plans.append(
+            plan_domain(
+                current,
+                key,
+                hosted=inputs.hosted,
+                options=options,
+                ttl_multiple=inputs.ttl_multiple,
+                spf_count=count,
+                now=now,
+            )
+        )
+    return DNSPlan(inputs.customer, inputs.customer_slug, now, tuple(plans))

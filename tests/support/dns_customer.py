@@ -11,6 +11,8 @@ import yaml
 
 from lab import Lab
 from lab.customer_dns import zone_text
+from onboarding.clientconfig import ClientHosts
+from onboarding.dnscheck import HostedRecords
 
 OUR_IP = "192.0.2.25"
 TTL = 300
@@ -27,6 +29,18 @@ def hosted(ours: str) -> dict[str, Any]:
         "autoconfig_host": f"autoconfig.{ours}",
         "autodiscover_host": f"autodiscover.{ours}",
     }
+
+
+def hosted_records(ours: str) -> HostedRecords:
+    """The DNS engine's view of :func:`hosted`, for engine tests that take no spec."""
+    return HostedRecords(
+        mx_hosts=((10, f"mail.{ours}"),),
+        spf_include=f"spf.{ours}",
+        outbound_ips=(OUR_IP,),
+        clients=ClientHosts(
+            f"imap.{ours}", f"smtp.{ours}", f"autoconfig.{ours}", f"autodiscover.{ours}"
+        ),
+    )
 
 
 @dataclass(frozen=True)

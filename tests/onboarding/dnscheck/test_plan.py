@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import dns.rrset
 import pytest
 
+from onboarding.clientconfig import ClientHosts
 from onboarding.dnscheck.current import CurrentDNS
 from onboarding.dnscheck.dkim import load_key
+from onboarding.dnscheck.inputs import HostedRecords, RecordOptions
 from onboarding.dnscheck.plan import DNSPlan, plan_domain
 from onboarding.dnscheck.render import render_markdown, render_zone_snippet
 from onboarding.dnscheck.spf_check import LookupCount
 from onboarding.dnscheck.zonefile import txt_rdata
-from validation.spec import load_spec
 
-ROOT = Path(__file__).resolve().parents[3]
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+# What examples/acme/customer.yaml tells the engine (its hosted:, dns: and cutover: blocks).
+HOSTED = HostedRecords(
+    mx_hosts=((10, "mail.mailroute.test"),),
+    spf_include="spf.mailroute.test",
+    outbound_ips=("192.0.2.25",),
+    clients=ClientHosts(
+        "imap.mailroute.test",
+        "smtp.mailroute.test",
+        "autoconfig.mailroute.test",
+        "autodiscover.mailroute.test",
+    ),
+)
+OPTIONS = RecordOptions(
+    dkim_selector="mr1",
+    dmarc_policy="none",
+    dmarc_rua="mailto:dmarc-reports@acme.test",
+    old_spf_includes=(),
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +60,15 @@ def _current(**kw: object) -> CurrentDNS:
 
 
 def _plan(current: CurrentDNS, key, count: LookupCount | None = None):  # type: ignore[no-untyped-def]
-    spec = load_spec(ROOT / "examples/acme/customer.yaml")
-    return plan_domain(spec, current, key, spf_count=count or LookupCount(3, 0), now=NOW)
+    return plan_domain(
+        current,
+        key,
+        hosted=HOSTED,
+        options=OPTIONS,
+        ttl_multiple=2.0,
+        spf_count=count or LookupCount(3, 0),
+        now=NOW,
+    )
 
 
 def test_plan_removes_old_mx_and_both_spf_records_and_adds_one_merged(key) -> None:  # type: ignore[no-untyped-def]
