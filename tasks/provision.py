@@ -23,6 +23,8 @@ from onboarding.controlpanel import (
     AccountsReport,
     AliasesReport,
     ControlPanelClient,
+    CustomerDomain,
+    InboundServer,
     Outcome,
     SetupResult,
     account_rows,
@@ -42,6 +44,7 @@ from validation.users import read_user_credentials, validate_user_list
 
 __all__ = [
     "check_access",
+    "customer_domains",
     "prove_logins",
     "provision_mailbox_aliases",
     "provision_mailboxes",
@@ -55,6 +58,18 @@ def open_client(spec: OnboardingSpec) -> ControlPanelClient:
     """Return a client for the spec's control panel with the key from its Secret block."""
     c = spec.controlpanel
     return ControlPanelClient(c.base_url, load_secret(c.api_key_secret))
+
+
+def customer_domains(spec: OnboardingSpec) -> tuple[CustomerDomain, ...]:
+    """The spec's domains as the control-panel engine takes them (the one conversion)."""
+    return tuple(
+        CustomerDomain(
+            name=d.name,
+            mail_servers=tuple(InboundServer(m.host, m.priority) for m in d.mail_servers),
+            delivery_port=d.delivery_port,
+        )
+        for d in spec.domains
+    )
 
 
 def _progress(every: int) -> Callable[[int, int], None]:
@@ -84,7 +99,7 @@ def set_up(spec_path: Path) -> SetupResult:
             cp,
             customer=spec.customer,
             reseller=spec.reseller,
-            domains=spec.domains,
+            domains=customer_domains(spec),
             hosted=(spec.hosted.delivery_host, spec.hosted.delivery_port),
         )
         get_run_logger().info("set-up HTTP requests: %s", cp.requests_made)

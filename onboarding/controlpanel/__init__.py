@@ -65,7 +65,12 @@ from onboarding.controlpanel._results import (
     Outcome,
     SetupResult,
 )
-from onboarding.controlpanel._setup import routed_only_to, set_up_customer
+from onboarding.controlpanel._setup import (
+    CustomerDomain,
+    InboundServer,
+    routed_only_to,
+    set_up_customer,
+)
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -83,11 +88,13 @@ __all__ = [
     "ControlPanelError",
     "Credential",
     "Customer",
+    "CustomerDomain",
     "Domain",
     "DomainAlias",
     "DomainSetup",
     "EmailAccount",
     "FieldSchema",
+    "InboundServer",
     "LocalpartAlias",
     "LoginResult",
     "MailServer",
