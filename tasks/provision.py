@@ -8,7 +8,6 @@ transient HTTP failures per request and per account, and a conflict must not be 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,7 +28,6 @@ from onboarding.controlpanel import (
     SetupResult,
     account_rows,
     alias_rows,
-    check_logins,
     provision_accounts,
     provision_aliases,
     self_service_markdown,
@@ -37,8 +35,10 @@ from onboarding.controlpanel import (
     setup_rows,
     summary_markdown,
 )
+from onboarding.mailflow import check_accounts
 from onboarding.reports import RunFolder
 from tasks.secrets import load_secret
+from tasks.verify import imap_endpoint
 from validation.spec import OnboardingSpec, load_spec
 from validation.users import read_user_credentials, validate_user_list
 
@@ -149,19 +149,10 @@ def prove_logins(spec_path: Path, report: AccountsReport) -> AccountsReport:
     spec = load_spec(spec_path)
     usable = {a.email for a in report.accounts if a.outcome is not Outcome.FAILED}
     credentials = [c for c in read_user_credentials(spec) if c.email in usable]
-    h = spec.hosted
-    results = check_logins(
-        credentials,
-        host=h.imap_host,
-        port=h.imap_port,
-        tls=h.imap_tls.value,
-        concurrency=max(4, spec.controlpanel.concurrency),
+    checks = check_accounts(
+        imap_endpoint(spec), credentials, concurrency=max(4, spec.controlpanel.concurrency)
     )
-    accounts = tuple(
-        dataclasses.replace(a, login=results[a.email]) if a.email in results else a
-        for a in report.accounts
-    )
-    return dataclasses.replace(report, accounts=accounts)
+    return report.with_logins(checks)
 
 
 @task(name="write-self-service-instructions", persist_result=False, cache_policy=NO_CACHE)
