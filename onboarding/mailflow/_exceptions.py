@@ -9,7 +9,9 @@ The tree::
 
 No smtplib, imaplib, imapclient, socket or ssl exception leaves the engine: :func:`translate`
 maps them with :data:`FOREIGN_MAP` (most specific class first). Messages never carry a
-password: the IMAP server's own answer is quoted with the password masked.
+password: the IMAP server's own answer is quoted with the password masked (:func:`redact`).
+The login itself is translated by :mod:`._login`, which also leaves no foreign error in the
+chain, since an encoding error there holds the whole password (issue 13).
 """
 
 from __future__ import annotations
