@@ -42,9 +42,9 @@ from onboarding.controlpanel import (  # noqa: E402
     NewCustomer,
     NewDomain,
     NewEmailAccount,
-    check_logins,
     provision_accounts,
 )
+from onboarding.mailflow import ImapEndpoint, check_accounts  # noqa: E402
 
 SECTION = "## Provisioning (bench/provision.py)"
 
@@ -139,7 +139,7 @@ def _measure(
     listed = {a.localpart for a in setup.email_accounts.list(domain=domain.id)}
     complete = listed == {c.email.split("@")[0] for c in creds}
     sample = random.Random(7).sample(creds, min(50, n))
-    logins = check_logins(sample, host=imap[0], port=imap[1], tls="none", concurrency=8)
+    logins = check_accounts(ImapEndpoint(imap[0], imap[1], "none"), sample, concurrency=8)
     setup.close()
     return Result(
         tool,
@@ -150,7 +150,7 @@ def _measure(
         rerun_seconds,
         rerun_req,
         complete,
-        sum(1 for r in logins.values() if r.ok),
+        sum(1 for r in logins if r.ok),
         len(sample),
     )
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from onboarding.clientconfig import ClientHosts
-from onboarding.controlpanel import ControlPanelClient
+from onboarding.controlpanel import ControlPanelClient, CustomerDomain, InboundServer
 from onboarding.cutover import DeliveryTarget
 from onboarding.dnscheck import DNSInputs, DNSServers, DomainInput, HostedRecords, RecordOptions
 from onboarding.dnscheck.dkim import DKIMKey, load_key
@@ -31,6 +31,7 @@ from validation.users import UserCredentials, ValidatedUser
 __all__ = [
     "MailboxJob",
     "control_panel",
+    "customer_domains",
     "delivery_target",
     "dkim_block_name",
     "dkim_keys",
@@ -53,6 +54,18 @@ def control_panel(spec: OnboardingSpec, vault: Vault) -> ControlPanelClient:
     """A client for the spec's control panel with the key from its Secret block."""
     c = spec.controlpanel
     return ControlPanelClient(c.base_url, vault.secret(c.api_key_secret))
+
+
+def customer_domains(spec: OnboardingSpec) -> tuple[CustomerDomain, ...]:
+    """The spec's domains as the control-panel engine creates and routes them."""
+    return tuple(
+        CustomerDomain(
+            name=d.name,
+            mail_servers=tuple(InboundServer(m.host, m.priority) for m in d.mail_servers),
+            delivery_port=d.delivery_port,
+        )
+        for d in spec.domains
+    )
 
 
 def delivery_target(spec: OnboardingSpec) -> DeliveryTarget:

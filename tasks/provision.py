@@ -9,7 +9,6 @@ conflict must not be retried.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -28,7 +27,6 @@ from onboarding.controlpanel import (
     SetupResult,
     account_rows,
     alias_rows,
-    check_logins,
     provision_accounts,
     provision_aliases,
     self_service_markdown,
@@ -36,8 +34,9 @@ from onboarding.controlpanel import (
     setup_rows,
     summary_markdown,
 )
+from onboarding.mailflow import check_accounts
 from onboarding.reports import RunFolder
-from tasks.adapters import control_panel
+from tasks.adapters import control_panel, customer_domains, imap_endpoint
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
 from validation.users import ValidatedUser
@@ -79,7 +78,7 @@ def set_up(spec: OnboardingSpec) -> SetupResult:
             cp,
             customer=spec.customer,
             reseller=spec.reseller,
-            domains=spec.domains,
+            domains=customer_domains(spec),
             hosted=(spec.hosted.delivery_host, spec.hosted.delivery_port),
         )
         get_run_logger().info("set-up HTTP requests: %s", cp.requests_made)
@@ -131,19 +130,10 @@ def prove_logins(spec: OnboardingSpec, report: AccountsReport) -> AccountsReport
     usable = {a.email for a in report.accounts if a.outcome is not Outcome.FAILED}
     by_email = current_vault().credentials(spec)
     credentials = [c for email, c in by_email.items() if email in usable]
-    h = spec.hosted
-    results = check_logins(
-        credentials,
-        host=h.imap_host,
-        port=h.imap_port,
-        tls=h.imap_tls.value,
-        concurrency=max(4, spec.controlpanel.concurrency),
+    checks = check_accounts(
+        imap_endpoint(spec), credentials, concurrency=max(4, spec.controlpanel.concurrency)
     )
-    accounts = tuple(
-        dataclasses.replace(a, login=results[a.email]) if a.email in results else a
-        for a in report.accounts
-    )
-    return dataclasses.replace(report, accounts=accounts)
+    return report.with_logins(checks)
 
 
 @task(name="write-self-service-instructions", persist_result=False, cache_policy=NO_CACHE)

@@ -2,7 +2,9 @@
 
 ``ControlPanelClient`` speaks the contract in ``reference/mailroute-api.md``; the
 ``provision_*`` functions build on it to create a customer's objects idempotently: the
-customer and its domains, the mailboxes, then the mailboxes' aliases.
+customer and its domains, the mailboxes, then the mailboxes' aliases. Whether the mailboxes
+log in is checked by ``onboarding.mailflow.check_accounts`` (the one login path);
+``AccountsReport.with_logins`` records its results in the provisioning report.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from onboarding.controlpanel._exceptions import (
     ValidationFailed,
 )
 from onboarding.controlpanel._http import RetryPolicy
-from onboarding.controlpanel._logins import check_login, check_logins
 from onboarding.controlpanel._models import (
     Customer,
     Domain,
@@ -61,12 +62,18 @@ from onboarding.controlpanel._results import (
     AliasesReport,
     AliasResult,
     DomainSetup,
+    LoginCheck,
     LoginResult,
     ObjectResult,
     Outcome,
     SetupResult,
 )
-from onboarding.controlpanel._setup import routed_only_to, set_up_customer
+from onboarding.controlpanel._setup import (
+    CustomerDomain,
+    InboundServer,
+    routed_only_to,
+    set_up_customer,
+)
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -84,12 +91,15 @@ __all__ = [
     "ControlPanelError",
     "Credential",
     "Customer",
+    "CustomerDomain",
     "Domain",
     "DomainAlias",
     "DomainSetup",
     "EmailAccount",
     "FieldSchema",
+    "InboundServer",
     "LocalpartAlias",
+    "LoginCheck",
     "LoginResult",
     "MailServer",
     "NewCustomer",
@@ -117,8 +127,6 @@ __all__ = [
     "ValidationFailed",
     "account_rows",
     "alias_rows",
-    "check_login",
-    "check_logins",
     "provision_accounts",
     "provision_aliases",
     "routed_only_to",

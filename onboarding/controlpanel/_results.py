@@ -7,9 +7,12 @@ changed or retried, and ``action`` says what a person must do.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 __all__ = [
     "AccountResult",
@@ -17,6 +20,7 @@ __all__ = [
     "AliasResult",
     "AliasesReport",
     "DomainSetup",
+    "LoginCheck",
     "LoginResult",
     "ObjectResult",
     "Outcome",
@@ -89,12 +93,31 @@ class SetupResult:
         return {d.domain.name: d.blocked_reason for d in self.domains if d.uri is None}
 
 
+class LoginCheck(Protocol):
+    """One account's login attempt as the mail-flow engine reports it
+    (``onboarding.mailflow.AccountCheck`` fits): the address, ok, or the reason it failed."""
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class LoginResult:
     """Whether one account logged in to the hosted IMAP with its password."""
 
     ok: bool
     error: str = ""
+
+    @classmethod
+    def of(cls, check: LoginCheck) -> LoginResult:
+        """The report's login proof for one :class:`LoginCheck`."""
+        return cls(check.ok, "" if check.ok else check.error or "login failed")
 
 
 @dataclass(frozen=True)
@@ -135,6 +158,15 @@ class AccountsReport:
     @property
     def reconciles(self) -> bool:
         return sum(self.counts.values()) == len(self.accounts)
+
+    def with_logins(self, checks: Iterable[LoginCheck]) -> AccountsReport:
+        """This report with each checked account's login proof; others are left as they are."""
+        found = {c.email: LoginResult.of(c) for c in checks}
+        accounts = tuple(
+            dataclasses.replace(a, login=found[a.email]) if a.email in found else a
+            for a in self.accounts
+        )
+        return dataclasses.replace(self, accounts=accounts)
 
 
 @dataclass(frozen=True)

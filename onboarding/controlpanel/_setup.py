@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
@@ -30,13 +31,45 @@ from onboarding.controlpanel._models import (
     NewMailServer,
 )
 from onboarding.controlpanel._results import DomainSetup, ObjectResult, Outcome, SetupResult
-from validation.spec import DomainSpec
 
-__all__ = ["routed_only_to", "set_up_customer"]
+__all__ = ["CustomerDomain", "InboundServer", "routed_only_to", "set_up_customer"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class InboundServer:
+    """One of the customer's current inbound mail servers; lower ``priority`` is tried first."""
+
+    host: str
+    priority: int = 10
+
+    def __post_init__(self) -> None:
+        if not self.host:
+            raise ValueError("an inbound server needs a host name")
+        if not 0 <= self.priority <= 65535:
+            raise ValueError(f"priority must be 0..65535, got {self.priority}")
+
+
+@dataclass(frozen=True)
+class CustomerDomain:
+    """What set-up needs of one customer domain: its name and where its mail goes today.
+
+    ``CustomerDomain("acme.test", (InboundServer("mx.acme.test", 10),), delivery_port=25)``;
+    ``name`` is the normalised (lower-case, no trailing dot) domain name.
+    """
+
+    name: str
+    mail_servers: tuple[InboundServer, ...]
+    delivery_port: int = 25
+
+    def __post_init__(self) -> None:
+        if not self.mail_servers:
+            raise ValueError(f"domain {self.name}: at least one inbound mail server is needed")
+        if not 1 <= self.delivery_port <= 65535:
+            raise ValueError(f"domain {self.name}: delivery_port must be 1..65535")
 
 
 def _create_or_find(create: Callable[[], T], find: Callable[[], T | None]) -> T:
@@ -93,15 +126,18 @@ def _customer(cp: ControlPanelClient, name: str, reseller: str) -> tuple[ObjectR
 
 
 def _domain(
-    cp: ControlPanelClient, spec: DomainSpec, customer_uri: str, hosted: tuple[str, int] | None
+    cp: ControlPanelClient,
+    wanted: CustomerDomain,
+    customer_uri: str,
+    hosted: tuple[str, int] | None,
 ) -> DomainSetup:
-    existing = cp.domains.find(name=spec.name)
+    existing = cp.domains.find(name=wanted.name)
     if existing is not None and existing.customer != customer_uri:
-        reason = f"domain {spec.name} is owned by another customer"
+        reason = f"domain {wanted.name} is owned by another customer"
         return DomainSetup(
             ObjectResult(
                 "domain",
-                spec.name,
+                wanted.name,
                 Outcome.CONFLICT,
                 detail=reason,
                 action="confirm with the customer that the domain is theirs, then ask "
@@ -111,21 +147,24 @@ def _domain(
         )
     if existing is None:
         new = NewDomain(
-            name=spec.name, customer=customer_uri, hold_email=False, deliveryport=spec.delivery_port
+            name=wanted.name,
+            customer=customer_uri,
+            hold_email=False,
+            deliveryport=wanted.delivery_port,
         )
         try:
             domain: Domain = _create_or_find(
-                lambda: cp.domains.create(new), lambda: cp.domains.find(name=spec.name)
+                lambda: cp.domains.create(new), lambda: cp.domains.find(name=wanted.name)
             )
         except ValidationFailed as exc:
             if "name" not in exc.field_errors:
                 raise
             # Unique platform-wide (contract §6.2): another tenant has it, out of our sight.
-            reason = f"domain {spec.name} is registered to another MailRoute account"
+            reason = f"domain {wanted.name} is registered to another MailRoute account"
             return DomainSetup(
                 ObjectResult(
                     "domain",
-                    spec.name,
+                    wanted.name,
                     Outcome.CONFLICT,
                     detail=f"{reason}: {' '.join(exc.field_errors['name'])}",
                     action="confirm with the customer that the domain is theirs, then ask "
@@ -134,19 +173,19 @@ def _domain(
                 blocked_reason=reason + "; no accounts were created in it",
             )
         if domain.customer != customer_uri:
-            reason = f"domain {spec.name} was just taken by another customer"
+            reason = f"domain {wanted.name} was just taken by another customer"
             return DomainSetup(
-                ObjectResult("domain", spec.name, Outcome.CONFLICT, detail=reason),
+                ObjectResult("domain", wanted.name, Outcome.CONFLICT, detail=reason),
                 blocked_reason=reason,
             )
-        result = ObjectResult("domain", spec.name, Outcome.CREATED)
+        result = ObjectResult("domain", wanted.name, Outcome.CREATED)
     else:
         domain = existing
         notes = []
         if domain.hold_email:
             notes.append("delivery is on hold (left as is)")
-        result = ObjectResult("domain", spec.name, Outcome.EXISTED, detail="; ".join(notes))
-    routing = _routing(cp, spec, domain, hosted)
+        result = ObjectResult("domain", wanted.name, Outcome.EXISTED, detail="; ".join(notes))
+    routing = _routing(cp, wanted, domain, hosted)
     return DomainSetup(result, routing=routing, uri=domain.resource_uri)
 
 
@@ -157,7 +196,7 @@ def routed_only_to(domain: Domain, servers: Sequence[MailServer], host: str, por
 
 
 def _routing(
-    cp: ControlPanelClient, spec: DomainSpec, domain: Domain, hosted: tuple[str, int] | None
+    cp: ControlPanelClient, want: CustomerDomain, domain: Domain, hosted: tuple[str, int] | None
 ) -> tuple[ObjectResult, ...]:
     """Add the spec's mail servers, unless the domain already routes elsewhere (a conflict).
 
@@ -169,21 +208,21 @@ def _routing(
         return (
             ObjectResult(
                 "routing",
-                f"{spec.name} → {hosted[0]}:{hosted[1]}",
+                f"{want.name} → {hosted[0]}:{hosted[1]}",
                 Outcome.EXISTED,
                 detail="routed to the hosted mailboxes since the cutover (left as is)",
             ),
         )
-    wanted = {m.host: m.priority for m in spec.mail_servers}
-    label = f"{spec.name} → {', '.join(f'{h} ({p})' for h, p in wanted.items())}"
+    wanted = {m.host: m.priority for m in want.mail_servers}
+    label = f"{want.name} → {', '.join(f'{h} ({p})' for h, p in wanted.items())}"
     problems = [
         f"{m.server} priority {m.priority}"
         + (f" (spec: {wanted[m.server]})" if m.server in wanted else " (not in spec)")
         for m in current
         if wanted.get(m.server) != m.priority
     ]
-    if domain.deliveryport != spec.delivery_port:
-        problems.append(f"deliveryport {domain.deliveryport} (spec: {spec.delivery_port})")
+    if domain.deliveryport != want.delivery_port:
+        problems.append(f"deliveryport {domain.deliveryport} (spec: {want.delivery_port})")
     if problems:
         return (
             ObjectResult(
@@ -199,7 +238,7 @@ def _routing(
     have = {m.server for m in current}
     results = []
     for host, priority in wanted.items():
-        name = f"{spec.name} → {host} ({priority})"
+        name = f"{want.name} → {host} ({priority})"
         if host in have:
             results.append(ObjectResult("mail_server", name, Outcome.EXISTED))
             continue
@@ -220,7 +259,7 @@ def set_up_customer(
     *,
     customer: str,
     reseller: str,
-    domains: Sequence[DomainSpec],
+    domains: Sequence[CustomerDomain],
     hosted: tuple[str, int] | None = None,
 ) -> SetupResult:
     """Ensure the customer, each domain and its routing exist as the spec says.
@@ -242,17 +281,17 @@ def set_up_customer(
         )
         return SetupResult(cust, blocked)
     results = []
-    for spec in domains:
+    for wanted in domains:
         try:
-            results.append(_domain(cp, spec, uri, hosted))
+            results.append(_domain(cp, wanted, uri, hosted))
         except (AuthenticationFailed, PermissionDenied):
             raise
         except ControlPanelError as exc:
-            log.warning("domain %s: %s", spec.name, exc)
+            log.warning("domain %s: %s", wanted.name, exc)
             results.append(
                 DomainSetup(
-                    ObjectResult("domain", spec.name, Outcome.FAILED, detail=str(exc)),
-                    blocked_reason=f"setting up domain {spec.name} failed: {exc}",
+                    ObjectResult("domain", wanted.name, Outcome.FAILED, detail=str(exc)),
+                    blocked_reason=f"setting up domain {wanted.name} failed: {exc}",
                 )
             )
     return SetupResult(cust, tuple(results), customer_uri=uri)

@@ -1,11 +1,12 @@
 """Mail-flow engine: does mail reach the hosted mailboxes, and can every user log in?
 
 :mod:`.probe` sends a tagged message through the gateway and finds it over IMAP;
-:mod:`.accounts` logs in as every user. No Prefect here.
+:mod:`.accounts` logs in as every user: the one "can this account log in" path, which
+provisioning's login proof uses too. No Prefect here.
 """
 
 from onboarding.mailflow._exceptions import MailboxFailed, MailFlowError, SendFailed
-from onboarding.mailflow._imap import ImapEndpoint
+from onboarding.mailflow._imap import ImapConnect, ImapEndpoint, connect_imap
 from onboarding.mailflow.accounts import (
     AccountCheck,
     Login,
@@ -34,6 +35,7 @@ __all__ = [
     "PROBE_HEADER",
     "AccountCheck",
     "AliasOwner",
+    "ImapConnect",
     "ImapEndpoint",
     "Login",
     "MailFlowError",
@@ -49,6 +51,7 @@ __all__ = [
     "check_accounts",
     "check_alias_flow",
     "check_mail_flow",
+    "connect_imap",
     "find_probe",
     "find_probes",
     "first_working",

@@ -9,7 +9,9 @@ The tree::
 
 No smtplib, imaplib, imapclient, socket or ssl exception leaves the engine: :func:`translate`
 maps them with :data:`FOREIGN_MAP` (most specific class first). Messages never carry a
-password: the IMAP server's own answer is quoted with the password masked.
+password: the IMAP server's own answer is quoted with the password masked (:func:`redact`).
+The login itself is translated by :mod:`._login`, which also leaves no foreign error in the
+chain, since an encoding error there holds the whole password (issue 13).
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ import imapclient.exceptions as imapclient_exc
 
 from onboarding._exceptions import OnboardingError
 
-__all__ = ["FOREIGN_MAP", "MailFlowError", "MailboxFailed", "SendFailed", "translate"]
+__all__ = [
+    "FOREIGN_MAP",
+    "MailFlowError",
+    "MailboxFailed",
+    "SendFailed",
+    "describe",
+    "redact",
+    "translate",
+]
 
 
 class MailFlowError(OnboardingError):
@@ -62,12 +72,25 @@ FOREIGN_MAP: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
+def redact(text: str, secret: str | None) -> str:
+    """Return ``text`` with ``secret`` masked as ``***``, also in the escaped forms a repr of
+    the string or of its UTF-8 bytes shows (``Gr\\xfcner``, ``Gr\\xc3\\xbcner``)."""
+    if not secret:
+        return text
+    forms = {
+        secret,
+        repr(secret)[1:-1],
+        repr(secret.encode("utf-8", "backslashreplace"))[2:-1],
+    }
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
+    return text
+
+
 def describe(exc: BaseException, secret: str | None = None) -> str:
     """Return ``<meaning>: <detail>`` for a foreign exception, with ``secret`` masked."""
     meaning = next((m for cls, m in FOREIGN_MAP if isinstance(exc, cls)), type(exc).__name__)
-    detail = str(exc)
-    if secret:
-        detail = detail.replace(secret, "***")
+    detail = redact(str(exc), secret)
     return f"{meaning}: {detail}" if detail else meaning
 
 

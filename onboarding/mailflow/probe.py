@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import secrets
 import smtplib
-import ssl
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from pydantic import SecretStr
 
 from onboarding.mailflow._exceptions import MailboxFailed, MailFlowError, SendFailed, translate
 from onboarding.mailflow._imap import ImapEndpoint, session
+from onboarding.tls import decide_tls
 
 __all__ = [
     "PROBE_HEADER",
@@ -51,6 +51,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PROBE_HEADER = "X-MailRoute-Probe"
+
+# The gateway's SMTP (port 25) is upgraded whenever it offers STARTTLS (RFC 3207).
+_GATEWAY_TLS = "opportunistic"
 
 
 @dataclass(frozen=True)
@@ -123,13 +126,14 @@ def send_probe(smtp: SmtpEndpoint, recipient: str, *, tag: str | None = None) ->
     now = datetime.now(UTC)
     domain = recipient.rsplit("@", 1)[1].lower()
     what = f"sending the probe to {recipient} via SMTP {smtp.host}:{smtp.port}"
+    tls = decide_tls(_GATEWAY_TLS, smtp.host)
     with (
         translate(SendFailed, what, address=recipient),
         smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout) as conn,
     ):
         conn.ehlo()
-        if conn.has_extn("starttls"):
-            conn.starttls(context=ssl.create_default_context())
+        if tls.starttls and (tls.starttls_required or conn.has_extn("starttls")):
+            conn.starttls(context=tls.context)
             conn.ehlo()
         conn.send_message(
             _message(recipient, tag, now),

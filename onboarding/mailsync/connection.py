@@ -38,6 +38,7 @@ from onboarding.mailsync.wire import (
     parse_tokens,
     quote,
 )
+from onboarding.tls import TLSDecision, decide_tls
 
 __all__ = [
     "Connection",
@@ -98,6 +99,7 @@ class Connection:
         self._wfile: BinaryIO | None = None
         self._tag = 0
         self.selected: str | None = None
+        self._tls: TLSDecision | None = None
 
     # -- connection -------------------------------------------------------------------------
 
@@ -112,17 +114,21 @@ class Connection:
         except OSError as exc:
             raise ConnectFailed(f"cannot connect: {exc}", **self._ctx()) from exc
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if ep.tls == "implicit":
+        if self.tls.implicit:
             sock = self._wrap_tls(sock)
         return sock
 
+    @property
+    def tls(self) -> TLSDecision:
+        """How this connection is secured (:func:`onboarding.tls.decide_tls`, decided once)."""
+        if self._tls is None:
+            ep = self.endpoint
+            self._tls = decide_tls(ep.tls, ep.host, verify=ep.verify_tls)
+        return self._tls
+
     def _wrap_tls(self, sock: socket.socket) -> socket.socket:
-        ctx = ssl.create_default_context()
-        if not self.endpoint.verify_tls:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
         try:
-            return ctx.wrap_socket(sock, server_hostname=self.endpoint.host)
+            return self.tls.wrap(sock)
         except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
             sock.close()
             raise TLSFailed(f"TLS handshake failed: {exc}", **self._ctx()) from exc
@@ -143,7 +149,7 @@ class Connection:
                 self._raise_for_bye(status, "server refused the connection")
                 raise ConnectFailed(f"bad greeting: {text}", **self._ctx(response=text))
             self._update_capabilities(status)
-            if self.endpoint.tls == "starttls":
+            if self.tls.starttls:
                 self._starttls()
             if status.status != "PREAUTH":
                 self._login()

@@ -9,6 +9,7 @@ alone; no password appears in logs, artifacts, parameters, results or files.
 
 from __future__ import annotations
 
+import base64
 import csv
 import imaplib
 import json
@@ -83,7 +84,9 @@ class Customer:
         return [r["fired"] for r in self.admin.get("/_lab/faults").json()["faults"]]
 
 
-def _password() -> str:
+def _password(umlaut: bool = False) -> str:
+    if umlaut:  # accepted by the validator; LOGIN cannot carry it (issue 13)
+        return f"GrünerBaum-{secrets.token_hex(4)}ß"
     return f"Pw{secrets.token_hex(5)}!{secrets.token_hex(3)}Z"
 
 
@@ -100,10 +103,11 @@ def make_customer(
         concurrency: int = 4,
         key: str | None = None,
         aliases: dict[int, str] | None = None,
+        umlaut: bool = False,
     ) -> Customer:
         tag = secrets.token_hex(3)
         domains = [f"p{tag}a.test", f"p{tag}b.test"]
-        passwords = {f"user{i:02d}x@{domains[i % 2]}": _password() for i in range(users)}
+        passwords = {f"user{i:02d}x@{domains[i % 2]}": _password(umlaut) for i in range(users)}
         folder = tmp_path / f"cust-{tag}"
         folder.mkdir()
         with (folder / "users.csv").open("w", newline="") as fh:
@@ -416,6 +420,36 @@ def test_no_password_in_logs_artifacts_parameters_results_or_files(
                     continue
     for password in c.passwords.values():
         leaks = [text[:80] for text in everything if password in text]
+        assert not leaks, f"a password leaked into: {leaks}"
+
+
+def test_non_ascii_passwords_provision_log_in_and_leak_nowhere(
+    prefect_server: str,
+    lab: Lab,
+    panel: Endpoint,
+    make_customer: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 13: UTF-8 passwords are created, proven by login (AUTHENTICATE PLAIN), and no
+    form of them is in anything the run wrote (logs, results, files, Prefect's storage)."""
+    caplog.set_level("DEBUG")
+    c: Customer = make_customer(users=3, umlaut=True)
+    state, data = _run(c)
+    assert state.is_completed() and state.name == "Completed", state.message
+    assert data["accounts"]["created"] == 3 and data["accounts"]["logins_ok"] == 3
+    everything: list[str] = [caplog.text, json.dumps(data, default=str), state.message or ""]
+    everything += flow_run_texts(state.state_details.flow_run_id)
+    for root in (c.output_dir, Path(prefect_server)):
+        for folder, _dirs, files in os.walk(root):
+            for name in files:
+                try:
+                    everything.append((Path(folder) / name).read_bytes().decode("utf-8", "replace"))
+                except OSError:
+                    continue
+    for email, password in c.passwords.items():
+        plain = base64.b64encode(f"\0{email}\0{password}".encode()).decode()  # RFC 4616 wire
+        forms = (password, repr(password)[1:-1], repr(password.encode())[2:-1], plain)
+        leaks = [text[:80] for text in everything for f in forms if f in text]
         assert not leaks, f"a password leaked into: {leaks}"
 
 

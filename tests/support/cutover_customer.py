@@ -41,6 +41,7 @@ from support.panel import Endpoint
 from support.panel import panel as panel  # the fixture, re-exported for the flow tests
 from support.poll import until as until  # re-exported for the flow tests
 from support.prefect_api import flow_run_texts
+from tasks.adapters import customer_domains
 from tasks.secrets import env_var_for
 from validation.spec import load_spec
 from validation.users import read_user_credentials
@@ -221,7 +222,7 @@ def provision(c: LabCustomer) -> None:
     key = c.admin.headers["Authorization"].removeprefix("ApiKey ")
     with ControlPanelClient(spec.controlpanel.base_url, key) as cp:
         setup = set_up_customer(
-            cp, customer=spec.customer, reseller=spec.reseller, domains=spec.domains
+            cp, customer=spec.customer, reseller=spec.reseller, domains=customer_domains(spec)
         )
         assert not setup.conflicts, setup
         domains = {d.domain.name: d.uri for d in setup.domains}

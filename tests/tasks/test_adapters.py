@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from onboarding.controlpanel import CustomerDomain, InboundServer
 from tasks.adapters import (
     MailboxJob,
+    customer_domains,
     mailbox_jobs,
     mailbox_pair,
     source_limit_name,
@@ -125,3 +127,43 @@ def test_limit_names_use_only_allowed_characters() -> None:
     assert not set(name) & set("/%&><")
     job = MailboxJob("a@x.test", "h", 1, "a@x.test", "d", 2)
     assert not set(job.pair_limit) & set("/%&><")
+
+
+def test_customer_domains_carry_name_servers_priorities_and_port(tmp_path: Path) -> None:
+    """Rule: every spec domain becomes one CustomerDomain, normalised name, servers in order."""
+    data = {
+        "customer": "Acme Corp",
+        "reseller": "R",
+        "domains": [
+            {
+                "name": "Acme.TEST.",
+                "mail_servers": [
+                    {"host": "mx1.acme.test", "priority": 5},
+                    {"host": "mx2.acme.test"},
+                ],
+                "delivery_port": 2525,
+            },
+            {"name": "b.test", "mail_servers": [{"host": "127.0.0.1"}]},
+        ],
+        "users_csv": "users.csv",
+        "hosted": {"imap_host": "imap.new.example", "imap_port": 993},
+    }
+    spec = parse_spec(data, path=tmp_path / "customer.yaml")
+    assert customer_domains(spec) == (
+        CustomerDomain(
+            "acme.test",
+            (InboundServer("mx1.acme.test", 5), InboundServer("mx2.acme.test", 10)),
+            2525,
+        ),
+        CustomerDomain("b.test", (InboundServer("127.0.0.1", 10),), 25),
+    )
+
+
+def test_a_domain_without_inbound_servers_is_a_caller_mistake() -> None:
+    """Rule: the engine's input refuses what set-up cannot route (ValueError, before any I/O)."""
+    with pytest.raises(ValueError, match="inbound mail server"):
+        CustomerDomain("a.test", ())
+    with pytest.raises(ValueError, match="delivery_port"):
+        CustomerDomain("a.test", (InboundServer("mx.a.test"),), delivery_port=0)
+    with pytest.raises(ValueError, match="priority"):
+        InboundServer("mx.a.test", priority=70000)

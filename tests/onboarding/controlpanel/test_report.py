@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from onboarding.controlpanel import (
+    ACCOUNT_COLUMNS,
     AccountResult,
     AccountsReport,
     AliasesReport,
@@ -17,6 +18,7 @@ from onboarding.controlpanel import (
     setup_rows,
     summary_markdown,
 )
+from onboarding.mailflow import AccountCheck
 
 
 def _setup() -> SetupResult:
@@ -46,6 +48,38 @@ def test_account_rows_show_result_reason_and_login() -> None:
     }
     assert report.counts == {"created": 1, "already existed": 1, "failed": 1}
     assert report.reconciles and report.logins_ok == 1 and report.logins_failed == 1
+
+
+def test_login_proof_is_derived_from_the_mailflow_checks() -> None:
+    """Rule: with_logins records each checked account's ok/reason (mailflow's AccountCheck,
+    the one login path) and leaves unchecked accounts without a proof; rows keep their shape."""
+    report = AccountsReport(
+        (
+            AccountResult("a@x.test", Outcome.CREATED, attempts=1),
+            AccountResult("b@x.test", Outcome.FAILED, reason="refused (400)", attempts=1),
+            AccountResult("c@x.test", Outcome.EXISTED),
+        ),
+        requests={"POST": 2},
+    )
+    checks = (
+        AccountCheck("a@x.test", True, messages=0),
+        AccountCheck("c@x.test", False, error="IMAP h:143 as c@x.test: login refused: no"),
+    )
+    proven = report.with_logins(checks)
+    assert [a.login for a in proven.accounts] == [
+        LoginResult(True),
+        None,
+        LoginResult(False, "IMAP h:143 as c@x.test: login refused: no"),
+    ]
+    assert proven.requests == report.requests and (proven.logins_ok, proven.logins_failed) == (1, 1)
+    rows = account_rows(proven)
+    assert [r["imap_login"] for r in rows] == [
+        "ok",
+        "-",
+        "failed: IMAP h:143 as c@x.test: login refused: no",
+    ]
+    assert list(rows[0]) == list(ACCOUNT_COLUMNS)
+    assert LoginResult.of(AccountCheck("d@x.test", False)) == LoginResult(False, "login failed")
 
 
 def test_summary_counts_reconcile_and_list_failures() -> None:

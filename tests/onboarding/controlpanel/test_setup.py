@@ -7,8 +7,13 @@ from typing import Any
 
 import pytest
 
-from onboarding.controlpanel import NotFound, Outcome, set_up_customer
-from validation.spec import DomainSpec, MailServer
+from onboarding.controlpanel import (
+    CustomerDomain,
+    InboundServer,
+    NotFound,
+    Outcome,
+    set_up_customer,
+)
 
 Panel = Any  # the panel fixture (conftest.py)
 
@@ -17,10 +22,10 @@ def _tag() -> str:
     return secrets.token_hex(3)
 
 
-def _spec(name: str, *servers: tuple[str, int], port: int = 25) -> DomainSpec:
-    return DomainSpec(
+def _spec(name: str, *servers: tuple[str, int], port: int = 25) -> CustomerDomain:
+    return CustomerDomain(
         name=name,
-        mail_servers=tuple(MailServer(host=h, priority=p) for h, p in servers),
+        mail_servers=tuple(InboundServer(host=h, priority=p) for h, p in servers),
         delivery_port=port,
     )
 

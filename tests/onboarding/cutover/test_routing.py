@@ -9,7 +9,12 @@ from collections.abc import Iterator
 import pytest
 
 from lab import Lab
-from onboarding.controlpanel import ControlPanelClient, set_up_customer
+from onboarding.controlpanel import (
+    ControlPanelClient,
+    CustomerDomain,
+    InboundServer,
+    set_up_customer,
+)
 from onboarding.cutover import (
     DeliveryTarget,
     DomainMissing,
@@ -19,7 +24,6 @@ from onboarding.cutover import (
     release_delivery,
     switch_routing,
 )
-from validation.spec import DomainSpec, MailServer
 
 
 @pytest.fixture
@@ -34,9 +38,9 @@ def cp(lab: Lab) -> Iterator[ControlPanelClient]:
 @pytest.fixture
 def domain(cp: ControlPanelClient, lab: Lab) -> str:
     name = f"r{secrets.token_hex(4)}.test"
-    spec = DomainSpec(
+    spec = CustomerDomain(
         name=name,
-        mail_servers=(MailServer(host="127.0.0.1"),),
+        mail_servers=(InboundServer(host="127.0.0.1"),),
         delivery_port=lab.ports.source_lmtp,
     )
     result = set_up_customer(
