@@ -12,8 +12,10 @@ Errors are :class:`MailSyncError` subclasses; those with ``transient = True`` ar
 
 Modules: ``wire`` (pure IMAP grammar), ``connection``/``imap`` (client), ``append``
 (pipelined MULTIAPPEND), ``folders`` (pure folder map), ``flags``, ``identity``, ``matching``,
-``problems``, ``state`` (SQLAlchemy store, leases), ``sync``/``folder_sync`` (the pass),
-``preflight``, ``plan``.
+``problems``, ``state`` (SQLAlchemy store, leases), ``sync`` (the pass) with ``tracker``
+(its progress, lease and byte budget), ``folder_sync`` (one changed folder) with
+``folder_work`` (what its steps share), ``folder_scan``, ``folder_match`` and ``folder_copy``
+(steps 2-4), ``preflight``, ``plan``.
 
 Invariants of the reference (§5) and the tests that prove them (tests/onboarding/mailsync):
 
