@@ -68,6 +68,7 @@ from onboarding.mailsync.models import (
     SyncPlan,
     SyncProgress,
     SyncStatus,
+    pair_key,
 )
 from onboarding.mailsync.plan import plan
 from onboarding.mailsync.preflight import preflight
@@ -101,6 +102,7 @@ __all__ = [
     "TLSFailed",
     "Throttled",
     "TransientSyncError",
+    "pair_key",
     "plan",
     "preflight",
     "sync_mailbox",
