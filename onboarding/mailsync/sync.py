@@ -65,6 +65,8 @@ def sync_mailbox(
 
 
 class _Run:
+    """One pass: its two connections, reconnects with backoff, and the loop over folders."""
+
     def __init__(
         self,
         pair: MailboxPair,
