@@ -1,14 +1,22 @@
 """The root of every error the onboarding engines raise.
 
-Each engine draws its own subtree under :class:`OnboardingError`::
+Each engine hangs one base class under :class:`OnboardingError`::
 
     OnboardingError
     ├── SpecError                  (validation.spec: customer.yaml unusable)
     ├── UserListError              (validation.users: users.csv unusable)
+    │   └── UserListInvalidError   (validation.users: credentials asked for, problems remain)
     ├── ControlPanelError          (onboarding.controlpanel)
+    ├── CutoverError               (onboarding.cutover)
     ├── DNSCheckError              (onboarding.dnscheck)
+    ├── MailFlowError              (onboarding.mailflow)
     ├── MailSyncError              (onboarding.mailsync)
     └── LabError                   (lab: a lab server failed to start or answer)
+
+and draws the subtree below it in the docstring of the module that defines it
+(``onboarding/<engine>/_exceptions.py``, ``lab/_errors.py``). The text in parentheses names the
+package to import for the class. tests/onboarding/test_exceptions.py pins every drawing to the
+classes in the code.
 
 Caller mistakes (wrong argument types, impossible option combinations) are plain
 ``ValueError``/``TypeError`` and stay outside the tree.

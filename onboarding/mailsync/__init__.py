@@ -12,8 +12,10 @@ Errors are :class:`MailSyncError` subclasses; those with ``transient = True`` ar
 
 Modules: ``wire`` (pure IMAP grammar), ``connection``/``imap`` (client), ``append``
 (pipelined MULTIAPPEND), ``folders`` (pure folder map), ``flags``, ``identity``, ``matching``,
-``problems``, ``state`` (SQLAlchemy store, leases), ``sync``/``folder_sync`` (the pass),
-``preflight``, ``plan``.
+``problems``, ``state`` (SQLAlchemy store, leases), ``sync`` (the pass) with ``tracker``
+(its progress, lease and byte budget), ``folder_sync`` (one changed folder) with
+``folder_work`` (what its steps share), ``folder_scan``, ``folder_match`` and ``folder_copy``
+(steps 2-4), ``preflight``, ``plan``.
 
 Invariants of the reference (§5) and the tests that prove them (tests/onboarding/mailsync):
 
@@ -66,6 +68,7 @@ from onboarding.mailsync.models import (
     SyncPlan,
     SyncProgress,
     SyncStatus,
+    pair_key,
 )
 from onboarding.mailsync.plan import plan
 from onboarding.mailsync.preflight import preflight
@@ -99,6 +102,7 @@ __all__ = [
     "TLSFailed",
     "Throttled",
     "TransientSyncError",
+    "pair_key",
     "plan",
     "preflight",
     "sync_mailbox",

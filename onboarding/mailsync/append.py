@@ -95,19 +95,19 @@ class AppendPipeline:
             return
         if self._open_tag is None:
             while len(self.in_flight) >= self.depth:
-                s._flush_io()
+                s.flush_io()
                 self._read_one()
-            self._open_tag = s._next_tag()
+            self._open_tag = s.next_tag()
             head = self._open_tag + b" APPEND " + self.mailbox
         else:
             head = b""
         piece = head + b" " + flag_part + date_part + b" {%d+}\r\n" % len(body)
-        with s._io():
+        with s.io():
             if len(body) < 65536:
-                s._write(piece + body)
+                s.write(piece + body)
             else:
-                s._write(piece)
-                s._write(body)
+                s.write(piece)
+                s.write(body)
         self._open_tokens.append(token)
         self._open_bytes += len(body)
         if len(self._open_tokens) >= self.group or self._open_bytes >= self.group_bytes:
@@ -116,48 +116,48 @@ class AppendPipeline:
     def _close_group(self) -> None:
         if self._open_tag is None:
             return
-        with self.s._io():
-            self.s._write(b"\r\n")
+        with self.s.io():
+            self.s.write(b"\r\n")
         self.in_flight[self._open_tag] = self._open_tokens
         self._open_tag, self._open_tokens, self._open_bytes = None, [], 0
 
     def _submit_sync(self, token: int, args: bytes, body: bytes) -> None:
         s = self.s
-        tag = s._next_tag()
-        with s._io():
-            s._write(tag + b" APPEND " + self.mailbox + b" " + args + b" {%d}\r\n" % len(body))
-            s._flush()
+        tag = s.next_tag()
+        with s.io():
+            s.write(tag + b" APPEND " + self.mailbox + b" " + args + b" {%d}\r\n" % len(body))
+            s.flush()
         self.in_flight[tag] = [token]
         while True:
-            resp = s._read_response()
+            resp = s.read_response()
             if resp.first.startswith(b"+"):
                 break
             if self._complete(resp) and tag not in self.in_flight:
                 return  # refused before the literal was sent (e.g. TOOBIG)
-        with s._io():
-            s._write(body + b"\r\n")
+        with s.io():
+            s.write(body + b"\r\n")
 
     def _read_one(self) -> None:
-        while not self._complete(self.s._read_response()):
+        while not self._complete(self.s.read_response()):
             pass
 
     def _complete(self, resp: RawResponse) -> bool:
         first = resp.first
         if first.startswith(b"* BYE"):
-            self.s._raise_for_bye(parse_status_response(first), "server closed the session")
+            self.s.raise_for_bye(parse_status_response(first), "server closed the session")
         tokens = self.in_flight.pop(resp.tag, None)
         if tokens is None:
             return False
         st = parse_status_response(first)
         if st is None:
-            raise ProtocolError(f"unparsable completion {first[:100]!r}", **self.s._ctx())
+            raise ProtocolError(f"unparsable completion {first[:100]!r}", **self.s.error_context())
         self.done.append(AppendResult(tokens, st))
         return True
 
     def drain(self) -> list[AppendResult]:
         """Finish the open group, wait for every command in flight; return all completions."""
         self._close_group()
-        self.s._flush_io()
+        self.s.flush_io()
         while self.in_flight:
             self._read_one()
         out, self.done = self.done, []

@@ -44,6 +44,7 @@ __all__ = [
     "Connection",
     "Side",
     "Tagged",
+    "login_refused",
     "parse_response",
     "throttle_seconds",
     "token_text",
@@ -79,6 +80,19 @@ def throttle_seconds(status: StatusResponse) -> float | None:
     return None
 
 
+def login_refused(st: StatusResponse, login: str, ctx: dict[str, str | None]) -> MailSyncError:
+    """The error for a refused LOGIN: IMAP switched off, throttled, or refused credentials."""
+    if _DISABLED_RE.search(st.text):
+        return IMAPDisabled(f"login refused: {st.text}", **ctx)
+    if st.code in _THROTTLE_CODES:
+        return Throttled(
+            f"login throttled: {st.text}",
+            backoff_seconds=throttle_seconds(st) or DEFAULT_BACKOFF_SECONDS,
+            **ctx,
+        )
+    return AuthFailed(f"login refused for {login}: {st.status} {st.text}", **ctx)
+
+
 @dataclass(frozen=True)
 class Tagged:
     """A command's untagged responses and its tagged completion."""
@@ -103,7 +117,8 @@ class Connection:
 
     # -- connection -------------------------------------------------------------------------
 
-    def _ctx(self, **extra: str | None) -> dict[str, str | None]:
+    def error_context(self, **extra: str | None) -> dict[str, str | None]:
+        """The keyword context of this side's errors: ``side``, ``host`` and ``extra``."""
         return {"side": self.side, "host": f"{self.endpoint.host}:{self.endpoint.port}", **extra}
 
     def _connect(self) -> socket.socket:
@@ -112,7 +127,7 @@ class Connection:
         try:
             sock = socket.create_connection((ep.host, ep.port), timeout=ep.timeout_seconds)
         except OSError as exc:
-            raise ConnectFailed(f"cannot connect: {exc}", **self._ctx()) from exc
+            raise ConnectFailed(f"cannot connect: {exc}", **self.error_context()) from exc
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.tls.implicit:
             sock = self._wrap_tls(sock)
@@ -131,7 +146,7 @@ class Connection:
             return self.tls.wrap(sock)
         except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
             sock.close()
-            raise TLSFailed(f"TLS handshake failed: {exc}", **self._ctx()) from exc
+            raise TLSFailed(f"TLS handshake failed: {exc}", **self.error_context()) from exc
 
     def _attach(self, sock: socket.socket) -> None:
         self._sock = sock
@@ -142,12 +157,12 @@ class Connection:
         """Connect, read the greeting, upgrade with STARTTLS if asked, and log in."""
         self._attach(self._connect())
         try:
-            greeting = self._read_response()
+            greeting = self.read_response()
             status = parse_status_response(greeting.first)
             if status is None or status.status == "BYE":
                 text = status.text if status else greeting.first.decode("utf-8", "replace")
-                self._raise_for_bye(status, "server refused the connection")
-                raise ConnectFailed(f"bad greeting: {text}", **self._ctx(response=text))
+                self.raise_for_bye(status, "server refused the connection")
+                raise ConnectFailed(f"bad greeting: {text}", **self.error_context(response=text))
             self._update_capabilities(status)
             if self.tls.starttls:
                 self._starttls()
@@ -166,7 +181,7 @@ class Connection:
         if "STARTTLS" not in self.capabilities:
             raise TLSFailed(
                 "server does not offer STARTTLS",
-                **self._ctx(),
+                **self.error_context(),
                 fix="use tls=implicit (port 993) or tls=none on a trusted network",
             )
         self.command(b"STARTTLS")
@@ -181,19 +196,19 @@ class Connection:
         if "LOGINDISABLED" in self.capabilities:
             raise TLSFailed(
                 "server refuses a plain-text login on this connection",
-                **self._ctx(),
+                **self.error_context(),
                 fix="use tls=starttls or tls=implicit",
             )
-        tag = self._next_tag()
+        tag = self.next_tag()
         user = self.endpoint.login.encode("utf-8")
         pw = self.endpoint.password.encode("utf-8")
-        with self._io():
-            self._write(tag + b" LOGIN ")
+        with self.io():
+            self.write(tag + b" LOGIN ")
             self._write_string(user, tag)
-            self._write(b" ")
+            self.write(b" ")
             self._write_string(pw, tag)
-            self._write(b"\r\n")
-            self._flush()
+            self.write(b"\r\n")
+            self.flush()
         result = self._read_tagged(tag)
         st = result.status
         if st.ok:
@@ -202,34 +217,23 @@ class Connection:
             else:  # capabilities change after login (RFC 3501 §6.2.3): ask again
                 self._refresh_capabilities()
             return
-        self._raise_for_bye(st, "login refused")
-        if _DISABLED_RE.search(st.text):
-            raise IMAPDisabled(f"login refused: {st.text}", **self._ctx(response=st.text))
-        if st.code in _THROTTLE_CODES:
-            raise Throttled(
-                f"login throttled: {st.text}",
-                backoff_seconds=throttle_seconds(st) or DEFAULT_BACKOFF_SECONDS,
-                **self._ctx(response=st.text),
-            )
-        raise AuthFailed(
-            f"login refused for {self.endpoint.login}: {st.status} {st.text}",
-            **self._ctx(response=st.text),
-        )
+        self.raise_for_bye(st, "login refused")
+        raise login_refused(st, self.endpoint.login, self.error_context(response=st.text))
 
     def _write_string(self, value: bytes, tag: bytes) -> None:
         """Send a quoted string, or a synchronizing literal for 8-bit/special values."""
         if all(32 <= c < 127 for c in value):
-            self._write(quote(value))
+            self.write(quote(value))
             return
         if "LITERAL+" in self.capabilities:
-            self._write(b"{%d+}\r\n" % len(value) + value)
+            self.write(b"{%d+}\r\n" % len(value) + value)
             return
-        self._write(b"{%d}\r\n" % len(value))
-        self._flush()
-        resp = self._read_response()
+        self.write(b"{%d}\r\n" % len(value))
+        self.flush()
+        resp = self.read_response()
         if not resp.first.startswith(b"+"):
-            raise ProtocolError("server refused a literal", **self._ctx())
-        self._write(value)
+            raise ProtocolError("server refused a literal", **self.error_context())
+        self.write(value)
 
     def _refresh_capabilities(self) -> None:
         result = self.command(b"CAPABILITY")
@@ -265,9 +269,9 @@ class Connection:
         try:
             if self._sock is not None:
                 # Not waiting for the answer saves a round trip; the server cleans up anyway.
-                with self._io():
-                    self._write(self._next_tag() + b" LOGOUT\r\n")
-                    self._flush()
+                with self.io():
+                    self.write(self.next_tag() + b" LOGOUT\r\n")
+                    self.flush()
         except MailSyncError:
             pass
         finally:
@@ -280,38 +284,44 @@ class Connection:
         self.logout()
 
     # -- low-level I/O ----------------------------------------------------------------------
+    # Public for the pipelined commands (:mod:`.append`) that write ahead of the answers.
 
-    def _io(self) -> _Translating:
+    def io(self) -> _Translating:
+        """A context that turns socket/ssl errors of the block into the engine's tree."""
         return _Translating(self)
 
-    def _next_tag(self) -> bytes:
+    def next_tag(self) -> bytes:
+        """The next command tag (``M1``, ``M2``, ...)."""
         self._tag += 1
         return b"M%d" % self._tag
 
-    def _write(self, data: bytes) -> None:
+    def write(self, data: bytes) -> None:
+        """Buffer ``data`` for the server (inside :meth:`io`); raises if the session is closed."""
         if self._wfile is None:
-            raise ConnectionLost("connection is closed", **self._ctx())
+            raise ConnectionLost("connection is closed", **self.error_context())
         self._wfile.write(data)
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Send what is buffered (inside :meth:`io`)."""
         if self._wfile is not None:
             self._wfile.flush()
 
-    def _flush_io(self) -> None:
-        with self._io():
-            self._flush()
+    def flush_io(self) -> None:
+        """Send what is buffered, translating socket errors."""
+        with self.io():
+            self.flush()
 
-    def _read_response(self) -> RawResponse:
+    def read_response(self) -> RawResponse:
         """Read one complete response (all its lines and literals)."""
         rfile = self._rfile
         if rfile is None:
-            raise ConnectionLost("connection is closed", **self._ctx())
+            raise ConnectionLost("connection is closed", **self.error_context())
         resp = RawResponse()
-        with self._io():
+        with self.io():
             while True:
                 line = rfile.readline()
                 if not line.endswith(b"\n"):
-                    raise ConnectionLost("server closed the connection", **self._ctx())
+                    raise ConnectionLost("server closed the connection", **self.error_context())
                 line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
                 resp.lines.append(line)
                 n = literal_size(line)
@@ -319,14 +329,17 @@ class Connection:
                     return resp
                 data = rfile.read(n)
                 if len(data) != n:
-                    raise ConnectionLost("server closed the connection mid-literal", **self._ctx())
+                    raise ConnectionLost(
+                        "server closed the connection mid-literal", **self.error_context()
+                    )
                 resp.literals.append(data)
 
-    def _raise_for_bye(self, status: StatusResponse | None, what: str) -> None:
+    def raise_for_bye(self, status: StatusResponse | None, what: str) -> None:
+        """Close and raise Throttled/ConnectionLost if ``status`` is a BYE; else do nothing."""
         if status is None or status.status != "BYE":
             return
         wait = throttle_seconds(status)
-        ctx = self._ctx(response=status.text)
+        ctx = self.error_context(response=status.text)
         self.close()
         if wait is not None:
             raise Throttled(f"{what}: BYE {status.text}", backoff_seconds=wait, **ctx)
@@ -337,14 +350,16 @@ class Connection:
     ) -> Tagged:
         untagged: list[RawResponse] = []
         while True:
-            resp = self._read_response()
+            resp = self.read_response()
             first = resp.first
             if first.startswith(b"* BYE") or first.startswith(b"* bye"):
-                self._raise_for_bye(parse_status_response(first), "server closed the session")
+                self.raise_for_bye(parse_status_response(first), "server closed the session")
             if resp.tag == tag:
                 st = parse_status_response(first)
                 if st is None:
-                    raise ProtocolError(f"unparsable completion {first[:100]!r}", **self._ctx())
+                    raise ProtocolError(
+                        f"unparsable completion {first[:100]!r}", **self.error_context()
+                    )
                 return Tagged(untagged, st)
             if on_untagged is not None:
                 on_untagged(resp)
@@ -353,10 +368,10 @@ class Connection:
 
     def command(self, *parts: bytes, check: bool = True) -> Tagged:
         """Send one command and wait for its completion; NO/BAD raise unless ``check=False``."""
-        tag = self._next_tag()
-        with self._io():
-            self._write(b" ".join((tag, *parts)) + b"\r\n")
-            self._flush()
+        tag = self.next_tag()
+        with self.io():
+            self.write(b" ".join((tag, *parts)) + b"\r\n")
+            self.flush()
         result = self._read_tagged(tag)
         if check:
             self.check(result.status, parts[0].decode("ascii", "replace"))
@@ -369,9 +384,13 @@ class Connection:
         wait = throttle_seconds(st)
         if wait is not None:
             raise Throttled(
-                f"{what} throttled: {st.text}", backoff_seconds=wait, **self._ctx(response=st.text)
+                f"{what} throttled: {st.text}",
+                backoff_seconds=wait,
+                **self.error_context(response=st.text),
             )
-        raise ProtocolError(f"{what} failed: {st.status} {st.text}", **self._ctx(response=st.text))
+        raise ProtocolError(
+            f"{what} failed: {st.status} {st.text}", **self.error_context(response=st.text)
+        )
 
 
 class _Translating:
@@ -390,7 +409,7 @@ class _Translating:
             return
         if isinstance(exc, OSError | EOFError | ValueError):
             self.session.close()
-            raise translate(exc, **self.session._ctx()) from exc
+            raise translate(exc, **self.session.error_context()) from exc
 
 
 def token_text(token: Token) -> str:
@@ -403,4 +422,4 @@ def parse_response(resp: RawResponse, session: Connection) -> list[Token]:
     try:
         return parse_tokens(resp)
     except WireError as exc:
-        raise ProtocolError(f"unparsable response: {exc}", **session._ctx()) from exc
+        raise ProtocolError(f"unparsable response: {exc}", **session.error_context()) from exc

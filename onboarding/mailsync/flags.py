@@ -10,11 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from onboarding.mailsync.wire import is_atom
+from onboarding.mailsync.wire import Token, is_atom
 
-__all__ = ["FlagFilter"]
+__all__ = ["FlagFilter", "listed_flags"]
 
 SYSTEM_FLAGS = frozenset({"\\SEEN", "\\ANSWERED", "\\FLAGGED", "\\DELETED", "\\DRAFT"})
+
+
+def listed_flags(tok: Token) -> tuple[str, ...]:
+    """A FETCH ``FLAGS`` list as text, without ``\\Recent`` (session state, not a message's)."""
+    if not isinstance(tok, list):
+        return ()
+    texts = (t.decode("utf-8", "replace") if isinstance(t, bytes) else "" for t in tok)
+    return tuple(f for f in texts if f.upper() != "\\RECENT")
 
 
 @dataclass(frozen=True)

@@ -97,26 +97,28 @@ class ImapSession(Connection):
     def pipelined(self, commands: list[list[bytes]]) -> list[RawResponse]:
         """Send several commands at once; return all untagged answers (any NO/BAD raises)."""
         tags: dict[bytes, str] = {}
-        with self._io():
+        with self.io():
             for parts in commands:
-                tag = self._next_tag()
+                tag = self.next_tag()
                 tags[tag] = parts[0].decode("ascii", "replace")
-                self._write(b" ".join((tag, *parts)) + b"\r\n")
-            self._flush()
+                self.write(b" ".join((tag, *parts)) + b"\r\n")
+            self.flush()
         untagged: list[RawResponse] = []
         failed: list[tuple[StatusResponse, str]] = []
         while tags:
-            resp = self._read_response()
+            resp = self.read_response()
             first = resp.first
             if first.startswith(b"* BYE"):
-                self._raise_for_bye(parse_status_response(first), "server closed the session")
+                self.raise_for_bye(parse_status_response(first), "server closed the session")
             name = tags.pop(resp.tag, None)
             if name is None:
                 untagged.append(resp)
                 continue
             st = parse_status_response(first)
             if st is None:
-                raise ProtocolError(f"unparsable completion {first[:100]!r}", **self._ctx())
+                raise ProtocolError(
+                    f"unparsable completion {first[:100]!r}", **self.error_context()
+                )
             if not st.ok:
                 failed.append((st, name))
         for st, name in failed:
@@ -145,19 +147,19 @@ class ImapSession(Connection):
         """STATUS for many folders in one round trip (all commands pipelined)."""
         item_bytes = b"(" + b" ".join(i.encode("ascii") for i in items) + b")"
         tags: dict[bytes, str] = {}
-        with self._io():
+        with self.io():
             for folder in folders:
-                tag = self._next_tag()
+                tag = self.next_tag()
                 tags[tag] = folder
-                self._write(tag + b" STATUS " + quote(folder) + b" " + item_bytes + b"\r\n")
-            self._flush()
+                self.write(tag + b" STATUS " + quote(folder) + b" " + item_bytes + b"\r\n")
+            self.flush()
         result: dict[str, dict[str, int]] = {}
         pending = set(tags)
         while pending:
-            resp = self._read_response()
+            resp = self.read_response()
             first = resp.first
             if first.startswith(b"* BYE"):
-                self._raise_for_bye(parse_status_response(first), "server closed the session")
+                self.raise_for_bye(parse_status_response(first), "server closed the session")
             if resp.tag in pending:
                 st = parse_status_response(first)
                 pending.discard(resp.tag)
@@ -211,27 +213,29 @@ class ImapSession(Connection):
 
     def uid_fetch(self, uids: bytes, items: bytes) -> Iterator[dict[str, Token]]:
         """Stream ``UID FETCH`` results one message at a time (memory: one message)."""
-        tag = self._next_tag()
-        with self._io():
-            self._write(tag + b" UID FETCH " + uids + b" " + items + b"\r\n")
-            self._flush()
+        tag = self.next_tag()
+        with self.io():
+            self.write(tag + b" UID FETCH " + uids + b" " + items + b"\r\n")
+            self.flush()
         while True:
-            resp = self._read_response()
+            resp = self.read_response()
             first = resp.first
             if resp.tag == tag:
                 st = parse_status_response(first)
                 if st is None:
-                    raise ProtocolError(f"unparsable completion {first[:100]!r}", **self._ctx())
+                    raise ProtocolError(
+                        f"unparsable completion {first[:100]!r}", **self.error_context()
+                    )
                 self.check(st, "UID FETCH")
                 return
             if first.startswith(b"* BYE"):
-                self._raise_for_bye(parse_status_response(first), "server closed the session")
+                self.raise_for_bye(parse_status_response(first), "server closed the session")
             if b" FETCH " not in first[:32]:
                 continue
             try:
                 _, fitems = fetch_items(parse_tokens(resp))
             except WireError as exc:
-                raise ProtocolError(f"bad FETCH response: {exc}", **self._ctx()) from exc
+                raise ProtocolError(f"bad FETCH response: {exc}", **self.error_context()) from exc
             if "UID" in fitems:
                 yield fitems
 
@@ -254,12 +258,12 @@ class ImapSession(Connection):
         Many clients show only subscribed folders, so a migrated folder is subscribed; both
         commands go out in one round trip and a refused SUBSCRIBE is only logged.
         """
-        tag_create, tag_sub = self._next_tag(), self._next_tag()
-        with self._io():
-            self._write(tag_create + b" CREATE " + quote(folder) + b"\r\n")
+        tag_create, tag_sub = self.next_tag(), self.next_tag()
+        with self.io():
+            self.write(tag_create + b" CREATE " + quote(folder) + b"\r\n")
             if subscribe:
-                self._write(tag_sub + b" SUBSCRIBE " + quote(folder) + b"\r\n")
-            self._flush()
+                self.write(tag_sub + b" SUBSCRIBE " + quote(folder) + b"\r\n")
+            self.flush()
         st = self._read_tagged(tag_create).status
         if subscribe:
             sub = self._read_tagged(tag_sub).status

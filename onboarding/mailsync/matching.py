@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from onboarding.mailsync.connection import token_text
+from onboarding.mailsync.flags import listed_flags
 from onboarding.mailsync.identity import (
     body_key,
     identity_key,
@@ -19,7 +20,7 @@ from onboarding.mailsync.identity import (
     message_id_from_header,
 )
 from onboarding.mailsync.imap import ImapSession
-from onboarding.mailsync.wire import Token, chunked, uid_set
+from onboarding.mailsync.wire import chunked, uid_set
 
 __all__ = ["DestinationIndex", "source_body_keys", "source_message_ids"]
 
@@ -27,12 +28,6 @@ _IDENT_ITEMS = b"(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (ME
 _UID_CHUNK = 2000
 
 Entry = tuple[int, tuple[str, ...]]  # destination UID, its flags (no \Recent)
-
-
-def _flags(tok: Token) -> tuple[str, ...]:
-    if not isinstance(tok, list):
-        return ()
-    return tuple(f for f in (token_text(t) for t in tok) if f.upper() != "\\RECENT")
 
 
 class DestinationIndex:
@@ -57,7 +52,7 @@ class DestinationIndex:
             when = internaldate_epoch(token_text(it.get("INTERNALDATE")))
             head = it.get("HEADER")
             mid = message_id_from_header(head) if isinstance(head, bytes) else None
-            entry = (uid, _flags(it.get("FLAGS")))
+            entry = (uid, listed_flags(it.get("FLAGS")))
             if mid:
                 self.by_key[identity_key(mid, when, size, "")].append(entry)
             else:

@@ -26,6 +26,7 @@ __all__ = [
     "SyncProgress",
     "SyncStatus",
     "TLSMode",
+    "pair_key",
 ]
 
 TLSMode = Literal["implicit", "starttls", "none"]
@@ -69,7 +70,39 @@ class MailboxPair:
     def key(self) -> str:
         """The pair's identity in the state store and for its lock; holds no secret."""
         s, d = self.source, self.destination
-        return f"{s.host}:{s.port}/{s.account}=>{d.host}:{d.port}/{d.account}"
+        return pair_key(
+            source_host=s.host,
+            source_port=s.port,
+            source_account=s.account,
+            destination_host=d.host,
+            destination_port=d.port,
+            destination_account=d.account,
+        )
+
+
+def pair_key(
+    *,
+    source_host: str,
+    source_port: int,
+    source_account: str,
+    destination_host: str,
+    destination_port: int,
+    destination_account: str,
+) -> str:
+    """The text of :attr:`MailboxPair.key`, from the pair's non-secret fields only.
+
+    For callers that schedule or lock a pair before its passwords are read. The accounts are
+    :attr:`Endpoint.account` (the login without a master-login ``*admin`` suffix)::
+
+        >>> pair_key(source_host="imap.old.example", source_port=993,
+        ...          source_account="ann@acme.example", destination_host="127.0.0.1",
+        ...          destination_port=1143, destination_account="ann@acme.example")
+        'imap.old.example:993/ann@acme.example=>127.0.0.1:1143/ann@acme.example'
+    """
+    return (
+        f"{source_host}:{source_port}/{source_account}"
+        f"=>{destination_host}:{destination_port}/{destination_account}"
+    )
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,17 @@
 Step 1 of every folder happens here: STATUS on both sides (pipelined). If the source's
 UIDVALIDITY, UIDNEXT, MESSAGES and HIGHESTMODSEQ and the destination's UIDVALIDITY equal what
 the last complete pass saw, the folder is skipped, so an unchanged re-run costs a few round
-trips per mailbox. Changed folders go to :mod:`onboarding.mailsync.folder_sync`. A dropped
-connection or a throttling answer reconnects (with backoff) and redoes the current folder,
-which is idempotent; after ``max_retries`` the transient error is raised to the task layer.
+trips per mailbox. Changed folders go to :mod:`onboarding.mailsync.folder_sync`, with the
+pass's :class:`~onboarding.mailsync.tracker.PassTracker` (progress, lease, byte budget). A
+dropped connection or a throttling answer reconnects (with backoff) and redoes the current
+folder, which is idempotent; after ``max_retries`` the transient error is raised to the task
+layer.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,6 +24,7 @@ from onboarding.mailsync._exceptions import (
     TransientSyncError,
 )
 from onboarding.mailsync.folder_sync import FolderSync
+from onboarding.mailsync.folder_work import FolderWork
 from onboarding.mailsync.imap import ImapSession
 from onboarding.mailsync.models import (
     FolderOutcome,
@@ -36,6 +38,7 @@ from onboarding.mailsync.models import (
 )
 from onboarding.mailsync.session import Connector, folder_view, open_session
 from onboarding.mailsync.state import StateStore
+from onboarding.mailsync.tracker import PassTracker
 
 __all__ = ["sync_mailbox"]
 
@@ -62,6 +65,8 @@ def sync_mailbox(
 
 
 class _Run:
+    """One pass: its two connections, reconnects with backoff, and the loop over folders."""
+
     def __init__(
         self,
         pair: MailboxPair,
@@ -75,7 +80,6 @@ class _Run:
         self.opt = options
         self.state = state
         self.key = pair.key
-        self.progress = progress
         self.connector = connector
         self.sleep = sleep
         self.src: ImapSession | None = None
@@ -83,27 +87,7 @@ class _Run:
         self.reconnects = 0
         self.retries = 0
         self.throttle_waits = 0
-        self.started = time.monotonic()
-        self.lease_renewed = self.started
-        self.done_msgs = 0
-        self.done_bytes = 0
-        self.budget_used = 0  # bytes this pass copied, against SyncOptions.byte_budget
-        self.finished_msgs = 0  # in-scope messages of the folders already finished
-        self.finished_bytes = 0
-        self.total_msgs = 0
-        self.total_bytes = 0
-        self.folders_done = 0
-        self.folders_total = 0
-        # Source UIDs this run sent an APPEND for, per folder: after a reconnect the redo of a
-        # folder finds them at the destination, and they still count as copied by this run.
-        self.sent: dict[str, set[int]] = defaultdict(set)
-
-    def keep_lease(self) -> None:
-        """Renew the pair's lease when a quarter of its time has passed (cheap to call often)."""
-        now = time.monotonic()
-        if now - self.lease_renewed > self.state.lease_seconds / 4:
-            self.state.renew(self.key)
-            self.lease_renewed = now
+        self.tracker = PassTracker(pair.mailbox, self.key, state, progress)
 
     # -- connections ----------------------------------------------------------------------
 
@@ -178,7 +162,8 @@ class _Run:
                 attempt += 1
         plans = [p for p in view.plans if p.action == "copy"]
         others = tuple(p for p in view.plans if p.action != "copy")
-        self.folders_total = len(plans)
+        tracker = self.tracker
+        tracker.folders_total = len(plans)
         dst_names = {e.name for e in view.destination_folders}
         results: dict[str, tuple[FolderOutcome, list[MessageProblem]]] = {}
         statuses: tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]] | None = None
@@ -190,23 +175,23 @@ class _Run:
                 if statuses is None:
                     statuses = self._statuses(src, dst, pending, dst_names)
                     if not results and attempt == 0:  # totals once, over every folder
-                        self.total_msgs = sum(
+                        tracker.total_msgs = sum(
                             statuses[0].get(p.source, {}).get("MESSAGES", 0) for p in pending
                         )
-                        self.total_bytes = sum(
+                        tracker.total_bytes = sum(
                             statuses[0].get(p.source, {}).get("SIZE", 0) for p in pending
                         )
                 plan = pending[0]
-                self.done_msgs, self.done_bytes = self.finished_msgs, self.finished_bytes
+                tracker.begin_folder()
                 outcome, problems = self._folder(src, dst, plan, statuses, dst_names)
                 results[plan.source] = (outcome, problems)
                 pending.pop(0)
-                self.folders_done += 1
-                self.finished_msgs += outcome.in_scope
                 size = statuses[0].get(plan.source, {}).get("SIZE")
-                self.finished_bytes += size if size is not None else outcome.bytes_copied
-                self.done_msgs, self.done_bytes = self.finished_msgs, self.finished_bytes
-                self._tick(plan.source)
+                tracker.end_folder(
+                    plan.source,
+                    outcome.in_scope,
+                    size if size is not None else outcome.bytes_copied,
+                )
                 attempt = 0
             except TransientSyncError as exc:
                 self._recover(exc, attempt)
@@ -232,7 +217,7 @@ class _Run:
             folders=folders,
             excluded_folders=others,
             problems=all_problems,
-            seconds=time.monotonic() - self.started,
+            seconds=tracker.elapsed(),
             reconnects=self.reconnects,
             retries=self.retries,
             throttle_waits=self.throttle_waits,
@@ -253,23 +238,6 @@ class _Run:
             d_items,
         )
         return s, d
-
-    def _tick(self, folder: str) -> None:
-        if self.progress is None:
-            return
-        self.progress(
-            SyncProgress(
-                mailbox=self.pair.mailbox,
-                folder=folder,
-                folders_done=self.folders_done,
-                folders_total=self.folders_total,
-                messages_done=self.done_msgs,
-                messages_total=self.total_msgs,
-                bytes_done=self.done_bytes,
-                bytes_total=self.total_bytes,
-                elapsed_seconds=time.monotonic() - self.started,
-            )
-        )
 
     # -- one folder -----------------------------------------------------------------------
 
@@ -311,7 +279,18 @@ class _Run:
             d_info = dst.select(dname, readonly=False)
         except ProtocolError as exc:
             return self._folder_failed(plan, s_stat, exc)
-        return FolderSync(self, src, dst, plan, s_info, d_info, fs).run()
+        work = FolderWork(
+            src,
+            dst,
+            plan,
+            s_info,
+            d_info,
+            fs,
+            state=self.state,
+            key=self.key,
+            sent=self.tracker.sent[plan.source],
+        )
+        return FolderSync(work, self.tracker, self.opt, self.sleep).run()
 
     def _folder_failed(
         self, plan: FolderPlan, s_stat: dict[str, int] | None, exc: MailSyncError

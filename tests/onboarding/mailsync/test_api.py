@@ -5,7 +5,7 @@ from __future__ import annotations
 from support.public_api import exported_names
 
 import onboarding.mailsync as mailsync
-from onboarding.mailsync import Endpoint, MailboxPair
+from onboarding.mailsync import Endpoint, MailboxPair, pair_key
 
 
 def test_all_matches_exports() -> None:
@@ -20,3 +20,19 @@ def test_password_never_in_repr_or_str() -> None:
     for text in (repr(ep), str(ep), repr(pair), pair.key):
         assert "hunter2-secret" not in text
     assert ep.account == "ann@acme.example"
+
+
+def test_pair_key_is_the_pair_key_from_non_secret_fields() -> None:
+    """``pair_key`` gives ``MailboxPair.key`` from hosts, ports and accounts, no password."""
+    src = Endpoint("imap.old.example", 993, "implicit", "ann@acme.example*admin", "hunter2-secret")
+    dst = Endpoint("127.0.0.1", 1143, "none", "ann@acme.example", "other-secret")
+    key = pair_key(
+        source_host="imap.old.example",
+        source_port=993,
+        source_account="ann@acme.example",
+        destination_host="127.0.0.1",
+        destination_port=1143,
+        destination_account="ann@acme.example",
+    )
+    assert key == MailboxPair("ann@acme.example", src, dst).key
+    assert key == "imap.old.example:993/ann@acme.example=>127.0.0.1:1143/ann@acme.example"

@@ -1,0 +1,152 @@
+"""What the steps of one changed folder's sync share: sessions, counts, the identity map.
+
+:mod:`.folder_sync` runs the steps; :mod:`.folder_scan` (step 2), :mod:`.folder_match`
+(step 3) and :mod:`.folder_copy` (step 4) each read and add to the one :class:`FolderWork` of
+the folder. Its attributes are public so every step says plainly what it changes; nothing here
+talks to a server except through the two sessions it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from onboarding.mailsync.flags import FlagFilter
+from onboarding.mailsync.imap import ImapSession, SelectInfo
+from onboarding.mailsync.models import FolderOutcome, FolderPlan, MessageProblem
+from onboarding.mailsync.problems import FIXES
+from onboarding.mailsync.state import FolderState, MessageRow, StateStore
+
+__all__ = ["FlagUpdates", "FolderCounts", "FolderWork", "SourceMessage"]
+
+
+@dataclass(slots=True)
+class SourceMessage:
+    """One source message as listed: UID, flags, size, INTERNALDATE (and a body hash if read)."""
+
+    uid: int
+    flags: tuple[str, ...]
+    size: int
+    internaldate: str
+    body_hash: str = ""
+
+
+@dataclass(slots=True)
+class FolderCounts:
+    """The folder's running counts; :meth:`FolderWork.outcome` turns them into the result."""
+
+    in_scope: int = 0
+    copied: int = 0
+    present: int = 0
+    dups: int = 0
+    skipped: int = 0
+    failed: int = 0
+    bytes_copied: int = 0
+    flags_updated: int = 0
+    dropped_flags: int = 0
+    identity_matched: bool = False
+    problems: list[MessageProblem] = field(default_factory=list)
+
+
+# Flags to STORE, grouped by the flag set: (destination UID, message, identity, row state).
+FlagUpdates = dict[tuple[str, ...], list[tuple[int, SourceMessage, str | None, str]]]
+
+
+class FolderWork:
+    """One changed folder being synced: both sessions (selected), its plan, state and counts.
+
+    ``key_dst`` maps a content identity to its destination UID (None while an APPEND is in
+    flight); ``mapped_dst`` holds the destination UIDs already confirmed for a source message;
+    ``sent`` is the pass's set of source UIDs APPENDed from this folder (it outlives a
+    reconnect, see :class:`~.tracker.PassTracker`).
+    """
+
+    def __init__(
+        self,
+        src: ImapSession,
+        dst: ImapSession,
+        plan: FolderPlan,
+        s_info: SelectInfo,
+        d_info: SelectInfo,
+        fs: FolderState | None,
+        *,
+        state: StateStore,
+        key: str,
+        sent: set[int],
+    ) -> None:
+        self.src = src
+        self.dst = dst
+        self.plan = plan
+        self.dname = plan.destination or ""
+        self.s_info = s_info
+        self.d_info = d_info
+        self.fs = fs
+        self.state = state
+        self.key = key
+        self.sent = sent
+        self.counts = FolderCounts()
+        self.filter = FlagFilter.from_permanent(d_info.permanent_flags)
+        self.key_dst: dict[str, int | None] = {}
+        self.mapped_dst: set[int] = set()
+
+    def save(self, rows: Iterable[MessageRow]) -> None:
+        """Record message rows under this folder pair and both current UIDVALIDITYs."""
+        self.state.put_messages(
+            self.key,
+            self.plan.source,
+            self.s_info.uidvalidity,
+            self.dname,
+            self.d_info.uidvalidity,
+            rows,
+        )
+
+    def problem(
+        self,
+        m: SourceMessage,
+        outcome: Literal["skipped", "failed", "flags-dropped", "capability"],
+        cls: str,
+        response: str,
+        mid: str | None,
+    ) -> None:
+        """Record a message that was skipped or failed, or shows a capability finding (I11)."""
+        self.counts.problems.append(
+            MessageProblem(
+                folder=self.plan.source_display,
+                uid=m.uid,
+                message_id=mid,
+                size=m.size,
+                internaldate=m.internaldate,
+                outcome=outcome,
+                error_class=cls,
+                server_response=response,
+                fix=FIXES.get(cls, "see the server response"),
+            )
+        )
+
+    def present(self, m: SourceMessage) -> None:
+        """Count a message found at the destination (copied, if this pass sent it earlier)."""
+        if m.uid in self.sent:
+            self.counts.copied += 1  # appended by an earlier attempt of this same run
+            self.counts.bytes_copied += m.size
+        else:
+            self.counts.present += 1
+
+    def outcome(self, scan: Literal["delta", "full"]) -> FolderOutcome:
+        """The folder's result from its counts; ``scan`` is how the source was read."""
+        c = self.counts
+        return FolderOutcome(
+            source=self.plan.source,
+            destination=self.dname,
+            in_scope=c.in_scope,
+            copied=c.copied,
+            already_present=c.present,
+            source_duplicates=c.dups,
+            skipped=c.skipped,
+            failed=c.failed,
+            bytes_copied=c.bytes_copied,
+            flags_updated=c.flags_updated,
+            dropped_flags=c.dropped_flags,
+            identity_matched=c.identity_matched,
+            scan=scan,
+        )
