@@ -4,8 +4,10 @@ Each engine hangs one base class under :class:`OnboardingError`::
 
     OnboardingError
     ├── SpecError                  (validation.spec: customer.yaml unusable)
+    │   └── MigrationNotConfigured (validation.spec: a migration step, migration not enabled)
     ├── UserListError              (validation.users: users.csv unusable)
-    │   └── UserListInvalidError   (validation.users: credentials asked for, problems remain)
+    │   ├── UserListInvalidError   (validation.users: credentials asked for, problems remain)
+    │   └── UserSelectionError     (validation.users: --users names an address not listed)
     ├── ControlPanelError          (onboarding.controlpanel)
     ├── CutoverError               (onboarding.cutover)
     ├── DNSCheckError              (onboarding.dnscheck)

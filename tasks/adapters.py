@@ -22,7 +22,7 @@ from onboarding.dnscheck import DNSInputs, DNSServers, DomainInput, HostedRecord
 from onboarding.dnscheck.dkim import DKIMKey, load_key
 from onboarding.dnscheck.query import parse_server
 from onboarding.mailflow import ImapEndpoint, SmtpEndpoint
-from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions
+from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, pair_key
 from onboarding.mailsync.models import PassKind
 from tasks.vault import Vault
 from validation.spec import MigrationNotConfigured, OnboardingSpec, slugify
@@ -173,10 +173,14 @@ class MailboxJob:
 
     @property
     def key(self) -> str:
-        """Same text as ``MailboxPair.key`` (the engine's state and lock identity)."""
-        return (
-            f"{self.source_host}:{self.source_port}/{self.source_account}"
-            f"=>{self.destination_host}:{self.destination_port}/{self.mailbox}"
+        """The pair's identity in the engine's state and locks (``MailboxPair.key``)."""
+        return pair_key(
+            source_host=self.source_host,
+            source_port=self.source_port,
+            source_account=self.source_account,
+            destination_host=self.destination_host,
+            destination_port=self.destination_port,
+            destination_account=self.mailbox,
         )
 
     @property
