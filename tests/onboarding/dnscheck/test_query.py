@@ -23,6 +23,8 @@ def _answer(text: str, qname: str, rdtype: str):  # type: ignore[no-untyped-def]
 
 
 def test_parse_server_forms() -> None:
+    """A server is an IPv4 or IPv6 address with an optional port (default 53, IPv6 in brackets when
+    a port follows); a host name is a ValueError."""
     assert parse_server("127.0.0.1:10053") == Server("127.0.0.1", 10053)
     assert parse_server("192.0.2.1") == Server("192.0.2.1", 53)
     assert parse_server("[2001:db8::1]:5353") == Server("2001:db8::1", 5353)
@@ -33,6 +35,8 @@ def test_parse_server_forms() -> None:
 
 
 def test_authoritative_mx_answer_keeps_the_configured_ttl() -> None:
+    """An authoritative MX answer is OK and authoritative, with the zone's TTL and every record in
+    order."""
     ans = _answer(
         """id 1
 opcode QUERY
@@ -53,6 +57,8 @@ acme.test. 3600 IN MX 20 mx2.old.test.
 
 
 def test_split_txt_strings_are_joined_without_separator() -> None:
+    """A TXT record split into strings reads as one value joined without a separator; a resolver's
+    answer is not authoritative and keeps its remaining TTL."""
     ans = _answer(
         """id 1
 opcode QUERY
@@ -71,6 +77,8 @@ mr1._domainkey.acme.test. 297 IN TXT "v=DKIM1; k=rsa; " "p=ABC"
 
 
 def test_nxdomain_negative_ttl_is_min_of_soa_ttl_and_minimum() -> None:
+    """NXDOMAIN's negative TTL is the smaller of the SOA's TTL and its MINIMUM (RFC 2308 5); the
+    answer carries the serial and says the name does not exist."""
     ans = _answer(
         """id 1
 opcode QUERY
@@ -89,6 +97,7 @@ acme.test. 60 IN SOA ns1.acme.test. host.acme.test. 7 3600 600 86400 3
 
 
 def test_nodata_is_not_nxdomain() -> None:
+    """NOERROR without answers is NODATA, not NXDOMAIN, with its negative TTL from the SOA."""
     ans = _answer(
         """id 1
 opcode QUERY
@@ -106,6 +115,7 @@ acme.test. 30 IN SOA ns1.acme.test. host.acme.test. 7 3600 600 86400 300
 
 
 def test_cname_chain_in_the_answer_is_followed() -> None:
+    """A CNAME in the answer is followed: the records and TTL are those of the target."""
     ans = _answer(
         """id 1
 opcode QUERY
@@ -125,6 +135,8 @@ autoconfig.mailroute.test. 120 IN A 192.0.2.80
 
 @pytest.mark.parametrize("rcode", ["SERVFAIL", "REFUSED"])
 def test_error_rcodes_raise_with_server_and_rcode(rcode: str) -> None:
+    """SERVFAIL and REFUSED raise ServerFailureError carrying the rcode and the server, and the
+    message says what the server answered."""
     with pytest.raises(ServerFailureError) as info:
         _answer(
             f"id 1\nopcode QUERY\nrcode {rcode}\nflags QR\n;QUESTION\nacme.test. IN MX\n",
