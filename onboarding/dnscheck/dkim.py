@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
 from onboarding.dnscheck._exceptions import DKIMKeyError, DNSCheckError, translate
-from onboarding.dnscheck.results import CheckResult, Finding, Severity
+from onboarding.dnscheck.results import CheckResult, Finding, Severity, findings_or_ok
 
 __all__ = [
     "DKIMKey",
@@ -234,8 +234,5 @@ def check_dkim(
                 fix="drop t=y once signing is verified",
             )
         )
-    if not findings:
-        findings.append(
-            Finding(Severity.PASS, "ok", f"{domain}: DKIM key at {name} is ours ({key.bits} bits)")
-        )
-    return CheckResult("dkim", domain, tuple(findings), record=txt)
+    ok = f"{domain}: DKIM key at {name} is ours ({key.bits} bits)"
+    return CheckResult("dkim", domain, findings_or_ok(findings, ok), record=txt)
