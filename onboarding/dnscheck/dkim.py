@@ -10,7 +10,6 @@ two ≤255-byte strings, see :func:`onboarding.dnscheck.zonefile.split_txt`).
 from __future__ import annotations
 
 import base64
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,8 +34,6 @@ __all__ = [
     "sign_message",
     "verify_message",
 ]
-
-log = logging.getLogger(__name__)
 
 KEY_BITS = 2048
 MIN_BITS = 1024  # RFC 8301 §3.2: verifiers reject smaller keys
