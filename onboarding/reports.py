@@ -3,6 +3,7 @@
 Layout: ``<output dir>/<customer-slug>/<UTC timestamp>-<flow name>/``. Every CSV written
 here escapes cells a spreadsheet would run as a formula (OWASP "CSV injection"): a cell
 starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading ``'``.
+The markdown versions of those reports build their tables with :func:`markdown_table`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunFolder", "escape_cell"]
+__all__ = ["RunFolder", "escape_cell", "markdown_table"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -24,6 +25,26 @@ def escape_cell(value: object) -> str:
     """Return ``value`` as text a spreadsheet shows literally (``=1+1`` → ``'=1+1``)."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def markdown_table(
+    columns: Sequence[str], rows: Iterable[Sequence[object] | Mapping[str, object]]
+) -> list[str]:
+    """Return the lines of a markdown table: header, ``|---|`` rule, one line per row.
+
+    A row is its cells in column order, or a mapping read by column name (as
+    :meth:`RunFolder.write_csv` reads it). Cells are formatted as an f-string would
+    (``| a.test | yes | 1.2 |``); the caller escapes or shortens them.
+    """
+    return [
+        _table_line(columns),
+        "|" + "---|" * len(columns),
+        *(_table_line([r[c] for c in columns] if isinstance(r, Mapping) else r) for r in rows),
+    ]
+
+
+def _table_line(cells: Iterable[object]) -> str:
+    return "| " + " | ".join(f"{c}" for c in cells) + " |"
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,10 @@ writes them to the run folder. Nothing here ever sees a password.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from onboarding.controlpanel._results import AccountsReport, AliasesReport, Outcome, SetupResult
+from onboarding.reports import markdown_table
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -24,6 +26,20 @@ __all__ = [
 ACCOUNT_COLUMNS = ("email", "result", "reason", "attempts", "imap_login")
 SETUP_COLUMNS = ("kind", "name", "result", "detail", "action")
 ALIAS_COLUMNS = ("alias", "account", "result", "reason", "action", "attempts")
+
+
+def _row(result: Any, columns: Sequence[str], **given: str) -> dict[str, str]:
+    """One report row of ``result``: each column its attribute as text, ``result`` its outcome,
+    unless ``given`` holds the column (``imap_login="ok"``)."""
+    row: dict[str, str] = {}
+    for column in columns:
+        if column in given:
+            row[column] = given[column]
+        elif column == "result":
+            row[column] = result.outcome.value
+        else:
+            row[column] = str(getattr(result, column))
+    return row
 
 
 def account_rows(
@@ -46,15 +62,7 @@ def account_rows(
             login = "ok"
         else:
             login = f"failed: {a.login.error}"
-        rows.append(
-            {
-                "email": a.email,
-                "result": a.outcome.value,
-                "reason": a.reason,
-                "attempts": str(a.attempts),
-                "imap_login": login,
-            }
-        )
+        rows.append(_row(a, ACCOUNT_COLUMNS, imap_login=login))
         if aliases is not None:
             rows[-1]["aliases"] = "; ".join(by_account.get(a.email.strip().lower(), ()))
     return rows
@@ -62,17 +70,7 @@ def account_rows(
 
 def alias_rows(report: AliasesReport) -> list[dict[str, str]]:
     """One row per alias: alias, account, result, reason, action, attempts."""
-    return [
-        {
-            "alias": r.alias,
-            "account": r.account,
-            "result": r.outcome.value,
-            "reason": r.reason,
-            "action": r.action,
-            "attempts": str(r.attempts),
-        }
-        for r in report.aliases
-    ]
+    return [_row(r, ALIAS_COLUMNS) for r in report.aliases]
 
 
 def _requests_line(requests: dict[str, int]) -> str:
@@ -97,16 +95,11 @@ def _aliases_markdown(aliases: AliasesReport) -> list[str]:
     ]
     problems = aliases.conflicts + aliases.failed
     if problems:
-        lines += [
-            "### Alias conflicts and failures",
-            "",
-            "| alias | account | result | reason | action |",
-            "|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {a.alias} | {a.account} | {a.outcome.value} | {a.reason} | {a.action} |"
-            for a in problems[:200]
-        ]
+        lines += ["### Alias conflicts and failures", ""]
+        lines += markdown_table(
+            ("alias", "account", "result", "reason", "action"),
+            (_row(a, ALIAS_COLUMNS) for a in problems[:200]),
+        )
         if len(problems) > 200:
             lines.append(f"| … | | | {len(problems) - 200} more in aliases.csv | |")
         lines.append("")
@@ -115,16 +108,7 @@ def _aliases_markdown(aliases: AliasesReport) -> list[str]:
 
 def setup_rows(setup: SetupResult) -> list[dict[str, str]]:
     """One row per customer, domain and routing entry."""
-    return [
-        {
-            "kind": o.kind,
-            "name": o.name,
-            "result": o.outcome.value,
-            "detail": o.detail,
-            "action": o.action,
-        }
-        for o in setup.objects
-    ]
+    return [_row(o, SETUP_COLUMNS) for o in setup.objects]
 
 
 def summary_markdown(
@@ -137,9 +121,7 @@ def summary_markdown(
 ) -> str:
     """Return the run's summary: setup objects, account and alias counts, login proof, to-dos."""
     lines = [f"# Provisioning: {customer}", "", "## Customer, domains, routing", ""]
-    lines += ["| kind | name | result | detail | action |", "|---|---|---|---|---|"]
-    for o in setup.objects:
-        lines.append(f"| {o.kind} | {o.name} | {o.outcome.value} | {o.detail} | {o.action} |")
+    lines += markdown_table(SETUP_COLUMNS, setup_rows(setup))
     lines.append("")
     if self_service:
         lines += [
@@ -164,8 +146,10 @@ def summary_markdown(
             "",
         ]
         if accounts.failed:
-            lines += ["### Failed accounts", "", "| email | reason |", "|---|---|"]
-            lines += [f"| {a.email} | {a.reason} |" for a in accounts.failed[:200]]
+            lines += ["### Failed accounts", ""]
+            lines += markdown_table(
+                ("email", "reason"), ((a.email, a.reason) for a in accounts.failed[:200])
+            )
             if len(accounts.failed) > 200:
                 lines.append(f"| … | {len(accounts.failed) - 200} more in provisioning.csv |")
             lines.append("")

@@ -13,7 +13,9 @@ from typing import Any
 
 from onboarding.cutover.readiness import Readiness
 from onboarding.cutover.routing import DomainState, StepResult
+from onboarding.cutover.verification import probe_cells
 from onboarding.mailflow import ProbeResult
+from onboarding.reports import markdown_table
 
 __all__ = ["STEP_COLUMNS", "CutoverOutcome", "CutoverReport", "FollowUp"]
 
@@ -150,35 +152,38 @@ class CutoverReport:
         if self.cutover_id:
             lines += [f"Cutover id: `{self.cutover_id}`", ""]
         if self.readiness is not None:
-            lines += [
-                "## DNS readiness",
-                "",
-                "| domain | ready | propagated | MX TTL | change seen | ready at | ETA s |",
-                "|---|---|---|---|---|---|---|",
-            ]
-            for d in self.readiness.domains:
-                ttl = "" if d.mx_ttl is None else str(d.mx_ttl)
-                eta = "unknown" if d.eta_seconds is None else str(d.eta_seconds)
-                lines.append(
-                    f"| {d.domain} | {_yes(d.ready)} | {_yes(d.propagated)} | {ttl} | "
-                    f"{_time(d.changed_at)} | {_time(d.ready_at)} | {eta} |"
-                )
+            lines += ["## DNS readiness", ""]
+            lines += markdown_table(
+                ("domain", "ready", "propagated", "MX TTL", "change seen", "ready at", "ETA s"),
+                (
+                    (
+                        d.domain,
+                        _yes(d.ready),
+                        _yes(d.propagated),
+                        "" if d.mx_ttl is None else d.mx_ttl,
+                        _time(d.changed_at),
+                        _time(d.ready_at),
+                        "unknown" if d.eta_seconds is None else d.eta_seconds,
+                    )
+                    for d in self.readiness.domains
+                ),
+            )
             lines.append("")
         if self.approval:
             lines += [f"Approval: {self.approval}", ""]
         if self.before:
-            lines += ["## Before this run", "", "| domain | phase | routing |", "|---|---|---|"]
-            lines += [
-                f"| {s.domain} | {s.phase} | {', '.join(s.to_dict()['routing'])} |"
-                for s in self.before
-            ]
+            lines += ["## Before this run", ""]
+            lines += markdown_table(
+                ("domain", "phase", "routing"),
+                ((s.domain, s.phase, ", ".join(s.to_dict()["routing"])) for s in self.before),
+            )
             lines.append("")
         if self.steps:
-            lines += ["## Steps", "", "| domain | step | changed | detail |", "|---|---|---|---|"]
-            lines += [
-                f"| {s.domain} | {s.step} | {'yes' if s.changed else 'no'} | {s.detail} |"
-                for s in self.steps
-            ]
+            lines += ["## Steps", ""]
+            lines += markdown_table(
+                ("domain", "step", "changed", "detail"),
+                ((s.domain, s.step, _yes(s.changed), s.detail) for s in self.steps),
+            )
             lines.append("")
         if self.final_sync:
             lines += [f"Final sync: {self.final_sync}", ""]
@@ -187,13 +192,11 @@ class CutoverReport:
             ("Mail flow after the cutover", self.probes),
         ):
             if probes:
-                lines += [f"## {title}", "", "| domain | to | delivered | seconds | problem |"]
-                lines.append("|---|---|---|---|---|")
-                lines += [
-                    f"| {p.domain} | {p.recipient or ''} | {'yes' if p.delivered else 'no'} | "
-                    f"{'' if p.seconds is None else f'{p.seconds:.1f}'} | {p.error or ''} |"
-                    for p in probes
-                ]
+                lines += [f"## {title}", ""]
+                lines += markdown_table(
+                    ("domain", "to", "delivered", "seconds", "problem"),
+                    ((p.domain, p.recipient or "", *probe_cells(p)) for p in probes),
+                )
                 lines.append("")
         if self.followup is not None:
             f = self.followup

@@ -15,6 +15,7 @@ from typing import Any
 
 from onboarding.dnscheck import CheckReport, Severity
 from onboarding.mailflow import AccountCheck, ProbeResult
+from onboarding.reports import markdown_table
 
 __all__ = ["ACCOUNT_COLUMNS", "ISSUE_COLUMNS", "VerificationReport"]
 
@@ -22,18 +23,21 @@ ACCOUNT_COLUMNS = ("email", "ok", "messages", "error")
 ISSUE_COLUMNS = ("area", "subject", "problem", "fix")
 
 
+def probe_cells(p: ProbeResult) -> tuple[str, str, str]:
+    """A probe's table cells: delivered, seconds until found, problem (``yes``, ``1.2``, ``""``)."""
+    seconds = "" if p.seconds is None else f"{p.seconds:.1f}"
+    return ("yes" if p.delivered else "no", seconds, p.error or "")
+
+
 def _probe_table(
     heading: str, subject: str, probes: Sequence[tuple[str | None, ProbeResult]]
 ) -> list[str]:
     """A markdown section, one row per (subject, probe): ``| x.test | yes | 1.2 |  |``."""
-    lines = ["", f"## {heading}", "", f"| {subject} | delivered | seconds until found | problem |"]
-    lines.append("|---|---|---|---|")
-    lines += [
-        f"| {name} | {'yes' if p.delivered else 'no'} | "
-        f"{'' if p.seconds is None else f'{p.seconds:.1f}'} | {p.error or ''} |"
-        for name, p in probes
-    ]
-    return lines
+    table = markdown_table(
+        (subject, "delivered", "seconds until found", "problem"),
+        ((name, *probe_cells(p)) for name, p in probes),
+    )
+    return ["", f"## {heading}", "", *table]
 
 
 @dataclass(frozen=True)
@@ -175,19 +179,18 @@ class VerificationReport:
             "",
         ]
         if self.issues:
-            lines += ["| area | subject | problem | fix |", "|---|---|---|---|"]
-            lines += [
-                f"| {i['area']} | {i['subject']} | {i['problem']} | {i['fix']} |"
-                for i in self.issues
-            ]
+            lines += markdown_table(ISSUE_COLUMNS, self.issues)
         else:
             lines.append("None.")
         lines += _probe_table("Mail flow", "domain", [(p.domain, p) for p in self.probes])
         if self.alias_probes:
             lines += _probe_table("Aliases", "alias", [(p.recipient, p) for p in self.alias_probes])
         if self.dns is not None:
-            lines += ["", "## DNS", "", "| domain | check | status |", "|---|---|---|"]
-            lines += [f"| {r.domain} | {r.check} | {r.status} |" for r in self.dns.results]
+            lines += ["", "## DNS", ""]
+            lines += markdown_table(
+                ("domain", "check", "status"),
+                ((r.domain, r.check, r.status) for r in self.dns.results),
+            )
         if self.notes:
             lines += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]
         return "\n".join(lines) + "\n"

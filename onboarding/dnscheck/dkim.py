@@ -10,7 +10,6 @@ two ≤255-byte strings, see :func:`onboarding.dnscheck.zonefile.split_txt`).
 from __future__ import annotations
 
 import base64
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
 from onboarding.dnscheck._exceptions import DKIMKeyError, DNSCheckError, translate
-from onboarding.dnscheck.results import CheckResult, Finding, Severity
+from onboarding.dnscheck.results import CheckResult, Finding, Severity, findings_or_ok
 
 __all__ = [
     "DKIMKey",
@@ -35,8 +34,6 @@ __all__ = [
     "sign_message",
     "verify_message",
 ]
-
-log = logging.getLogger(__name__)
 
 KEY_BITS = 2048
 MIN_BITS = 1024  # RFC 8301 §3.2: verifiers reject smaller keys
@@ -234,8 +231,5 @@ def check_dkim(
                 fix="drop t=y once signing is verified",
             )
         )
-    if not findings:
-        findings.append(
-            Finding(Severity.PASS, "ok", f"{domain}: DKIM key at {name} is ours ({key.bits} bits)")
-        )
-    return CheckResult("dkim", domain, tuple(findings), record=txt)
+    ok = f"{domain}: DKIM key at {name} is ours ({key.bits} bits)"
+    return CheckResult("dkim", domain, findings_or_ok(findings, ok), record=txt)

@@ -8,7 +8,6 @@ under relaxed and strict) or SPF passes for an envelope sender in the domain.
 
 from __future__ import annotations
 
-import logging
 import re
 
 import checkdmarc.dmarc
@@ -28,8 +27,6 @@ __all__ = [
     "policy_findings",
     "report_authorization_name",
 ]
-
-log = logging.getLogger(__name__)
 
 _STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}
 _REMOVED_IN_9989 = ("pct", "rf", "ri")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from onboarding.dnscheck._exceptions import DNSCheckError
 from onboarding.dnscheck.query import AnswerStatus, Server, query_resolver
-from onboarding.dnscheck.results import CheckResult, Finding, Severity
+from onboarding.dnscheck.results import CheckResult, Finding, Severity, findings_or_ok
 
 __all__ = ["MXHost", "check_mx", "mx_findings", "parse_mx"]
 
@@ -68,11 +68,7 @@ def mx_findings(
                 fix="publish the MX records from the DNS plan",
             )
         )
-    if not found:
-        found.append(
-            Finding(Severity.PASS, "ok", f"{domain}: MX points only to the hosted service")
-        )
-    return tuple(found)
+    return findings_or_ok(found, f"{domain}: MX points only to the hosted service")
 
 
 def check_mx(

@@ -14,7 +14,6 @@ renderers never include it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,8 +47,6 @@ __all__ = [
     "build_plan",
     "plan_domain",
 ]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from onboarding.dnscheck.plan import DNSPlan, DomainPlan
 from onboarding.dnscheck.propagation import PropagationReport
 from onboarding.dnscheck.results import Severity
 from onboarding.dnscheck.zonefile import render_zone, split_txt, txt_rdata
+from onboarding.reports import markdown_table
 
 __all__ = [
     "render_checks_markdown",
@@ -58,18 +59,23 @@ def _domain_md(plan: DomainPlan) -> list[str]:
         )
     lookups = "not counted" if plan.spf_lookups is None else f"{plan.spf_lookups}/10"
     lines += [f"SPF DNS lookups with our include: **{lookups}**.", ""]
-    lines += [
-        "| Action | Host | Type | TTL | Value |",
-        "|---|---|---|---|---|",
-    ]
-    for change in sorted(plan.changes, key=lambda c: {"remove": 0, "add": 1, "keep": 2}[c.action]):
-        if change.action == "keep":
-            continue
-        r = change.record
-        lines.append(
-            f"| {change.action.upper()} | `{_cell(_relative(r.name, d))}` | {r.rdtype} | "
-            f"{r.ttl} | `{_cell(r.value)}` |"
-        )
+    shown = sorted(
+        (c for c in plan.changes if c.action != "keep"),
+        key=lambda c: {"remove": 0, "add": 1}[c.action],
+    )
+    lines += markdown_table(
+        ("Action", "Host", "Type", "TTL", "Value"),
+        (
+            (
+                c.action.upper(),
+                f"`{_cell(_relative(c.record.name, d))}`",
+                c.record.rdtype,
+                c.record.ttl,
+                f"`{_cell(c.record.value)}`",
+            )
+            for c in shown
+        ),
+    )
     long_txt = [
         c.record
         for c in plan.changes
@@ -159,14 +165,21 @@ def render_propagation_markdown(customer: str, reports: Sequence[PropagationRepo
             f"SOA serials: {serials} ({'equal' if rep.serials_equal else 'DIFFERENT'}). "
             f"ETA: {eta}.",
             "",
-            "| Server | Role | Name | Type | State | TTL | Seen |",
-            "|---|---|---|---|---|---|---|",
         ]
-        for o in rep.observations:
-            seen = o.error or ", ".join(o.records)
-            lines.append(
-                f"| {o.server} | {o.role} | {o.name} | {o.rdtype} | {o.state} | "
-                f"{'' if o.ttl is None else o.ttl} | {_cell(seen)} |"
-            )
+        lines += markdown_table(
+            ("Server", "Role", "Name", "Type", "State", "TTL", "Seen"),
+            (
+                (
+                    o.server,
+                    o.role,
+                    o.name,
+                    o.rdtype,
+                    o.state,
+                    "" if o.ttl is None else o.ttl,
+                    _cell(o.error or ", ".join(o.records)),
+                )
+                for o in rep.observations
+            ),
+        )
         lines.append("")
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["CheckResult", "Finding", "Severity", "worst"]
+__all__ = ["CheckResult", "Finding", "Severity", "findings_or_ok", "worst"]
 
 
 class Severity(StrEnum):
@@ -44,6 +44,11 @@ class Finding:
     code: str
     message: str
     fix: str = ""
+
+
+def findings_or_ok(findings: list[Finding], message: str) -> tuple[Finding, ...]:
+    """Return ``findings``, or for a check that found nothing one ``ok`` PASS saying ``message``."""
+    return tuple(findings) or (Finding(Severity.PASS, "ok", message),)
 
 
 @dataclass(frozen=True)

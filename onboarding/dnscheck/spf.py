@@ -19,7 +19,6 @@ old provider include left   ``old-provider-include``                     warn
 from __future__ import annotations
 
 import ipaddress
-import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,8 +40,6 @@ __all__ = [
     "record_count_findings",
     "spf_records",
 ]
-
-log = logging.getLogger(__name__)
 
 MAX_LOOKUPS = 10  # RFC 7208 §4.6.4
 MAX_VOID_LOOKUPS = 2  # RFC 7208 §4.6.4

@@ -7,7 +7,6 @@ and pyspf sees our resolver as dnspython's default only while it evaluates (§6)
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,8 +28,6 @@ from onboarding.dnscheck.spf import (
 )
 
 __all__ = ["LookupCount", "check_spf", "count_lookups", "evaluate_spf"]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

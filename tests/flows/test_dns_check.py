@@ -36,6 +36,9 @@ def _publish_plan(lab: Lab, c: Customer, *, ttl: int = 300) -> None:
 
 
 def test_checks_fail_before_publishing_and_pass_after(tmp_path: Path, lab: Lab) -> None:
+    """Before the records are published MX and DKIM fail, each fail finding with its fix; after
+    publishing MX and DKIM pass, SPF warns about the old include, DMARC reports alignment, and
+    dns-check.md says so."""
     c = make_customer(tmp_path, lab)
     before = dns_check(spec_path=c.spec, return_state=True)
     assert before.is_failed()
@@ -61,6 +64,8 @@ def test_checks_fail_before_publishing_and_pass_after(tmp_path: Path, lab: Lab) 
 
 
 def test_propagation_reports_stale_resolver_with_eta_then_done(tmp_path: Path, lab: Lab) -> None:
+    """Before the change no resolver is asked (not-probed); after it a resolver that cached the old
+    MX is stale, the ETA is that cache's remaining TTL, and text and JSON both exit 1."""
     c = make_customer(tmp_path, lab)
     runner = CliRunner()
     # Before the change, propagation asks the resolver nothing (our MX is not published yet).
@@ -91,6 +96,8 @@ def test_propagation_reports_stale_resolver_with_eta_then_done(tmp_path: Path, l
 
 
 def test_propagation_done_when_nothing_was_cached(tmp_path: Path, lab: Lab) -> None:
+    """Records published before any resolver cached the old ones are propagated at once: exit 0, ETA
+    0 s."""
     c = make_customer(tmp_path, lab)
     _publish_plan(lab, c)
     result = CliRunner().invoke(app, ["dns-check", str(c.spec), "--propagation"])

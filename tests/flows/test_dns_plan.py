@@ -30,6 +30,9 @@ def _private_key_lines(domain: str, selector: str = "mr1") -> list[str]:
 
 
 def test_plan_publishes_the_records_artifact_and_run_folder(tmp_path: Path, lab: Lab) -> None:
+    """The plan gives the MX TTL, the 2×TTL wait and one merged SPF record; the dns-records
+    artifact lists what to remove and add, and the run folder holds exactly the JSON, Markdown
+    and zone file."""
     c = make_customer(tmp_path, lab)
     state = dns_plan(spec_path=c.spec, return_state=True)
     assert state.is_completed(), state.message
@@ -85,6 +88,8 @@ def test_rerun_reuses_the_stored_dkim_key_and_no_output_holds_it(tmp_path: Path,
 
 
 def test_cli_text_and_json(tmp_path: Path, lab: Lab) -> None:
+    """``onboard dns-plan`` prints the records in text and as JSON (ok, one domain) and exits 0; no
+    output holds the private key."""
     c = make_customer(tmp_path, lab)
     text = CliRunner().invoke(app, ["dns-plan", str(c.spec)])
     assert text.exit_code == 0, text.output

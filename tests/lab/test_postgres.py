@@ -42,6 +42,8 @@ def _processes_of(marker: str) -> list[int]:
 
 
 def test_start_and_stop_twice_are_harmless_and_nothing_is_left_running(state: Path) -> None:
+    """A second start reuses the running server and a second create_database is fine; after stop no
+    port or process is left, and a restart keeps the cluster's databases."""
     server, _ = up_on_free_ports(
         lambda _: PostgresServer(state, _free_port()), PostgresServer.start, PostgresServer.stop
     )
@@ -70,6 +72,8 @@ def test_start_and_stop_twice_are_harmless_and_nothing_is_left_running(state: Pa
 
 
 def test_a_taken_port_fails_with_the_servers_log(state: Path) -> None:
+    """A port someone else holds makes start raise ServerStartError quoting PostgreSQL's bind error,
+    and no server process is left behind."""
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
@@ -84,6 +88,8 @@ def test_a_taken_port_fails_with_the_servers_log(state: Path) -> None:
 
 
 def test_a_folder_the_postgres_user_cannot_reach_is_named_with_the_fix(tmp_path: Path) -> None:
+    """A state folder the postgres user cannot enter raises LabStateError naming the folder and the
+    fix (o+x)."""
     tmp_path.chmod(0o700)
     with pytest.raises(LabStateError) as caught:
         PostgresServer(tmp_path, _free_port()).start()

@@ -6,7 +6,7 @@ import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
-from onboarding.reports import RunFolder, escape_cell
+from onboarding.reports import RunFolder, escape_cell, markdown_table
 
 NOW = datetime(2026, 11, 27, 4, 30, 0, tzinfo=UTC)
 
@@ -33,4 +33,19 @@ def test_formula_cells_are_escaped_and_missing_keys_left_empty(tmp_path: Path) -
         "'\rx",
         "",
         "3",
+    ]
+
+
+def test_markdown_table_reads_sequences_and_mappings_in_column_order() -> None:
+    """A table is its header, one ``---`` rule per column, and one line per row, whether the row
+    is its cells in order or a mapping read by column name."""
+    lines = markdown_table(
+        ("domain", "ok", "seconds"),
+        [("a.test", "yes", 1.5), {"seconds": "", "ok": "no", "domain": "b.test"}],
+    )
+    assert lines == [
+        "| domain | ok | seconds |",
+        "|---|---|---|",
+        "| a.test | yes | 1.5 |",
+        "| b.test | no |  |",
     ]

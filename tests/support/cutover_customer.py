@@ -8,7 +8,6 @@ takes seconds. ``publish_plan`` plays the customer publishing what ``dns-plan`` 
 
 from __future__ import annotations
 
-import csv
 import json
 import secrets
 from collections.abc import Callable, Iterator, Sequence
@@ -18,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
@@ -34,8 +32,9 @@ from onboarding.controlpanel import (
     provision_aliases,
     set_up_customer,
 )
+from support.customer_files import SpecFiles, write_customer_files
 from support.delivery import inbox_subjects, send
-from support.dns_customer import OUR_IP, hosted
+from support.dns_customer import hosted, lab_dns, publish_provider_zone
 from support.flow_result import result_json
 from support.panel import Endpoint
 from support.panel import panel as panel  # the fixture, re-exported for the flow tests
@@ -47,15 +46,12 @@ from validation.spec import load_spec
 from validation.users import read_user_credentials
 
 
-@dataclass
-class LabCustomer:
-    spec: Path
-    slug: str
+@dataclass(frozen=True)
+class LabCustomer(SpecFiles):
     domains: list[str]
     ours: str
     passwords: dict[str, str]  # hosted password per address
     source_passwords: dict[str, str]
-    output_dir: Path
     admin: httpx.Client
     lab: Lab
     ttl: int
@@ -79,7 +75,7 @@ class LabCustomer:
         return dict(found)
 
     def ledger(self) -> dict[str, Any]:
-        return dict(json.loads((self.output_dir / self.slug / "cutover-ledger.json").read_text()))
+        return dict(json.loads((self.customer_dir / "cutover-ledger.json").read_text()))
 
     def secrets(self) -> list[str]:
         return [*self.passwords.values(), *self.source_passwords.values()]
@@ -117,15 +113,12 @@ def make_customer(
             lab.source.add_user(e, source_passwords[e])
         folder = tmp_path / f"c-{tag}"
         folder.mkdir()
-        with (folder / "users.csv").open("w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["email", "password", "aliases"])
-            for i, (email, password) in enumerate(passwords.items()):
-                writer.writerow([email, password, " ".join(aliases) if i == 0 else ""])
+        users = [["email", "password", "aliases"]]
+        for i, (email, password) in enumerate(passwords.items()):
+            users.append([email, password, " ".join(aliases) if i == 0 else ""])
         key_name, master_name = f"cp-{tag}", f"src-{tag}"
         monkeypatch.setenv(env_var_for(key_name), panel.api_key)
         monkeypatch.setenv(env_var_for(master_name), lab.source.master_password)
-        auth, resolver = lab.dns.auth_address, lab.dns.resolver_address
         port = lab.ports.destination_lmtp if routed_to_hosted else lab.ports.source_lmtp
         data: dict[str, Any] = {
             "customer": f"Cutover Test {tag}",
@@ -164,11 +157,7 @@ def make_customer(
             }
             | hosted(ours),
             "controlpanel": {"base_url": panel.url, "api_key_secret": key_name},
-            "dns": {
-                "nameservers": [f"{auth[0]}:{auth[1]}"],
-                "resolvers": [f"{resolver[0]}:{resolver[1]}"],
-                "timeout_seconds": 2,
-            },
+            "dns": lab_dns(lab),
             "cutover": {
                 "ttl_multiple": 2,
                 "require_approval": require_approval,
@@ -177,12 +166,8 @@ def make_customer(
             },
             "output_dir": str(folder / "runs"),
         }
-        spec_path = folder / "customer.yaml"
-        spec_path.write_text(yaml.safe_dump(data))
-        lab.dns.set_zone(
-            ours,
-            zone_text(ours, f'spf IN TXT "v=spf1 ip4:{OUR_IP} -all"\nmail IN A {OUR_IP}', ttl=ttl),
-        )
+        spec_path = write_customer_files(folder, data, users)
+        publish_provider_zone(lab, ours, ttl=ttl)
         for d in names:
             lab.dns.set_zone(
                 d, zone_text(d, f'@ IN MX 10 mx1.old.{ours}.\n@ IN TXT "v=spf1 -all"', ttl=ttl)
@@ -193,11 +178,11 @@ def make_customer(
         customer = LabCustomer(
             spec_path,
             str(data["slug"]),
+            folder / "runs",
             names,
             ours,
             passwords,
             source_passwords,
-            folder / "runs",
             admin,
             lab,
             ttl,

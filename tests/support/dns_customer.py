@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lab import Lab
 from lab.customer_dns import zone_text
 from onboarding.clientconfig import ClientHosts
 from onboarding.dnscheck import HostedRecords
+from support.customer_files import SpecFiles, write_customer_files
 
 OUR_IP = "192.0.2.25"
 TTL = 300
@@ -44,27 +43,34 @@ def hosted_records(ours: str) -> HostedRecords:
 
 
 @dataclass(frozen=True)
-class Customer:
+class Customer(SpecFiles):
     """A customer spec on disk whose one domain and our provider zone live in the lab DNS."""
 
-    spec: Path
     domain: str
     ours: str
-    slug: str
-    output_dir: Path
+
+
+def lab_dns(lab: Lab) -> dict[str, Any]:
+    """The spec's ``dns`` block asking the lab's authoritative server and resolver (2 s)."""
+    auth, resolver = lab.dns.auth_address, lab.dns.resolver_address
+    return {
+        "nameservers": [f"{auth[0]}:{auth[1]}"],
+        "resolvers": [f"{resolver[0]}:{resolver[1]}"],
+        "timeout_seconds": 2,
+    }
+
+
+def publish_provider_zone(lab: Lab, ours: str, *, ttl: int, extra: str = "") -> None:
+    """Publish our provider zone ``ours`` in the lab DNS: the SPF include and the MX host."""
+    records = f'spf IN TXT "v=spf1 ip4:{OUR_IP} -all"\nmail IN A {OUR_IP}' + extra
+    lab.dns.set_zone(ours, zone_text(ours, records, ttl=ttl))
 
 
 def make_customer(tmp_path: Path, lab: Lab, **dns: Any) -> Customer:
     token = secrets.token_hex(3)
     domain, ours, slug = f"c{token}.test", f"mr{token}.test", f"lab-customer-{token}"
-    lab.dns.set_zone(
-        ours,
-        zone_text(
-            ours,
-            f'spf IN TXT "v=spf1 ip4:{OUR_IP} -all"\nmail IN A {OUR_IP}\n'
-            f'old IN TXT "v=spf1 ip4:198.51.100.0/24 -all"',
-            ttl=TTL,
-        ),
+    publish_provider_zone(
+        lab, ours, ttl=TTL, extra='\nold IN TXT "v=spf1 ip4:198.51.100.0/24 -all"'
     )
     lab.dns.set_zone(
         domain,
@@ -75,7 +81,6 @@ def make_customer(tmp_path: Path, lab: Lab, **dns: Any) -> Customer:
             ttl=TTL,
         ),
     )
-    auth, resolver = lab.dns.auth_address, lab.dns.resolver_address
     data = {
         "customer": "Lab Customer",
         "slug": slug,
@@ -83,15 +88,8 @@ def make_customer(tmp_path: Path, lab: Lab, **dns: Any) -> Customer:
         "users_csv": "users.csv",
         "domains": [{"name": domain, "mail_servers": [{"host": f"mx1.old.{ours}"}]}],
         "hosted": hosted(ours),
-        "dns": {
-            "nameservers": [f"{auth[0]}:{auth[1]}"],
-            "resolvers": [f"{resolver[0]}:{resolver[1]}"],
-            "dmarc_rua": f"mailto:dmarc@{domain}",
-            "timeout_seconds": 2,
-        }
-        | dns,
+        "dns": lab_dns(lab) | {"dmarc_rua": f"mailto:dmarc@{domain}"} | dns,
         "output_dir": str(tmp_path / "runs"),
     }
-    spec = tmp_path / "customer.yaml"
-    spec.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return Customer(spec, domain, ours, slug, tmp_path / "runs")
+    spec = write_customer_files(tmp_path, data)
+    return Customer(spec, slug, tmp_path / "runs", domain, ours)

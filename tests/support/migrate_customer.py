@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import csv
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from lab import Lab, LabUser
+from support.customer_files import SpecFiles, write_customer_files
 
 
 @dataclass(frozen=True)
-class Customer:
+class Customer(SpecFiles):
     """A spec + users.csv in a temp folder pointing at the lab (or a proxy in front of it)."""
 
-    spec: Path
-    slug: str
-    output_dir: Path
     users: tuple[LabUser, ...]
     secret_env: str
     master_password: str
 
     def state_db(self) -> Path:
-        return self.output_dir / self.slug / "mailsync-state.db"
+        return self.customer_dir / "mailsync-state.db"
 
 
 def make_customer(
@@ -46,12 +42,10 @@ def make_customer(
     env = "ONBOARD_SECRET_" + secret.upper().replace("-", "_")
     monkeypatch.setenv(env, lab.source.master_password)
     columns = 3 if auth_mode == "user" else 2  # source_password only in user mode
-    with (tmp_path / "users.csv").open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["email", "password", "source_password"][:columns])
-        for u in users:
-            pw = "Wrong-pass-999" if u.email == wrong_password_for else u.destination_password
-            writer.writerow([u.email, pw, u.source_password][:columns])
+    rows = [["email", "password", "source_password"][:columns]]
+    for u in users:
+        pw = "Wrong-pass-999" if u.email == wrong_password_for else u.destination_password
+        rows.append([u.email, pw, u.source_password][:columns])
     spec = {
         "customer": f"Test {slug}",
         "slug": slug,
@@ -91,6 +85,5 @@ def make_customer(
         },
         "output_dir": str(tmp_path / "runs"),
     }
-    path = tmp_path / "customer.yaml"
-    path.write_text(yaml.safe_dump(spec))
+    path = write_customer_files(tmp_path, spec, rows)
     return Customer(path, slug, tmp_path / "runs", users, env, lab.source.master_password)

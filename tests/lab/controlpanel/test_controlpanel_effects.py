@@ -12,15 +12,24 @@ from lab.controlpanel import RecordingEffects, build, verify_password
 from lab.controlpanel._service import ApiError, Service
 
 
+def _customer(service: Service) -> dict[str, Any]:
+    """Create the customer Acme under the seeded reseller; return it."""
+    return service.create("customer", {"name": "Acme", "reseller": "/api/v1/reseller/1/"})
+
+
+def _acme_test(service: Service, **fields: Any) -> dict[str, Any]:
+    """Create the customer Acme and its domain acme.test (with ``fields``); return the domain."""
+    customer = _customer(service)
+    return service.create(
+        "domain", {"name": "acme.test", "customer": customer["resource_uri"], **fields}
+    )
+
+
 @pytest.fixture
 def setup(tmp_path: Path) -> tuple[Service, RecordingEffects, dict[str, Any]]:
     effects = RecordingEffects()
     _, service, _, _ = build(tmp_path, effects)
-    customer = service.create("customer", {"name": "Acme", "reseller": "/api/v1/reseller/1/"})
-    domain = service.create(
-        "domain", {"name": "acme.test", "customer": customer["resource_uri"], "deliveryport": 10024}
-    )
-    return service, effects, domain
+    return service, effects, _acme_test(service, deliveryport=10024)
 
 
 def test_lowest_priority_mail_server_becomes_the_route(setup: Any) -> None:
@@ -85,8 +94,7 @@ class _BrokenDestination(RecordingEffects):
 def test_a_failing_lab_undoes_the_account(tmp_path: Path) -> None:
     """Rule: if the lab cannot add the login, the account is not kept and the answer is 500."""
     _, service, _, _ = build(tmp_path, _BrokenDestination())
-    customer = service.create("customer", {"name": "Acme", "reseller": "/api/v1/reseller/1/"})
-    domain = service.create("domain", {"name": "acme.test", "customer": customer["resource_uri"]})
+    domain = _acme_test(service)
     with pytest.raises(ApiError) as info:
         service.create(
             "email_account",
@@ -105,7 +113,7 @@ class _GatewayDown(RecordingEffects):
 def test_start_up_survives_a_gateway_that_is_not_up_yet(tmp_path: Path) -> None:
     """Rule: at start-up, a domain the lab cannot take yet is reported, the rest applied."""
     _, service, _, _ = build(tmp_path, RecordingEffects())
-    customer = service.create("customer", {"name": "Acme", "reseller": "/api/v1/reseller/1/"})
+    customer = _customer(service)
     for name, hold in (("held.test", True), ("open.test", False)):
         d = service.create(
             "domain", {"name": name, "customer": customer["resource_uri"], "hold_email": hold}
@@ -206,8 +214,7 @@ class _AliasesBroken(RecordingEffects):
 def test_a_failing_gateway_undoes_the_alias(tmp_path: Path) -> None:
     """Rule: if the gateway cannot take the alias, it is not kept and the answer is 500."""
     _, service, _, _ = build(tmp_path, _AliasesBroken())
-    customer = service.create("customer", {"name": "Acme", "reseller": "/api/v1/reseller/1/"})
-    domain = service.create("domain", {"name": "acme.test", "customer": customer["resource_uri"]})
+    domain = _acme_test(service)
     ann = _account(service, domain, "ann")
     with pytest.raises(ApiError) as info:
         _alias(service, ann, "sales")
@@ -271,8 +278,7 @@ def test_a_delete_removes_logins_and_routes_even_if_an_alias_removal_fails(
     but the deleted accounts lose their logins and the domain its route all the same."""
     effects = _AliasRemovalBroken()
     _, service, _, _ = build(tmp_path, effects)
-    customer = service.create("customer", {"name": "Acme", "reseller": "/api/v1/reseller/1/"})
-    domain = service.create("domain", {"name": "acme.test", "customer": customer["resource_uri"]})
+    domain = _acme_test(service)
     service.create("mail_server", {"domain": domain["resource_uri"], "server": "10.0.0.1"})
     ann, bob = _account(service, domain, "ann"), _account(service, domain, "bob")
     _alias(service, ann, "sales")

@@ -17,6 +17,8 @@ OUTLOOK = "{http://schemas.microsoft.com/exchange/autodiscover/outlook/responses
 
 
 def test_autoconfig_lists_imaps_then_submissions_then_starttls() -> None:
+    """The autoconfig XML offers IMAP on 993/SSL with the address as username, then SMTP on 465/SSL
+    before 587/STARTTLS; the display name is escaped and parses back."""
     xml = render_autoconfig("acme.test", HOSTS, display_name="Acme & Sons <Mail>")
     assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<clientConfig version="1.1">')
     root = ET.fromstring(xml)
@@ -36,6 +38,8 @@ def test_autoconfig_lists_imaps_then_submissions_then_starttls() -> None:
 
 
 def test_autodiscover_response_for_one_address() -> None:
+    """The autodiscover response for one address offers IMAP 993 and SMTP 465 with SSL on and that
+    address as login name."""
     root = ET.fromstring(render_autodiscover("ann@acme.test", HOSTS))
     protocols = root.findall(f"{OUTLOOK}Response/{OUTLOOK}Account/{OUTLOOK}Protocol")
     got = [
@@ -49,6 +53,8 @@ def test_autodiscover_response_for_one_address() -> None:
 
 
 def test_mobileconfig_is_deterministic_and_holds_no_password() -> None:
+    """The same address gives the same profile bytes (another address another UUID); it names the
+    IMAP/SMTP hosts and ports with SSL and holds no password field."""
     data = render_mobileconfig("Ann@acme.test", HOSTS, organization="Acme")
     assert data == render_mobileconfig("Ann@acme.test", HOSTS, organization="Acme")
     profile = plistlib.loads(data)

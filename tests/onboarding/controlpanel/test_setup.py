@@ -6,12 +6,15 @@ import secrets
 from typing import Any
 
 import pytest
+from support.panel_customer import LAB_RESELLER
 
 from onboarding.controlpanel import (
+    ControlPanelClient,
     CustomerDomain,
     InboundServer,
     NotFound,
     Outcome,
+    SetupResult,
     set_up_customer,
 )
 
@@ -30,6 +33,18 @@ def _spec(name: str, *servers: tuple[str, int], port: int = 25) -> CustomerDomai
     )
 
 
+def _set_up(
+    cp: ControlPanelClient,
+    customer: str,
+    domains: list[CustomerDomain],
+    hosted: tuple[str, int] | None = None,
+) -> SetupResult:
+    """set_up_customer for ``customer`` under the lab's reseller."""
+    return set_up_customer(
+        cp, customer=customer, reseller=LAB_RESELLER, domains=domains, hosted=hosted
+    )
+
+
 def _other_customer(panel: Panel) -> str:
     reseller = panel.http.get("/api/v1/reseller/").json()["objects"][0]["resource_uri"]
     body = {"name": f"Someone Else {_tag()}", "reseller": reseller}
@@ -41,14 +56,10 @@ def test_first_setup_creates_then_second_only_reads(panel: Panel) -> None:
     tag = _tag()
     domains = [_spec(f"a{tag}.test", ("mx1.a.test", 10), ("mx2.a.test", 20), port=2525)]
     with panel.client() as cp:
-        first = set_up_customer(
-            cp, customer=f"Acme {tag}", reseller="Lab Reseller", domains=domains
-        )
+        first = _set_up(cp, f"Acme {tag}", domains)
     assert [o.outcome for o in first.objects] == [Outcome.CREATED] * 4
     with panel.client() as cp:
-        second = set_up_customer(
-            cp, customer=f"Acme {tag}", reseller="Lab Reseller", domains=domains
-        )
+        second = _set_up(cp, f"Acme {tag}", domains)
         assert set(cp.requests_made) == {"GET"}
     assert [o.outcome for o in second.objects] == [Outcome.EXISTED] * 4
     assert second.domains[0].uri == first.domains[0].uri
@@ -67,9 +78,7 @@ def test_domain_owned_by_another_customer_is_a_conflict_and_blocks_its_accounts(
     ).json()
     domains = [_spec(f"t{tag}.test", ("mx.t.test", 10)), _spec(f"o{tag}.test", ("mx.o.test", 10))]
     with panel.client() as cp:
-        result = set_up_customer(
-            cp, customer=f"Ours {tag}", reseller="Lab Reseller", domains=domains
-        )
+        result = _set_up(cp, f"Ours {tag}", domains)
     taken, ours = result.domains
     assert taken.domain.outcome is Outcome.CONFLICT and taken.uri is None
     assert "another customer" in taken.domain.detail and "MailRoute support" in taken.domain.action
@@ -90,19 +99,9 @@ def test_mail_server_with_another_priority_is_a_conflict_not_an_update(panel: Pa
     tag = _tag()
     name = f"r{tag}.test"
     with panel.client() as cp:
-        set_up_customer(
-            cp,
-            customer=f"Route {tag}",
-            reseller="Lab Reseller",
-            domains=[_spec(name, ("mx1.r.test", 10))],
-        )
+        _set_up(cp, f"Route {tag}", [_spec(name, ("mx1.r.test", 10))])
     with panel.client() as cp:
-        result = set_up_customer(
-            cp,
-            customer=f"Route {tag}",
-            reseller="Lab Reseller",
-            domains=[_spec(name, ("mx1.r.test", 30), ("mx2.r.test", 40))],
-        )
+        result = _set_up(cp, f"Route {tag}", [_spec(name, ("mx1.r.test", 30), ("mx2.r.test", 40))])
         assert set(cp.requests_made) == {"GET"}
     (routing,) = result.domains[0].routing
     assert routing.outcome is Outcome.CONFLICT
@@ -119,18 +118,8 @@ def test_partial_routing_is_completed(panel: Panel) -> None:
     tag = _tag()
     name = f"p{tag}.test"
     with panel.client() as cp:
-        set_up_customer(
-            cp,
-            customer=f"Part {tag}",
-            reseller="Lab Reseller",
-            domains=[_spec(name, ("mx1.p.test", 10))],
-        )
-        again = set_up_customer(
-            cp,
-            customer=f"Part {tag}",
-            reseller="Lab Reseller",
-            domains=[_spec(name, ("mx1.p.test", 10), ("mx2.p.test", 20))],
-        )
+        _set_up(cp, f"Part {tag}", [_spec(name, ("mx1.p.test", 10))])
+        again = _set_up(cp, f"Part {tag}", [_spec(name, ("mx1.p.test", 10), ("mx2.p.test", 20))])
     assert [o.outcome for o in again.domains[0].routing] == [Outcome.EXISTED, Outcome.CREATED]
 
 
@@ -142,12 +131,7 @@ def test_customer_of_another_reseller_and_unknown_reseller(panel: Panel) -> None
         "/api/v1/customer/", json={"name": f"Taken {tag}", "reseller": other["resource_uri"]}
     )
     with panel.client() as cp:
-        result = set_up_customer(
-            cp,
-            customer=f"Taken {tag}",
-            reseller="Lab Reseller",
-            domains=[_spec(f"k{tag}.test", ("mx.k.test", 10))],
-        )
+        result = _set_up(cp, f"Taken {tag}", [_spec(f"k{tag}.test", ("mx.k.test", 10))])
         assert result.customer.outcome is Outcome.CONFLICT
         assert result.domains[0].uri is None and result.domains[0].domain.outcome is Outcome.FAILED
         assert set(cp.requests_made) == {"GET"}
@@ -174,12 +158,7 @@ def test_domain_taken_by_an_invisible_tenant_is_a_conflict(panel: Panel) -> None
     )
     try:
         with panel.client() as cp:
-            result = set_up_customer(
-                cp,
-                customer=f"Hidden {tag}",
-                reseller="Lab Reseller",
-                domains=[_spec(name, ("mx.h.test", 10))],
-            )
+            result = _set_up(cp, f"Hidden {tag}", [_spec(name, ("mx.h.test", 10))])
     finally:
         fired = panel.http.get("/_lab/faults").json()["faults"][0]["fired"]
         panel.http.delete("/_lab/faults")
@@ -201,23 +180,15 @@ def test_a_cut_over_domain_keeps_its_hosted_routing(panel: Panel) -> None:
     domains = [_spec(name, ("mx.old.test", 10))]
     hosted = ("hosted.test", 2525)
     with panel.client() as cp:
-        set_up_customer(cp, customer=f"Cut {tag}", reseller="Lab Reseller", domains=domains)
+        _set_up(cp, f"Cut {tag}", domains)
         switch_routing(cp, name, DeliveryTarget(*hosted))
     with panel.client() as cp:
-        after = set_up_customer(
-            cp, customer=f"Cut {tag}", reseller="Lab Reseller", domains=domains, hosted=hosted
-        )
+        after = _set_up(cp, f"Cut {tag}", domains, hosted)
         assert set(cp.requests_made) == {"GET"}
     (routing,) = after.domains[0].routing
     assert routing.outcome is Outcome.EXISTED and "since the cutover" in routing.detail
     assert after.domains[0].uri is not None
     with panel.client() as cp:
-        elsewhere = set_up_customer(
-            cp,
-            customer=f"Cut {tag}",
-            reseller="Lab Reseller",
-            domains=domains,
-            hosted=("other.test", 25),
-        )
+        elsewhere = _set_up(cp, f"Cut {tag}", domains, ("other.test", 25))
     (routing,) = elsewhere.domains[0].routing
     assert routing.outcome is Outcome.CONFLICT and "hosted.test" in routing.detail

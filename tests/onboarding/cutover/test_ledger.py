@@ -21,6 +21,8 @@ T0 = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
 
 
 def test_round_trip_and_a_started_cutover_keeps_its_id(tmp_path: Path) -> None:
+    """A missing ledger loads as empty; a saved ledger loads back equal, and starting an already
+    started cutover keeps its first id and start time."""
     path = ledger_path(tmp_path, "acme")
     assert load_ledger(path) == Ledger()
     ledger = Ledger(dns_published_at={"a.test": T0}).started(T0)
@@ -31,6 +33,8 @@ def test_round_trip_and_a_started_cutover_keeps_its_id(tmp_path: Path) -> None:
 
 
 def test_a_corrupt_ledger_says_which_file_and_what_to_do(tmp_path: Path) -> None:
+    """An unreadable ledger raises LedgerError naming cutover-ledger.json and telling the operator
+    to delete it."""
     path = ledger_path(tmp_path, "acme")
     path.parent.mkdir(parents=True)
     path.write_text("{not json")

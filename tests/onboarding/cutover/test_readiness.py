@@ -71,6 +71,7 @@ def test_the_old_ttl_noted_by_the_plan_wins_over_a_shorter_new_one() -> None:
 
 
 def test_stale_resolver_and_the_wait_combine_to_the_larger_eta() -> None:
+    """The ETA is the larger of a stale resolver's TTL and what is left of the 2×TTL wait."""
     ledger = Ledger(dns_published_at={"a.test": T0 - timedelta(seconds=500)})
     readiness, _ = _assess(_report("a.test", published=True, stale_ttl=250), ledger=ledger)
     assert readiness.eta_seconds == 250
@@ -79,6 +80,8 @@ def test_stale_resolver_and_the_wait_combine_to_the_larger_eta() -> None:
 
 
 def test_an_unpublished_record_resets_the_clock_and_every_domain_must_be_ready() -> None:
+    """A domain whose record is gone again loses its change time (ETA unknown, not ready); the
+    cutover is ready only when every domain has waited out its 2×TTL."""
     ledger = Ledger(dns_published_at={"a.test": T0 - timedelta(hours=1)})
     readiness, after = _assess(
         _report("a.test", published=False), _report("b.test", published=True), ledger=ledger

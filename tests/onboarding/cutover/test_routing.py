@@ -57,6 +57,8 @@ def _writes(cp: ControlPanelClient) -> int:
 def test_hold_and_release_write_once_and_reach_the_gateway(
     cp: ControlPanelClient, lab: Lab, domain: str
 ) -> None:
+    """Hold and release each write once (a repeat changes nothing and sends no write), the gateway
+    holds and releases the domain, and the read state follows (HELD, then PENDING)."""
     target = DeliveryTarget("127.0.0.1", lab.ports.destination_lmtp)
     first = hold_delivery(cp, domain)
     before = _writes(cp)
@@ -86,5 +88,7 @@ def test_switch_to_another_host_adds_it_then_drops_the_old_entry(
 
 
 def test_unknown_domain_says_to_provision_first(cp: ControlPanelClient) -> None:
+    """Holding a domain the control panel does not know raises DomainMissing telling the operator to
+    run ``onboard provision``."""
     with pytest.raises(DomainMissing, match="onboard provision"):
         hold_delivery(cp, "never-provisioned.test")

@@ -40,11 +40,14 @@ def test_stored_key_is_reused_not_rotated(pem: SecretStr) -> None:
 
 
 def test_without_stored_key_a_new_one_is_made() -> None:
+    """With no stored key a new one of the asked size is made and marked as not reused."""
     key = load_key("acme.test", "mr1", None, bits=1024)
     assert not key.reused and key.bits == 1024
 
 
 def test_private_key_never_appears_in_repr_or_str(pem: SecretStr) -> None:
+    """Neither the key nor its private PEM shows the key material or ``PRIVATE KEY`` in repr or
+    str."""
     key = load_key("acme.test", "mr1", pem)
     body = pem.get_secret_value().splitlines()[1]
     for text in (repr(key), str(key), repr(key.private_pem), f"{key.private_pem}"):
@@ -53,12 +56,15 @@ def test_private_key_never_appears_in_repr_or_str(pem: SecretStr) -> None:
 
 
 def test_garbage_private_key_error_does_not_echo_it() -> None:
+    """A stored private key that does not load raises DKIMKeyError without quoting the key text."""
     with pytest.raises(DKIMKeyError) as info:
         load_key("acme.test", "mr1", SecretStr("-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n"))
     assert "c2VjcmV0" not in str(info.value)
 
 
 def test_record_parse_reads_testing_flag_and_joins_split_strings() -> None:
+    """A record split into TXT strings parses back when joined, with its key size and the t=y
+    testing flag; the zone data quotes each split string."""
     key = load_key("acme.test", "mr1", None, bits=1024)
     joined = "".join(split_txt(key.record + "; t=y"))
     parsed = parse_dkim_record("mr1._domainkey.acme.test", joined)
@@ -67,5 +73,6 @@ def test_record_parse_reads_testing_flag_and_joins_split_strings() -> None:
 
 
 def test_unparsable_record_raises_with_the_name() -> None:
+    """A DKIM record whose p= is no RSA key raises DKIMKeyError naming the record's DNS name."""
     with pytest.raises(DKIMKeyError, match=r"mr1\._domainkey\.acme\.test: the DKIM record"):
         parse_dkim_record("mr1._domainkey.acme.test", "v=DKIM1; k=rsa; p=bm90IGEga2V5")

@@ -28,6 +28,8 @@ MESSAGE = (
 
 
 def test_sign_publish_verify_2048_bit(dns_lab: DNSLab, zone: str) -> None:
+    """Our 2048-bit key, published as two TXT strings, reads back as one record; a message signed
+    with it verifies through the resolver, a tampered one does not, and check_dkim passes."""
     key = load_key(zone, "mr1", None)
     assert key.bits == 2048
     dns_lab.publish(zone, f"mr1._domainkey IN TXT {txt_rdata(key.record)}")
@@ -52,6 +54,8 @@ def test_sign_publish_verify_2048_bit(dns_lab: DNSLab, zone: str) -> None:
 
 
 def test_check_finds_missing_foreign_and_testing_keys(dns_lab: DNSLab, zone: str) -> None:
+    """check_dkim names each problem: another key (key-mismatch), t=y (testing-flag), no record
+    (no-key), no RSA key (unparsable-key) and a 512-bit key (key-too-small, citing RFC 8301)."""
     ours = load_key(zone, "mr1", None, bits=1024)
     theirs = load_key(zone, "old", None, bits=1024)
     dns_lab.publish(

@@ -10,6 +10,8 @@ from .conftest import DNSLab
 
 
 def test_our_record_is_valid_and_alignment_follows_dkim_or_spf(dns_lab: DNSLab, zone: str) -> None:
+    """Our published record reads back unchanged and passes when DKIM passes; with neither DKIM nor
+    SPF it is invalid as alignment-impossible."""
     record = build_dmarc("quarantine", f"mailto:dmarc@{zone}")
     dns_lab.publish(
         zone, f'@ IN MX 10 mail.{zone}.\nmail IN A 192.0.2.25\n_dmarc IN TXT "{record}"'
@@ -23,6 +25,8 @@ def test_our_record_is_valid_and_alignment_follows_dkim_or_spf(dns_lab: DNSLab, 
 
 
 def test_removed_tags_reported_once_and_bad_policy_invalid(dns_lab: DNSLab, zone: str) -> None:
+    """Tags removed by RFC 9989 are one finding (not repeated from checkdmarc); a bad policy is
+    invalid with the plan as its fix; a missing record is no-record, named by its DNS name."""
     dns_lab.publish(
         zone,
         f"@ IN MX 10 mail.{zone}.\nmail IN A 192.0.2.25\n"

@@ -31,6 +31,8 @@ CASES = [
 
 @pytest.mark.parametrize(("foreign", "ours"), CASES)
 def test_foreign_errors_map_to_our_tree(foreign: Exception, ours: type[DNSCheckError]) -> None:
+    """Each dnspython or socket error becomes its own DNSCheckError class (under OnboardingError)
+    whose message starts with what was asked and which carries the server."""
     err = translate(foreign, what="MX of acme.test at 127.0.0.1:1", server="127.0.0.1:1")
     assert type(err) is ours
     assert isinstance(err, OnboardingError)
@@ -47,11 +49,15 @@ def test_every_mapping_row_is_exercised() -> None:
 
 
 def test_non_dns_errors_are_not_swallowed() -> None:
+    """translate refuses an error that is not a DNS or socket error (TypeError) instead of hiding
+    it."""
     with pytest.raises(TypeError):
         translate(KeyError("x"), what="x")
 
 
 def test_tree_is_drawn_in_the_docstring() -> None:
+    """Every exported DNSCheckError class is named in the exception tree drawn in the module
+    docstring."""
     for name in exc_mod.__all__:
         obj = getattr(exc_mod, name)
         if isinstance(obj, type) and issubclass(obj, DNSCheckError):

@@ -72,6 +72,8 @@ def _plan(current: CurrentDNS, key, count: LookupCount | None = None):  # type: 
 
 
 def test_plan_removes_old_mx_and_both_spf_records_and_adds_one_merged(key) -> None:  # type: ignore[no-untyped-def]
+    """The plan removes the old MX, both SPF records and the old DMARC record, and adds our MX, one
+    merged SPF record, DMARC, our DKIM key and the client records; an unrelated TXT record stays."""
     plan = _plan(_current(), key)
     removed = {(r.name, r.rdtype, r.value) for r in plan.to_remove}
     assert ("acme.test", "MX", "10 mx1.oldhost.test.") in removed
@@ -94,6 +96,8 @@ def test_plan_removes_old_mx_and_both_spf_records_and_adds_one_merged(key) -> No
 
 
 def test_plan_warns_for_the_conflicts(key) -> None:  # type: ignore[no-untyped-def]
+    """Two SPF records, more than 10 SPF lookups, an old provider's include and a DMARC policy that
+    rejects our mail are each a finding; the lookup count is reported."""
     plan = _plan(_current(), key, LookupCount(11, 0))
     codes = [f.code for f in plan.findings]
     assert "multiple-records" in codes
@@ -104,6 +108,8 @@ def test_plan_warns_for_the_conflicts(key) -> None:  # type: ignore[no-untyped-d
 
 
 def test_a_long_mx_ttl_gets_advice_to_lower_it_first(key) -> None:  # type: ignore[no-untyped-def]
+    """An MX TTL of a day gets a finding saying how long resolvers may keep the old MX and to lower
+    it to 300 s that long before; an hour's TTL gets none."""
     plan = _plan(_current(mx_ttl=86400), key)
     (f,) = [f for f in plan.findings if f.code == "mx-ttl-long"]
     assert f.message == (
@@ -115,12 +121,15 @@ def test_a_long_mx_ttl_gets_advice_to_lower_it_first(key) -> None:  # type: igno
 
 
 def test_cutover_time_is_ttl_multiple_times_the_mx_ttl(key) -> None:  # type: ignore[no-untyped-def]
+    """The cutover wait is ttl_multiple × MX TTL, and the earliest cutover is now plus that wait."""
     plan = _plan(_current(mx_ttl=1800), key)
     assert plan.mx_ttl == 1800 and plan.cutover_wait_seconds == 3600
     assert plan.earliest_cutover == datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
 
 
 def test_records_already_right_are_kept_not_re_added(key) -> None:  # type: ignore[no-untyped-def]
+    """Our MX, an SPF record with our include and our DKIM key, once published, are neither removed
+    nor added again."""
     plan = _plan(
         _current(
             mx=((10, "mail.mailroute.test"),),
@@ -135,6 +144,9 @@ def test_records_already_right_are_kept_not_re_added(key) -> None:  # type: igno
 
 
 def test_markdown_and_zone_snippet_are_copy_pasteable_and_hold_no_private_key(key) -> None:  # type: ignore[no-untyped-def]
+    """The Markdown lists each REMOVE/ADD row, the split DKIM TXT, MX TTL and SPF lookups; every
+    zone-snippet line parses with strings of at most 255 bytes; neither (nor to_dict) holds the
+    private key."""
     dplan = _plan(_current(), key)
     plan = DNSPlan("Acme Corp", "acme-corp", NOW, (dplan,))
     md = render_markdown(plan)

@@ -116,6 +116,8 @@ def test_propagation_never_probes_a_resolver_before_the_name_is_published(
 
 
 def test_stale_resolver_gives_an_eta_of_its_remaining_ttl(dns_lab: DNSLab, zone: str) -> None:
+    """A resolver that cached the old MX is stale after the change, showing the old record, and the
+    ETA is its remaining TTL."""
     dns_lab.publish(zone, "@ IN MX 10 mx1.old.test.", ttl=120)
     query_resolver(zone, "MX", dns_lab.resolver, timeout=3)  # the world has cached the old MX
     dns_lab.publish(zone, "@ IN MX 10 mail.mailroute.test.", ttl=120)
@@ -144,6 +146,8 @@ def silent_server() -> Iterator[Server]:
 
 
 def test_timeout_is_a_clear_error_within_the_budget(silent_server: Server) -> None:
+    """A server that never answers raises DNSTimeoutError naming the query, server and timeout,
+    within the configured timeout (plus slack), for queries and for NS discovery."""
     started = time.monotonic()
     with pytest.raises(DNSTimeoutError) as info:
         query_resolver("acme.test", "MX", silent_server, timeout=1.0)

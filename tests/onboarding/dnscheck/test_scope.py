@@ -27,6 +27,8 @@ def test_a_forgotten_resolver_fails_fast_instead_of_leaking() -> None:
 
 
 def test_default_resolver_scope_restores_the_previous_resolver_even_on_error() -> None:
+    """Inside default_resolver_scope dnspython's default resolver is ours; afterwards, also after an
+    exception, it is the previous one again."""
     before = dns.resolver.default_resolver
     ours = make_resolver((Server("127.0.0.1", 9),), timeout=1)
     with pytest.raises(RuntimeError), default_resolver_scope(ours):

@@ -29,6 +29,8 @@ def test_spf_record_is_exactly_v_spf1_then_space_or_end() -> None:
 
 
 def test_parse_terms_qualifiers_mechanisms_and_modifiers() -> None:
+    """An SPF record parses into terms with their qualifier (default +), mechanism or modifier and
+    value, and prints back as written; all_qualifier and includes read it."""
     terms = parse_terms(
         "v=spf1 ip4:192.0.2.0/24 -a:mail.acme.test mx/24 ?include:x.test redirect=r.test ~all"
     )
@@ -57,10 +59,13 @@ def test_merge_two_records_into_one_with_our_include_before_all() -> None:
 
 
 def test_merge_without_existing_record_is_ours_with_softfail() -> None:
+    """With no SPF record today the merged record is our include with ~all."""
     assert merge_spf([], OURS) == "v=spf1 include:spf.mailroute.test ~all"
 
 
 def test_merge_does_not_repeat_our_include_and_is_idempotent() -> None:
+    """A record that already has our include (in any case) is kept as is, and merging again changes
+    nothing."""
     first = merge_spf(["v=spf1 include:SPF.mailroute.test -all"], OURS)
     assert first == "v=spf1 include:SPF.mailroute.test -all"
     assert merge_spf([first], OURS) == first
@@ -73,6 +78,7 @@ def test_merge_replaces_plus_and_neutral_all_with_softfail() -> None:
 
 
 def test_merge_turns_redirect_into_include_and_keeps_exp() -> None:
+    """A redirect= becomes an include before ours with ~all, and exp= stays at the end."""
     merged = merge_spf(["v=spf1 redirect=_spf.old.test exp=explain.acme.test"], OURS)
     assert merged == (
         "v=spf1 include:_spf.old.test include:spf.mailroute.test ~all exp=explain.acme.test"
@@ -80,6 +86,8 @@ def test_merge_turns_redirect_into_include_and_keeps_exp() -> None:
 
 
 def test_multiple_records_message() -> None:
+    """Two SPF records fail as multiple-records (RFC 7208 4.5 permerror) with a fix to publish the
+    merged record; one record gives nothing; none is no-record."""
     (f,) = record_count_findings("acme.test", ["v=spf1 -all", "v=spf1 mx -all"])
     assert (f.severity, f.code) == (Severity.FAIL, "multiple-records")
     assert f.message == (
@@ -91,6 +99,8 @@ def test_multiple_records_message() -> None:
 
 
 def test_all_findings_plus_neutral_and_missing() -> None:
+    """+all fails, ?all warns and a record with neither all nor redirect is no-all; -all or a
+    redirect gives nothing."""
     assert [f.code for f in all_findings("a.test", "v=spf1 +all")] == ["plus-all"]
     assert all_findings("a.test", "v=spf1 +all")[0].severity is Severity.FAIL
     assert [f.code for f in all_findings("a.test", "v=spf1 mx ?all")] == ["neutral-all"]
@@ -101,6 +111,8 @@ def test_all_findings_plus_neutral_and_missing() -> None:
 
 
 def test_lookup_budget_messages() -> None:
+    """More than 10 DNS lookups fail, stating the count with our include; 10 is fine; 2 void lookups
+    warn and more than 2 fail (RFC 7208 4.6.4)."""
     (f,) = lookup_findings("a.test", 11, 0, with_ours=True)
     assert (f.code, f.severity) == ("too-many-lookups", Severity.FAIL)
     assert "needs 11/10 DNS lookups" in f.message and "with our include" in f.message
@@ -113,6 +125,9 @@ def test_lookup_budget_messages() -> None:
 
 
 def test_old_provider_is_known_declared_or_shares_the_mx_domain() -> None:
+    """An include is the old provider's when it is a known provider's, listed in
+    dns.old_spf_includes, or under the current MX host's domain; each comes with its reason, ours
+    never."""
     record = (
         "v=spf1 include:spf.protection.outlook.com include:_spf.oldhost.test "
         "include:legacy.test include:spf.mailroute.test ~all"
@@ -131,6 +146,8 @@ def test_old_provider_is_known_declared_or_shares_the_mx_domain() -> None:
 
 
 def test_include_findings_missing_ours_old_left_and_mx_after_cutover() -> None:
+    """After cutover, a record without our include fails, an old provider's include warns and an mx
+    mechanism is noted; before cutover our include alone gives nothing."""
     found = include_findings(
         "a.test",
         "v=spf1 mx include:_spf.old.test ~all",

@@ -62,6 +62,7 @@ def _finding(result: CheckResult, code: str):  # type: ignore[no-untyped-def]
 
 
 def test_a_correct_record_passes_for_our_ip(world: World) -> None:
+    """A published record with our include passes, and our outbound IP evaluates to pass."""
     world.customer_zone(f"v=spf1 include:{world.ours} -all")
     result = world.check()
     assert result.status is Severity.PASS, result.findings
@@ -186,6 +187,8 @@ def test_plus_and_neutral_all(
 
 
 def test_syntax_error_and_missing_include_fail_with_fixes(world: World) -> None:
+    """A syntax error fails naming the bad term; a record without our include fails saying our mail
+    fails SPF, and our IP does not pass."""
     world.customer_zone("v=spf1 ip4:999.1.1.1 -all", extra='sub IN TXT "v=spf1 mx -all"')
     bad = world.check()
     f = _finding(bad, "spf-syntax")

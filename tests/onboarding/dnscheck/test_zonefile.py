@@ -28,6 +28,7 @@ def test_split_never_cuts_a_utf8_character() -> None:
 
 
 def test_short_and_empty_values_are_one_string() -> None:
+    """A value of at most 255 bytes, even an empty one, is one TXT string."""
     assert split_txt("v=spf1 -all") == ("v=spf1 -all",)
     assert split_txt("") == ("",)
 

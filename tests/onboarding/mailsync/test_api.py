@@ -9,12 +9,16 @@ from onboarding.mailsync import Endpoint, MailboxPair, pair_key
 
 
 def test_all_matches_exports() -> None:
+    """The package exports exactly its ``__all__``, and every exported name is defined inside
+    onboarding.mailsync."""
     assert set(mailsync.__all__) == exported_names(mailsync)
     for name in mailsync.__all__:
         assert getattr(mailsync, name).__module__.startswith("onboarding.mailsync")
 
 
 def test_password_never_in_repr_or_str() -> None:
+    """An endpoint's password is in neither the repr nor str of the endpoint or its pair, nor in the
+    pair's key; the account is the login without the master-user suffix."""
     ep = Endpoint("imap.old.example", 993, "implicit", "ann@acme.example*admin", "hunter2-secret")
     pair = MailboxPair("ann@acme.example", ep, ep)
     for text in (repr(ep), str(ep), repr(pair), pair.key):

@@ -23,12 +23,16 @@ from onboarding.mailsync.wire import parse_status_response
     ],
 )
 def test_throttle_seconds(line: bytes, seconds: float | None) -> None:
+    """A throttling reply gives its wait: the server's suggested backoff, else 5 s for UNAVAILABLE,
+    LIMIT or an expired session; other replies (OVERQUOTA, a plain BYE) are no throttle."""
     st = parse_status_response(line)
     assert st is not None
     assert throttle_seconds(st) == seconds
 
 
 def test_wrong_password_is_auth_failed_without_the_password(lab: Lab, lab_user: LabUser) -> None:
+    """A wrong password raises AuthFailed for that side, and the message does not quote the
+    password."""
     ep = Endpoint(lab.source.host, lab.source.imap_port, "none", lab_user.email, "Wr0ng-ßecret")
     with pytest.raises(AuthFailed) as info:
         ImapSession(ep, "source").open()

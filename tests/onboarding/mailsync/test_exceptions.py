@@ -48,16 +48,21 @@ FOREIGN = [
 
 @pytest.mark.parametrize(("exc", "expected"), FOREIGN, ids=lambda v: type(v).__name__)
 def test_each_foreign_class_is_mapped(exc: BaseException, expected: type[MailSyncError]) -> None:
+    """Each foreign error becomes its MailSyncError class with the side and a fix."""
     ours = translate(exc, side="source", host="h:1")
     assert type(ours) is expected
     assert ours.side == "source" and ours.fix
 
 
 def test_mapping_table_is_covered_by_the_test() -> None:
+    """Every class in FOREIGN_MAP has a sample in this test."""
     assert {type(e) for e, _ in FOREIGN} >= {cls for cls, _ in FOREIGN_MAP}
 
 
 def test_transient_marking_and_root() -> None:
+    """Connection failures, lost connections, a locked state and throttling are transient (retried);
+    auth, TLS and protocol errors are not; the tree is under OnboardingError and Throttled carries
+    its backoff."""
     for cls in (ConnectFailed, ConnectionLost, StateLocked):
         assert issubclass(cls, TransientSyncError) and cls.transient
     assert issubclass(Throttled, TransientSyncError)

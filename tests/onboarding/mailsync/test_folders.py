@@ -29,6 +29,8 @@ def _by_source(plans: tuple[FolderPlan, ...]) -> dict[str, FolderPlan]:
 
 
 def test_separator_translation_and_inbox() -> None:
+    """Source folders get the destination's separator; INBOX in any case is INBOX, with its children
+    under it; every folder is copied."""
     plans = _by_source(
         build_folder_map(
             [_e("INBOX"), _e("inbox/Lists"), _e("Projects"), _e("Projects/2024/Q1")],
@@ -65,6 +67,9 @@ def test_special_use_by_attribute_before_name() -> None:
 
 
 def test_special_use_by_localized_and_provider_names() -> None:
+    """Localized and provider names (Gesendet, Entwürfe, [Gmail]/Spam, All Mail) map to the
+    destination's special folders; a \\Noselect parent is excluded with the reason; a child of a
+    plain folder keeps its path."""
     src = [
         _e("Gesendet"),
         _e("Entw&APw-rfe"),
@@ -86,12 +91,16 @@ def test_special_use_by_localized_and_provider_names() -> None:
 
 
 def test_children_follow_their_special_parent() -> None:
+    """A subfolder of a special-use folder moves with its parent (Sent Items/2019 becomes
+    Sent.2019)."""
     src = [_e("Sent Items", "\\Sent"), _e("Sent Items/2019")]
     plans = _by_source(build_folder_map(src, SRC_NS, DST, DST_NS))
     assert plans["Sent Items/2019"].destination == "Sent.2019"
 
 
 def test_renames_apply_to_subfolders_and_win_over_special_use() -> None:
+    """A configured rename applies to the folder's subfolders too and wins over the special-use
+    mapping."""
     src = [_e("Old/Projects"), _e("Old/Projects/A"), _e("Sent", "\\Sent")]
     plans = _by_source(
         build_folder_map(
@@ -107,6 +116,8 @@ def test_renames_apply_to_subfolders_and_win_over_special_use() -> None:
 
 
 def test_configured_merge_is_allowed() -> None:
+    """Two folders renamed to the same destination by configuration are both copied into it, not an
+    error."""
     src = [_e("A"), _e("B")]
     plans = _by_source(
         build_folder_map(src, SRC_NS, DST, DST_NS, folder_renames={"A": "Both", "B": "Both"})
@@ -116,6 +127,9 @@ def test_configured_merge_is_allowed() -> None:
 
 
 def test_exclusions_with_reasons() -> None:
+    """An excluded folder and its subfolders are excluded with a reason naming the exclusion, its
+    siblings are copied; exclude_trash_and_junk drops Trash and Junk folders and their children,
+    saying why."""
     src = [
         _e("INBOX"),
         _e("Archive/2019"),
@@ -139,11 +153,14 @@ def test_exclusions_with_reasons() -> None:
 
 
 def test_default_keeps_trash_and_junk() -> None:
+    """By default Trash is copied."""
     plans = _by_source(build_folder_map([_e("Trash", "\\Trash")], SRC_NS, DST, DST_NS))
     assert plans["Trash"].action == "copy"
 
 
 def test_modified_utf7_round_trip_and_separator_in_name() -> None:
+    """A modified UTF-7 name is kept byte for byte and displayed decoded; a destination separator
+    inside a name becomes ``_`` with a note; surrounding spaces are trimmed."""
     src = [_e("Caf&AOk-"), _e("v1.2"), _e(" padded ")]
     plans = _by_source(build_folder_map(src, SRC_NS, DST, DST_NS))
     assert plans["Caf&AOk-"].destination == "Caf&AOk-"
@@ -154,6 +171,8 @@ def test_modified_utf7_round_trip_and_separator_in_name() -> None:
 
 
 def test_case_collision_is_an_error_and_existing_case_is_reused() -> None:
+    """Two source folders differing only in case: the second is an error saying so; a folder
+    matching an existing destination folder but for case reuses that folder's name."""
     src = [_e("Projects"), _e("projects"), _e("archive/x"), _e("ARCHIVE")]
     plans = _by_source(build_folder_map(src, SRC_NS, DST, DST_NS))
     assert plans["Projects"].action == "copy"
@@ -164,6 +183,8 @@ def test_case_collision_is_an_error_and_existing_case_is_reused() -> None:
 
 
 def test_invalid_modified_utf7_is_an_error() -> None:
+    """A name that is not valid modified UTF-7 is an error naming UTF-7; the other folders are still
+    copied."""
     plans = _by_source(build_folder_map([_e("a&ZZZ-"), _e("ok")], SRC_NS, DST, DST_NS))
     assert plans["a&ZZZ-"].action == "error"
     assert "UTF-7" in plans["a&ZZZ-"].reason

@@ -12,11 +12,15 @@ from onboarding.mailsync.identity import (
 
 
 def test_message_id_folded_and_case_insensitive() -> None:
+    """The Message-ID header is found whatever its case and when folded onto the next line; none
+    gives None."""
     assert message_id_from_header(b"MESSAGE-id:\r\n <abc@x.example>\r\n\r\n") == "<abc@x.example>"
     assert message_id_from_header(b"Subject: hi\r\n\r\n") is None
 
 
 def test_message_id_only_from_the_header_part() -> None:
+    """A Message-ID line in the body is not the message's Message-ID; only the header part
+    counts."""
     msg = b"Subject: a\r\n\r\nMessage-ID: <in-body@x>\r\n"
     assert message_id_from_message(msg) is None
     assert message_id_from_message(b"Message-Id: <h@x>\r\n\r\nbody") == "<h@x>"
@@ -31,6 +35,8 @@ def test_internaldate_is_an_instant() -> None:
 
 
 def test_key_uses_body_hash_only_without_message_id() -> None:
+    """The identity key is Message-ID, INTERNALDATE and size, with a hash of the body in place of a
+    missing Message-ID; equal bodies hash equal, different ones not."""
     h = body_key(b"x")
     assert identity_key("<a@b>", 1, 5, h) == "<a@b>|1|5"
     assert identity_key(None, 1, 5, h) == f"{h}|1|5"
@@ -38,5 +44,6 @@ def test_key_uses_body_hash_only_without_message_id() -> None:
 
 
 def test_missing_or_bad_internaldate_is_zero_not_an_error() -> None:
+    """An empty or unparsable INTERNALDATE counts as 0 rather than failing the message."""
     assert internaldate_epoch("") == 0
     assert internaldate_epoch("yesterday") == 0

@@ -8,6 +8,8 @@ from onboarding.mailsync.imap import ImapSession
 
 
 def test_session_login_list_and_examine_on_dovecot(lab: Lab, lab_user: LabUser) -> None:
+    """On the lab's Dovecot a session logs in, sees UIDPLUS, LITERAL+ and MULTIAPPEND, lists folders
+    with special-use flags and separator, examines INBOX and reads the namespace."""
     ep = Endpoint(lab.destination.host, lab.destination.imap_port, "none", lab_user.email,
                   lab_user.destination_password)  # fmt: skip
     with ImapSession(ep, "destination").open() as s:

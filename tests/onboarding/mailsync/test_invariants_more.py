@@ -200,6 +200,9 @@ def rewriting_proxy(
 
 
 def test_append_rewriter_only_touches_append_command_lines() -> None:
+    """The test proxy's rewriter strips flags and date from APPEND command lines and their
+    MULTIAPPEND continuations only, even fed in 7-byte chunks; literal contents and other commands
+    pass unchanged, and it counts its rewrites."""
     rw = _AppendRewriter(lambda line: strip_flags(strip_date(line)))
     body = b'x (\\Seen) "01-Jan-2023 00:00:00 +0000" {3+}\r\n'  # inside a literal: kept
     stream = (
@@ -309,5 +312,6 @@ def test_byte_budget_stops_a_pass_and_the_next_pass_continues(
 
 
 def test_byte_budget_must_be_positive() -> None:
+    """A byte_budget of 0 is a caller mistake (ValueError naming byte_budget)."""
     with pytest.raises(ValueError, match="byte_budget"):
         SyncOptions(byte_budget=0)

@@ -12,6 +12,8 @@ from onboarding.mailsync.matching import DestinationIndex, source_body_keys, sou
 
 
 def test_index_by_message_id_and_by_body_hash(lab: Lab, lab_user: LabUser) -> None:
+    """The destination index finds a message by Message-ID, INTERNALDATE and size with its flags,
+    and one without Message-ID by its body hash; each destination message matches once."""
     with_id = make_message(1, seed=5)
     without_id = make_message(2, seed=5, message_id=False)
     with connect(

@@ -16,6 +16,9 @@ from onboarding.mailsync import (
 
 
 def test_reconciles_is_the_i2_equation() -> None:
+    """A folder reconciles when in scope = copied + already present + source duplicates + skipped +
+    failed; a mailbox reconciles only when every folder does, sums its folders and gives messages
+    per second (0 without a duration)."""
     ok = FolderOutcome("INBOX", "INBOX", in_scope=10, copied=5, already_present=2,
                        source_duplicates=1, skipped=1, failed=1)  # fmt: skip
     off = FolderOutcome("Sent", "Sent", in_scope=10, copied=9)
@@ -28,6 +31,9 @@ def test_reconciles_is_the_i2_equation() -> None:
 
 
 def test_preflight_totals_and_fit() -> None:
+    """A preflight report sums the source's messages and bytes (a \\Noselect folder counts nothing),
+    fits only when the destination quota has room (None when unknown), and is not ok when a side is
+    down."""
     folders = (
         FolderInfo("INBOX", "/", (), 3, 3000),
         FolderInfo("[Gmail]", "/", ("\\Noselect",), None, None),
@@ -53,5 +59,6 @@ def test_preflight_totals_and_fit() -> None:
     [{"pass_kind": "delta"}, {"fetch_batch": 0}, {"pipeline_depth": 0}, {"max_retries": -1}],
 )
 def test_impossible_options_are_caller_mistakes(kwargs: dict[str, object]) -> None:
+    """An unknown pass kind, a zero batch or pipeline depth, or negative retries is a ValueError."""
     with pytest.raises(ValueError):
         SyncOptions(**kwargs)  # type: ignore[arg-type]

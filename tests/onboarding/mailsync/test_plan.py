@@ -13,6 +13,9 @@ from onboarding.mailsync import MailboxPair, SyncOptions, plan
 def test_plan_lists_map_counts_and_skips_and_writes_nothing(
     lab: Lab, lab_users: LabUsers, pair_for: Callable[..., MailboxPair]
 ) -> None:
+    """A dry-run plan gives each folder's destination, count and the messages too big for the
+    destination, notes folders it would create and excluded ones with the reason, and changes
+    nothing on either server."""
     user = lab_users.new(max_message_bytes=50_000)
     with connect(lab.source.host, lab.source.imap_port, user.email, user.source_password) as c:
         fill(c, {"INBOX": 6, "Projects/2024": 4, "Deleted Items": 2})

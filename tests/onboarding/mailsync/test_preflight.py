@@ -15,6 +15,8 @@ from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, preflight
 def test_preflight_reports_capabilities_folders_counts_and_sizes(
     lab: Lab, lab_user: LabUser, pair_for: Callable[..., MailboxPair]
 ) -> None:
+    """Preflight reports both sides' capabilities, the source's folders with their flags, counts and
+    total size, and changes nothing on the source (no message read as \\Seen)."""
     with connect(
         lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
     ) as c:
@@ -39,6 +41,8 @@ def test_preflight_reports_capabilities_folders_counts_and_sizes(
 def test_preflight_classifies_auth_and_connect_failures_with_a_fix(
     lab: Lab, lab_user: LabUser, pair_for: Callable[..., MailboxPair]
 ) -> None:
+    """A closed port is ConnectFailed and a wrong password AuthFailed with a fix about the password;
+    the report is not ok and never quotes the password."""
     good = pair_for(lab_user)
     bad_pw = Endpoint(
         lab.destination.host, lab.destination.imap_port, "none", lab_user.email, "nope"

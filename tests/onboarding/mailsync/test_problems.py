@@ -21,6 +21,8 @@ from onboarding.mailsync.wire import parse_status_response
     ],
 )
 def test_classify_refusal(line: bytes, expected: str) -> None:
+    """A refused APPEND is classified from its response code or text (over quota, too big, flag
+    refused, otherwise rejected), and each class has a fix."""
     st = parse_status_response(line)
     assert st is not None
     assert classify_refusal(st) == expected
@@ -28,6 +30,7 @@ def test_classify_refusal(line: bytes, expected: str) -> None:
 
 
 def test_describe_keeps_the_code() -> None:
+    """A server refusal is described with its status, response code and text, without the tag."""
     st = parse_status_response(b"M1 NO [OVERQUOTA] Quota exceeded")
     assert st is not None and describe(st) == "NO [OVERQUOTA] Quota exceeded"
     plain = parse_status_response(b"M2 NO nope")

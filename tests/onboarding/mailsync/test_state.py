@@ -24,6 +24,8 @@ def _store(url: str, **kw: float) -> StateStore:
 
 
 def test_rows_are_keyed_by_uidvalidity_on_both_sides(state_url: str) -> None:
+    """Stored message rows belong to one source and one destination UIDVALIDITY: either changing
+    hides them, and forget_other_validity deletes the rows of the old one."""
     st = _store(state_url)
     st.put_messages(PAIR, "INBOX", 100, "INBOX", 200, [MessageRow(1, 11, "k1", "", DONE)])
     assert st.messages(PAIR, "INBOX", 100, "INBOX", 200)[1].dst_uid == 11
@@ -34,6 +36,8 @@ def test_rows_are_keyed_by_uidvalidity_on_both_sides(state_url: str) -> None:
 
 
 def test_intent_then_done_replaces_the_row(state_url: str) -> None:
+    """Writing the done row for a UID that had an intent row replaces it; the count shows one done
+    message."""
     st = _store(state_url)
     st.put_messages(PAIR, "A", 1, "A", 2, [MessageRow(5, None, None, "", INTENT)])
     st.put_messages(PAIR, "A", 1, "A", 2, [MessageRow(5, 9, "k", "\\Seen", DONE)])
@@ -43,6 +47,8 @@ def test_intent_then_done_replaces_the_row(state_url: str) -> None:
 
 
 def test_folder_state_round_trip_survives_reopen(state_url: str) -> None:
+    """A folder state saved (twice) reads back equal from a new store, once; an unknown folder has
+    none."""
     fs = FolderState("INBOX", 1, 10, 7, 9, "INBOX", 2, True, 8, 1, 0)
     _store(state_url).save_folder_state(PAIR, fs)
     _store(state_url).save_folder_state(PAIR, fs)  # saving again replaces, does not duplicate
@@ -72,6 +78,8 @@ def test_expired_lease_is_taken_over(state_url: str) -> None:
 
 
 def test_concurrent_acquire_only_one_wins(state_url: str) -> None:
+    """Six stores acquiring the same pair at the same moment: exactly one gets the lease, the others
+    get StateLocked."""
     stores = [_store(state_url) for _ in range(6)]
     wins: list[int] = []
     barrier = threading.Barrier(len(stores))
@@ -109,6 +117,7 @@ def test_a_store_that_cannot_be_opened_is_named_with_the_reason(tmp_path: Path) 
 
 
 def test_repr_hides_password() -> None:
+    """A store's repr names its database kind; safe_url keeps the host and masks the password."""
     assert "sqlite" in repr(StateStore("sqlite://"))
     masked = safe_url("postgresql+psycopg://migr:s3cret@db.example/state")
     assert "s3cret" not in masked and "db.example" in masked

@@ -31,6 +31,8 @@ PAIR = "src:143/ann@x=>dst:143/ann@x"
 
 
 def test_intent_then_done_replaces_the_row_and_big_uids_fit(url: str) -> None:
+    """On PostgreSQL a done row replaces its intent row, and UIDs and UIDVALIDITY up to 2**32-1
+    fit."""
     st = StateStore(url)
     big = 2**32 - 1  # UIDs and UIDVALIDITY are unsigned 32-bit: beyond Postgres' INTEGER
     st.put_messages(PAIR, "A", big, "A", 2, [MessageRow(big, None, None, "", INTENT)])
@@ -40,6 +42,7 @@ def test_intent_then_done_replaces_the_row_and_big_uids_fit(url: str) -> None:
 
 
 def test_a_batch_larger_than_one_delete_chunk_is_replaced_in_one_go(url: str) -> None:
+    """Replacing 1,200 rows at once (more than one delete chunk) leaves exactly 1,200 done rows."""
     st = StateStore(url)
     st.put_messages(
         PAIR, "A", 1, "A", 2, [MessageRow(u, None, None, "", INTENT) for u in range(1, 1201)]
@@ -67,6 +70,8 @@ def test_workers_opening_a_new_store_at_once_all_succeed(pg: PostgresServer) -> 
 
 
 def test_a_wrong_password_names_the_store_without_the_password(pg: PostgresServer) -> None:
+    """A wrong database password raises StateError naming the server and PostgreSQL's reason, with
+    the password masked as ***."""
     bad = pg.url("postgres").replace("postgres:", "postgres:Wr0ngPass", 1)
     assert "Wr0ngPass" in bad
     with pytest.raises(StateError) as caught:
@@ -79,6 +84,8 @@ def test_a_wrong_password_names_the_store_without_the_password(pg: PostgresServe
 def test_sync_twice_with_state_in_postgres_copies_nothing_the_second_time(
     lab: Lab, lab_user: LabUser, url: str, pair_for: Callable[..., MailboxPair]
 ) -> None:
+    """With the state in PostgreSQL the first pass copies every message and records it; the second
+    copies 0, skips every folder as unchanged, and the destination holds the source's messages."""
     with connect(
         lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
     ) as c:

@@ -321,6 +321,8 @@ def test_throttling_backs_off_then_completes(
 def test_unreachable_server_raises_a_transient_error_after_retries(
     lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
+    """A server that cannot be reached raises TransientSyncError after max_retries waits of growing
+    length, and the lease is released."""
     waits: list[float] = []
 
     def connector(ep: Endpoint, side: Side) -> ImapSession:

@@ -49,11 +49,13 @@ def test_header_fields_section_is_one_item() -> None:
 
 
 def test_nil_quoted_escapes_and_nesting() -> None:
+    """NIL is None, quoted strings are unescaped, and parenthesised lists nest (RFC 3501 4)."""
     toks = parse_tokens(RawResponse([b'* LIST (\\HasNoChildren) NIL "a \\"b\\" \\\\c"']))
     assert toks == [b"*", b"LIST", [b"\\HasNoChildren"], None, b'a "b" \\c']
 
 
 def test_list_name_as_literal() -> None:
+    """A mailbox name sent as a literal is read from the literal, parentheses included."""
     resp = RawResponse([b'* LIST () "/" {4}', b""], [b"a(b)"])
     assert parse_tokens(resp)[-1] == b"a(b)"
 
@@ -63,16 +65,20 @@ def test_list_name_as_literal() -> None:
     [[b"* 1 FETCH (UID 1"], [b"* 1 FETCH UID 1)"], [b'* LIST () "/" "open']],
 )
 def test_malformed_responses_raise(lines: list[bytes]) -> None:
+    """An unclosed or unopened list or an unterminated quoted string raises WireError."""
     with pytest.raises(WireError):
         parse_tokens(RawResponse(lines))
 
 
 def test_literal_marker_without_data_raises() -> None:
+    """A literal marker with no literal data after it raises WireError."""
     with pytest.raises(WireError):
         parse_tokens(RawResponse([b"* 1 FETCH (BODY[] {5}"]))
 
 
 def test_status_response_with_code() -> None:
+    """A tagged or untagged status response gives its tag, status, response code with arguments, and
+    text; a BYE without code has none; a data response is no status response."""
     st = parse_status_response(b"M9 OK [APPENDUID 38505 3955:3957] APPEND completed")
     assert st is not None
     assert (st.tag, st.status, st.code, st.code_args) == (
@@ -92,12 +98,15 @@ def test_status_response_with_code() -> None:
 
 
 def test_literal_size() -> None:
+    """A line ending in {n} or {n+} announces a literal of n bytes; other lines none."""
     assert literal_size(b"* 1 FETCH (BODY[] {123}") == 123
     assert literal_size(b"A1 APPEND x {9+}") == 9
     assert literal_size(b"* OK done") is None
 
 
 def test_quote_and_atoms() -> None:
+    """quote escapes quotes and backslashes and refuses CR/LF; an atom is a non-empty word without
+    specials."""
     assert quote('a"b\\c') == b'"a\\"b\\\\c"'
     with pytest.raises(ValueError):
         quote("a\r\nb")
@@ -105,6 +114,8 @@ def test_quote_and_atoms() -> None:
 
 
 def test_append_command_literal_plus_and_sync() -> None:
+    """An APPEND command quotes the folder, lists the flags, adds the date when known, and announces
+    the literal as {n+} with LITERAL+ or {n} otherwise."""
     cmd = append_command(
         b"M4", b"Sent", ["\\Seen", "$Work"], "01-Jan-2024 10:00:00 +0000", 42, literal_plus=True
     )
@@ -114,6 +125,7 @@ def test_append_command_literal_plus_and_sync() -> None:
 
 
 def test_uid_set_compacts_ranges() -> None:
+    """A UID set is sorted and compacted into ranges; an empty one is a ValueError."""
     assert uid_set([7, 1, 2, 3, 9, 10]) == b"1:3,7,9:10"
     assert uid_set([5]) == b"5"
     with pytest.raises(ValueError):
