@@ -91,6 +91,9 @@ class FolderSync:
         unconfirmed = any(known.state == INTENT for known in rows.values())
         if unconfirmed:
             settle(w, self.sleep)
+        if w.d_info.exists > copies:  # other source folders may be merged into this one
+            copies, uids = w.state.destination_copies(w.key, w.dname, w.d_info.uidvalidity)
+            w.mapped_dst |= uids
         # More messages there than the state has copies for: the state was lost or rolled
         # back (a restored backup, a power loss), or mail arrived there. Reconcile first (I1).
         identity_mode = unconfirmed or w.d_info.exists > copies

@@ -321,6 +321,23 @@ class StateStore:
             ).all()
         return {r[0]: MessageRow(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
+    def destination_copies(
+        self, pair_key: str, dst_folder: str, dst_uidvalidity: int
+    ) -> tuple[int, set[int]]:
+        """How many copies the state knows in a destination folder, from any source folder
+        (several map into one when configured), and the UIDs known among them."""
+        c = _message.c
+        with self._tx() as conn:
+            uids = conn.execute(
+                sa.select(c.dst_uid).where(
+                    c.pair_key == pair_key,
+                    c.dst_folder == dst_folder,
+                    c.dst_uidvalidity == dst_uidvalidity,
+                    c.state == DONE,
+                )
+            ).all()
+        return len(uids), {r[0] for r in uids if r[0] is not None}
+
     def forget_other_validity(self, pair_key: str, src_folder: str, src_uidvalidity: int) -> int:
         """Drop a folder's rows from an older UIDVALIDITY; return how many (mail is untouched)."""
         c = _message.c
