@@ -18,8 +18,8 @@ from onboarding.mailsync.connection import token_text
 from onboarding.mailsync.flags import FlagFilter, listed_flags
 from onboarding.mailsync.folder_work import FolderWork, SourceMessage
 from onboarding.mailsync.identity import (
-    body_key,
-    identity_key,
+    ContentKey,
+    content_key,
     internaldate_epoch,
     message_id_from_message,
 )
@@ -116,8 +116,8 @@ class FolderCopy:
             depth=opt.pipeline_depth,
             group=opt.append_group if group is None else group,
         )
-        pending: dict[int, tuple[str, str | None, int]] = {}  # uid → (identity, mid, dropped)
-        dups: list[tuple[SourceMessage, str, str | None]] = []
+        pending: dict[int, tuple[ContentKey, str | None, int]] = {}  # uid → (key, mid, dropped)
+        dups: list[tuple[SourceMessage, ContentKey, str | None]] = []
         seen = 0
         for it in w.src.uid_fetch(uid_set(meta), b"(UID BODY.PEEK[])"):
             uid = int(token_text(it["UID"]))
@@ -128,9 +128,7 @@ class FolderCopy:
             seen += 1
             tracker.keep_lease()
             mid = message_id_from_message(body)
-            k = identity_key(
-                mid, internaldate_epoch(m.internaldate), m.size, "" if mid else body_key(body)
-            )
+            k = content_key(mid, internaldate_epoch(m.internaldate), m.size, body)
             if k in key_dst:
                 dups.append((m, k, mid))
                 continue
@@ -189,7 +187,7 @@ class FolderCopy:
             dst_uid = key_dst.get(k)
             if k in key_dst:
                 c.dups += 1
-                w.save([MessageRow(m.uid, dst_uid, k, flags_text(m.flags), DUP)])
+                w.save([MessageRow(m.uid, dst_uid, k.identity, flags_text(m.flags), DUP, k.digest)])
             else:
                 c.failed += 1
                 w.problem(m, "failed", "DuplicateOfFailed", "identical message failed", mid)
@@ -199,7 +197,12 @@ class FolderCopy:
             c.in_scope -= missing
 
     def _confirmed(
-        self, m: SourceMessage, k: str, dst_uid: int | None, dropped: int, rows: list[MessageRow]
+        self,
+        m: SourceMessage,
+        k: ContentKey,
+        dst_uid: int | None,
+        dropped: int,
+        rows: list[MessageRow],
     ) -> None:
         c, tracker = self.work.counts, self.tracker
         self.work.key_dst[k] = dst_uid
@@ -211,7 +214,7 @@ class FolderCopy:
         tracker.done_bytes += m.size
         if dst_uid is not None:
             self.copied_to.append((m, dst_uid))
-        rows.append(MessageRow(m.uid, dst_uid, k, flags_text(m.flags), DONE))
+        rows.append(MessageRow(m.uid, dst_uid, k.identity, flags_text(m.flags), DONE, k.digest))
 
     # -- read-back check (I5, I4) ---------------------------------------------------------
 

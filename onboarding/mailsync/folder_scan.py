@@ -2,7 +2,8 @@
 
 A full listing asks for every message's UID, FLAGS, size and INTERNALDATE. After a complete
 pass with the same UIDVALIDITYs on both sides and CONDSTORE on the source, the "delta" scan
-reads only the new UIDs and the flags changed since the stored HIGHESTMODSEQ (RFC 7162).
+reads only the new UIDs, the pending ones (skipped or failed before: retried every pass) and
+the flags changed since the stored HIGHESTMODSEQ (RFC 7162).
 The source is only ever read (EXAMINE, never SELECT: I6).
 """
 
@@ -12,7 +13,8 @@ from onboarding.mailsync.connection import token_text
 from onboarding.mailsync.flags import listed_flags
 from onboarding.mailsync.folder_work import FolderWork, SourceMessage
 from onboarding.mailsync.imap import ImapSession
-from onboarding.mailsync.state import MessageRow
+from onboarding.mailsync.state import PENDING, MessageRow
+from onboarding.mailsync.wire import uid_set
 
 __all__ = ["delta_scan", "list_source"]
 
@@ -39,14 +41,18 @@ def list_source(src: ImapSession, uids: bytes) -> list[SourceMessage]:
 def delta_scan(
     work: FolderWork, rows: dict[int, MessageRow]
 ) -> tuple[list[SourceMessage], list[SourceMessage]] | None:
-    """New messages and flag changes since the last complete pass, without a full listing.
+    """New and pending messages, and flag changes since the last complete pass, without a
+    full listing.
 
     Possible when that pass saw the same UIDVALIDITY on both sides and the source offers
     CONDSTORE (RFC 7162: ``CHANGEDSINCE``). Returns None when only a full listing can
-    account for every message: something was expunged, or an earlier attempt of this run
-    left rows for new UIDs. On success the counts start from the stored folder state.
+    account for every message: something was expunged, an earlier attempt of this run left
+    rows for new UIDs, or the pending rows are not what the folder state counted (a store
+    from before they were kept). On success the counts start from the stored folder state;
+    the pending messages are listed again and counted by this pass.
     """
     fs, s, src = work.fs, work.s_info, work.src
+    pending = [uid for uid, row in rows.items() if row.state == PENDING]
     if (
         fs is None
         or not fs.complete
@@ -57,6 +63,7 @@ def delta_scan(
         or s.highestmodseq is None
         or "CONDSTORE" not in src.capabilities
         or any(uid >= fs.src_uidnext for uid in rows)
+        or len(pending) != fs.pending
     ):
         return None
     new: list[SourceMessage] = []
@@ -69,6 +76,9 @@ def delta_scan(
         ]
     if s.exists - len(new) != fs.src_messages:
         return None
+    retry = list_source(src, uid_set(pending)) if pending else []
+    if len(retry) != len(pending):
+        return None
     changed: list[SourceMessage] = []
     if s.highestmodseq != fs.src_modseq and fs.src_uidnext > 1:
         items = b"(UID FLAGS) (CHANGEDSINCE %d)" % fs.src_modseq
@@ -77,6 +87,6 @@ def delta_scan(
             if "FLAGS" in it and uid in rows:
                 changed.append(SourceMessage(uid, listed_flags(it.get("FLAGS")), 0, ""))
     c = work.counts
-    c.present, c.dups, c.skipped = fs.present, fs.dups, fs.skipped
+    c.present, c.dups = fs.present, fs.dups
     c.in_scope = s.exists
-    return new, changed
+    return sorted(retry + new, key=lambda m: m.uid), changed

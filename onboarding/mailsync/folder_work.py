@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from onboarding.mailsync.flags import FlagFilter
+from onboarding.mailsync.identity import ContentKey
 from onboarding.mailsync.imap import ImapSession, SelectInfo
 from onboarding.mailsync.models import FolderOutcome, FolderPlan, MessageProblem
 from onboarding.mailsync.problems import FIXES
@@ -49,17 +50,22 @@ class FolderCounts:
     problems: list[MessageProblem] = field(default_factory=list)
 
 
-# Flags to STORE, grouped by the flag set: (destination UID, message, identity, row state).
-FlagUpdates = dict[tuple[str, ...], list[tuple[int, SourceMessage, str | None, str]]]
+# Flags to STORE, grouped by the flag set:
+# (destination UID, message, identity, row state, digest of the bytes).
+FlagUpdates = dict[tuple[str, ...], list[tuple[int, SourceMessage, str | None, str, str | None]]]
 
 
 class FolderWork:
     """One changed folder being synced: both sessions (selected), its plan, state and counts.
 
-    ``key_dst`` maps a content identity to its destination UID (None while an APPEND is in
-    flight); ``mapped_dst`` holds the destination UIDs already confirmed for a source message;
-    ``sent`` is the pass's set of source UIDs APPENDed from this folder (it outlives a
-    reconnect, see :class:`~.tracker.PassTracker`).
+    ``key_dst`` maps a message's content (identity and the digest of its bytes) to its
+    destination UID (None while an APPEND is in flight): a source message with the same
+    content is a duplicate; ``mapped_dst`` holds the destination UIDs already confirmed for a
+    source message; ``sent`` is the pass's set of source UIDs APPENDed from this folder (it
+    outlives a reconnect, see :class:`~.tracker.PassTracker`). ``pending`` collects the
+    messages skipped or failed in this pass (every later pass retries them);
+    ``dest_alters`` says the destination was seen to set its own INTERNALDATE or change a
+    message's bytes, so matching by content ignores the date.
     """
 
     def __init__(
@@ -87,8 +93,10 @@ class FolderWork:
         self.sent = sent
         self.counts = FolderCounts()
         self.filter = FlagFilter.from_permanent(d_info.permanent_flags)
-        self.key_dst: dict[str, int | None] = {}
+        self.key_dst: dict[ContentKey, int | None] = {}
         self.mapped_dst: set[int] = set()
+        self.pending: dict[int, SourceMessage] = {}
+        self.dest_alters = False
 
     def save(self, rows: Iterable[MessageRow]) -> None:
         """Record message rows under this folder pair and both current UIDVALIDITYs."""
@@ -109,7 +117,12 @@ class FolderWork:
         response: str,
         mid: str | None,
     ) -> None:
-        """Record a message that was skipped or failed, or shows a capability finding (I11)."""
+        """Record a message that was skipped or failed, or shows a capability finding (I11).
+
+        A skipped or failed message stays pending in the state until a pass copies it.
+        """
+        if outcome in ("skipped", "failed") and m.uid:
+            self.pending[m.uid] = m
         self.counts.problems.append(
             MessageProblem(
                 folder=self.plan.source_display,

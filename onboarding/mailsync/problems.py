@@ -23,6 +23,8 @@ FIXES = {
     "AppendRejected": "read the server response; fix the message or the destination, re-run",
     "DuplicateOfFailed": "re-run after fixing the failure of the identical message",
     "ByteBudget": "nothing to do: the next pass continues where this one stopped",
+    "FolderNotMapped": "give the folder its own destination name (folder_renames) or exclude "
+    "it (exclude_folders), then re-run",
 }
 
 

@@ -3,13 +3,20 @@
 Three tables, all keyed by the mailbox pair's key (source host/user → destination host/user):
 
 - ``mailsync_message``: one row per source message (folder, UIDVALIDITY, UID) with its
-  destination folder, UIDVALIDITY and UID (I9), its identity key, the source flags last
-  propagated, and ``state``: ``intent`` (written before APPEND), ``done`` (APPENDUID known or
-  found by identity), ``dup`` (a source-side duplicate of another row) (I8);
+  destination folder, UIDVALIDITY and UID (I9), its identity key (fixed-size, see
+  :mod:`.identity`), the SHA-256 of its bytes when they were read, the source flags last
+  propagated (unbounded), and ``state``: ``intent`` (written before APPEND), ``done``
+  (APPENDUID known or found by identity), ``dup`` (a source-side duplicate of another row)
+  (I8), ``pending`` (skipped or failed: every pass retries it);
 - ``mailsync_folder``: what the last complete pass saw (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ,
-  MESSAGES) so an unchanged folder is skipped from STATUS alone;
+  MESSAGES) and how many of its messages are pending, so an unchanged folder with nothing
+  pending is skipped from STATUS alone;
 - ``mailsync_lease``: one row per pair while a sync runs, so two syncs of the same pair never
   overlap (I10); a lease that is not renewed expires, so a killed run does not block forever.
+
+Stores written by older versions are upgraded when opened (:func:`_upgrade`): the digest and
+pending columns are added and Postgres' bounded ``flags`` becomes ``TEXT``; their rows keep
+working as they are.
 """
 
 from __future__ import annotations
@@ -41,9 +48,10 @@ _message = sa.Table(
     sa.Column("dst_folder", sa.String(1000), nullable=False),
     sa.Column("dst_uidvalidity", sa.BigInteger, nullable=False),
     sa.Column("dst_uid", sa.BigInteger, nullable=True),
-    sa.Column("identity", sa.String(1200), nullable=True),
-    sa.Column("flags", sa.String(2000), nullable=False, default=""),
+    sa.Column("identity", sa.String(80), nullable=True),
+    sa.Column("flags", sa.Text, nullable=False, default=""),
     sa.Column("state", sa.String(8), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=True),
 )
 _folder = sa.Table(
     "mailsync_folder",
@@ -61,6 +69,7 @@ _folder = sa.Table(
     sa.Column("dups", sa.BigInteger, nullable=False),
     sa.Column("skipped", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("pending", sa.BigInteger, nullable=False, server_default="0"),
 )
 _lease = sa.Table(
     "mailsync_lease",
@@ -70,18 +79,20 @@ _lease = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=False),
 )
 
-INTENT, DONE, DUP = "intent", "done", "dup"
+INTENT, DONE, DUP, PENDING = "intent", "done", "dup", "pending"
 
 
 @dataclass(frozen=True, slots=True)
 class MessageRow:
-    """One source message's mapping, as stored."""
+    """One source message's mapping, as stored; ``digest`` is the SHA-256 of its bytes (None
+    when it was matched without reading them, or by an older version)."""
 
     src_uid: int
     dst_uid: int | None
     identity: str | None
     flags: str
     state: str
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,7 @@ class FolderState:
     present: int
     dups: int
     skipped: int
+    pending: int = 0  # skipped or failed messages that every pass retries
 
     def unchanged(
         self, src: Mapping[str, int] | None, dst: Mapping[str, int] | None, dst_folder: str
@@ -106,10 +118,13 @@ class FolderState:
         """True when both folders' STATUS is what this complete pass saw, so it can be skipped.
 
         Only with HIGHESTMODSEQ (RFC 7162 CONDSTORE): without it a flag change leaves
-        UIDNEXT and MESSAGES as they were and would go unseen.
+        UIDNEXT and MESSAGES as they were and would go unseen. Never while messages are
+        pending: a skipped or failed message is retried by every pass (the limit may have
+        been raised, the quota freed).
         """
         return (
             self.complete
+            and self.pending == 0
             and src is not None
             and dst is not None
             and "HIGHESTMODSEQ" in src
@@ -296,7 +311,7 @@ class StateStore:
         c = _message.c
         with self._tx() as conn:
             rows = conn.execute(
-                sa.select(c.src_uid, c.dst_uid, c.identity, c.flags, c.state).where(
+                sa.select(c.src_uid, c.dst_uid, c.identity, c.flags, c.state, c.digest).where(
                     c.pair_key == pair_key,
                     c.src_folder == src_folder,
                     c.src_uidvalidity == src_uidvalidity,
@@ -304,7 +319,24 @@ class StateStore:
                     c.dst_uidvalidity == dst_uidvalidity,
                 )
             ).all()
-        return {r[0]: MessageRow(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+        return {r[0]: MessageRow(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
+
+    def destination_copies(
+        self, pair_key: str, dst_folder: str, dst_uidvalidity: int
+    ) -> tuple[int, set[int]]:
+        """How many copies the state knows in a destination folder, from any source folder
+        (several map into one when configured), and the UIDs known among them."""
+        c = _message.c
+        with self._tx() as conn:
+            uids = conn.execute(
+                sa.select(c.dst_uid).where(
+                    c.pair_key == pair_key,
+                    c.dst_folder == dst_folder,
+                    c.dst_uidvalidity == dst_uidvalidity,
+                    c.state == DONE,
+                )
+            ).all()
+        return len(uids), {r[0] for r in uids if r[0] is not None}
 
     def forget_other_validity(self, pair_key: str, src_folder: str, src_uidvalidity: int) -> int:
         """Drop a folder's rows from an older UIDVALIDITY; return how many (mail is untouched)."""
@@ -361,6 +393,7 @@ class StateStore:
                         "identity": r.identity,
                         "flags": r.flags,
                         "state": r.state,
+                        "digest": r.digest,
                     }
                     for r in batch
                 ],
@@ -420,11 +453,39 @@ def _create_tables(engine: sa.Engine) -> None:
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CREATE_LOCK})
                 for table in _meta.sorted_tables:
                     conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
+                _upgrade(conn)
             return
         except OperationalError as exc:
-            if "database is locked" not in str(exc) or time.monotonic() > deadline:
+            # "duplicate column": another opener upgraded the same old SQLite store first.
+            busy = "database is locked" in str(exc) or "duplicate column" in str(exc)
+            if not busy or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)  # another worker holds the lock for a moment
+
+
+def _upgrade(conn: sa.Connection) -> None:
+    """Bring tables created by an older version to the current shape, keeping their rows.
+
+    Before issue 14: no ``digest`` nor ``pending`` column, and on Postgres ``flags`` was
+    ``VARCHAR(2000)`` (many keywords overflowed it) and ``identity`` ``VARCHAR(1200)`` (a long
+    Message-ID did): flags become ``TEXT``; identities are now 66 characters (they fit the old
+    column); an older row's text is never compared, since duplicates are now told by the
+    digest of the bytes, which such a row lacks. A folder state from before counted its
+    skipped messages but did not keep them: they become pending, so the next pass lists the
+    folder and retries them.
+    """
+    inspector = sa.inspect(conn)
+    message = {c["name"]: c for c in inspector.get_columns("mailsync_message")}
+    if "digest" not in message:
+        conn.execute(sa.text("ALTER TABLE mailsync_message ADD COLUMN digest VARCHAR(64)"))
+    if conn.dialect.name == "postgresql" and not isinstance(message["flags"]["type"], sa.Text):
+        conn.execute(sa.text("ALTER TABLE mailsync_message ALTER COLUMN flags TYPE TEXT"))
+    folder = {c["name"] for c in inspector.get_columns("mailsync_folder")}
+    if "pending" not in folder:
+        conn.execute(
+            sa.text("ALTER TABLE mailsync_folder ADD COLUMN pending BIGINT NOT NULL DEFAULT 0")
+        )
+        conn.execute(sa.text("UPDATE mailsync_folder SET pending = skipped"))
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

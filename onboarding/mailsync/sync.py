@@ -8,6 +8,10 @@ pass's :class:`~onboarding.mailsync.tracker.PassTracker` (progress, lease, byte 
 dropped connection or a throttling answer reconnects (with backoff) and redoes the current
 folder, which is idempotent; after ``max_retries`` the transient error is raised to the task
 layer.
+
+A source folder the map puts in error (``Sent`` beside ``sent`` on a case-insensitive
+destination, a name that cannot be written there) is copied by no pass: its messages are
+counted as failed with the folder's reason, so the I2 equation never hides them.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from onboarding.mailsync.models import (
     SyncProgress,
     SyncStatus,
 )
+from onboarding.mailsync.problems import FIXES
 from onboarding.mailsync.session import Connector, folder_view, open_session
 from onboarding.mailsync.state import StateStore
 from onboarding.mailsync.tracker import PassTracker
@@ -156,6 +161,10 @@ class _Run:
             try:
                 src, dst = self._connect()
                 view = folder_view(self.pair, self.opt, src, dst)
+                errors = [p for p in view.plans if p.action == "error"]
+                error_status = (
+                    src.status_many([p.source for p in errors], self._sizes(src)) if errors else {}
+                )
                 break
             except TransientSyncError as exc:
                 self._recover(exc, attempt)
@@ -200,9 +209,10 @@ class _Run:
         for s in (self.src, self.dst):
             if s is not None:
                 s.logout()
-        folders = tuple(results[p.source][0] for p in plans)
-        all_problems = tuple(pr for p in plans for pr in results[p.source][1])
-        errors = [p for p in others if p.action == "error"]
+        for p in errors:
+            results[p.source] = _folder_in_error(p, error_status.get(p.source))
+        folders = tuple(results[p.source][0] for p in (*plans, *errors))
+        all_problems = tuple(pr for p in (*plans, *errors) for pr in results[p.source][1])
         bad = bool(errors) or any(f.failed for f in folders) or bool(all_problems)
         status = SyncStatus.SYNCED_WITH_ERRORS if bad else SyncStatus.SYNCED
         error = (
@@ -223,6 +233,11 @@ class _Run:
             throttle_waits=self.throttle_waits,
             error=error,
         )
+
+    @staticmethod
+    def _sizes(src: ImapSession) -> list[str]:
+        """STATUS items that count a folder's messages (and bytes, with STATUS=SIZE)."""
+        return ["MESSAGES", "SIZE"] if "STATUS=SIZE" in src.capabilities else ["MESSAGES"]
 
     def _statuses(
         self, src: ImapSession, dst: ImapSession, plans: list[FolderPlan], dst_names: set[str]
@@ -309,3 +324,26 @@ class _Run:
         )
         dest = plan.destination or ""
         return FolderOutcome(plan.source, dest, in_scope=n, failed=n), [problem]
+
+
+def _folder_in_error(
+    plan: FolderPlan, status: dict[str, int] | None
+) -> tuple[FolderOutcome, list[MessageProblem]]:
+    """A folder the map puts in error: its messages in scope and failed, with its reason."""
+    n = (status or {}).get("MESSAGES", 0)
+    counted = (
+        f"{n} message(s) not copied" if status is not None else "its messages could not be counted"
+    )
+    problem = MessageProblem(
+        folder=plan.source_display,
+        uid=0,
+        message_id=None,
+        size=(status or {}).get("SIZE", 0),
+        internaldate="",
+        outcome="failed",
+        error_class="FolderNotMapped",
+        server_response=f"{counted}: {plan.reason}",
+        fix=FIXES["FolderNotMapped"],
+    )
+    outcome = FolderOutcome(plan.source, plan.destination or "", in_scope=n, failed=n)
+    return outcome, [problem]

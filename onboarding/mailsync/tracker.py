@@ -50,6 +50,9 @@ class PassTracker:
         # Source UIDs this run sent an APPEND for, per folder: after a reconnect the redo of a
         # folder finds them at the destination, and they still count as copied by this run.
         self.sent: defaultdict[str, set[int]] = defaultdict(set)
+        # The destination was seen to set its own INTERNALDATE or alter bytes (a later
+        # folder's matching by content then ignores the date from the start).
+        self.dest_alters = False
 
     def keep_lease(self) -> None:
         """Renew the pair's lease when a quarter of its time has passed (cheap to call often)."""

@@ -4,15 +4,12 @@ or flags."""
 
 from __future__ import annotations
 
-import re
-import socket
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.append_proxy import rewriting_proxy, strip_date, strip_flags
 from support.mail import Message, connect, digests, fill, make_message, snapshot
 
 from lab import Lab, LabUser
@@ -110,116 +107,6 @@ def test_destination_uidvalidity_change_gives_no_duplicates_and_no_deletion(
 
 # --- I5 / I4 verify-after-write: a destination that ignores APPEND's date or flags --------------
 
-_LITERAL = re.compile(rb"\{(\d+)\+?\}$")
-_DATE_ARG = re.compile(rb' "\d{1,2}-[A-Za-z]{3}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}"(?= \{\d+\+?\}$)')
-_FLAG_ARG = re.compile(rb"\([^()]*\)(?=(?: \"[^\"]*\")? \{\d+\+?\}$)")
-
-
-def strip_date(line: bytes) -> bytes:
-    return _DATE_ARG.sub(b"", line)
-
-
-def strip_flags(line: bytes) -> bytes:
-    return _FLAG_ARG.sub(b"()", line)
-
-
-class _AppendRewriter:
-    """Rewrites the command-line parts of APPEND commands in a client→server byte stream;
-    literals (the messages) pass through byte for byte, so their lengths stay right."""
-
-    def __init__(self, rewrite: Callable[[bytes], bytes]) -> None:
-        self.rewrite = rewrite
-        self.buf = b""
-        self.literal = 0  # bytes of literal still to pass through
-        self.continuation = False  # the next line continues a command after a literal
-        self.in_append = False
-        self.rewritten = 0
-
-    def feed(self, data: bytes) -> bytes:
-        self.buf += data
-        out = bytearray()
-        while self.buf:
-            if self.literal:
-                take = self.buf[: self.literal]
-                out += take
-                self.literal -= len(take)
-                self.buf = self.buf[len(take) :]
-                continue
-            end = self.buf.find(b"\r\n")
-            if end < 0:
-                break
-            line, self.buf = self.buf[:end], self.buf[end + 2 :]
-            if not self.continuation:
-                self.in_append = b" APPEND " in line.upper()
-            if self.in_append:
-                new = self.rewrite(line)
-                self.rewritten += new != line
-                line = new
-            out += line + b"\r\n"
-            m = _LITERAL.search(line)
-            self.continuation = m is not None
-            self.literal = int(m.group(1)) if m else 0
-        return bytes(out)
-
-
-@contextmanager
-def rewriting_proxy(
-    target: tuple[str, int], rewrite: Callable[[bytes], bytes]
-) -> Iterator[tuple[int, list[_AppendRewriter]]]:
-    """A loopback TCP proxy to ``target`` that applies ``rewrite`` to APPEND command lines;
-    yields its port and the per-connection rewriters (to check that it rewrote something)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    rewriters: list[_AppendRewriter] = []
-    socks: list[socket.socket] = [listener]
-
-    def pump(src: socket.socket, dst: socket.socket, rw: _AppendRewriter | None) -> None:
-        with suppress(OSError):
-            while data := src.recv(65536):
-                dst.sendall(rw.feed(data) if rw else data)
-        with suppress(OSError):
-            dst.shutdown(socket.SHUT_WR)
-
-    def accept() -> None:
-        with suppress(OSError):
-            while True:
-                client, _ = listener.accept()
-                server = socket.create_connection(target)
-                socks.extend((client, server))
-                rw = _AppendRewriter(rewrite)
-                rewriters.append(rw)
-                threading.Thread(target=pump, args=(client, server, rw), daemon=True).start()
-                threading.Thread(target=pump, args=(server, client, None), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield listener.getsockname()[1], rewriters
-    finally:
-        for s in socks:
-            with suppress(OSError):
-                s.close()
-
-
-def test_append_rewriter_only_touches_append_command_lines() -> None:
-    """The test proxy's rewriter strips flags and date from APPEND command lines and their
-    MULTIAPPEND continuations only, even fed in 7-byte chunks; literal contents and other commands
-    pass unchanged, and it counts its rewrites."""
-    rw = _AppendRewriter(lambda line: strip_flags(strip_date(line)))
-    body = b'x (\\Seen) "01-Jan-2023 00:00:00 +0000" {3+}\r\n'  # inside a literal: kept
-    stream = (
-        b'A1 APPEND INBOX (\\Seen Work) "01-Jan-2023 07:00:00 +0000" {%d+}\r\n' % len(body)
-        + body
-        + b' (\\Flagged) "02-Jan-2023 07:00:00 +0000" {2+}\r\nhi\r\n'
-        + b"A2 UID SEARCH HEADER Message-ID {3+}\r\n<m>\r\n"
-    )
-    out = b"".join(rw.feed(stream[i : i + 7]) for i in range(0, len(stream), 7))
-    assert out == (
-        b"A1 APPEND INBOX () {%d+}\r\n" % len(body)
-        + body
-        + b" () {2+}\r\nhi\r\n"
-        + b"A2 UID SEARCH HEADER Message-ID {3+}\r\n<m>\r\n"
-    )
-    assert rw.rewritten == 2
-
 
 def _flagged(snap: dict[str, list[Message]]) -> Counter[tuple[str, frozenset[bytes]]]:
     return Counter((m.sha256, m.flags) for msgs in snap.values() for m in msgs)
@@ -312,6 +199,5 @@ def test_byte_budget_stops_a_pass_and_the_next_pass_continues(
 
 
 def test_byte_budget_must_be_positive() -> None:
-    """A byte_budget of 0 is a caller mistake (ValueError naming byte_budget)."""
     with pytest.raises(ValueError, match="byte_budget"):
         SyncOptions(byte_budget=0)

@@ -6,14 +6,20 @@ from support.mail import connect, make_message
 
 from lab import Lab, LabUser
 from onboarding.mailsync import Endpoint
-from onboarding.mailsync.identity import body_key, identity_key, internaldate_epoch
+from onboarding.mailsync.identity import (
+    body_digest,
+    identity_key,
+    internaldate_epoch,
+    normalized_digest,
+)
 from onboarding.mailsync.imap import ImapSession
-from onboarding.mailsync.matching import DestinationIndex, source_body_keys, source_message_ids
+from onboarding.mailsync.matching import DestinationIndex, source_digests, source_message_ids
 
 
 def test_index_by_message_id_and_by_body_hash(lab: Lab, lab_user: LabUser) -> None:
-    """The destination index finds a message by Message-ID, INTERNALDATE and size with its flags,
-    and one without Message-ID by its body hash; each destination message matches once."""
+    """The index finds a message by Message-ID + date + size, by Message-ID alone, and one
+    without a Message-ID by date and size; each destination message matches once; mapped
+    UIDs are left out; bytes are read only when asked, as a line-ending-insensitive digest."""
     with_id = make_message(1, seed=5)
     without_id = make_message(2, seed=5, message_id=False)
     with connect(
@@ -35,11 +41,19 @@ def test_index_by_message_id_and_by_body_hash(lab: Lab, lab_user: LabUser) -> No
         when1 = internaldate_epoch(it1["INTERNALDATE"].decode())  # type: ignore[union-attr]
         when2 = internaldate_epoch(it2["INTERNALDATE"].decode())  # type: ignore[union-attr]
         key1 = identity_key("<m5.1@old.example>", when1, len(with_id), "")
-        assert index.take(key1) == (uid1, ("\\Seen",))
-        assert index.take(key1) is None  # each destination message matches once
-        assert index.has_candidates(when2, len(without_id))
-        key2 = identity_key(None, when2, len(without_id), body_key(without_id))
-        index.hash_for_keys([key2])
-        assert index.take(key2) == (uid2, ())
+        (entry1,) = index.exact(key1)
+        assert (entry1.uid, entry1.flags) == (uid1, ("\\Seen",))
+        assert index.with_message_id("<m5.1@old.example>") == [entry1]
+        assert index.exact(identity_key("<m5.1@old.example>", when1 + 1, len(with_id), "")) == []
+        index.take(entry1)
+        assert index.exact(key1) == [] and len(index) == 1  # each message matches once
+        (entry2,) = index.without_message_id(when2, len(without_id))
+        assert entry2.uid == uid2 and index.without_message_id(when2 + 1, 1) == []
+        assert index.digests == {}  # nothing read yet
+        index.read_digests([entry2])
+        assert index.digests == {uid2: normalized_digest(without_id)}
+        assert len(DestinationIndex(s, info.exists, exclude={uid1})) == 1
         assert source_message_ids(s, [uid1, uid2]) == {uid1: "<m5.1@old.example>", uid2: None}
-        assert source_body_keys(s, [uid2]) == {uid2: body_key(without_id)}
+        assert source_digests(s, [uid2]) == {
+            uid2: (body_digest(without_id), normalized_digest(without_id))
+        }

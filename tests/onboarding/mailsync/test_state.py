@@ -7,14 +7,16 @@ test_state_postgres.py.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from support.state_race import open_at_once
 
 from onboarding.mailsync import StateError, StateLocked, StateStore
-from onboarding.mailsync.state import DONE, INTENT, FolderState, MessageRow, safe_url
+from onboarding.mailsync.state import DONE, INTENT, PENDING, FolderState, MessageRow, safe_url
 
 PAIR = "src:143/ann@x=>dst:143/ann@x"
 
@@ -44,6 +46,19 @@ def test_intent_then_done_replaces_the_row(state_url: str) -> None:
     rows = st.messages(PAIR, "A", 1, "A", 2)
     assert rows == {5: MessageRow(5, 9, "k", "\\Seen", DONE)}
     assert st.count_messages(PAIR) == {DONE: 1}
+
+
+def test_digest_and_pending_rows_round_trip(state_url: str) -> None:
+    """A copy's byte digest and a pending (skipped or failed) row, and a folder state's
+    pending count, read back as written."""
+    st = _store(state_url)
+    done = MessageRow(1, 11, "h:" + "a" * 64, "\\Seen", DONE, "b" * 64)
+    waiting = MessageRow(2, None, None, "", PENDING)
+    st.put_messages(PAIR, "A", 1, "A", 2, [done, waiting])
+    assert st.messages(PAIR, "A", 1, "A", 2) == {1: done, 2: waiting}
+    fs = FolderState("A", 1, 3, 7, 2, "A", 2, True, 1, 0, 1, pending=1)
+    st.save_folder_state(PAIR, fs)
+    assert _store(state_url).folder_state(PAIR, "A") == fs
 
 
 def test_folder_state_round_trip_survives_reopen(state_url: str) -> None:
@@ -146,3 +161,51 @@ def test_lease_of_a_killed_process_is_taken_over_at_once(state_url: str) -> None
     finally:
         child.kill()
         child.wait()
+
+
+# The tables as versions before issue 14 created them (no digest, no pending; bounded text).
+_OLD_SCHEMA = (
+    "CREATE TABLE mailsync_message (pair_key VARCHAR(600) NOT NULL, src_folder VARCHAR(1000)"
+    " NOT NULL, src_uidvalidity BIGINT NOT NULL, src_uid BIGINT NOT NULL, dst_folder"
+    " VARCHAR(1000) NOT NULL, dst_uidvalidity BIGINT NOT NULL, dst_uid BIGINT, identity"
+    " VARCHAR(1200), flags VARCHAR(2000) NOT NULL, state VARCHAR(8) NOT NULL,"
+    " PRIMARY KEY (pair_key, src_folder, src_uidvalidity, src_uid))",
+    "CREATE TABLE mailsync_folder (pair_key VARCHAR(600) NOT NULL, src_folder VARCHAR(1000)"
+    " NOT NULL, src_uidvalidity BIGINT NOT NULL, src_uidnext BIGINT NOT NULL, src_modseq"
+    " BIGINT, src_messages BIGINT NOT NULL, dst_folder VARCHAR(1000) NOT NULL,"
+    " dst_uidvalidity BIGINT NOT NULL, complete BOOLEAN NOT NULL, present BIGINT NOT NULL,"
+    " dups BIGINT NOT NULL, skipped BIGINT NOT NULL, updated_at FLOAT NOT NULL,"
+    " PRIMARY KEY (pair_key, src_folder))",
+    "CREATE TABLE mailsync_lease (pair_key VARCHAR(600) NOT NULL, owner VARCHAR(200) NOT NULL,"
+    " expires_at FLOAT NOT NULL, PRIMARY KEY (pair_key))",
+    "INSERT INTO mailsync_message VALUES ('p', 'INBOX', 1, 7, 'INBOX', 2, 70,"
+    " '<a@b>|1700000000|512', '\\Seen', 'done')",
+    "INSERT INTO mailsync_folder VALUES ('p', 'INBOX', 1, 9, 5, 8, 'INBOX', 2, TRUE, 7, 0, 1, 0)",
+)
+
+
+def test_a_store_written_before_issue_14_is_upgraded_in_place(state_url: str) -> None:
+    """An older store opens and keeps its rows; flags are no longer bounded (Postgres had
+    ``VARCHAR(2000)``); a folder it marked complete with a skipped message counts that message
+    as pending, so the next pass lists the folder again instead of skipping it for good."""
+    engine = sa.create_engine(state_url)
+    with engine.begin() as conn:
+        for statement in _OLD_SCHEMA:
+            conn.execute(sa.text(statement))
+    engine.dispose()
+
+    st = _store(state_url)
+    _store(state_url)  # a second opener finds nothing left to upgrade
+
+    (row,) = st.messages("p", "INBOX", 1, "INBOX", 2).values()
+    assert row == MessageRow(7, 70, "<a@b>|1700000000|512", "\\Seen", DONE, None)
+    flags = " ".join(f"keyword{i:03d}" + "x" * 40 for i in range(120))  # 6,000 characters
+    st.put_messages("p", "INBOX", 1, "INBOX", 2, [MessageRow(8, 80, "h:" + "0" * 64, flags, DONE)])
+    assert st.messages("p", "INBOX", 1, "INBOX", 2)[8].flags == flags
+    fs = st.folder_state("p", "INBOX")
+    assert fs is not None and fs.complete and (fs.skipped, fs.pending) == (1, 1)
+    status = {"UIDVALIDITY": 1, "UIDNEXT": 9, "MESSAGES": 8, "HIGHESTMODSEQ": 5}
+    assert not fs.unchanged(status, {"UIDVALIDITY": 2}, "INBOX")
+    assert dataclasses.replace(fs, skipped=0, pending=0).unchanged(
+        status, {"UIDVALIDITY": 2}, "INBOX"
+    )

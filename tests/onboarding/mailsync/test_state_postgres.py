@@ -8,11 +8,12 @@ The ``pg`` and ``url`` fixtures live in conftest.py.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 
 import pytest
-from support.mail import connect, digests, fill, snapshot
+from support.mail import connect, digests, fill, make_message, snapshot
 from support.state_race import open_at_once
 
 from lab import Lab, LabUser
@@ -110,3 +111,49 @@ def test_sync_twice_with_state_in_postgres_copies_nothing_the_second_time(
         lab_user.destination_password,
     ) as c:
         assert digests(snapshot(c)) == digests(before)
+
+
+def _allow_long_keywords(lab: Lab, user: LabUser, length: int) -> None:
+    """Let the source keep keywords up to ``length`` characters for this user (userdb)."""
+    record = lab.source.store.root / "userdb" / user.email.lower()
+    data = json.loads(record.read_text()) if record.exists() else {}
+    data["mail_max_keyword_length"] = str(length)
+    record.write_text(json.dumps(data))
+
+
+def test_a_long_message_id_and_many_keywords_fit_the_postgres_store(
+    lab: Lab, lab_user: LabUser, url: str, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """Issue 14: a 1,500-character Message-ID (over the old ``VARCHAR(1200)`` identity) and
+    2,000+ characters of keywords (over the old ``VARCHAR(2000)`` flags) no longer stop the
+    mailbox: the identity is stored fixed-size, the flags unbounded; a re-run copies 0."""
+    _allow_long_keywords(lab, lab_user, 200)
+    long_id = b"<" + b"x" * 1500 + b"@old.example>"
+    keywords = [b"k%02d" % i + b"w" * 177 for i in range(12)]
+    with connect(
+        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
+    ) as c:
+        c.append("INBOX", make_message(1, seed=47).replace(b"<m47.1@old.example>", long_id))
+        c.append("INBOX", make_message(2, seed=47), flags=[b"\\Seen", *keywords])
+        c.append("INBOX", make_message(3, seed=47))
+        c.select_folder("INBOX")
+        flags = next(iter(c.get_flags(c.search("ALL")[1:2]).values()))
+    assert len(b" ".join(flags)) > 2000  # the source really holds them all
+    pair = pair_for(lab_user)
+
+    first = sync_mailbox(pair, SyncOptions(), StateStore(url))
+
+    assert first.copied == 3 and first.failed == 0 and first.reconciles
+    assert {p.error_class for p in first.problems} <= {"FlagRefused"}  # the destination's limit
+    rows = StateStore(url).messages(pair.key, "INBOX", *_validities(url, pair.key))
+    assert {len(r.identity or "") for r in rows.values()} == {66}
+    assert max(len(r.flags) for r in rows.values()) > 2000
+    again = sync_mailbox(pair, SyncOptions(), StateStore(url))
+    assert again.copied == 0 and again.already_present == 3
+    assert all(f.unchanged for f in again.folders)
+
+
+def _validities(url: str, pair_key: str) -> tuple[int, str, int]:
+    fs = StateStore(url).folder_state(pair_key, "INBOX")
+    assert fs is not None
+    return fs.src_uidvalidity, fs.dst_folder, fs.dst_uidvalidity

@@ -30,6 +30,7 @@ from onboarding.mailsync import (
     sync_mailbox,
 )
 from onboarding.mailsync.imap import ImapSession, Side
+from onboarding.mailsync.report import MailboxResult, build_report
 from onboarding.mailsync.session import open_session
 from onboarding.mailsync.state import INTENT, FolderState, MessageRow
 
@@ -488,3 +489,33 @@ def test_server_closing_the_session_mid_pass_reconnects_and_completes(
     assert kicked and out.reconnects >= 1
     assert out.copied == n and out.reconciles
     assert digests(dest_snapshot(lab, lab_user)) == digests(source_snapshot(lab, lab_user))
+
+
+def test_folder_in_error_counts_its_messages_as_failed_with_the_folder_reason(
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """Issue 14: ``Projects`` beside ``projects`` on a case-insensitive destination map: one
+    is copied, the other is in error. Its messages are in scope and failed with the folder's
+    reason, so neither the equation nor the report can call the mailbox complete."""
+    n = _fill(lab, lab_user, {"INBOX": 4, "Projects": 3, "projects": 5})
+    out = sync_mailbox(pair_for(lab_user), SyncOptions(), store)
+
+    assert out.status is SyncStatus.SYNCED_WITH_ERRORS
+    assert (out.in_scope, out.copied, out.failed) == (n, 7, 5)
+    _assert_reconciled(out)
+    (bad,) = [f for f in out.folders if f.source == "projects"]
+    assert (bad.in_scope, bad.failed, bad.copied) == (5, 5, 0)
+    (problem,) = out.problems
+    assert (problem.folder, problem.outcome, problem.error_class) == (
+        "projects", "failed", "FolderNotMapped",
+    )  # fmt: skip
+    assert problem.server_response.startswith("5 message(s) not copied: maps to")
+    assert "folder_renames" in problem.fix
+
+    report = build_report("acme", "initial", [MailboxResult(lab_user.email, out)])
+    assert not report.ok and report.totals["failed"] == 5
+    assert report.equation.endswith("→ reconciles")
+    (row,) = report.failed_transfers
+    assert row["folder"] == "projects" and "differing only in case" in str(row["reason"])
+    again = sync_mailbox(pair_for(lab_user), SyncOptions(), store)
+    assert (again.copied, again.failed, again.already_present) == (0, 5, 7)  # still counted
