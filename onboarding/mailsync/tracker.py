@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from onboarding.mailsync.models import SyncProgress
+from onboarding.mailsync.poison import PoisonLog
 from onboarding.mailsync.state import StateStore
 
 __all__ = ["PassTracker"]
@@ -50,6 +51,8 @@ class PassTracker:
         # Source UIDs this run sent an APPEND for, per folder: after a reconnect the redo of a
         # folder finds them at the destination, and they still count as copied by this run.
         self.sent: defaultdict[str, set[int]] = defaultdict(set)
+        # Messages that broke a connection during this pass (:mod:`.poison`).
+        self.poison = PoisonLog()
 
     def keep_lease(self) -> None:
         """Renew the pair's lease when a quarter of its time has passed (cheap to call often)."""
