@@ -291,7 +291,7 @@ class FolderCopy:
         if not missing:
             return
         w = self.work
-        alive = set(w.src.uid_search(b"UID " + uid_set(missing)))
+        alive = set(w.src.uid_search(b"UID " + uid_set(missing), fresh=True))
         for uid, said in sorted(missing.items()):
             if uid in alive:
                 w.counts.failed += 1

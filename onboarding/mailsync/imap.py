@@ -246,8 +246,14 @@ class ImapSession(Connection):
             if "UID" in fitems:
                 yield fitems
 
-    def uid_search(self, criteria: bytes) -> list[int]:
-        """Return the UIDs ``UID SEARCH criteria`` finds."""
+    def uid_search(self, criteria: bytes, *, fresh: bool = False) -> list[int]:
+        """Return the UIDs ``UID SEARCH criteria`` finds.
+
+        ``fresh``: a NOOP goes first, so expunges by other sessions reach this session's
+        view; Dovecot shows them to neither a SEARCH before that nor one pipelined with it.
+        """
+        if fresh:
+            self.command(b"NOOP")
         out: list[int] = []
         for resp in self.command(b"UID SEARCH", criteria).untagged:
             if resp.first.startswith(b"* SEARCH"):
