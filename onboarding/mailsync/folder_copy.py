@@ -73,7 +73,7 @@ class FolderCopy:
             condemned = poison.reason(w.plan.source, m.uid)
             if condemned is not None:
                 w.counts.failed += 1
-                w.problem(m, "failed", condemned[0], condemned[1], None)
+                w.problem(m, "failed", *condemned)
             elif m.size > limit:
                 w.counts.skipped += 1
                 w.problem(
@@ -156,7 +156,8 @@ class FolderCopy:
         except ConnectionLost as exc:
             if exc.side == "destination":
                 words = exc.response or "none, the connection was cut without an answer"
-                self.tracker.poison.dropped(w.plan.source, pipe.unconfirmed(), words)
+                mids = {uid: sent.mid for uid, sent in pending.items()}
+                self.tracker.poison.dropped(w.plan.source, pipe.unconfirmed(), words, mids)
             raise
         self._settle(results, pipe, pending, meta)
         for m, k, mid in dups:

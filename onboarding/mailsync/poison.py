@@ -15,7 +15,7 @@ A new pass starts with an empty log, so a condemned message is tried again then.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 __all__ = ["DROPS_TO_FAIL", "PoisonLog"]
 
@@ -28,11 +28,15 @@ class PoisonLog:
     def __init__(self) -> None:
         self.drops: Counter[tuple[str, int]] = Counter()
         self.suspects: defaultdict[str, set[int]] = defaultdict(set)
-        self.condemned: dict[tuple[str, int], tuple[str, str]] = {}  # → (error class, reason)
+        # (folder, uid) → (error class, reason, Message-ID if it was read)
+        self.condemned: dict[tuple[str, int], tuple[str, str, str | None]] = {}
         self.progress = False  # a message was condemned since :meth:`take_progress`
 
-    def dropped(self, folder: str, uids: Iterable[int], last_words: str) -> None:
-        """The connection dropped while ``uids`` of ``folder`` were in flight."""
+    def dropped(
+        self, folder: str, uids: Iterable[int], last_words: str, mids: Mapping[int, str | None]
+    ) -> None:
+        """The connection dropped while ``uids`` of ``folder`` were in flight (``mids``: their
+        Message-IDs, as far as known)."""
         for uid in uids:
             self.suspects[folder].add(uid)
             self.drops[folder, uid] += 1
@@ -43,16 +47,18 @@ class PoisonLog:
                     "PoisonMessage",
                     f"the destination dropped the connection {self.drops[folder, uid]} times "
                     f"while this message was being sent; its last words: {last_words}",
+                    mids.get(uid),
                 )
 
-    def condemn(self, folder: str, uid: int, cls: str, reason: str) -> None:
+    def condemn(self, folder: str, uid: int, cls: str, reason: str, mid: str | None = None) -> None:
         """Record ``uid`` of ``folder`` as failed for the rest of the pass (class, reason)."""
         if (folder, uid) not in self.condemned:
-            self.condemned[folder, uid] = (cls, reason)
+            self.condemned[folder, uid] = (cls, reason, mid)
             self.progress = True
 
-    def reason(self, folder: str, uid: int) -> tuple[str, str] | None:
-        """Why ``uid`` is condemned (error class, reason), or None if it may be tried."""
+    def reason(self, folder: str, uid: int) -> tuple[str, str, str | None] | None:
+        """Why ``uid`` is condemned (error class, reason, Message-ID), or None if it may be
+        tried."""
         return self.condemned.get((folder, uid))
 
     def take_progress(self) -> bool:
