@@ -86,6 +86,10 @@ class Spool:
         self._file.seek(0)
         return self._file.read(n)
 
+    def fileno(self) -> int:
+        """The spool file's descriptor (for ``os.fstat``: mode 0600, no name on disk)."""
+        return self._file.fileno()
+
     def close(self) -> None:
         """Delete the spool (safe to call twice)."""
         self._file.close()

@@ -115,11 +115,11 @@ def drop_body_of(uids: Collection[int], *, mode: str = "nil") -> Rewrite:
 
 
 def claim_literal_for(uids: Collection[int], claim: int) -> Rewrite:
-    """Announce a ``claim``-byte literal for the body of ``uids`` (then send nothing more)."""
+    """Announce a ``claim``-byte literal for the ``BODY[]`` of ``uids`` (and send no more)."""
 
     def rewrite(line: bytes, data: bytes) -> bytes:
         m = _FETCH_UID.match(line)
-        if m and int(m.group(1)) in uids:
+        if m and int(m.group(1)) in uids and re.search(rb"BODY\[\] ~?\{", line):
             return _MARKER.sub(b"{%d}" % claim, line) + b"\r\n"
         return line + b"\r\n" + data
 
