@@ -7,6 +7,7 @@ The tree (``transient`` classes are worth a retry by the task layer)::
         ├── TransientSyncError      (transient = True)
         │   ├── ConnectFailed       TCP connect refused / unreachable / DNS failure
         │   ├── ConnectionLost      the connection dropped or timed out mid-session
+        │   │   └── ResponseTooLarge  the server announced a literal over the cap (closed)
         │   ├── Throttled           the server asked us to back off (BYE, "Suggested Backoff Time")
         │   └── StateLocked         another sync of the same mailbox pair holds the lease (I10)
         ├── TLSFailed               TLS handshake / certificate / STARTTLS failure
@@ -41,6 +42,7 @@ __all__ = [
     "IMAPDisabled",
     "MailSyncError",
     "ProtocolError",
+    "ResponseTooLarge",
     "StateError",
     "StateLocked",
     "TLSFailed",
@@ -92,6 +94,24 @@ class ConnectFailed(TransientSyncError):
 
 class ConnectionLost(TransientSyncError):
     """Raised when an established connection dropped or stopped answering."""
+
+
+class ResponseTooLarge(ConnectionLost):
+    """Raised when a server announces a literal over the cap; the connection is closed.
+
+    ``claimed`` is the announced size, ``cap`` the limit and ``line`` the response line that
+    announced it (``* 3 FETCH (UID 7 BODY[] {50000000000}``), so the message can be named.
+    """
+
+    default_fix = "the server announced an impossible size: repair the message on the server"
+
+    def __init__(
+        self, message: str, *, claimed: int, cap: int, line: bytes, **kwargs: str | None
+    ) -> None:
+        self.claimed = claimed
+        self.cap = cap
+        self.line = line
+        super().__init__(message, **kwargs)
 
 
 class Throttled(TransientSyncError):

@@ -23,10 +23,12 @@ from onboarding.mailsync._exceptions import (
     IMAPDisabled,
     MailSyncError,
     ProtocolError,
+    ResponseTooLarge,
     Throttled,
     TLSFailed,
     translate,
 )
+from onboarding.mailsync.literal import DEFAULT_MAX_LITERAL, LiteralTooLarge, read_literal
 from onboarding.mailsync.models import Endpoint
 from onboarding.mailsync.wire import (
     RawResponse,
@@ -102,7 +104,10 @@ class Tagged:
 
 
 class Connection:
-    """One logged-in IMAP connection (source or destination side), without the commands."""
+    """One logged-in IMAP connection (source or destination side), without the commands.
+
+    ``max_literal`` caps what one literal may claim (:mod:`.literal`; big ones are spooled).
+    """
 
     def __init__(self, endpoint: Endpoint, side: Side) -> None:
         self.endpoint = endpoint
@@ -114,6 +119,7 @@ class Connection:
         self._tag = 0
         self.selected: str | None = None
         self._tls: TLSDecision | None = None
+        self.max_literal = DEFAULT_MAX_LITERAL
 
     # -- connection -------------------------------------------------------------------------
 
@@ -204,9 +210,9 @@ class Connection:
         pw = self.endpoint.password.encode("utf-8")
         with self.io():
             self.write(tag + b" LOGIN ")
-            self._write_string(user, tag)
+            write_string(self, user)
             self.write(b" ")
-            self._write_string(pw, tag)
+            write_string(self, pw)
             self.write(b"\r\n")
             self.flush()
         result = self._read_tagged(tag)
@@ -219,21 +225,6 @@ class Connection:
             return
         self.raise_for_bye(st, "login refused")
         raise login_refused(st, self.endpoint.login, self.error_context(response=st.text))
-
-    def _write_string(self, value: bytes, tag: bytes) -> None:
-        """Send a quoted string, or a synchronizing literal for 8-bit/special values."""
-        if all(32 <= c < 127 for c in value):
-            self.write(quote(value))
-            return
-        if "LITERAL+" in self.capabilities:
-            self.write(b"{%d+}\r\n" % len(value) + value)
-            return
-        self.write(b"{%d}\r\n" % len(value))
-        self.flush()
-        resp = self.read_response()
-        if not resp.first.startswith(b"+"):
-            raise ProtocolError("server refused a literal", **self.error_context())
-        self.write(value)
 
     def _refresh_capabilities(self) -> None:
         result = self.command(b"CAPABILITY")
@@ -327,8 +318,16 @@ class Connection:
                 n = literal_size(line)
                 if n is None:
                     return resp
-                data = rfile.read(n)
-                if len(data) != n:
+                try:
+                    data = read_literal(rfile, n, cap=self.max_literal, line=line)
+                except LiteralTooLarge as exc:
+                    self.close()  # the stream cannot be resynchronised
+                    raise ResponseTooLarge(
+                        f"server announced a literal of {n:,} bytes, over the cap of "
+                        f"{exc.cap:,} (connection closed)",
+                        claimed=n, cap=exc.cap, line=line[:200], **self.error_context(),
+                    ) from exc  # fmt: skip
+                if data is None:
                     raise ConnectionLost(
                         "server closed the connection mid-literal", **self.error_context()
                     )
@@ -391,6 +390,22 @@ class Connection:
         raise ProtocolError(
             f"{what} failed: {st.status} {st.text}", **self.error_context(response=st.text)
         )
+
+
+def write_string(conn: Connection, value: bytes) -> None:
+    """Send a quoted string, or a literal for 8-bit/special values (inside ``conn.io()``)."""
+    if all(32 <= c < 127 for c in value):
+        conn.write(quote(value))
+        return
+    if "LITERAL+" in conn.capabilities:
+        conn.write(b"{%d+}\r\n" % len(value) + value)
+        return
+    conn.write(b"{%d}\r\n" % len(value))
+    conn.flush()
+    resp = conn.read_response()
+    if not resp.first.startswith(b"+"):
+        raise ProtocolError("server refused a literal", **conn.error_context())
+    conn.write(value)
 
 
 class _Translating:

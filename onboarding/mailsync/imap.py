@@ -9,7 +9,7 @@ results one message at a time, so memory holds one message, not a batch.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 
 from onboarding.mailsync._exceptions import ProtocolError
@@ -211,8 +211,14 @@ class ImapSession(Connection):
             highestmodseq=modseq,
         )
 
-    def uid_fetch(self, uids: bytes, items: bytes) -> Iterator[dict[str, Token]]:
-        """Stream ``UID FETCH`` results one message at a time (memory: one message)."""
+    def uid_fetch(
+        self, uids: bytes, items: bytes, *, check: bool = True
+    ) -> Generator[dict[str, Token], None, StatusResponse]:
+        """Stream ``UID FETCH`` results one message at a time (memory: one message).
+
+        The generator returns the tagged completion; a NO/BAD raises unless ``check=False``
+        (throttling always raises :class:`Throttled`).
+        """
         tag = self.next_tag()
         with self.io():
             self.write(tag + b" UID FETCH " + uids + b" " + items + b"\r\n")
@@ -226,8 +232,9 @@ class ImapSession(Connection):
                     raise ProtocolError(
                         f"unparsable completion {first[:100]!r}", **self.error_context()
                     )
-                self.check(st, "UID FETCH")
-                return
+                if check or throttle_seconds(st) is not None:
+                    self.check(st, "UID FETCH")
+                return st
             if first.startswith(b"* BYE"):
                 self.raise_for_bye(parse_status_response(first), "server closed the session")
             if b" FETCH " not in first[:32]:
@@ -239,8 +246,14 @@ class ImapSession(Connection):
             if "UID" in fitems:
                 yield fitems
 
-    def uid_search(self, criteria: bytes) -> list[int]:
-        """Return the UIDs ``UID SEARCH criteria`` finds."""
+    def uid_search(self, criteria: bytes, *, fresh: bool = False) -> list[int]:
+        """Return the UIDs ``UID SEARCH criteria`` finds.
+
+        ``fresh``: a NOOP goes first, so expunges by other sessions reach this session's
+        view; Dovecot shows them to neither a SEARCH before that nor one pipelined with it.
+        """
+        if fresh:
+            self.command(b"NOOP")
         out: list[int] = []
         for resp in self.command(b"UID SEARCH", criteria).untagged:
             if resp.first.startswith(b"* SEARCH"):

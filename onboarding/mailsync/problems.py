@@ -25,6 +25,14 @@ FIXES = {
     "ByteBudget": "nothing to do: the next pass continues where this one stopped",
     "FolderNotMapped": "give the folder its own destination name (folder_renames) or exclude "
     "it (exclude_folders), then re-run",
+    "NoBody": "the source could not read this message: repair it there (Dovecot: doveadm "
+    "force-resync), then re-run; every pass retries it",
+    "PoisonMessage": "the destination breaks the connection on this message: ask its operator "
+    "(server log at that time), or move the message by hand; every pass retries it",
+    "HugeLiteral": "the source announced an impossible size for this message: repair it there, "
+    "then re-run; every pass retries it",
+    "ChangedByDestination": "the destination stored different bytes than it was sent (a filter "
+    "or conversion there): ask its operator; the copy stays and is not appended again",
 }
 
 

@@ -203,6 +203,8 @@ class _Run:
                 )
                 attempt = 0
             except TransientSyncError as exc:
+                if tracker.poison.take_progress():
+                    attempt = 0  # a message that breaks connections was set aside: progress
                 self._recover(exc, attempt)
                 attempt += 1
                 statuses = None  # re-read after reconnecting; the folder redo is idempotent

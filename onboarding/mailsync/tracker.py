@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from onboarding.mailsync.models import SyncProgress
+from onboarding.mailsync.poison import PoisonLog
 from onboarding.mailsync.state import StateStore
 
 __all__ = ["PassTracker"]
@@ -53,6 +54,8 @@ class PassTracker:
         # The destination was seen to set its own INTERNALDATE or alter bytes (a later
         # folder's matching by content then ignores the date from the start).
         self.dest_alters = False
+        # Messages that broke a connection during this pass (:mod:`.poison`).
+        self.poison = PoisonLog()
 
     def keep_lease(self) -> None:
         """Renew the pair's lease when a quarter of its time has passed (cheap to call often)."""

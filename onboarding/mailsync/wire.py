@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from onboarding.mailsync.literal import Body, Spool
+
 __all__ = [
     "RawResponse",
     "StatusResponse",
@@ -29,7 +31,7 @@ __all__ = [
     "uid_set",
 ]
 
-Token = bytes | None | list["Token"]
+Token = bytes | Spool | None | list["Token"]
 
 _LITERAL_RE = re.compile(rb"\{(\d+)(\+?)\}$")
 _STATUS_RE = re.compile(
@@ -48,11 +50,12 @@ class WireError(ValueError):
 class RawResponse:
     """One complete server response: text lines (CRLF removed) and the literals between them.
 
-    ``lines[i]`` is followed by ``literals[i]`` when ``i < len(literals)``.
+    ``lines[i]`` is followed by ``literals[i]`` when ``i < len(literals)``; a big literal is a
+    :class:`~onboarding.mailsync.literal.Spool` on disk instead of bytes.
     """
 
     lines: list[bytes] = field(default_factory=list)
-    literals: list[bytes] = field(default_factory=list)
+    literals: list[Body] = field(default_factory=list)
 
     @property
     def first(self) -> bytes:
@@ -135,7 +138,9 @@ def parse_tokens(resp: RawResponse) -> list[Token]:
             elif c == 0x22:  # "
                 i, value = _quoted(line, i)
                 stack[-1].append(value)
-            elif c == 0x7B and _LITERAL_RE.match(line, i) and line.endswith(b"}"):  # {n}
+            elif (c == 0x7B or (c == 0x7E and line[i + 1 : i + 2] == b"{")) and (
+                _LITERAL_RE.match(line, i + (c == 0x7E)) and line.endswith(b"}")
+            ):  # {n}, or ~{n} (a literal8 that may hold NUL bytes, RFC 3516 §4.2)
                 try:
                     stack[-1].append(next(lit_iter))
                 except StopIteration:
@@ -185,7 +190,8 @@ def fetch_items(tokens: Sequence[Token]) -> tuple[int, dict[str, Token]]:
     """Return (sequence number, {ITEM: value}) for ``* n FETCH (ITEM value ...)`` tokens.
 
     Item names are upper-cased; any ``BODY[...]`` section that is a header fetch is keyed
-    ``HEADER`` and the whole body ``BODY[]``.
+    ``HEADER``, the whole body ``BODY[]`` and the whole message as ``BINARY[]`` (RFC 3516)
+    ``BINARY[]``.
     """
     if len(tokens) < 4 or not isinstance(tokens[3], list) or tokens[2] != b"FETCH":
         raise WireError("not a FETCH response")
@@ -201,6 +207,8 @@ def fetch_items(tokens: Sequence[Token]) -> tuple[int, dict[str, Token]]:
             name = "HEADER"
         elif name.startswith("BODY[]") or name == "RFC822":
             name = "BODY[]"
+        elif name.startswith("BINARY[]"):
+            name = "BINARY[]"
         items[name] = pairs[k + 1]
     return seq, items
 

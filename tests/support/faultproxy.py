@@ -15,6 +15,9 @@ Faults, all changeable while connections are open::
     proxy.refuse(True)     # new connections are reset at once (server down)
     proxy.cut_after(50_000, direction="downstream")  # reset the connection that
                                                      # carries the next 50 kB back
+    proxy.filter("upstream", factory)  # new connections pass their bytes through
+                                       # factory()'s feed(); it may rewrite them or
+                                       # raise ResetConnection (see support.imap_filters)
     proxy.stop()
 
 It runs an asyncio loop in a daemon thread; every public method is thread-safe. Also a
@@ -35,15 +38,34 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
-__all__ = ["Direction", "FaultProxy", "ProxyStats"]
+__all__ = ["Direction", "FaultProxy", "ProxyStats", "ResetConnection", "StreamFilter"]
 
 Direction = Literal["upstream", "downstream"]
 _CHUNK = 64 * 1024
 _QUEUE_CHUNKS = 64  # per direction: about 4 MB in flight at most
 _RESET = b"<reset>"  # queue marker: reset the connection once what precedes it is written
 T = TypeVar("T")
+
+
+class ResetConnection(Exception):
+    """Raised by a stream filter: reset this connection now (nothing more is forwarded).
+
+    With ``farewell`` (an upstream filter only) the server side is cut, the client gets
+    ``farewell`` and then an orderly end of stream, and what it still sends is discarded: a
+    server that says ``* BYE ...`` and closes, as Dovecot does on a fatal error.
+    """
+
+    def __init__(self, farewell: bytes | None = None) -> None:
+        super().__init__("reset")
+        self.farewell = farewell
+
+
+class StreamFilter(Protocol):
+    """Per connection and direction: bytes in, the bytes to forward out (may buffer)."""
+
+    def feed(self, data: bytes) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -60,10 +82,17 @@ class ProxyStats:
 class _Conn:
     """One client connection and its server connection."""
 
-    def __init__(self, client: asyncio.StreamWriter, server: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        client: asyncio.StreamWriter,
+        server: asyncio.StreamWriter,
+        filters: dict[Direction, StreamFilter] | None = None,
+    ) -> None:
         self.client = client
         self.server = server
         self.closed = False
+        self.filters = filters or {}
+        self.silenced = False  # after a farewell: nothing more reaches the client
 
     def reset(self) -> None:
         """Close both sockets with an RST (SO_LINGER 0), like a dropped network path."""
@@ -105,6 +134,7 @@ class FaultProxy:
         self._flowing: asyncio.Event | None = None
         self._refusing = False
         self._cut: tuple[Direction, int] | None = None
+        self._filters: dict[Direction, Callable[[], StreamFilter]] = {}
         self._bytes: dict[Direction, int] = {"upstream": 0, "downstream": 0}
         self._accepted = 0
         self._resets = 0
@@ -215,6 +245,17 @@ class FaultProxy:
         with self._lock:
             self._cut = (direction, self._bytes[direction] + nbytes)
 
+    def filter(self, direction: Direction, factory: Callable[[], StreamFilter] | None) -> None:
+        """Pass ``direction``'s bytes of each new connection through ``factory()`` (None: off).
+
+        The filter sees the bytes in order and returns what to forward; raising
+        :class:`ResetConnection` resets the connection (a server that drops it).
+        """
+        if factory is None:
+            self._filters.pop(direction, None)
+        else:
+            self._filters[direction] = factory
+
     @property
     def cut_pending(self) -> bool:
         """True until an armed :meth:`cut_after` has fired."""
@@ -263,7 +304,7 @@ class FaultProxy:
         except OSError:
             _Conn(c_writer, c_writer).reset()
             return
-        conn = _Conn(c_writer, s_writer)
+        conn = _Conn(c_writer, s_writer, {d: make() for d, make in self._filters.items()})
         self._conns.add(conn)
         try:
             await asyncio.gather(
@@ -293,6 +334,21 @@ class FaultProxy:
                     data = await reader.read(_CHUNK)
                     if not data:
                         break
+                    if conn.silenced:
+                        continue
+                    filt = conn.filters.get(direction)
+                    if filt is not None:
+                        try:
+                            data = filt.feed(data)
+                        except ResetConnection as stop:
+                            if stop.farewell is None or direction != "upstream":
+                                await queue.put((time.monotonic(), _RESET))
+                                return
+                            conn.silenced = True
+                            conn.client.write(stop.farewell)
+                            await conn.client.drain()
+                            conn.server.transport.abort()
+                            continue
                     data, cut = self._account(direction, data)
                     release = time.monotonic() + self._delay[direction]
                     await queue.put((release, data))
@@ -325,7 +381,7 @@ class FaultProxy:
                             self._resets += 1
                         queue.task_done()
                         break
-                    if data:
+                    if data and not (conn.silenced and direction == "downstream"):
                         writer.write(data)
                         await writer.drain()
                     queue.task_done()
