@@ -283,12 +283,14 @@ class FolderCopy:
         if stored is not None and stored != sent.size:
             # Stored, but not what was sent: never "copied"; not appended again either.
             c.failed += 1
+            c.altered += 1
             self.work.problem(
                 m,
                 "failed",
                 "ChangedByDestination",
                 f"the destination changed the message: {stored} bytes instead of {sent.size}",
                 sent.mid,
+                retry=False,  # its (altered) copy is stored: appending again would double it
             )
             return
         c.copied += 1

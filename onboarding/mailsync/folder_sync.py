@@ -147,7 +147,7 @@ class FolderSync:
                 dst_folder=w.dname,
                 dst_uidvalidity=w.d_info.uidvalidity,
                 complete=listed_count == s_info.exists,
-                present=c.present + c.copied,
+                present=c.present + c.copied + c.altered,
                 dups=c.dups,
                 skipped=c.skipped,
                 pending=len(w.pending),

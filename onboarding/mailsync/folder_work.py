@@ -43,6 +43,7 @@ class FolderCounts:
     dups: int = 0
     skipped: int = 0
     failed: int = 0
+    altered: int = 0  # failed, yet stored (changed by the destination): present next pass
     bytes_copied: int = 0
     flags_updated: int = 0
     dropped_flags: int = 0
@@ -116,12 +117,16 @@ class FolderWork:
         cls: str,
         response: str,
         mid: str | None,
+        *,
+        retry: bool = True,
     ) -> None:
         """Record a message that was skipped or failed, or shows a capability finding (I11).
 
-        A skipped or failed message stays pending in the state until a pass copies it.
+        A skipped or failed message stays pending in the state until a pass copies it; with
+        ``retry`` False (the destination stored an altered copy) it is reported once and not
+        appended again.
         """
-        if outcome in ("skipped", "failed") and m.uid:
+        if outcome in ("skipped", "failed") and m.uid and retry:
             self.pending[m.uid] = m
         self.counts.problems.append(
             MessageProblem(
