@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from lab._controlpanel import _http_ok
@@ -45,7 +46,7 @@ class ClientConfigHost:
         pid = self.pid
         return [] if pid is None else [pid]
 
-    def publish(self, files: dict[str, str | bytes]) -> list[str]:
+    def publish(self, files: Mapping[str, str | bytes]) -> list[str]:
         """Publish ``{"<host>/<path>": content}`` (see :func:`lab.clientconfig.publish`)."""
         from lab.clientconfig import publish
 

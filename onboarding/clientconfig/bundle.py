@@ -5,7 +5,7 @@ them to the run folder unchanged. Layout::
 
     guide.md  guide.html  guide.pdf          the set-up guide for every user
     users/<address>.md  users/<address>.html one-page sheet per user
-    user-sheets.pdf                          all sheets, one page each, for printing
+    user-sheets.html  user-sheets.pdf        all sheets, one page each, for printing
     profiles/<address>.mobileconfig          Apple profile per user (no password)
     publish/<site>/<path>                    what our autoconfig/autodiscover hosts serve
 
@@ -75,8 +75,11 @@ def render_bundle(g: GuideInputs, *, pdf: bool = True) -> tuple[BundleFile, ...]
             f"profiles/{profile_name(user.email)}",
             render_mobileconfig(user.email, g.hosts, organization=g.customer),
         )
-    if pdf and sheets:
-        add("user-sheets.pdf", render_pdf(render_html(_sheets_document(g, sheets))))
+    if sheets:
+        sheets_html = render_html(_sheets_document(g, sheets))
+        add("user-sheets.html", sheets_html)
+        if pdf:
+            add("user-sheets.pdf", render_pdf(sheets_html))
     for path, text in site_files(g.domains, g.hosts, display_name=g.customer).items():
         add(f"publish/{path}", text)
     return tuple(files)

@@ -115,8 +115,19 @@ def _resolve(name: str, expected_target: str, lookup: ClientLookup) -> tuple[str
     from onboarding.dnscheck.query import make_resolver  # dnscheck imports this package
 
     publish = f"publish the DNS plan's record `{name}` CNAME `{_norm(expected_target)}.`"
+    resolver = make_resolver(lookup.resolvers, timeout=lookup.timeout)
     try:
-        answer = make_resolver(lookup.resolvers, timeout=lookup.timeout).resolve(name, "A")
+        # The CNAME first: one to another provider is the finding, even if its target is dead.
+        try:
+            target = _norm(resolver.resolve(name, "CNAME")[0].target.to_text())
+        except dns.resolver.NoAnswer:
+            target = _norm(expected_target)  # an address of its own: judged by the A answer
+        if target != _norm(expected_target):
+            raise _Problem(
+                f"{name} points at {target}, not at our host {_norm(expected_target)}",
+                f"replace it: {publish} (an old provider's name keeps clients on the old servers)",
+            )
+        answer = resolver.resolve(name, "A")
     except dns.resolver.NXDOMAIN as exc:
         raise _Problem(f"{name} does not exist in DNS", publish) from exc
     except dns.resolver.NoAnswer as exc:
