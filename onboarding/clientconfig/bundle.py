@@ -5,7 +5,8 @@ them to the run folder unchanged. Layout::
 
     guide.md  guide.html  guide.pdf          the set-up guide for every user
     users/<address>.md  users/<address>.html one-page sheet per user
-    user-sheets.html  user-sheets.pdf        all sheets, one page each, for printing
+    user-sheets.html  user-sheets.pdf        all sheets, one page each, for printing (PDF up
+                                             to SHEETS_PDF_LIMIT users)
     profiles/<address>.mobileconfig          Apple profile per user (no password)
     publish/<site>/<path>                    what our autoconfig/autodiscover hosts serve
 
@@ -21,7 +22,11 @@ from onboarding.clientconfig.guides import GuideInputs, guide_document, profile_
 from onboarding.clientconfig.publish import site_files
 from onboarding.documents import Document, render_html, render_markdown, render_pdf
 
-__all__ = ["BundleFile", "render_bundle"]
+__all__ = ["SHEETS_PDF_LIMIT", "BundleFile", "render_bundle"]
+
+# Above this many users the printable user-sheets.pdf is left out (each sheet's own HTML and
+# Markdown are still written): one PDF of thousands of pages helps nobody and takes minutes.
+SHEETS_PDF_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def render_bundle(g: GuideInputs, *, pdf: bool = True) -> tuple[BundleFile, ...]
     if sheets:
         sheets_html = render_html(_sheets_document(g, sheets))
         add("user-sheets.html", sheets_html)
-        if pdf:
+        if pdf and len(sheets) <= SHEETS_PDF_LIMIT:
             add("user-sheets.pdf", render_pdf(sheets_html))
     for path, text in site_files(g.domains, g.hosts, display_name=g.customer).items():
         add(f"publish/{path}", text)
