@@ -8,8 +8,10 @@ What it does, in runbook order:
 3. runs the ``onboard`` flow — validate, provision, initial migration, DNS plan, then the
    pauses where a person acts. The demo answers them the way the people would: the customer
    publishes exactly the records ``dns-plan`` asked for (in the lab's DNS), and the operator
-   approves the cutover. Then cutover (hold, final sync, routing switch, release, probes) and
-   verification run.
+   approves the cutover; MailRoute's operations put the autoconfig/autodiscover files that
+   ``client-guides`` wrote on the lab's client-configuration host. Then cutover (hold, final
+   sync, routing switch, release, probes) and verification run, which writes the customer's
+   report.
 
 Safe to run twice: the lab stays up, accounts and messages are not duplicated, a completed
 cutover is only re-verified. ``onboard lab down`` stops the lab afterwards.
@@ -50,6 +52,13 @@ def _customer_publishes(lab: Any, spec: Any, say: Callable[[str], None]) -> None
     for domain, records in planned_records(plan).items():
         publish_records(lab.dns, domain, records)
         say(f"  customer published {len(records)} records for {domain}")
+    # And MailRoute's operations put the client-configuration files on their hosts.
+    guides = sorted((Path(spec.output_dir) / spec.customer_slug).glob("*-client-guides*/publish"))
+    if guides:
+        from lab.clientconfig import publish_tree
+
+        published = publish_tree(lab.state_dir, guides[-1])
+        say(f"  autoconfig/autodiscover files published: {len(published)}")
 
 
 def demo(

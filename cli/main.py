@@ -20,7 +20,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so `onboard --help` stays fast and each command owns its module.
-    from cli import cutover, demo, dns, migrate, provision, run, validate, verify
+    from cli import client_guides, cutover, demo, dns, migrate, provision, run, validate, verify
     from cli import lab as lab_cli
 
     app.command("validate")(validate.validate)
@@ -28,6 +28,7 @@ def _register() -> None:
     app.command("provision")(provision.provision)
     app.command("dns-plan")(dns.dns_plan)
     app.command("dns-check")(dns.dns_check)
+    app.command("client-guides")(client_guides.client_guides)
     app.add_typer(lab_cli.app, name="lab")
     app.command("cutover")(cutover.cutover)
     app.command("verify")(verify.verify)

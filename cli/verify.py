@@ -48,3 +48,5 @@ def _print(result: VerifyResult) -> None:
         if issue.fix:
             typer.echo(f"  {'':<12} {'':<30} fix: {issue.fix}")
     typer.echo(f"reports: {result.run_folder}")
+    if result.customer_report:
+        typer.echo(f"customer's report: {result.customer_report} (and .html, .pdf)")

@@ -2,7 +2,8 @@
 
 ``onboard run SPEC`` (or the ``onboard/default`` deployment) chains: validate the user list →
 provision (customer, domains, routing, mailboxes) → initial mail sync (when migration is
-enabled) → DNS plan (the records for the customer) → **pause** until an operator confirms the
+enabled) → DNS plan (the records for the customer) → client guides (set-up guide, user
+sheets, autoconfig files to publish) → **pause** until an operator confirms the
 customer changed DNS (skipped with ``approved``) → cutover (approved by the same flag) →
 verification. It stops at the first phase that does not complete, and completes only if every
 phase did.
@@ -23,6 +24,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.states import State
 
+from flows.client_guides import client_guides
 from flows.cutover import cutover
 from flows.dns_plan import dns_plan
 from flows.migrate import migrate
@@ -77,7 +79,7 @@ def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 9
     phases = _Phases()
     if cutover_started(spec):
         phases.skip(
-            "validate-users, provision, migrate, dns-plan",
+            "validate-users, provision, migrate, dns-plan, client-guides",
             "the cutover has started (users added since: `onboard provision`)",
         )
     else:
@@ -96,6 +98,9 @@ def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 9
         state = dns_plan(spec_path=spec_path, return_state=True)
         if not phases.ran("dns-plan", state):
             return phases.stopped(state.message or "the DNS plan failed")
+        state = client_guides(spec_path=spec_path, return_state=True)
+        if not phases.ran("client-guides", state):
+            return phases.stopped(state.message or "the client guides could not be written")
         if approved:
             phases.skip("confirm-dns-change", "confirmed up front (approved)")
         else:

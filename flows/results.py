@@ -37,9 +37,11 @@ if TYPE_CHECKING:
     from onboarding.dnscheck import CheckReport, DNSPlan, PropagationSummary
     from onboarding.mailsync import SyncPlan
     from onboarding.mailsync.report import MigrationReport
+    from tasks.client_guides import GuidesWritten
 
 __all__ = [
     "RESULT_MODELS",
+    "ClientGuidesResult",
     "CutoverResult",
     "DNSCheckResult",
     "DNSPlanResult",
@@ -407,6 +409,32 @@ class PropagationResult(FlowResult):
         return cls.model_validate(summary.to_dict() | extra | {"run_folder": str(run_folder)})
 
 
+# -- client guides ------------------------------------------------------------------------------
+
+
+class ClientGuidesResult(FlowResult):
+    """``client-guides``: files written (relative to ``run_folder``), users, files to publish."""
+
+    users: int
+    files: tuple[str, ...]
+    publish: tuple[str, ...]
+
+    @classmethod
+    def of(cls, written: GuidesWritten) -> ClientGuidesResult:
+        message = (
+            f"client guides written: the guide, {written.users} user sheet(s), "
+            f"{len(written.publish)} file(s) to publish"
+        )
+        return cls(
+            ok=True,
+            message=message,
+            run_folder=str(written.folder),
+            users=written.users,
+            files=written.files,
+            publish=written.publish,
+        )
+
+
 # -- cutover and verify ----------------------------------------------------------------------
 
 
@@ -508,8 +536,22 @@ class DNSChecks(_Model):
     results: tuple[CheckRow, ...]
 
 
+class ClientLookupRow(_Model):
+    domain: str
+    client: str
+    name: str
+    url: str
+    resolved: tuple[str, ...]
+    valid: bool
+    imap: str | None
+    smtp: str | None
+    error: str | None
+    fix: str | None
+
+
 class VerifyResult(FlowResult):
-    """``verify``: logins, mail flow per domain and alias, DNS checks, and every open issue."""
+    """``verify``: logins, mail flow per domain and alias, DNS checks, client set-up lookups,
+    every open issue, and the customer's report (``customer_report``: its Markdown file)."""
 
     customer: str
     checked_at: str
@@ -519,13 +561,18 @@ class VerifyResult(FlowResult):
     mail_flow: tuple[ProbeRow, ...]
     aliases: tuple[ProbeRow, ...]
     dns: DNSChecks | None
+    client_config: tuple[ClientLookupRow, ...]
     open_issues: tuple[IssueRow, ...]
     notes: tuple[str, ...]
+    customer_report: str | None = None
 
     @classmethod
-    def of(cls, report: VerificationReport, run_folder: Path) -> VerifyResult:
+    def of(
+        cls, report: VerificationReport, run_folder: Path, customer_report: Path | None = None
+    ) -> VerifyResult:
         data = report.to_dict() | {"run_folder": str(run_folder), "message": report.summary}
-        return cls.model_validate(data)
+        report_path = None if customer_report is None else str(customer_report)
+        return cls.model_validate(data | {"customer_report": report_path})
 
 
 # -- the whole runbook -------------------------------------------------------------------------
@@ -552,6 +599,7 @@ RESULT_MODELS: tuple[type[FlowResult], ...] = (
     DNSPlanResult,
     DNSCheckResult,
     PropagationResult,
+    ClientGuidesResult,
     CutoverResult,
     VerifyResult,
     OnboardResult,

@@ -4,9 +4,11 @@ Triggered at the end of ``onboard run``, by an operator (``onboard verify SPEC``
 ``followup.after_hours`` after the cutover (the ``verify/follow-up`` deployment, scheduled by
 the cutover). Steps: every account logs in to the hosted IMAP (with its INBOX count); a
 tagged probe per domain travels through the gateway into a hosted mailbox, and one per alias
-into its owner's mailbox; the DNS checks (MX only ours, SPF, DKIM, DMARC). The
-``verification-<customer>`` report lists every open issue; the run ends Failed when there
-is one.
+into its owner's mailbox; the DNS checks (MX only ours, SPF, DKIM, DMARC); Thunderbird's
+and Outlook's automatic set-up lookups by the published names. The ``verification-<customer>``
+report lists every open issue; the run ends Failed when there is one. Last, the customer's
+own report (``onboarding-report-<customer>``: what was done per domain and user, what was not
+and why, open issues, the follow-up date, support contacts) from the phases' run folders.
 
 It changes nothing: no routing, no hold, no DNS. Probe messages are removed once found.
 """
@@ -21,9 +23,11 @@ from prefect.states import State
 
 from flows.results import VerifyResult, end
 from tasks.customer import load_customer
+from tasks.customer_report import publish_customer_report
 from tasks.dns import check_dns_outcome
 from tasks.verify import (
     check_account_logins,
+    check_client_setup,
     probe_aliases,
     probe_mail_flow,
     publish_verification,
@@ -35,10 +39,16 @@ __all__ = ["verify"]
 @flow(name="verify", log_prints=False)
 def verify(spec_path: Path, followup: bool = False) -> State[Any]:
     """Verify the customer in ``spec_path`` after the cutover; ``followup`` labels the re-check."""
-    spec = load_customer(spec_path).spec
+    customer = load_customer(spec_path)
+    spec = customer.spec
     accounts = check_account_logins(spec)
     probes = probe_mail_flow(spec)
     aliases = probe_aliases(spec)
     dns = check_dns_outcome(spec)
-    report, folder = publish_verification(spec, followup, accounts, probes, aliases, dns)
-    return end(VerifyResult.of(report, folder), name=None if report.ok else "OpenIssues")
+    clients = check_client_setup(spec, customer.users)
+    report, folder = publish_verification(spec, followup, accounts, probes, aliases, dns, clients)
+    customer_report = publish_customer_report(spec, folder)
+    return end(
+        VerifyResult.of(report, folder, customer_report),
+        name=None if report.ok else "OpenIssues",
+    )

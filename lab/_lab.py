@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from lab._clientconfig import ClientConfigHost
 from lab._controlpanel import ControlPanel, controlpanel_available
 from lab._dns import DnsServers
 from lab._dns_conf import DnsLayout
@@ -103,6 +104,7 @@ class Lab:
             GatewayLayout(self.shared_root / "gateway"), smtp_port=ports.gateway_smtp
         )
         self.controlpanel = ControlPanel(self.state_dir, port=ports.controlpanel)
+        self.clientconfig = ClientConfigHost(self.state_dir, port=ports.clientconfig)
         self.destination = DestinationServer(
             self._layout("destination"),
             imap_port=ports.destination_imap,
@@ -179,6 +181,7 @@ class Lab:
         pids = [pid for server in self._servers().values() for pid in server.pids()]
         stop_pids(pids, with_descendants=True)
         self.controlpanel.reap()
+        self.clientconfig.reap()
 
     def restart(self, name: str) -> None:
         """Restart one server by name: ``source``, ``destination``, ``dns``, ..."""
@@ -196,6 +199,7 @@ class Lab:
             "destination": self.destination,
             "dns": self.dns,
             "gateway": self.gateway,
+            "clientconfig": self.clientconfig,
         }
         if controlpanel_available():
             servers["controlpanel"] = self.controlpanel
@@ -207,6 +211,7 @@ class Lab:
             self.destination.info(),
             self.gateway.info(),
             *self.dns.info(),
+            self.clientconfig.info(),
         )
         if controlpanel_available():
             infos = (*infos, self.controlpanel.info())

@@ -27,6 +27,7 @@ class LabPorts:
     dns_auth: int = 10053
     dns_resolver: int = 10054
     controlpanel: int = 18080
+    clientconfig: int = 18081
 
     @classmethod
     def free(cls) -> LabPorts:

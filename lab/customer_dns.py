@@ -3,7 +3,8 @@
 Real customers publish at their DNS host; in the lab the customer's zones live in the lab's
 NSD. ``publish_initial`` gives a spec's domains the DNS they have before onboarding (MX at
 the old provider) and our provider zone (``mail.`` / ``spf.`` hosts named in
-``spec.hosted``); ``publish_records`` plays the customer applying what ``dns-plan`` asked for.
+``spec.hosted``; the autoconfig/autodiscover hosts at 127.0.0.1, where the lab serves them);
+``publish_records`` plays the customer applying what ``dns-plan`` asked for.
 Small TTLs keep the cutover's 2×TTL wait in seconds.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab._dns import DnsServers
+from lab._ports import HOST
 from onboarding.dnscheck.zonefile import txt_rdata
 from validation.spec import OnboardingSpec
 
@@ -67,11 +69,12 @@ def publish_initial(dns: DnsServers, spec: OnboardingSpec, *, ttl: int = DEMO_TT
     hosts = {h.host for h in spec.hosted.mx_hosts} | {
         spec.hosted.client_imap_host,
         spec.hosted.client_submission_host,
-        spec.hosted.autoconfig_host,
-        spec.hosted.autodiscover_host,
     }
+    # The lab's client-configuration host listens on 127.0.0.1: clients must get there.
+    lab_hosts = {spec.hosted.autoconfig_host, spec.hosted.autodiscover_host}
     body = [f'spf IN TXT "v=spf1 {spf_ips} -all"', f'old-spf IN TXT "v=spf1 ip4:{ip} -all"']
-    body += [f"{h}. IN A {ip}" for h in sorted(hosts) if h.endswith(f".{provider}")]
+    body += [f"{h}. IN A {ip}" for h in sorted(hosts - lab_hosts) if h.endswith(f".{provider}")]
+    body += [f"{h}. IN A {HOST}" for h in sorted(lab_hosts) if h.endswith(f".{provider}")]
     body.append(f"mx1.old IN A {ip}")
     dns.set_zone(provider, zone_text(provider, "\n".join(body), ttl=ttl))
     created.append(provider)

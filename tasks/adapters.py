@@ -9,18 +9,21 @@ and a new engine option is added in one place.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
-from onboarding.clientconfig import ClientHosts
+from onboarding.clientconfig import ClientHosts, ClientLookup, GuideInputs, GuideUser
 from onboarding.controlpanel import ControlPanelClient, CustomerDomain, InboundServer
+from onboarding.customer_report import ReportSources
 from onboarding.cutover import DeliveryTarget
 from onboarding.dnscheck import DNSInputs, DNSServers, DomainInput, HostedRecords, RecordOptions
 from onboarding.dnscheck.dkim import DKIMKey, load_key
 from onboarding.dnscheck.query import parse_server
+from onboarding.documents import SupportContacts
 from onboarding.mailflow import ImapEndpoint, SmtpEndpoint
 from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, pair_key
 from onboarding.mailsync.models import PassKind
@@ -30,12 +33,17 @@ from validation.users import UserCredentials, ValidatedUser
 
 __all__ = [
     "MailboxJob",
+    "client_hosts",
+    "client_lookup",
+    "client_lookup_addresses",
     "control_panel",
     "customer_domains",
+    "customer_report_sources",
     "delivery_target",
     "dkim_block_name",
     "dkim_keys",
     "dns_inputs",
+    "guide_inputs",
     "imap_endpoint",
     "mailbox_jobs",
     "mailbox_pair",
@@ -43,6 +51,7 @@ __all__ = [
     "source_limit_name",
     "state_url",
     "stored_dkim_pems",
+    "support_contacts",
     "sync_options",
 ]
 
@@ -104,12 +113,7 @@ def dns_inputs(spec: OnboardingSpec) -> DNSInputs:
             mx_hosts=tuple((m.priority, m.host) for m in hosted.mx_hosts),
             spf_include=hosted.spf_include,
             outbound_ips=hosted.outbound_ips,
-            clients=ClientHosts(
-                hosted.client_imap_host,
-                hosted.client_submission_host,
-                hosted.autoconfig_host,
-                hosted.autodiscover_host,
-            ),
+            clients=client_hosts(spec),
         ),
         options=RecordOptions(
             dkim_selector=dns.dkim_selector,
@@ -149,6 +153,83 @@ def dkim_keys(spec: OnboardingSpec, vault: Vault) -> dict[str, DKIMKey | None]:
         domain: load_key(domain, spec.dns.dkim_selector, pem) if pem else None
         for domain, pem in stored_dkim_pems(spec, vault).items()
     }
+
+
+# -- what the customer and its users receive -------------------------------------------------
+
+
+def client_hosts(spec: OnboardingSpec) -> ClientHosts:
+    """The public names mail clients are given (SRV targets, autoconfig/autodiscover hosts)."""
+    h = spec.hosted
+    return ClientHosts(
+        h.client_imap_host, h.client_submission_host, h.autoconfig_host, h.autodiscover_host
+    )
+
+
+def support_contacts(spec: OnboardingSpec) -> SupportContacts:
+    """The support contacts every customer-facing document names (``support:`` in the spec)."""
+    return SupportContacts(spec.support.technical, spec.support.account_management)
+
+
+def guide_inputs(spec: OnboardingSpec, users: Sequence[ValidatedUser]) -> GuideInputs:
+    """The client guides' inputs: hosts, webmail, support, every user with full alias addresses."""
+    return GuideInputs(
+        customer=spec.customer,
+        domains=spec.domain_names,
+        hosts=client_hosts(spec),
+        webmail_url=spec.hosted.webmail_url,
+        support=support_contacts(spec),
+        users=tuple(GuideUser(u.email, tuple(f"{a}@{u.domain}" for a in u.aliases)) for u in users),
+        spf_include=spec.hosted.spf_include,
+        min_password_length=spec.password_policy.min_length,
+        min_character_classes=spec.password_policy.min_character_classes,
+    )
+
+
+def customer_report_sources(
+    spec: OnboardingSpec,
+    *,
+    verify: Mapping[str, Any],
+    provision: Mapping[str, Any] | None,
+    migrate: Mapping[str, Any] | None,
+    cutover: Mapping[str, Any] | None,
+) -> ReportSources:
+    """The final report's inputs: the phases' JSON reports and the spec's names and contacts."""
+    return ReportSources(
+        customer=spec.customer,
+        domains=spec.domain_names,
+        verify=verify,
+        support=support_contacts(spec),
+        followup_hours=spec.followup.after_hours,
+        provision=provision,
+        migrate=migrate,
+        cutover=cutover,
+        migration_enabled=spec.migration.enabled,
+    )
+
+
+def client_lookup(spec: OnboardingSpec) -> ClientLookup:
+    """How ``verify`` reaches our client-configuration hosts: the spec's resolvers, scheme, port.
+
+    Raises ValueError when a resolver in ``dns.resolvers`` is not an IP address with a port.
+    """
+    h = spec.hosted
+    return ClientLookup(
+        resolvers=tuple(parse_server(s) for s in spec.dns.resolvers),
+        scheme=h.client_config_scheme,
+        port=h.client_config_port,
+        timeout=spec.dns.timeout_seconds,
+    )
+
+
+def client_lookup_addresses(
+    spec: OnboardingSpec, users: Sequence[ValidatedUser]
+) -> tuple[tuple[str, str], ...]:
+    """``(domain, address)`` to look up per domain: its first user, else ``postmaster@``."""
+    first: dict[str, str] = {}
+    for u in users:
+        first.setdefault(u.domain, u.email)
+    return tuple((d, first.get(d, f"postmaster@{d}")) for d in spec.domain_names)
 
 
 # -- mailbox migration -----------------------------------------------------------------------

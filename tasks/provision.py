@@ -178,6 +178,17 @@ def publish_report(spec: OnboardingSpec, folder: Path, report: ProvisioningRepor
         run.write_csv("provisioning.csv", rows, columns)
     if aliases is not None:
         run.write_csv("aliases.csv", alias_rows(aliases), ALIAS_COLUMNS)
+    # What the customer's final report reads (after verify): the report plus one row per
+    # account and alias.
+    run.write_json(
+        "provisioning.json",
+        report.to_dict()
+        | {
+            "self_service": accounts is None,
+            "account_rows": rows,
+            "alias_rows": alias_rows(aliases) if aliases is not None else [],
+        },
+    )
     if not report.ok:
         get_run_logger().error(report.message)
 

@@ -16,6 +16,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from onboarding.clientconfig import LookupResult, check_client_config
 from onboarding.cutover import ACCOUNT_COLUMNS, ISSUE_COLUMNS, VerificationReport
 from onboarding.mailflow import (
     AccountCheck,
@@ -29,15 +30,22 @@ from onboarding.mailflow import (
     send_probe,
 )
 from onboarding.reports import RunFolder
-from tasks.adapters import imap_endpoint, smtp_endpoint
+from tasks.adapters import (
+    client_hosts,
+    client_lookup,
+    client_lookup_addresses,
+    imap_endpoint,
+    smtp_endpoint,
+)
 from tasks.dns import DNSOutcome
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
-from validation.users import UserCredentials
+from validation.users import UserCredentials, ValidatedUser
 
 __all__ = [
     "await_held_probes",
     "check_account_logins",
+    "check_client_setup",
     "probe_aliases",
     "probe_mail_flow",
     "publish_verification",
@@ -142,6 +150,19 @@ def check_account_logins(spec: OnboardingSpec) -> tuple[AccountCheck, ...]:
     return checks
 
 
+@task(name="check-client-setup", persist_result=False, cache_policy=NO_CACHE)
+def check_client_setup(
+    spec: OnboardingSpec, users: Sequence[ValidatedUser]
+) -> tuple[LookupResult, ...]:
+    """Thunderbird's and Outlook's lookups per domain, through the spec's resolvers."""
+    results = check_client_config(
+        client_lookup_addresses(spec, users), client_hosts(spec), client_lookup(spec)
+    )
+    failed = [f"{r.domain} ({r.client})" for r in results if not r.valid]
+    _log_tally("%d/%d client set-up lookups right", len(results), failed, "wrong")
+    return results
+
+
 @task(name="publish-verification", persist_result=False, cache_policy=NO_CACHE)
 def publish_verification(
     spec: OnboardingSpec,
@@ -150,10 +171,19 @@ def publish_verification(
     probes: tuple[ProbeResult, ...],
     aliases: tuple[ProbeResult, ...],
     dns: DNSOutcome,
+    client_config: tuple[LookupResult, ...] = (),
 ) -> tuple[VerificationReport, Path]:
     """Build the report; publish ``verification-<slug>`` (open issues first); write the folder."""
     report = VerificationReport(
-        spec.customer, datetime.now(UTC), followup, accounts, probes, dns.report, dns.error, aliases
+        spec.customer,
+        datetime.now(UTC),
+        followup,
+        accounts,
+        probes,
+        dns.report,
+        dns.error,
+        aliases,
+        client_config,
     )
     slug = spec.customer_slug
     folder = RunFolder.create(spec.output_dir, slug, "verify")

@@ -48,6 +48,7 @@ __all__ = [
     "SourceAuth",
     "SourceServer",
     "SpecError",
+    "SupportContacts",
     "TLSMode",
     "load_spec",
     "slugify",
@@ -220,11 +221,30 @@ class HostedService(_Model):
     client_submission_host: str = "smtp.mailroute.net"
     autoconfig_host: str = "autoconfig.mailroute.net"
     autodiscover_host: str = "autodiscover.mailroute.net"
+    # How clients reach the autoconfig/autodiscover hosts: HTTPS on 443 in production; the lab
+    # serves plain HTTP on a loopback port. ``verify`` fetches the files this way.
+    client_config_scheme: Literal["https", "http"] = "https"
+    client_config_port: Port | None = None
+    webmail_url: str = Field(
+        default="https://webmail.mailroute.net",
+        pattern=r"^https?://[^\s]+$",
+        description="Where users read mail in a browser (named in the client guides).",
+    )
     # Where the gateway delivers a domain's mail once it is cut over: the hosted mailboxes'
     # LMTP/SMTP entry (a mail_server entry plus the domain's deliveryport). Working assumption
     # for production; the lab uses the destination Dovecot's LMTP.
     delivery_host: str = Field(default="hosted.mailroute.net", pattern=_HOST_RE.pattern)
     delivery_port: Port = 25
+
+
+_EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class SupportContacts(_Model):
+    """Who the customer writes to; named in every customer-facing document."""
+
+    technical: str = Field(default="support@mailroute.net", pattern=_EMAIL_RE)
+    account_management: str = Field(default="sales@mailroute.net", pattern=_EMAIL_RE)
 
 
 class ControlPanelSettings(_Model):
@@ -294,6 +314,7 @@ class OnboardingSpec(_Model):
     dns: DNSSettings = DNSSettings()
     cutover: CutoverSettings = CutoverSettings()
     followup: FollowUpSettings = FollowUpSettings()
+    support: SupportContacts = SupportContacts()
     output_dir: Path = Path("runs")
     spec_path: Path | None = Field(default=None, exclude=True)
 

@@ -1,9 +1,10 @@
 """The post-cutover verification report (runbook phase 4) and its open issues.
 
-Folds four checks into one list a person works through: every account's hosted IMAP login
+Folds five checks into one list a person works through: every account's hosted IMAP login
 (with its INBOX count), a mail-flow probe per domain, a probe per alias (found in its owner's
-INBOX), and the DNS checks (MX, SPF, DKIM, DMARC). An open issue is anything that failed;
-DNS warnings are listed as notes.
+INBOX), the DNS checks (MX, SPF, DKIM, DMARC), and the client-configuration lookups
+(Thunderbird's autoconfig and Outlook's autodiscover, by the published names). An open issue
+is anything that failed; DNS warnings are listed as notes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from onboarding.clientconfig import LookupResult
 from onboarding.dnscheck import CheckReport, Severity
 from onboarding.mailflow import AccountCheck, ProbeResult
 from onboarding.reports import markdown_table
@@ -52,6 +54,7 @@ class VerificationReport:
     dns: CheckReport | None
     dns_error: str | None = None
     alias_probes: tuple[ProbeResult, ...] = ()
+    client_config: tuple[LookupResult, ...] = ()
 
     @property
     def logins_ok(self) -> int:
@@ -92,6 +95,16 @@ class VerificationReport:
             }
             for p in self.alias_probes
             if not p.delivered
+        ]
+        rows += [
+            {
+                "area": "autoconfig" if r.client == "thunderbird" else "autodiscover",
+                "subject": r.domain,
+                "problem": r.error or "wrong settings",
+                "fix": r.fix or "",
+            }
+            for r in self.client_config
+            if not r.valid
         ]
         if self.dns_error:
             rows.append(
@@ -142,9 +155,15 @@ class VerificationReport:
             if self.alias_probes
             else ""
         )
+        clients = (
+            f"; client set-up {sum(1 for r in self.client_config if r.valid)}"
+            f"/{len(self.client_config)} lookups right"
+            if self.client_config
+            else ""
+        )
         return (
             f"{self.logins_ok}/{len(self.accounts)} accounts log in; mail flows to "
-            f"{delivered}/{len(self.probes)} domains; {aliases}{dns}; "
+            f"{delivered}/{len(self.probes)} domains; {aliases}{dns}{clients}; "
             f"{len(self.issues)} open issue(s)"
         )
 
@@ -164,6 +183,7 @@ class VerificationReport:
             "mail_flow": [p.to_dict() for p in self.probes],
             "aliases": [p.to_dict() for p in self.alias_probes],
             "dns": self.dns.to_dict() if self.dns is not None else None,
+            "client_config": [r.to_dict() for r in self.client_config],
             "open_issues": list(self.issues),
             "notes": list(self.notes),
         }
@@ -190,6 +210,21 @@ class VerificationReport:
             lines += markdown_table(
                 ("domain", "check", "status"),
                 ((r.domain, r.check, r.status) for r in self.dns.results),
+            )
+        if self.client_config:
+            lines += ["", "## Client set-up (autoconfig, autodiscover)", ""]
+            lines += markdown_table(
+                ("domain", "client", "URL", "settings", "problem"),
+                (
+                    (
+                        r.domain,
+                        r.client,
+                        r.url,
+                        f"IMAP {r.imap}, SMTP {r.smtp}" if r.valid else "",
+                        r.error or "",
+                    )
+                    for r in self.client_config
+                ),
             )
         if self.notes:
             lines += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]

@@ -15,6 +15,7 @@ COMMANDS = [
     ["migrate", "--pass", "initial"],
     ["dns-plan"],
     ["dns-check"],
+    ["client-guides"],
     ["cutover", "--yes"],
     ["verify"],
     ["run", "--yes"],

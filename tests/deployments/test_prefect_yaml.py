@@ -20,6 +20,7 @@ def test_project_prefect_yaml_is_valid() -> None:
         "migrate",
         "dns-plan",
         "dns-check",
+        "client-guides",
         "cutover",
         "verify",
         "onboard",

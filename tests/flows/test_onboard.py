@@ -36,6 +36,7 @@ def test_onboard_runs_every_phase_then_reruns_without_changes(
         ("provision", "Completed"),
         ("migrate", "Completed"),
         ("dns-plan", "Completed"),
+        ("client-guides", "Completed"),
         ("confirm-dns-change", "Skipped"),
         ("cutover", "Completed"),
         ("verify", "Completed"),
@@ -49,7 +50,7 @@ def test_onboard_runs_every_phase_then_reruns_without_changes(
     rows = result_json(again)["phases"]
     assert again.is_completed(), rows
     assert [(r["phase"], r["state"]) for r in rows] == [
-        ("validate-users, provision, migrate, dns-plan", "Skipped"),
+        ("validate-users, provision, migrate, dns-plan, client-guides", "Skipped"),
         ("cutover", "AlreadyCutOver"),
         ("verify", "Completed"),
     ]

@@ -79,3 +79,48 @@ def test_verify_probes_every_alias_into_its_owner_mailbox(
     ]
     assert "2/2 aliases" in data["summary"]
     assert all(r["messages"] == 0 for r in data["accounts"]["results"])  # probes removed
+
+
+def test_verify_reports_a_wrong_autoconfig_file_and_writes_the_customer_report(
+    make_customer: Callable[..., LabCustomer],
+) -> None:
+    """Thunderbird's lookup finds a file sending IMAP to the old provider: verify lists it as
+    an open issue with the fix, while Outlook's lookup passes; the customer's report (MD,
+    HTML, PDF; artifact ``onboarding-report-<slug>``) says what was done per user, that
+    calendars, contacts and filters are not migrated, the open issue, the follow-up date and
+    the support contacts; no secret anywhere."""
+    from onboarding.clientconfig import ClientHosts, render_autoconfig
+
+    c = make_customer(domains=1, routed_to_hosted=True)
+    publish_plan(c)
+    domain = c.domains[0]
+    old = ClientHosts("imap.old-provider.test", f"smtp.{c.ours}", "x", "y")
+    c.lab.clientconfig.publish(
+        {
+            f"autoconfig.{domain}/mail/config-v1.1.xml": render_autoconfig(
+                domain, old, display_name="old"
+            )
+        }
+    )
+    state = verify(spec_path=c.spec, return_state=True)
+    data = result_json(state)
+    assert not state.is_completed()
+    assert [(i["area"], i["subject"]) for i in data["open_issues"]] == [("autoconfig", domain)]
+    issue = data["open_issues"][0]
+    assert "imap.old-provider.test:993" in issue["problem"] and f"imap.{c.ours}" in issue["problem"]
+    assert "onboard client-guides" in issue["fix"]
+    lookups = {(r["client"], r["valid"]) for r in data["client_config"]}
+    assert lookups == {("thunderbird", False), ("outlook", True)}
+
+    report = Path(data["customer_report"])
+    assert report.parent == Path(data["run_folder"])
+    assert report.with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
+    md = report.read_text()
+    for user in c.passwords:
+        assert f"| `{user}` | exists | no migration asked | none | works |" in md
+    assert "Calendars, contacts and mail filters (rules) are not migrated" in md
+    assert "## Outstanding issues" in md and "imap.old-provider.test" in md
+    assert "## Follow-up" in md and "support@mailroute.net" in md
+    assert "sales@mailroute.net" in report.with_suffix(".html").read_text()
+    assert "Outstanding issues" in latest_artifact(f"onboarding-report-{c.slug}").data
+    assert_no_secrets(c, [state])

@@ -26,6 +26,7 @@ from prefect.client.schemas.filters import (
 from flows.dns_plan import dns_plan
 from lab import Lab
 from lab.customer_dns import planned_records, publish_records, zone_text
+from onboarding.clientconfig import site_files
 from onboarding.controlpanel import (
     ControlPanelClient,
     provision_accounts,
@@ -40,7 +41,7 @@ from support.panel import Endpoint
 from support.panel import panel as panel  # the fixture, re-exported for the flow tests
 from support.poll import until as until  # re-exported for the flow tests
 from support.prefect_api import flow_run_texts
-from tasks.adapters import customer_domains
+from tasks.adapters import client_hosts, customer_domains
 from tasks.secrets import env_var_for
 from validation.spec import load_spec
 from validation.users import read_user_credentials
@@ -154,6 +155,8 @@ def make_customer(
                 "smtp_port": lab.ports.gateway_smtp,
                 "delivery_host": "127.0.0.1",
                 "delivery_port": lab.ports.destination_lmtp,
+                "client_config_scheme": "http",
+                "client_config_port": lab.ports.clientconfig,
             }
             | hosted(ours),
             "controlpanel": {"base_url": panel.url, "api_key_secret": key_name},
@@ -167,7 +170,9 @@ def make_customer(
             "output_dir": str(folder / "runs"),
         }
         spec_path = write_customer_files(folder, data, users)
-        publish_provider_zone(lab, ours, ttl=ttl)
+        publish_provider_zone(
+            lab, ours, ttl=ttl, extra="\nautoconfig IN A 127.0.0.1\nautodiscover IN A 127.0.0.1"
+        )  # the client-configuration names point at the lab's host
         for d in names:
             lab.dns.set_zone(
                 d, zone_text(d, f'@ IN MX 10 mx1.old.{ours}.\n@ IN TXT "v=spf1 -all"', ttl=ttl)
@@ -219,11 +224,16 @@ def provision(c: LabCustomer) -> None:
 
 
 def publish_plan(c: LabCustomer) -> dict[str, Any]:
-    """Run ``dns-plan`` and publish every record it asks for (the customer's DNS change)."""
+    """Run ``dns-plan`` and publish every record it asks for (the customer's DNS change), and
+    put the autoconfig/autodiscover files on the lab's client-configuration host (ours)."""
     state = dns_plan(spec_path=c.spec, return_state=True)
     data = result_json(state)
     for domain, records in planned_records(data).items():
         publish_records(c.lab.dns, domain, records, ttl=c.ttl)
+    spec = load_spec(c.spec)
+    c.lab.clientconfig.publish(
+        dict(site_files(spec.domain_names, client_hosts(spec), display_name=spec.customer))
+    )
     return data
 
 
@@ -241,7 +251,11 @@ def assert_no_secrets(c: LabCustomer, states: list[Any]) -> None:
             )
         )
         texts += [str(a.data) for a in arts]
-    texts += [p.read_text() for p in c.output_dir.rglob("*") if p.is_file()]
+    # Binary files too (PDFs, profiles); a PDF is rendered from the HTML written beside it,
+    # which is searched as text.
+    texts += [
+        p.read_bytes().decode("utf-8", "replace") for p in c.output_dir.rglob("*") if p.is_file()
+    ]
     assert texts
     for needle in needles:
         assert not any(needle in t for t in texts), "a secret leaked"
