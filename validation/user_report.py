@@ -15,13 +15,13 @@ __all__ = ["REPORT_COLUMNS", "RULE_LABELS", "render_markdown", "report_rows", "s
 REPORT_COLUMNS = ("row", "column", "value", "problem", "fix")
 RULE_LABELS = {
     "columns": "header: unknown or missing column",
-    "row_shape": "row has more values than the header",
     "required": "empty cell",
     "surrounding_whitespace": "space before or after a value",
     "control_characters": "invisible control character",
     "address_syntax": "invalid email address",
     "customer_domain": "address not at a customer domain",
     "duplicate_address": "address listed twice",
+    "password_characters": "password has characters a login cannot carry",
     "password_length": "password too short",
     "password_character_classes": "password uses too few character kinds",
     "password_common": "commonly used password",

@@ -17,6 +17,7 @@ checks inherited by a subclass.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,13 @@ from pandera.typing import Series
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from validation import password_policy as policy_checks
-from validation.addresses import ascii_domain, domain_of, local_part_of, valid_addresses
+from validation.addresses import (
+    ascii_domain,
+    comparison_keys,
+    domain_of,
+    local_part_of,
+    valid_addresses,
+)
 from validation.aliases import AliasIndex, alias_localparts, bad_syntax, foreign
 from validation.csv_reader import UserListError, UserTable, read_user_table
 from validation.spec import OnboardingSpec, PasswordPolicy
@@ -123,9 +130,12 @@ class UserListReport:
         )
 
 
-def _unique_or_empty(values: Series[str]) -> Series[bool]:
-    """True where a value is empty or appears once, compared trimmed and case-insensitively."""
-    key = values.str.strip().str.lower()
+_PASSWORD_COLUMNS = frozenset({"password", "source_password"})
+
+
+def _unique_or_empty(values: Series[str], column: str) -> Series[bool]:
+    """True where a value is empty or appears once, compared as :func:`comparison_keys`."""
+    key = comparison_keys(values, column)
     return ~key.duplicated(keep=False) | (key == "")  # type: ignore[return-value]
 
 
@@ -169,7 +179,7 @@ class UserList(pa.DataFrameModel):
     @classmethod
     def duplicate_address(cls, email: Series[str]) -> Series[bool]:
         # Field(unique=True) compares exact text; addresses match case-insensitively, trimmed.
-        return _unique_or_empty(email)
+        return _unique_or_empty(email, "email")
 
     @pa.check("password", name="password_length")
     @classmethod
@@ -245,7 +255,22 @@ class UserList(pa.DataFrameModel):
     @pa.dataframe_check(name="control_characters")
     @classmethod
     def control_characters(cls, df: pd.DataFrame) -> pd.DataFrame:
-        return df.apply(lambda column: ~column.str.contains(CONTROL_CHARACTERS, regex=True))
+        # Passwords have their own rule (password_characters), with the login's reason.
+        return df.apply(
+            lambda column: (
+                pd.Series(True, index=column.index)
+                if column.name in _PASSWORD_COLUMNS
+                else ~column.str.contains(CONTROL_CHARACTERS, regex=True)
+            )
+        )
+
+    @pa.dataframe_check(name="password_characters")
+    @classmethod
+    def password_characters(cls, df: pd.DataFrame) -> pd.DataFrame:
+        # UTF-8 is fine (the login uses AUTHENTICATE PLAIN); NUL, CR, LF and other controls
+        # cannot travel in an IMAP or SASL login, so the mailbox could never be logged in to.
+        checked = {c: policy_checks.login_safe(df[c]) for c in _PASSWORD_COLUMNS & set(df)}
+        return _cells(df, **checked)
 
     class Config:
         name = "UserList"
@@ -263,7 +288,7 @@ class MigrationUserList(UserList):
     @classmethod
     def duplicate_source_username(cls, source_username: Series[str]) -> Series[bool]:
         # Two users copying the same old mailbox would each get the other's mail.
-        return _unique_or_empty(source_username)
+        return _unique_or_empty(source_username, "source_username")
 
     @pa.check("source_username", name="master_separator")
     @classmethod
@@ -336,7 +361,7 @@ def _validated_users(frame: pd.DataFrame) -> tuple[ValidatedUser, ...]:
     for row, email, user, pw, cell in zip(
         frame.index.tolist(), frame["email"].tolist(), usernames, source_pw, aliases, strict=True
     ):
-        local, _, domain = email.lower().rpartition("@")
+        local, _, domain = unicodedata.normalize("NFC", email).lower().rpartition("@")
         # The spec names domains in ASCII (IDN as punycode), and so does the control panel:
         # the address the later phases use must match, whatever form the CSV wrote.
         domain = ascii_domain(domain)

@@ -109,11 +109,11 @@ def test_xls_renamed_to_csv(tmp_path: Path) -> None:
 
 
 def test_crlf_bom_and_quoted_commas_are_fine(tmp_path: Path) -> None:
-    """Windows line endings, a UTF-8 BOM and quoted commas/line breaks read as ordinary CSV."""
+    """Windows line endings, a UTF-8 BOM, quoted commas and blank lines read as ordinary CSV."""
     data = (
         "\ufeffEmail Address,Password\r\n"
         'jane.doe@acme.test,"Tr7!kd,9Lqw"\r\n'
-        '"john.roe@acme.test","multi\r\nline"\r\n'
+        '"john.roe@acme.test","Qu0""ted!x"\r\n'
         "\r\n"
         "amy.poe@acme.test,Xy9!abcdefg\r\n"
     ).encode()
@@ -121,20 +121,24 @@ def test_crlf_bom_and_quoted_commas_are_fine(tmp_path: Path) -> None:
     assert list(table.frame.columns) == ["email", "password"]
     assert table.headers == {"email": "Email Address", "password": "Password"}
     assert table.frame.loc[2, "password"] == "Tr7!kd,9Lqw"
-    assert table.frame.loc[3, "password"] == "multi\r\nline"
+    assert table.frame.loc[3, "password"] == 'Qu0"ted!x'
     # Spreadsheet rows: header 1, users 2, 3, blank 4, user 5.
     assert list(table.frame.index) == [2, 3, 5]
     assert (table.rows, table.blank_rows) == (3, 1)
 
 
-def test_short_rows_are_padded_and_long_rows_reported(tmp_path: Path) -> None:
-    """A missing trailing value reads as empty; an extra value (unquoted comma) is a row problem."""
-    data = b"email,password\njane.doe@acme.test\nbob.roe@acme.test,Tr7!kd,9Lqw\nx@acme.test,y,\n"
+def test_old_mac_line_ends_read_as_lines(tmp_path: Path) -> None:
+    """CR-only line ends ("CSV (Macintosh)") are lines, not one long line."""
+    data = b"email,password\rjane.doe@acme.test,Tr7!kd9Lqw\ramy.poe@acme.test,Xy9!abcdefg\r"
+    assert list(read_user_table(_write(tmp_path, data)).frame.index) == [2, 3]
+
+
+def test_short_rows_are_padded(tmp_path: Path) -> None:
+    """A row without its trailing empty cells reads as empty there (spreadsheets omit them)."""
+    data = b"email,password,aliases\njane.doe@acme.test,Tr7!kd9Lqw\nx@acme.test,y,\nbob@acme.test\n"
     table = read_user_table(_write(tmp_path, data))
-    assert table.frame.loc[2, "password"] == ""
-    assert [(p.row, p.values, p.columns) for p in table.shape_problems] == [(3, 3, 2)]
-    assert list(table.frame.index) == [2, 4]
-    assert table.rows == 3
+    assert table.frame.loc[2, "aliases"] == "" and table.frame.loc[4, "password"] == ""
+    assert list(table.frame.index) == [2, 3, 4] and table.rows == 3
 
 
 def test_two_email_columns_are_refused(tmp_path: Path) -> None:
