@@ -17,13 +17,16 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from onboarding import OnboardingError
-from validation._files import FileRefused, read_bounded
+from validation._files import FileRefused, inside_folder, read_bounded
 from validation.addresses import PLAIN_ADDRESS
+
+if TYPE_CHECKING:
+    from validation.spec import OnboardingSpec
 
 __all__ = [
     "CSV_LIMITS",
@@ -33,6 +36,7 @@ __all__ = [
     "UserTable",
     "canonical_column",
     "read_user_table",
+    "user_csv_path",
 ]
 
 SAVE_AS_UTF8 = (
@@ -102,7 +106,7 @@ class CSVLimits:
     @property
     def max_lines(self) -> int:
         """Users, the header and room for blank lines."""
-        return self.max_users + 1 + self.max_users // 10
+        return self.max_users + 1 + max(self.max_users // 10, 10)
 
 
 #: The limits every reader uses unless a test passes smaller ones.
@@ -213,7 +217,7 @@ def _map_headers(raw: list[str], path: Path) -> list[str]:
 
 def _refuse_long_lines(text: str, path: Path, limits: CSVLimits) -> None:
     """Raise for a file with too many lines or a line longer than one user's row can be."""
-    lines = text.count("\n") + 1
+    lines = text.count("\n") + (not text.endswith("\n"))
     if lines > limits.max_lines:
         raise UserListError(
             f"{path}: has {lines:,} lines, over the limit of {limits.max_lines:,} (a user list "
@@ -246,6 +250,13 @@ def _csv_error(exc: csv.Error, line: int, path: Path) -> UserListError:
         what = (
             'a double quote (") opens a value that is never closed; remove the stray quote, '
             "or close it at the end of the value"
+        )
+    elif "field larger than field limit" in reason:
+        # Lines are at most max_line_chars long, so only a quoted value spanning lines gets here.
+        what = (
+            'a double quote (") opens a value that is not closed on that line (it runs on '
+            "for thousands of lines); no value in a user list spans lines: remove the stray "
+            "quote or close it at the end of the value"
         )
     elif "expected after" in reason:
         what = (
@@ -433,3 +444,19 @@ def read_user_table(path: str | Path, *, limits: CSVLimits | None = None) -> Use
             frame = frame.drop(columns=name)  # a trailing comma on every line: harmless
             del headers[name]
     return UserTable(path=path, frame=frame, headers=headers, rows=len(index), blank_rows=blank)
+
+
+def user_csv_path(spec: OnboardingSpec, csv_path: str | Path | None = None) -> Path:
+    """Return the user CSV to read (``csv_path``, else ``spec.users_csv``), symlinks resolved.
+
+    Raise :class:`UserListError` when it is outside the customer's folder (the spec's
+    directory): ``users_csv`` and ``--users`` are also deployment parameters, and nothing
+    but the customer's own file may be read into reports and artifacts.
+    """
+    path = Path(csv_path or spec.users_csv)
+    if spec.spec_path is None:  # a spec built in code, not read from a customer's folder
+        return path
+    try:
+        return inside_folder(path, spec.spec_path.absolute().parent, what="the user CSV")
+    except FileRefused as exc:
+        raise UserListError(f"{path}: {exc}", path=path) from None

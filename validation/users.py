@@ -38,7 +38,7 @@ from validation.addresses import (
     valid_addresses,
 )
 from validation.aliases import AliasIndex, alias_localparts, bad_syntax, foreign
-from validation.csv_reader import UserListError, UserTable, read_user_table
+from validation.csv_reader import UserListError, UserTable, read_user_table, user_csv_path
 from validation.spec import OnboardingSpec, PasswordPolicy
 from validation.user_problems import CONTROL_CHARACTERS, UserProblem, problems_from
 
@@ -57,6 +57,7 @@ __all__ = [
     "require_valid",
     "schema_for",
     "select_users",
+    "user_csv_path",
     "validate_user_list",
 ]
 
@@ -322,7 +323,7 @@ def schema_for(spec: OnboardingSpec) -> type[UserList]:
 
 
 def _check(spec: OnboardingSpec, csv_path: str | Path | None) -> tuple[UserListReport, UserTable]:
-    table = read_user_table(csv_path or spec.users_csv)
+    table = read_user_table(user_csv_path(spec, csv_path))
     frame = table.frame
     try:
         schema_for(spec).validate(frame, lazy=True)

@@ -26,8 +26,9 @@ def _customer(tmp_path: Path, csv_text: str | None = None) -> Path:
     if csv_text is not None:
         (tmp_path / "users.csv").write_text(csv_text, encoding="utf-8")
         data["users_csv"] = "users.csv"
-    else:
-        data["users_csv"] = str(EXAMPLE.parent / "users.csv")
+    else:  # the example's list, copied: a list outside the customer's folder is refused
+        (tmp_path / "users.csv").write_bytes((EXAMPLE.parent / "users.csv").read_bytes())
+        data["users_csv"] = "users.csv"
     spec_path = tmp_path / "customer.yaml"
     spec_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return spec_path

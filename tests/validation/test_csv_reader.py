@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from onboarding import OnboardingError
-from validation.csv_reader import UserListError, canonical_column, read_user_table
+from validation.csv_reader import CSVLimits, UserListError, canonical_column, read_user_table
 
 GOOD = "email,password\r\njane.doe@acme.test,Tr7!kd9Lqw\r\n"
 
@@ -171,3 +173,75 @@ def test_two_email_columns_are_refused(tmp_path: Path) -> None:
 def test_header_spellings(header: str, canonical: str | None) -> None:
     """Common header spellings map to the canonical column; others stay unknown."""
     assert canonical_column(header) == canonical
+
+
+PW = "Tr7!kd9Lqw"
+TWENTY = "".join(f"user{i}@acme.test,Pw{i}!secretXy\n" for i in range(20))
+MALFORMED = {
+    "no-header": (f"jane@acme.test,{PW}\n{TWENTY}", 1, "not a header row"),
+    "stray-quote-in-email-never-closed": (
+        f'email,password\n"jane@acme.test,{PW}\n{TWENTY}',
+        2,
+        "never closed",
+    ),
+    "stray-quote-in-email-closed-rows-later": (
+        f'email,password\n"jane@acme.test,{PW}\n{TWENTY}bob@acme.test",{PW}\n',
+        2,
+        "runs on to line 23",
+    ),
+    "stray-quote-in-aliases": (
+        f'email,password,aliases\njane@acme.test,{PW},"sales\n{TWENTY}',
+        2,
+        "never closed",
+    ),
+    "quote-mid-value": (f'email,password\n"jane"@acme.test,{PW}\n', 2, "ends a value"),
+    "semicolon-row": (f"email,password\njane@acme.test;{PW}\n{TWENTY}", 2, "semicolon"),
+    "semicolon-row-with-comma-in-password": (
+        f"email,password\n{TWENTY}jane@acme.test;Tr7,kd9Lqw\n",
+        22,
+        "semicolon",
+    ),
+    "tab-row": (f"email,password\n{TWENTY}jane@acme.test\t{PW}\n", 22, "tab"),
+    "swapped-columns": (f"email,password\n{PW},jane@acme.test\n", 2, "swapped"),
+    "extra-values": (f"email,password\n{TWENTY}jane@acme.test,Tr7,kd9Lqw\n", 22, "3 values"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_files_are_refused_whole(tmp_path: Path, case: str) -> None:
+    """A file whose shape is wrong is refused as a whole, naming the line, never half-read,
+    and the sentence quotes no cell (so no password)."""
+    text, line, words = MALFORMED[case]
+    error = _error(_write(tmp_path, text.encode()))
+    assert words in str(error) and error.line == line
+    assert f"line {line}" in str(error)
+    for secret in [PW, "Tr7,kd9Lqw", "secretXy", "jane@acme.test"]:
+        assert secret not in str(error)
+
+
+def test_limits_are_named(tmp_path: Path) -> None:
+    """Size, line-length and user-count limits are refused with the limit in the sentence."""
+    small = CSVLimits(max_users=2, max_bytes=200, max_line_chars=40)
+    rows = "".join(f"u{i}@acme.test,{PW}\n" for i in range(3))
+    cases = [
+        ("email,password\n" + "x" * 300, "over the limit of 200 bytes"),
+        ("email,password\n" + "x" * 41 + "\n", "longer than 40 characters"),
+        ("email,password\n" + rows, "more than 2 users"),
+        ("email,password\n" + "\n" * 20, "over the limit of 13"),
+    ]
+    for text, words in cases:
+        with pytest.raises(UserListError, match=re.escape(words)):
+            read_user_table(_write(tmp_path, text.encode()), limits=small)
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/dev/null"])
+def test_devices_are_not_files(target: str) -> None:
+    """A device is refused at once (it is never read)."""
+    error = _error(Path(target))
+    assert "is a device, not a file" in str(error)
+
+
+def test_fifo_is_not_waited_on(tmp_path: Path) -> None:
+    """A FIFO is refused without blocking on it."""
+    os.mkfifo(tmp_path / "users.csv")
+    assert "is a FIFO" in str(_error(tmp_path / "users.csv"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.user_lists import GOOD_PW, check_user_list
+from support.user_lists import GOOD_PW, check_user_list, in_folder
 
 from validation.spec import OnboardingSpec, PasswordPolicy
 from validation.user_problems import MASK
@@ -228,7 +228,7 @@ def test_read_user_credentials_refuses_a_bad_list(tmp_path: Path, spec: Onboardi
     path = tmp_path / "users.csv"
     path.write_text("email,password\njane@acme.test,Ab1!\n", encoding="utf-8")
     with pytest.raises(UserListInvalidError) as info:
-        read_user_credentials(spec, path)
+        read_user_credentials(in_folder(spec, tmp_path), path)
     assert str(path) in str(info.value) and "Ab1!" not in str(info.value)
 
 
