@@ -97,5 +97,11 @@ def _print_report(report: UserListReport) -> None:
         console.print(table)
         if len(report.problems) > TERMINAL_ROWS:
             console.print(f"... {len(report.problems) - TERMINAL_ROWS} more problem(s).")
+    for w in report.warnings[:TERMINAL_ROWS]:
+        console.print(
+            f"[yellow]warning[/yellow]: row {w.row}, {escape(w.column)} {escape(w.value)}: "
+            f"{escape(w.problem)}; {escape(w.fix)}",
+            highlight=False,
+        )
     if report.run_folder:
         console.print(f"Report files: {escape(report.run_folder)}", highlight=False)

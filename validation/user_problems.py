@@ -17,6 +17,7 @@ import pandas as pd
 
 from validation.addresses import address_problem, comparison_keys, domain_of
 from validation.aliases import AliasIndex, bad_syntax, foreign, normal_address
+from validation.confusables import confusable_addresses
 from validation.csv_reader import KNOWN_COLUMNS, UserTable, canonical_column
 from validation.spec import OnboardingSpec
 
@@ -27,6 +28,7 @@ __all__ = [
     "UserProblem",
     "display_value",
     "problems_from",
+    "warnings_from",
 ]
 
 MASK = "********"
@@ -344,3 +346,39 @@ def problems_from(
         found.values(),
         key=lambda p: (p.row, positions.get(p.column, -1), order.get(p.rule, 99)),
     )
+
+
+def warnings_from(table: UserTable) -> list[UserProblem]:
+    """Return a warning per row whose address looks like another row's (or mixes scripts).
+
+    Look-alike addresses may both be right (``rene@`` and ``rené@``), so they never make the
+    list invalid; the operator checks them with the customer.
+    """
+    if "email" not in table.frame.columns:
+        return []
+    column = table.headers.get("email", "email")
+    out = []
+    for found in confusable_addresses(table.frame["email"]):
+        raw = str(table.frame.at[found.row, "email"])
+        parts = []
+        if found.like_rows:
+            rows = ", ".join(str(r) for r in found.like_rows)
+            parts.append(
+                f"looks like the address on row {rows} but is a different mailbox (the letters "
+                "differ only by accents or look-alike characters)"
+            )
+        if found.mixed_scripts:
+            scripts = " and ".join(s.title() for s in found.mixed_scripts)
+            parts.append(f"mixes {scripts} letters that look alike")
+        out.append(
+            UserProblem(
+                row=found.row,
+                column=column,
+                value=display_value("email", raw),
+                problem="; ".join(parts),
+                fix="check with the customer that this is the address meant; if it is, "
+                "nothing to do",
+                rule="confusable_address",
+            )
+        )
+    return out

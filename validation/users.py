@@ -40,7 +40,12 @@ from validation.addresses import (
 from validation.aliases import AliasIndex, alias_localparts, bad_syntax, foreign
 from validation.csv_reader import UserListError, UserTable, read_user_table, user_csv_path
 from validation.spec import OnboardingSpec, PasswordPolicy
-from validation.user_problems import CONTROL_CHARACTERS, UserProblem, problems_from
+from validation.user_problems import (
+    CONTROL_CHARACTERS,
+    UserProblem,
+    problems_from,
+    warnings_from,
+)
 
 __all__ = [
     "MigrationUserList",
@@ -120,6 +125,7 @@ class UserListReport:
     invalid_rows: int
     blank_rows: int = 0
     problems: tuple[UserProblem, ...] = ()
+    warnings: tuple[UserProblem, ...] = ()  # look-alike addresses: worth a look, not errors
     users: tuple[ValidatedUser, ...] = ()
     run_folder: str | None = None  # set by the flow once the report files are written
 
@@ -345,6 +351,7 @@ def _check(spec: OnboardingSpec, csv_path: str | Path | None) -> tuple[UserListR
             invalid_rows=table.rows - len(users),
             blank_rows=table.blank_rows,
             problems=tuple(problems),
+            warnings=tuple(warnings_from(table)),
             users=users,
         ),
         table,
