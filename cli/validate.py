@@ -43,17 +43,18 @@ def validate(
     Exit codes: 0 every row is valid; 1 rows have problems (the report is printed);
     2 the spec or the CSV cannot be used at all.
     """
-    from cli.prefect_runtime import run_flow
-    from flows.results import UserValidationResult
-    from validation.csv_reader import read_user_table
+    from validation.csv_reader import read_user_table, user_csv_path
     from validation.spec import load_spec
 
     out = Output(output_format)
     try:
         loaded = load_spec(spec)
-        read_user_table(users or loaded.users_csv)  # fail fast, before Prefect starts
+        read_user_table(user_csv_path(loaded, users))  # fail fast, before Prefect is imported
     except OnboardingError as exc:
         _unusable(exc, out)
+
+    from cli.prefect_runtime import run_flow
+    from flows.results import UserValidationResult
 
     def start() -> Any:
         from flows.validate_users import validate_users
@@ -96,5 +97,11 @@ def _print_report(report: UserListReport) -> None:
         console.print(table)
         if len(report.problems) > TERMINAL_ROWS:
             console.print(f"... {len(report.problems) - TERMINAL_ROWS} more problem(s).")
+    for w in report.warnings[:TERMINAL_ROWS]:
+        console.print(
+            f"[yellow]warning[/yellow]: row {w.row}, {escape(w.column)} {escape(w.value)}: "
+            f"{escape(w.problem)}; {escape(w.fix)}",
+            highlight=False,
+        )
     if report.run_folder:
         console.print(f"Report files: {escape(report.run_folder)}", highlight=False)

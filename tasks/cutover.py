@@ -37,6 +37,7 @@ from onboarding.cutover import (
     noted_mx_ttls,
     read_domain_state,
     release_delivery,
+    require_ledger,
     save_ledger,
     switch_routing,
 )
@@ -77,9 +78,17 @@ class CutoverApproval(RunInput):
 
 @task(name="read-domain-states", persist_result=False, cache_policy=NO_CACHE)
 def domain_states(spec: OnboardingSpec) -> tuple[DomainState, ...]:
-    """Each domain's hold and routing as the control panel has them now."""
+    """Each domain's hold and routing as the control panel has them now.
+
+    Raise :class:`~onboarding.cutover.LedgerMissing` when the cutover has started but its
+    ledger is not in the spec's output folder: starting over would forget the DNS change
+    time and give the cutover a second id (and a second follow-up).
+    """
     with control_panel(spec, current_vault()) as cp:
-        return tuple(read_domain_state(cp, d, delivery_target(spec)) for d in spec.domain_names)
+        states = tuple(read_domain_state(cp, d, delivery_target(spec)) for d in spec.domain_names)
+    started = [s.domain for s in states if s.phase is not DomainPhase.PENDING]
+    require_ledger(ledger_path(spec.output_dir, spec.customer_slug), started=started)
+    return states
 
 
 @task(name="check-cutover-readiness", persist_result=False, cache_policy=NO_CACHE)

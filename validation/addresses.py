@@ -9,7 +9,10 @@ through email-validator, which then also supplies the reason an address is wrong
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 
+import idna
 import pandas as pd
 from email_validator import EmailNotValidError, validate_email
 
@@ -17,8 +20,11 @@ __all__ = [
     "PLAIN_ADDRESS",
     "address_problem",
     "ascii_domain",
+    "comparison_keys",
     "domain_of",
     "local_part_of",
+    "mailbox_key",
+    "mailbox_keys",
     "valid_addresses",
 ]
 
@@ -60,7 +66,7 @@ def valid_addresses(addresses: pd.Series) -> pd.Series:
 def domain_of(addresses: pd.Series) -> pd.Series:
     """Return the lower-cased ASCII domain after the last ``@`` (IDN domains as punycode)."""
     domains = [
-        ascii_domain(d)
+        ascii_domain(unicodedata.normalize("NFC", d)) if not d.isascii() else d
         for d in (a.strip().rpartition("@")[2].lower().rstrip(".") for a in addresses.tolist())
     ]
     return pd.Series(domains, index=addresses.index, dtype=object)
@@ -72,12 +78,55 @@ def local_part_of(addresses: pd.Series) -> pd.Series:
     return pd.Series(locals_, index=addresses.index, dtype=object)
 
 
+@lru_cache(maxsize=4096)  # a user list has few domains and many rows
 def ascii_domain(domain: str) -> str:
     """Return ``domain`` with an IDN as punycode (``bücher.test`` -> ``xn--bcher-kva.test``);
-    an ASCII or unencodable name is returned as it is (the syntax check reports the latter)."""
+    an ASCII or unencodable name is returned as it is (the syntax check reports the latter).
+
+    IDNA 2008 with UTS 46 mapping, non-transitional, as browsers and email-validator do:
+    ``straße.test`` is ``xn--strae-oqa.test``, not IDNA 2003's ``strasse.test`` (another
+    domain, perhaps someone else's).
+    """
     if domain.isascii():
         return domain
     try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
+        return idna.encode(domain, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
         return domain
+
+
+def mailbox_key(address: str) -> str:
+    """Return the form two spellings of one mailbox share: trimmed, NFC, lower-cased local
+    part, the domain in its ASCII (punycode) form without a trailing dot.
+
+    ``mailbox_key("Anna@Bücher.test")`` == ``mailbox_key("anna@xn--bcher-kva.test")``, and
+    an NFD-typed ``u`` + combining diaeresis equals the precomposed ``ü``.
+    """
+    local, at, domain = address.strip().rpartition("@")
+    if not at:
+        return unicodedata.normalize("NFC", address.strip()).lower()
+    local = unicodedata.normalize("NFC", local).lower()
+    domain = ascii_domain(unicodedata.normalize("NFC", domain).lower().rstrip("."))
+    return f"{local}@{domain.lower()}"
+
+
+def mailbox_keys(addresses: pd.Series) -> pd.Series:
+    """:func:`mailbox_key` of a column; ASCII values take a vectorised fast path."""
+    keys = addresses.str.strip().str.lower()
+    odd = ~keys.map(str.isascii).astype(bool) | keys.str.endswith(".")
+    for row in keys.index[odd]:
+        keys.loc[row] = mailbox_key(addresses.loc[row])
+    return keys
+
+
+def comparison_keys(values: pd.Series, column: str) -> pd.Series:
+    """How a column's values are compared for duplicates: addresses as one mailbox
+    (:func:`~validation.addresses.mailbox_keys`: NFC, case, IDN forms), logins trimmed, NFC
+    and case-insensitively."""
+    if column == "email":
+        return mailbox_keys(values)
+    key = values.str.strip()
+    odd = ~key.map(str.isascii).astype(bool)
+    if odd.any():
+        key = key.where(~odd, key[odd].map(lambda v: unicodedata.normalize("NFC", v)))
+    return key.str.lower()

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from validation.addresses import address_problem, ascii_domain
+from validation.addresses import address_problem, ascii_domain, mailbox_key
 
 __all__ = [
     "AliasIndex",
@@ -46,13 +47,12 @@ class ParsedAlias:
 
 @functools.lru_cache(maxsize=4096)  # a user list has few domains and many rows
 def _normal_domain(domain: str) -> str:
-    return ascii_domain(domain.strip().lower().rstrip("."))
+    return ascii_domain(unicodedata.normalize("NFC", domain.strip().lower().rstrip(".")))
 
 
 def normal_address(address: str) -> str:
-    """Return ``address`` trimmed, lower-cased, with an IDN domain as punycode."""
-    local, _, domain = address.strip().lower().rpartition("@")
-    return f"{local}@{_normal_domain(domain)}"
+    """Return ``address`` as :func:`~validation.addresses.mailbox_key` compares it."""
+    return mailbox_key(address) if "@" in address else f"@{_normal_domain(address)}"
 
 
 def parse_aliases(cell: str) -> list[ParsedAlias]:
@@ -66,9 +66,10 @@ def parse_aliases(cell: str) -> list[ParsedAlias]:
             continue
         if "@" in token:
             local, _, domain = token.rpartition("@")
-            out.append(ParsedAlias(token, local.lower(), _normal_domain(domain)))
+            local = unicodedata.normalize("NFC", local).lower()
+            out.append(ParsedAlias(token, local, _normal_domain(domain)))
         else:
-            out.append(ParsedAlias(token, token.lower(), None))
+            out.append(ParsedAlias(token, unicodedata.normalize("NFC", token).lower(), None))
     return out
 
 

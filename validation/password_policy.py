@@ -14,6 +14,8 @@ characters followed only by digits and symbols (``Sunshine2024!``).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -25,6 +27,7 @@ __all__ = [
     "character_classes",
     "common_passwords",
     "is_common",
+    "login_safe",
     "long_enough",
     "name_tokens",
 ]
@@ -47,6 +50,40 @@ def common_passwords() -> frozenset[str]:
     """Return the shipped common-password list, lower-cased."""
     text = _LIST.read_text(encoding="utf-8")
     return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
+
+
+#: Characters an IMAP LOGIN / SASL PLAIN password cannot carry, or that servers rewrite:
+#: C0 and C1 controls (NUL ends a SASL PLAIN field, CR LF end an IMAP command line, RFC 4616
+#: section 2 and RFC 9051 section 4.3), DEL, and the invisible formatting characters SASLprep
+#: prohibits or maps to nothing (RFC 4013 section 2.3 and 2.4).
+_ASCII_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u2064\ufeff]"
+)
+#: Unicode categories refused in a non-ASCII password: controls, formatting, surrogates,
+#: private use, unassigned, line and paragraph separators.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _login_safe(password: str) -> bool:
+    if _ASCII_UNSAFE.search(password):
+        return False
+    if password.isascii():
+        return True
+    return not any(unicodedata.category(c) in _UNSAFE_CATEGORIES for c in password)
+
+
+def login_safe(passwords: pd.Series) -> pd.Series:
+    """True where the password can travel in an IMAP/SASL login unchanged.
+
+    UTF-8 letters and symbols of any script are fine (``GrünerBaum-2024x`` logs in with
+    AUTHENTICATE PLAIN); control and invisible formatting characters are not.
+    """
+    unsafe = passwords.str.contains(_ASCII_UNSAFE, regex=True)
+    needs_look = ~unsafe & ~passwords.map(str.isascii).astype(bool)
+    ok = ~unsafe
+    for row in ok.index[needs_look]:
+        ok.loc[row] = _login_safe(passwords.loc[row])
+    return ok
 
 
 def long_enough(passwords: pd.Series, min_length: int) -> pd.Series:

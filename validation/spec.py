@@ -19,7 +19,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,10 +29,13 @@ from pydantic import (
 )
 
 from onboarding import OnboardingError
+from validation._files import FileRefused, read_bounded
+from validation._yaml import YAMLRefused, load_yaml
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "MAX_SPEC_BYTES",
     "AccountMode",
     "ControlPanelSettings",
     "CutoverSettings",
@@ -53,6 +55,8 @@ __all__ = [
     "load_spec",
     "slugify",
 ]
+
+MAX_SPEC_BYTES = 1 << 20  #: a spec is a few KB; anything over 1 MiB is the wrong file
 
 _DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$", re.IGNORECASE
@@ -315,7 +319,10 @@ class OnboardingSpec(_Model):
     cutover: CutoverSettings = CutoverSettings()
     followup: FollowUpSettings = FollowUpSettings()
     support: SupportContacts = SupportContacts()
-    output_dir: Path = Path("runs")
+    output_dir: Path = Field(
+        default=Path("runs"),
+        description="Run folders, state DB and cutover ledger; relative to the spec's folder.",
+    )
     spec_path: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -377,8 +384,32 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
+def _is_secret_field(loc: tuple[int | str, ...]) -> bool:
+    """True when the error is about a field that names or may hold a secret."""
+    return any(
+        isinstance(part, str) and (part.endswith("_secret") or part.lower() in _INLINE_SECRET_KEYS)
+        for part in loc
+    )
+
+
+_SECRET_FIELD_PROBLEM = (
+    "must be the name of a Prefect Secret block (lowercase letters, digits and dashes, at "
+    "most 63 characters), not the secret itself; store the value in a Secret block and put "
+    "the block's name here (the value is not shown)"
+)
+
+
 def _describe(error: Any) -> str:
     kind = error["type"]
+    if _is_secret_field(error["loc"]):
+        # A key or password pasted here must not reach the error, the logs or the state.
+        if kind in {"string_pattern_mismatch", "string_type", "value_error", "string_too_long"}:
+            return _SECRET_FIELD_PROBLEM
+        if kind == "missing":
+            return "is required but missing"
+        if kind == "extra_forbidden":
+            return "is not a known setting; check the spelling (see examples/acme/customer.yaml)"
+        return f"is not valid ({kind}); the value is not shown because it may be a secret"
     given = error.get("input")
     ctx = error.get("ctx") or {}
     got = f", got {given!r}" if not isinstance(given, dict | list) else ""
@@ -441,29 +472,33 @@ def parse_spec(data: Any, *, path: Path) -> OnboardingSpec:
             path=path,
             problems=tuple(problems),
         )
-    base = path.parent
-    users = spec.users_csv if spec.users_csv.is_absolute() else base / spec.users_csv
-    return spec.model_copy(update={"users_csv": users, "spec_path": path})
+    # Relative paths belong to the customer's folder, not to wherever a command runs from:
+    # the state DB, the cutover ledger and the noted MX TTL must not move with the cwd.
+    base = path.absolute().parent
+    users = base / spec.users_csv
+    output = base / spec.output_dir
+    return spec.model_copy(update={"users_csv": users, "output_dir": output, "spec_path": path})
 
 
 def load_spec(path: str | Path) -> OnboardingSpec:
-    """Read and validate customer.yaml; raise :class:`SpecError` naming every problem."""
+    """Read and validate customer.yaml; raise :class:`SpecError` naming every problem.
+
+    The file must be a regular file of at most :data:`MAX_SPEC_BYTES`; its YAML is parsed
+    with limits on nesting, alias expansion and value length, and a key written twice is an
+    error (:mod:`validation._yaml`).
+    """
     path = Path(path)
     logger.debug("reading the customer spec %s", path)  # once per flow run: the tests count it
-    if not path.exists():
-        raise SpecError(
-            f"{path}: no such file; pass the path of the customer's YAML spec", path=path
-        )
-    if path.is_dir():
-        raise SpecError(f"{path}: is a folder; pass the customer's YAML file inside it", path=path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"{path}: not UTF-8 text; re-save it as UTF-8", path=path) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SpecError(
-            f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}", path=path
-        ) from exc
-    return parse_spec(data, path=path)
+        data = read_bounded(path, max_bytes=MAX_SPEC_BYTES, what="the customer's YAML spec")
+    except FileRefused as exc:
+        raise SpecError(f"{path}: {exc}", path=path) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not UTF-8 text; re-save it as UTF-8", path=path) from None
+    try:
+        parsed = load_yaml(text)
+    except YAMLRefused as exc:
+        raise SpecError(f"{path}: {exc}", path=path) from None
+    return parse_spec(parsed, path=path)

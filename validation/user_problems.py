@@ -15,8 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from validation.addresses import address_problem, domain_of
+from validation.addresses import address_problem, comparison_keys, domain_of
 from validation.aliases import AliasIndex, bad_syntax, foreign, normal_address
+from validation.confusables import confusable_addresses
 from validation.csv_reader import KNOWN_COLUMNS, UserTable, canonical_column
 from validation.spec import OnboardingSpec
 
@@ -27,20 +28,22 @@ __all__ = [
     "UserProblem",
     "display_value",
     "problems_from",
+    "warnings_from",
 ]
 
 MASK = "********"
 SHOWN_COLUMNS = frozenset({"email", "source_username", "aliases"})
-WHOLE_ROW = "(whole row)"
+_ADDRESS_COLUMNS = frozenset({"email"})
+_MIN_HIDDEN = 4  # a shorter hidden cell would mask ordinary addresses by chance
 _RULE_ORDER = (
     "columns",
-    "row_shape",
     "required",
     "surrounding_whitespace",
     "control_characters",
     "address_syntax",
     "customer_domain",
     "duplicate_address",
+    "password_characters",
     "password_length",
     "password_character_classes",
     "password_common",
@@ -71,10 +74,34 @@ class UserProblem:
 
 
 def display_value(column: str, value: str) -> str:
-    """Return the cell as the report shows it: masked unless an address or login name."""
+    """Return the cell as the report shows it: masked unless it can only be an address,
+    login name or alias list.
+
+    An email or login cell without an ``@`` is masked too: it may be a password that landed
+    in the wrong column (``display_value("email", "Tr7!kd9Lqw")`` -> ``"********"``).
+    """
     if column not in SHOWN_COLUMNS:
         return MASK if value else ""
+    if column in _ADDRESS_COLUMNS and value.strip() and not _plausible_address(value):
+        return MASK
     return CONTROL_CHARACTERS.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+
+
+def _plausible_address(value: str) -> bool:
+    """An ``@`` and no space inside: anything else may be a password in the wrong column."""
+    trimmed = value.strip()
+    return "@" in trimmed and not any(c.isspace() for c in trimmed)
+
+
+def _holds_hidden_cell(frame: pd.DataFrame, row: int, value: str) -> bool:
+    """True when a shown cell contains one of the row's hidden cells (a password, say)."""
+    for column in frame.columns:
+        if column in SHOWN_COLUMNS:
+            continue
+        hidden = str(frame.at[row, column]).strip()
+        if len(hidden) >= _MIN_HIDDEN and hidden in value:
+            return True
+    return False
 
 
 def _rule_name(check: str) -> str:
@@ -116,7 +143,7 @@ class _Describer:
 
     def duplicates(self, column: str, row: int) -> str:
         if column not in self._dupes:
-            key = self.table.frame[column].str.strip().str.lower()
+            key = comparison_keys(self.table.frame[column], column)
             dup = key[key.duplicated(keep=False) & (key != "")]
             groups: dict[str, list[int]] = {}
             for r, k in zip(dup.index.tolist(), dup.tolist(), strict=True):
@@ -156,8 +183,15 @@ class _Describer:
         if rule == "duplicate_address":
             return (
                 f"is the same address as row {self.duplicates(column, row)} "
-                "(ignoring upper/lower case and spaces)",
+                "(ignoring upper/lower case, spaces, Unicode normalisation and the IDN form "
+                "of the domain)",
                 "keep one row per address and delete the others",
+            )
+        if rule == "password_characters":
+            return (
+                "contains a character an IMAP or SASL login cannot carry (a control character "
+                "such as NUL, a tab or a line break, or an invisible formatting character)",
+                "choose a password of visible characters; letters of any language (UTF-8) are fine",
             )
         if rule == "password_length":
             return (
@@ -278,15 +312,6 @@ def problems_from(
     headers = table.headers
     frame = table.frame
     found: dict[tuple[int, str, str], UserProblem] = {}
-    for shape in table.shape_problems:
-        found[(shape.row, WHOLE_ROW, "row_shape")] = UserProblem(
-            row=shape.row,
-            column=WHOLE_ROW,
-            value="",
-            problem=f"has {shape.values} values but the header has {shape.columns} columns",
-            fix="put double quotes around any value that contains a comma",
-            rule="row_shape",
-        )
     cells = _failing_cells(failures) if failures is not None else iter(())
     for rule, row, column in cells:
         if row is None:
@@ -304,10 +329,13 @@ def problems_from(
         raw = str(frame.at[row, column]) if column in frame.columns else ""
         problem, fix = describer.describe(rule, column, row, raw)
         name = headers.get(column, column)
+        shown = display_value(column, raw)
+        if shown and shown != MASK and _holds_hidden_cell(frame, row, raw):
+            shown = MASK
         found[(row, name, rule)] = UserProblem(
             row=row,
             column=name,
-            value=display_value(column, raw),
+            value=shown,
             problem=problem,
             fix=fix,
             rule=rule,
@@ -318,3 +346,39 @@ def problems_from(
         found.values(),
         key=lambda p: (p.row, positions.get(p.column, -1), order.get(p.rule, 99)),
     )
+
+
+def warnings_from(table: UserTable) -> list[UserProblem]:
+    """Return a warning per row whose address looks like another row's (or mixes scripts).
+
+    Look-alike addresses may both be right (``rene@`` and ``rené@``), so they never make the
+    list invalid; the operator checks them with the customer.
+    """
+    if "email" not in table.frame.columns:
+        return []
+    column = table.headers.get("email", "email")
+    out = []
+    for found in confusable_addresses(table.frame["email"]):
+        raw = str(table.frame.at[found.row, "email"])
+        parts = []
+        if found.like_rows:
+            rows = ", ".join(str(r) for r in found.like_rows)
+            parts.append(
+                f"looks like the address on row {rows} but is a different mailbox (the letters "
+                "differ only by accents or look-alike characters)"
+            )
+        if found.mixed_scripts:
+            scripts = " and ".join(s.title() for s in found.mixed_scripts)
+            parts.append(f"mixes {scripts} letters that look alike")
+        out.append(
+            UserProblem(
+                row=found.row,
+                column=column,
+                value=display_value("email", raw),
+                problem="; ".join(parts),
+                fix="check with the customer that this is the address meant; if it is, "
+                "nothing to do",
+                rule="confusable_address",
+            )
+        )
+    return out

@@ -15,13 +15,13 @@ __all__ = ["REPORT_COLUMNS", "RULE_LABELS", "render_markdown", "report_rows", "s
 REPORT_COLUMNS = ("row", "column", "value", "problem", "fix")
 RULE_LABELS = {
     "columns": "header: unknown or missing column",
-    "row_shape": "row has more values than the header",
     "required": "empty cell",
     "surrounding_whitespace": "space before or after a value",
     "control_characters": "invisible control character",
     "address_syntax": "invalid email address",
     "customer_domain": "address not at a customer domain",
     "duplicate_address": "address listed twice",
+    "password_characters": "password has characters a login cannot carry",
     "password_length": "password too short",
     "password_character_classes": "password uses too few character kinds",
     "password_common": "commonly used password",
@@ -32,23 +32,37 @@ RULE_LABELS = {
     "alias_domain": "alias in another domain than its account",
     "alias_is_account": "alias is also a mailbox",
     "duplicate_alias": "alias listed on two accounts",
+    "confusable_address": "warning: address looks like another",
 }
 
 
 def report_rows(report: UserListReport) -> list[dict[str, str | int]]:
-    """Return one dict per problem with the keys of :data:`REPORT_COLUMNS`, in file order."""
-    return [
+    """Return one dict per problem with the keys of :data:`REPORT_COLUMNS`, in file order,
+    then one per warning (its problem starts with ``warning:``)."""
+    rows: list[dict[str, str | int]] = [
         {"row": p.row, "column": p.column, "value": p.value, "problem": p.problem, "fix": p.fix}
         for p in report.problems
     ]
+    rows += [
+        {
+            "row": w.row,
+            "column": w.column,
+            "value": w.value,
+            "problem": f"warning: {w.problem}",
+            "fix": w.fix,
+        }
+        for w in report.warnings
+    ]
+    return rows
 
 
 def summary_line(report: UserListReport) -> str:
     """``"22 rows: 20 valid, 2 invalid (3 problems)"``; counts always add up."""
     blank = f", {report.blank_rows} blank line(s) skipped" if report.blank_rows else ""
+    warned = f", {len(report.warnings)} warning(s)" if report.warnings else ""
     return (
         f"{report.rows} rows: {report.valid_rows} valid, {report.invalid_rows} invalid "
-        f"({len(report.problems)} problem(s)){blank}"
+        f"({len(report.problems)} problem(s)){warned}{blank}"
     )
 
 
@@ -69,6 +83,7 @@ def render_markdown(report: UserListReport, customer: str, *, limit: int = 50) -
     ]
     if report.valid:
         lines.append("Every row passed; the mailboxes can be created.")
+        lines += _warning_lines(report)
         return "\n".join(lines) + "\n"
     by_rule = Counter(RULE_LABELS.get(p.rule, p.rule) for p in report.problems)
     lines += ["## Problems by kind", "", "| problem | count |", "|---|---|"]
@@ -79,4 +94,16 @@ def render_markdown(report: UserListReport, customer: str, *, limit: int = 50) -
         lines.append("| " + " | ".join(_cell(row[c]) for c in REPORT_COLUMNS) + " |")
     if len(report.problems) > limit:
         lines += ["", f"... and {len(report.problems) - limit} more in the full report."]
+    lines += _warning_lines(report)
     return "\n".join(lines) + "\n"
+
+
+def _warning_lines(report: UserListReport) -> list[str]:
+    if not report.warnings:
+        return []
+    lines = ["", "## Warnings (the list is not invalid for these)", ""]
+    lines += ["| row | column | value | warning | fix |", "|---|---|---|---|---|"]
+    for w in report.warnings:
+        cells = (w.row, w.column, w.value, w.problem, w.fix)
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return lines

@@ -18,6 +18,7 @@ checks inherited by a subclass.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +31,22 @@ from pandera.typing import Series
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from validation import password_policy as policy_checks
-from validation.addresses import ascii_domain, domain_of, local_part_of, valid_addresses
+from validation.addresses import (
+    ascii_domain,
+    comparison_keys,
+    domain_of,
+    local_part_of,
+    valid_addresses,
+)
 from validation.aliases import AliasIndex, alias_localparts, bad_syntax, foreign
-from validation.csv_reader import UserListError, UserTable, read_user_table
+from validation.csv_reader import UserListError, UserTable, read_user_table, user_csv_path
 from validation.spec import OnboardingSpec, PasswordPolicy
-from validation.user_problems import CONTROL_CHARACTERS, UserProblem, problems_from
+from validation.user_problems import (
+    CONTROL_CHARACTERS,
+    UserProblem,
+    problems_from,
+    warnings_from,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +65,7 @@ __all__ = [
     "require_valid",
     "schema_for",
     "select_users",
+    "user_csv_path",
     "validate_user_list",
 ]
 
@@ -115,6 +128,7 @@ class UserListReport:
     invalid_rows: int
     blank_rows: int = 0
     problems: tuple[UserProblem, ...] = ()
+    warnings: tuple[UserProblem, ...] = ()  # look-alike addresses: worth a look, not errors
     users: tuple[ValidatedUser, ...] = ()
     run_folder: str | None = None  # set by the flow once the report files are written
 
@@ -126,9 +140,12 @@ class UserListReport:
         )
 
 
-def _unique_or_empty(values: Series[str]) -> Series[bool]:
-    """True where a value is empty or appears once, compared trimmed and case-insensitively."""
-    key = values.str.strip().str.lower()
+_PASSWORD_COLUMNS = frozenset({"password", "source_password"})
+
+
+def _unique_or_empty(values: Series[str], column: str) -> Series[bool]:
+    """True where a value is empty or appears once, compared as :func:`comparison_keys`."""
+    key = comparison_keys(values, column)
     return ~key.duplicated(keep=False) | (key == "")  # type: ignore[return-value]
 
 
@@ -172,7 +189,7 @@ class UserList(pa.DataFrameModel):
     @classmethod
     def duplicate_address(cls, email: Series[str]) -> Series[bool]:
         # Field(unique=True) compares exact text; addresses match case-insensitively, trimmed.
-        return _unique_or_empty(email)
+        return _unique_or_empty(email, "email")
 
     @pa.check("password", name="password_length")
     @classmethod
@@ -248,7 +265,22 @@ class UserList(pa.DataFrameModel):
     @pa.dataframe_check(name="control_characters")
     @classmethod
     def control_characters(cls, df: pd.DataFrame) -> pd.DataFrame:
-        return df.apply(lambda column: ~column.str.contains(CONTROL_CHARACTERS, regex=True))
+        # Passwords have their own rule (password_characters), with the login's reason.
+        return df.apply(
+            lambda column: (
+                pd.Series(True, index=column.index)
+                if column.name in _PASSWORD_COLUMNS
+                else ~column.str.contains(CONTROL_CHARACTERS, regex=True)
+            )
+        )
+
+    @pa.dataframe_check(name="password_characters")
+    @classmethod
+    def password_characters(cls, df: pd.DataFrame) -> pd.DataFrame:
+        # UTF-8 is fine (the login uses AUTHENTICATE PLAIN); NUL, CR, LF and other controls
+        # cannot travel in an IMAP or SASL login, so the mailbox could never be logged in to.
+        checked = {c: policy_checks.login_safe(df[c]) for c in _PASSWORD_COLUMNS & set(df)}
+        return _cells(df, **checked)
 
     class Config:
         name = "UserList"
@@ -266,7 +298,7 @@ class MigrationUserList(UserList):
     @classmethod
     def duplicate_source_username(cls, source_username: Series[str]) -> Series[bool]:
         # Two users copying the same old mailbox would each get the other's mail.
-        return _unique_or_empty(source_username)
+        return _unique_or_empty(source_username, "source_username")
 
     @pa.check("source_username", name="master_separator")
     @classmethod
@@ -300,7 +332,7 @@ def schema_for(spec: OnboardingSpec) -> type[UserList]:
 
 
 def _check(spec: OnboardingSpec, csv_path: str | Path | None) -> tuple[UserListReport, UserTable]:
-    table = read_user_table(csv_path or spec.users_csv)
+    table = read_user_table(user_csv_path(spec, csv_path))
     logger.debug("validating the user list %s (%d rows)", table.path, table.rows)
     frame = table.frame
     try:
@@ -323,6 +355,7 @@ def _check(spec: OnboardingSpec, csv_path: str | Path | None) -> tuple[UserListR
             invalid_rows=table.rows - len(users),
             blank_rows=table.blank_rows,
             problems=tuple(problems),
+            warnings=tuple(warnings_from(table)),
             users=users,
         ),
         table,
@@ -340,7 +373,7 @@ def _validated_users(frame: pd.DataFrame) -> tuple[ValidatedUser, ...]:
     for row, email, user, pw, cell in zip(
         frame.index.tolist(), frame["email"].tolist(), usernames, source_pw, aliases, strict=True
     ):
-        local, _, domain = email.lower().rpartition("@")
+        local, _, domain = unicodedata.normalize("NFC", email).lower().rpartition("@")
         # The spec names domains in ASCII (IDN as punycode), and so does the control panel:
         # the address the later phases use must match, whatever form the CSV wrote.
         domain = ascii_domain(domain)

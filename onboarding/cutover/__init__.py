@@ -11,12 +11,14 @@ from onboarding.cutover._exceptions import (
     DomainMissing,
     HoldNotConfirmed,
     LedgerError,
+    LedgerMissing,
 )
 from onboarding.cutover.ledger import (
     Ledger,
     ledger_path,
     load_ledger,
     noted_mx_ttls,
+    require_ledger,
     save_ledger,
 )
 from onboarding.cutover.readiness import DomainReadiness, Readiness, assess_readiness
@@ -49,6 +51,7 @@ __all__ = [
     "HoldNotConfirmed",
     "Ledger",
     "LedgerError",
+    "LedgerMissing",
     "Readiness",
     "StepResult",
     "VerificationReport",
@@ -59,6 +62,7 @@ __all__ = [
     "noted_mx_ttls",
     "read_domain_state",
     "release_delivery",
+    "require_ledger",
     "save_ledger",
     "switch_routing",
 ]

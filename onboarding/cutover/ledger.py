@@ -16,14 +16,22 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from onboarding.cutover._exceptions import LedgerError
+from onboarding.cutover._exceptions import LedgerError, LedgerMissing
 
-__all__ = ["Ledger", "ledger_path", "load_ledger", "noted_mx_ttls", "save_ledger"]
+__all__ = [
+    "Ledger",
+    "ledger_path",
+    "load_ledger",
+    "noted_mx_ttls",
+    "require_ledger",
+    "save_ledger",
+]
 
 FILE_NAME = "cutover-ledger.json"
 
@@ -85,6 +93,24 @@ def load_ledger(path: Path) -> Ledger:
             f"{path}: not a readable cutover ledger ({exc}); fix or delete it (deleting only "
             "restarts the DNS wait clock)"
         ) from exc
+
+
+def require_ledger(path: Path, *, started: Sequence[str]) -> Ledger:
+    """Return the ledger at ``path``; raise :class:`LedgerMissing` when it is absent although
+    the cutover has started (``started``: the domains held or routed to hosted already).
+
+    A missing ledger is fine before the cutover (nothing to remember yet), never after.
+    """
+    if started and not path.exists():
+        raise LedgerMissing(
+            f"{path}: the cutover ledger is missing, but the cutover has started "
+            f"({', '.join(started)} held or routed to the hosted mailboxes); restore the file, "
+            "or move the customer's run folder there if earlier runs wrote it elsewhere "
+            "(output_dir is relative to customer.yaml's folder, it used to be the working "
+            'directory); only if it is lost for good, create it with {"dns_published_at": {}} '
+            "(the follow-up verification may then be scheduled a second time)"
+        )
+    return load_ledger(path)
 
 
 def save_ledger(path: Path, ledger: Ledger) -> None:

@@ -162,6 +162,15 @@ def test_full_cutover_with_approval_pause_then_rerun_changes_nothing(make_custom
     assert c.ledger()["cutover_id"] == cutover_id == again_data["cutover_id"]
     assert again_data["followup"]["due_at"] == data["followup"]["due_at"]  # one follow-up
 
+    # The ledger gone (another output folder, say): refused, not a second cutover id.
+    ledger = c.output_dir / c.slug / "cutover-ledger.json"
+    ledger.rename(ledger.with_name("moved-ledger.json"))
+    c.reset_stats()
+    lost = cutover(spec_path=c.spec, return_state=True)
+    error = lost.result(raise_on_failure=False)
+    assert lost.is_failed() and "the cutover ledger is missing" in str(error)
+    assert c.stats()["writes"] == 0 and not ledger.exists()
+
     assert_no_secrets(c, [state, again])
 
 

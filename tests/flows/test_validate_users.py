@@ -47,8 +47,9 @@ def _strong() -> str:
     return "Kq7!" + secrets.token_urlsafe(12)
 
 
-def _flow_run_record(flow_run_id: UUID) -> dict[str, Any]:
-    """Everything the Prefect API holds about a flow run: run, logs, artifacts, task runs."""
+def _flow_run_record(flow_run_id: UUID, *, tasks: int = 2) -> dict[str, Any]:
+    """Everything the Prefect API holds about a flow run: run, logs, artifacts, task runs
+    (once ``tasks`` task runs are final)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactFilter,
@@ -81,10 +82,12 @@ def _flow_run_record(flow_run_id: UUID) -> dict[str, Any]:
             runs = client.read_task_runs(
                 flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
             )
-            final = len(runs) >= 2 and all(t.state and t.state.is_final() for t in runs)
+            final = len(runs) >= tasks and all(t.state and t.state.is_final() for t in runs)
             return runs if final else None
 
-        task_runs = _until("the flow run's two task runs in a final state", finished_task_runs)
+        task_runs = _until(
+            f"the flow run's {tasks} task run(s) in a final state", finished_task_runs
+        )
     return {"run": run, "logs": logs, "artifacts": artifacts, "task_runs": task_runs}
 
 
@@ -199,3 +202,18 @@ def test_report_csv_escapes_formulas(prefect_server: str, tmp_path: Path) -> Non
     assert [(r["row"], r["column"], r["value"]) for r in rows] == [
         ("2", "email", "'=1+1@gmail.com")
     ]
+
+
+def test_users_csv_parameter_outside_the_customer_folder_is_refused(
+    prefect_server: str, tmp_path: Path
+) -> None:
+    """The deployment parameter users_csv cannot read another file (/etc/passwd): the run
+    fails with the sentence and nothing of the file reaches the run's record."""
+    spec_path = _customer(tmp_path, "Passwd Co", "email,password\n")
+    state = validate_users(spec_path, Path("/etc/passwd"), return_state=True)
+    assert state.is_failed()
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, UserListError) and "outside the customer's folder" in str(error)
+    record = _flow_run_record(state.state_details.flow_run_id, tasks=1)
+    assert "root:x:" not in repr(record)
+    assert b"root:x:" not in _database_bytes()

@@ -10,10 +10,15 @@ from validation.users import UserListReport, validate_user_list
 GOOD_PW = "Tr7!kd9Lqw"  # 10 characters, 4 kinds, not common, no name in it
 
 
+def in_folder(spec: OnboardingSpec, folder: Path) -> OnboardingSpec:
+    """``spec`` as if its customer.yaml were in ``folder`` (user lists must be inside it)."""
+    return spec.model_copy(update={"spec_path": folder / "customer.yaml"})
+
+
 def check_user_list(tmp_path: Path, spec: OnboardingSpec, text: str) -> UserListReport:
     """Validate ``text`` written as ``users.csv``; asserts every data row is counted once."""
     path = tmp_path / "users.csv"
     path.write_text(text, encoding="utf-8", newline="")
-    report = validate_user_list(spec, path)
+    report = validate_user_list(in_folder(spec, tmp_path), path)
     assert report.reconciles, "every data row is counted once"
     return report

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from onboarding import OnboardingError
-from validation.csv_reader import UserListError, canonical_column, read_user_table
+from validation.csv_reader import CSVLimits, UserListError, canonical_column, read_user_table
 
 GOOD = "email,password\r\njane.doe@acme.test,Tr7!kd9Lqw\r\n"
 
@@ -109,11 +111,11 @@ def test_xls_renamed_to_csv(tmp_path: Path) -> None:
 
 
 def test_crlf_bom_and_quoted_commas_are_fine(tmp_path: Path) -> None:
-    """Windows line endings, a UTF-8 BOM and quoted commas/line breaks read as ordinary CSV."""
+    """Windows line endings, a UTF-8 BOM, quoted commas and blank lines read as ordinary CSV."""
     data = (
         "\ufeffEmail Address,Password\r\n"
         'jane.doe@acme.test,"Tr7!kd,9Lqw"\r\n'
-        '"john.roe@acme.test","multi\r\nline"\r\n'
+        '"john.roe@acme.test","Qu0""ted!x"\r\n'
         "\r\n"
         "amy.poe@acme.test,Xy9!abcdefg\r\n"
     ).encode()
@@ -121,20 +123,24 @@ def test_crlf_bom_and_quoted_commas_are_fine(tmp_path: Path) -> None:
     assert list(table.frame.columns) == ["email", "password"]
     assert table.headers == {"email": "Email Address", "password": "Password"}
     assert table.frame.loc[2, "password"] == "Tr7!kd,9Lqw"
-    assert table.frame.loc[3, "password"] == "multi\r\nline"
+    assert table.frame.loc[3, "password"] == 'Qu0"ted!x'
     # Spreadsheet rows: header 1, users 2, 3, blank 4, user 5.
     assert list(table.frame.index) == [2, 3, 5]
     assert (table.rows, table.blank_rows) == (3, 1)
 
 
-def test_short_rows_are_padded_and_long_rows_reported(tmp_path: Path) -> None:
-    """A missing trailing value reads as empty; an extra value (unquoted comma) is a row problem."""
-    data = b"email,password\njane.doe@acme.test\nbob.roe@acme.test,Tr7!kd,9Lqw\nx@acme.test,y,\n"
+def test_old_mac_line_ends_read_as_lines(tmp_path: Path) -> None:
+    """CR-only line ends ("CSV (Macintosh)") are lines, not one long line."""
+    data = b"email,password\rjane.doe@acme.test,Tr7!kd9Lqw\ramy.poe@acme.test,Xy9!abcdefg\r"
+    assert list(read_user_table(_write(tmp_path, data)).frame.index) == [2, 3]
+
+
+def test_short_rows_are_padded(tmp_path: Path) -> None:
+    """A row without its trailing empty cells reads as empty there (spreadsheets omit them)."""
+    data = b"email,password,aliases\njane.doe@acme.test,Tr7!kd9Lqw\nx@acme.test,y,\nbob@acme.test\n"
     table = read_user_table(_write(tmp_path, data))
-    assert table.frame.loc[2, "password"] == ""
-    assert [(p.row, p.values, p.columns) for p in table.shape_problems] == [(3, 3, 2)]
-    assert list(table.frame.index) == [2, 4]
-    assert table.rows == 3
+    assert table.frame.loc[2, "aliases"] == "" and table.frame.loc[4, "password"] == ""
+    assert list(table.frame.index) == [2, 3, 4] and table.rows == 3
 
 
 def test_two_email_columns_are_refused(tmp_path: Path) -> None:
@@ -167,3 +173,75 @@ def test_two_email_columns_are_refused(tmp_path: Path) -> None:
 def test_header_spellings(header: str, canonical: str | None) -> None:
     """Common header spellings map to the canonical column; others stay unknown."""
     assert canonical_column(header) == canonical
+
+
+PW = "Tr7!kd9Lqw"
+TWENTY = "".join(f"user{i}@acme.test,Pw{i}!secretXy\n" for i in range(20))
+MALFORMED = {
+    "no-header": (f"jane@acme.test,{PW}\n{TWENTY}", 1, "not a header row"),
+    "stray-quote-in-email-never-closed": (
+        f'email,password\n"jane@acme.test,{PW}\n{TWENTY}',
+        2,
+        "never closed",
+    ),
+    "stray-quote-in-email-closed-rows-later": (
+        f'email,password\n"jane@acme.test,{PW}\n{TWENTY}bob@acme.test",{PW}\n',
+        2,
+        "runs on to line 23",
+    ),
+    "stray-quote-in-aliases": (
+        f'email,password,aliases\njane@acme.test,{PW},"sales\n{TWENTY}',
+        2,
+        "never closed",
+    ),
+    "quote-mid-value": (f'email,password\n"jane"@acme.test,{PW}\n', 2, "ends a value"),
+    "semicolon-row": (f"email,password\njane@acme.test;{PW}\n{TWENTY}", 2, "semicolon"),
+    "semicolon-row-with-comma-in-password": (
+        f"email,password\n{TWENTY}jane@acme.test;Tr7,kd9Lqw\n",
+        22,
+        "semicolon",
+    ),
+    "tab-row": (f"email,password\n{TWENTY}jane@acme.test\t{PW}\n", 22, "tab"),
+    "swapped-columns": (f"email,password\n{PW},jane@acme.test\n", 2, "swapped"),
+    "extra-values": (f"email,password\n{TWENTY}jane@acme.test,Tr7,kd9Lqw\n", 22, "3 values"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_files_are_refused_whole(tmp_path: Path, case: str) -> None:
+    """A file whose shape is wrong is refused as a whole, naming the line, never half-read,
+    and the sentence quotes no cell (so no password)."""
+    text, line, words = MALFORMED[case]
+    error = _error(_write(tmp_path, text.encode()))
+    assert words in str(error) and error.line == line
+    assert f"line {line}" in str(error)
+    for secret in [PW, "Tr7,kd9Lqw", "secretXy", "jane@acme.test"]:
+        assert secret not in str(error)
+
+
+def test_limits_are_named(tmp_path: Path) -> None:
+    """Size, line-length and user-count limits are refused with the limit in the sentence."""
+    small = CSVLimits(max_users=2, max_bytes=200, max_line_chars=40)
+    rows = "".join(f"u{i}@acme.test,{PW}\n" for i in range(3))
+    cases = [
+        ("email,password\n" + "x" * 300, "over the limit of 200 bytes"),
+        ("email,password\n" + "x" * 41 + "\n", "longer than 40 characters"),
+        ("email,password\n" + rows, "more than 2 users"),
+        ("email,password\n" + "\n" * 20, "over the limit of 13"),
+    ]
+    for text, words in cases:
+        with pytest.raises(UserListError, match=re.escape(words)):
+            read_user_table(_write(tmp_path, text.encode()), limits=small)
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/dev/null"])
+def test_devices_are_not_files(target: str) -> None:
+    """A device is refused at once (it is never read)."""
+    error = _error(Path(target))
+    assert "is a device, not a file" in str(error)
+
+
+def test_fifo_is_not_waited_on(tmp_path: Path) -> None:
+    """A FIFO is refused without blocking on it."""
+    os.mkfifo(tmp_path / "users.csv")
+    assert "is a FIFO" in str(_error(tmp_path / "users.csv"))

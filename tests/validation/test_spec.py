@@ -76,3 +76,113 @@ def test_unusable_spec_file(tmp_path: Path, content: str | None, fragment: str) 
         path.write_text(content)
     with pytest.raises(SpecError, match=fragment):
         load_spec(path)
+
+
+PASTED = "sk_live_51H8xQ2eZvKYlo2C0aBcDeFgHiJkLmNoP"
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        ("controlpanel", "api_key_secret"),
+        ("migration", "source", "auth", "password_secret"),
+    ],
+    ids=lambda w: w[-1],
+)
+@pytest.mark.parametrize("value", [PASTED, "Tr7!kd 9Lqw with spaces", 12345678901234])
+def test_a_secret_pasted_into_a_secret_field_is_never_echoed(
+    where: tuple[str, ...], value: object
+) -> None:
+    """A key or password in a *_secret field: the error names the field, never the value."""
+    data = _example()
+    node = data
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    with pytest.raises(SpecError) as info:
+        parse_spec(data, path=Path("customer.yaml"))
+    message = str(info.value)
+    assert ".".join(where) in message and "Secret block" in message
+    assert str(value) not in message and str(value) not in " ".join(info.value.problems)
+
+
+def test_an_inline_secret_key_never_echoes_its_value() -> None:
+    """``password: <value>`` anywhere is refused by key; the value is not in the message."""
+    data = _example()
+    data["migration"]["source"]["auth"]["password"] = PASTED
+    data["controlpanel"]["token"] = PASTED
+    with pytest.raises(SpecError) as info:
+        parse_spec(data, path=Path("customer.yaml"))
+    assert "looks like an inline secret" in str(info.value) and PASTED not in str(info.value)
+
+
+def test_output_dir_is_relative_to_the_spec_not_the_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """output_dir (so the state DB, ledger and noted TTL) resolves against the spec's folder,
+    whatever folder the command runs from; an absolute output_dir stays as written."""
+    folder = tmp_path / "customers" / "acme"
+    folder.mkdir(parents=True)
+    data = _example()
+    data.pop("output_dir", None)
+    (folder / "customer.yaml").write_text(yaml.safe_dump(data))
+    seen = set()
+    for cwd in (tmp_path, folder, tmp_path / "customers"):
+        monkeypatch.chdir(cwd)
+        relative = Path("customers/acme/customer.yaml") if cwd == tmp_path else None
+        spec = load_spec(relative or folder / "customer.yaml")
+        seen.add(spec.output_dir)
+    assert seen == {folder / "runs"}
+    data["output_dir"] = str(tmp_path / "elsewhere")
+    (folder / "customer.yaml").write_text(yaml.safe_dump(data))
+    assert load_spec(folder / "customer.yaml").output_dir == tmp_path / "elsewhere"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("customer: A\nreseller: B\ncustomer: C\n", "'customer' is written twice"),
+        ("domains:\n  - name: a.test\n    name: b.test\n", "'name' is written twice"),
+        ("x: " + "[" * 40 + "]" * 40, "nested more than 32 levels"),
+        ("x: " + "9" * 4301, "longer than 4096 characters"),
+        ("customer: A\n\tbad: x\n", "not valid YAML at line 2"),
+    ],
+    ids=["duplicate-top", "duplicate-nested", "deep", "long-int", "tab"],
+)
+def test_yaml_limits_and_duplicate_keys(tmp_path: Path, text: str, fragment: str) -> None:
+    """Duplicate keys, deep nesting and over-long values are refused with the line."""
+    path = tmp_path / "customer.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError, match=fragment) as info:
+        load_spec(path)
+    assert "\n" not in str(info.value)
+
+
+def test_alias_expansion_is_bounded(tmp_path: Path) -> None:
+    """A "billion laughs" spec is refused by counting, without expanding it."""
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [
+        f"a{i}: &a{i} [{', '.join(['*a' + (str(i - 1) if i > 1 else '')] * 10)}]"
+        for i in range(1, 9)
+    ]
+    path = tmp_path / "customer.yaml"
+    path.write_text("\n".join(lines))
+    with pytest.raises(SpecError, match="expands to more than 100,000 values"):
+        load_spec(path)
+
+
+def test_merge_keys_and_small_aliases_still_work(tmp_path: Path) -> None:
+    """Ordinary YAML reuse (an anchor, a << merge that overrides a key) is still fine."""
+    data = _example()
+    del data["domains"]
+    text = yaml.safe_dump(data) + (
+        "domains:\n"
+        "  - name: acme.test\n"
+        "    mail_servers: [&srv {host: 127.0.0.1, priority: 10}]\n"
+        "  - name: acme-mail.test\n"
+        "    mail_servers: [{<<: *srv, priority: 20}]\n"
+    )
+    path = tmp_path / "customer.yaml"
+    path.write_text(text)
+    spec = load_spec(path)
+    assert [d.mail_servers[0].priority for d in spec.domains] == [10, 20]

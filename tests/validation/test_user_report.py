@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from support.user_lists import in_folder
+
 from validation.spec import load_spec
 from validation.user_report import REPORT_COLUMNS, render_markdown, report_rows, summary_line
 from validation.users import validate_user_list
@@ -18,7 +20,7 @@ def test_rows_markdown_and_summary(tmp_path: Path) -> None:
         "email,password\njane@acme.test,Tr7!kd9Lqw\nbob@gmail.com,Qz1!\na|b@@acme.test,Tr7!kd9Lqw\n",
         encoding="utf-8",
     )
-    report = validate_user_list(load_spec(EXAMPLE), csv)
+    report = validate_user_list(in_folder(load_spec(EXAMPLE), tmp_path), csv)
     rows = report_rows(report)
     assert rows and all(tuple(r) == REPORT_COLUMNS for r in rows)
     assert summary_line(report).startswith("3 rows: 1 valid, 2 invalid")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.user_lists import GOOD_PW, check_user_list
+from support.user_lists import GOOD_PW, check_user_list, in_folder
 
+from validation.csv_reader import UserListError
 from validation.spec import OnboardingSpec, PasswordPolicy
 from validation.user_problems import MASK
 from validation.users import (
@@ -41,13 +42,12 @@ def test_example_user_list_is_valid(spec: OnboardingSpec) -> None:
         (f"jane@acme.test ,{GOOD_PW}", "email", "surrounding_whitespace", "space"),
         (f"jane@acme.test,{GOOD_PW} ", "password", "surrounding_whitespace", "space"),
         (f"jane\u200b@acme.test,{GOOD_PW}", "email", "control_characters", "invisible"),
-        ('jane@acme.test,"Tr7!kd\t9Lqw"', "password", "control_characters", "invisible"),
+        ('jane@acme.test,"Tr7!kd\t9Lqw"', "password", "password_characters", "cannot carry"),
         ("jane@acme.test,Ab1!xyz", "password", "password_length", "10 characters"),
         ("jane@acme.test,qwxzvbnmpoiu", "password", "password_character_classes", "fewer than 3"),
         ("jane@acme.test,Password123!", "password", "password_common", "commonly used"),
         ("jane@acme.test,Sunshine2024!", "password", "password_common", "commonly used"),
         ("jane.doe@acme.test,Xq9!JANEzz1", "password", "password_contains_name", "user's name"),
-        ("jane.doe@acme.test,Xq9!zz,extra", "(whole row)", "row_shape", "3 values"),
     ],
     ids=lambda v: v if isinstance(v, str) and v.isidentifier() else None,
 )
@@ -229,7 +229,7 @@ def test_read_user_credentials_refuses_a_bad_list(tmp_path: Path, spec: Onboardi
     path = tmp_path / "users.csv"
     path.write_text("email,password\njane@acme.test,Ab1!\n", encoding="utf-8")
     with pytest.raises(UserListInvalidError) as info:
-        read_user_credentials(spec, path)
+        read_user_credentials(in_folder(spec, tmp_path), path)
     assert str(path) in str(info.value) and "Ab1!" not in str(info.value)
 
 
@@ -261,3 +261,137 @@ def test_an_idn_address_is_carried_on_in_the_ascii_form_the_spec_uses(
     assert report.valid, report.problems
     (user,) = report.users
     assert (user.email, user.domain) == ("anna@xn--bcher-kva.test", "xn--bcher-kva.test")
+
+
+def _with_domains(spec: OnboardingSpec, *names: str) -> OnboardingSpec:
+    domains = tuple(spec.domains[0].model_copy(update={"name": n}) for n in names)
+    return spec.model_copy(update={"domains": domains})
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("ren\u00e9@acme.test", "rene\u0301@acme.test"),  # NFC vs NFD
+        ("anna@b\u00fccher.test", "anna@xn--bcher-kva.test"),  # IDN vs punycode
+        ("anna@bu\u0308cher.test", "Anna@B\u00dcCHER.test"),  # NFD domain vs upper case
+        ("jane@acme.test", "JANE@acme.test."),  # case and a trailing dot
+    ],
+    ids=["nfc-nfd", "idn-punycode", "nfd-domain", "case-dot"],
+)
+def test_spellings_of_one_mailbox_are_duplicates(
+    tmp_path: Path, spec: OnboardingSpec, first: str, second: str
+) -> None:
+    """Two spellings of the same mailbox are a duplicate (else one password is never set)."""
+    custom = _with_domains(spec, "acme.test", "xn--bcher-kva.test")
+    report = check_user_list(
+        tmp_path, custom, f"email,password\n{first},{GOOD_PW}\n{second},Zq8!mw3Rtx\n"
+    )
+    dupes = [p for p in report.problems if p.rule == "duplicate_address"]
+    assert [p.row for p in dupes] == [2, 3], report.problems
+
+
+def test_idna_2008_keeps_sharp_s(tmp_path: Path, spec: OnboardingSpec) -> None:
+    """straße.test is xn--strae-oqa.test (IDNA 2008), not strasse.test (IDNA 2003)."""
+    custom = _with_domains(spec, "xn--strae-oqa.test", "strasse.test")
+    report = check_user_list(
+        tmp_path,
+        custom,
+        f"email,password\nanna@stra\u00dfe.test,{GOOD_PW}\nanna@strasse.test,Zq8!mw3Rtx\n",
+    )
+    assert report.valid, report.problems
+    assert [u.domain for u in report.users] == ["xn--strae-oqa.test", "strasse.test"]
+
+
+def test_look_alike_addresses_are_a_warning_not_an_error(
+    tmp_path: Path, spec: OnboardingSpec
+) -> None:
+    """jane@ and jаne@ (Cyrillic а) are different mailboxes: valid, but both rows warned,
+    and the warning reaches the report rows and the summary."""
+    from validation.user_report import render_markdown, report_rows, summary_line
+
+    report = check_user_list(
+        tmp_path,
+        spec,
+        f"email,password\njane@acme.test,{GOOD_PW}\nj\u0430ne@acme.test,Zq8!mw3Rtx\n"
+        f"rene@acme.test,Wq5!pk2Lmn\nren\u00e9@acme.test,Xv4!hs7Jkb\n",
+    )
+    assert report.valid and len(report.users) == 4
+    assert [(w.row, w.rule) for w in report.warnings] == [
+        (2, "confusable_address"),
+        (3, "confusable_address"),
+        (4, "confusable_address"),
+        (5, "confusable_address"),
+    ]
+    assert "row 3" in report.warnings[0].problem
+    assert "Cyrillic and Latin" in report.warnings[1].problem
+    assert "4 warning(s)" in summary_line(report)
+    assert any(str(r["problem"]).startswith("warning:") for r in report_rows(report))
+    assert "## Warnings" in render_markdown(report, "Acme")
+
+
+def test_ascii_only_list_has_no_warnings(spec: OnboardingSpec) -> None:
+    """The example list (ASCII) has no look-alike warnings."""
+    assert validate_user_list(spec).warnings == ()
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Tr7!kd\x009Lqw",
+        "Tr7!kd\x7f9Lqw",
+        "Tr7!kd\x859Lqw",
+        "Tr7!kd\u200b9Lqw",
+        "Tr7!kd\u20289Lqw",
+        "Tr7!kd\ue0009Lqw",
+        "Tr7!kd\u00ad9Lqw",
+    ],
+    ids=["nul", "del", "c1-nel", "zero-width", "line-separator", "private-use", "soft-hyphen"],
+)
+def test_passwords_a_login_cannot_carry_are_refused_with_the_row(
+    tmp_path: Path, spec: OnboardingSpec, password: str
+) -> None:
+    """NUL, controls and invisible formatting characters cannot travel in IMAP LOGIN or SASL
+    PLAIN: the row is refused (rule password_characters), the value masked."""
+    report = check_user_list(
+        tmp_path, spec, f'email,password\nok@acme.test,{GOOD_PW}\njane@acme.test,"{password}"\n'
+    )
+    hits = [p for p in report.problems if p.rule == "password_characters"]
+    assert [(p.row, p.column, p.value) for p in hits] == [(3, "password", "********")]
+    assert "cannot carry" in hits[0].problem and "UTF-8" in hits[0].fix
+
+
+@pytest.mark.parametrize("text", ['jane@acme.test,"Tr7!kd\r9Lqw"', 'jane@acme.test,"Tr7!kd\n9Lqw"'])
+def test_line_breaks_in_a_password_refuse_the_file_naming_the_line(
+    tmp_path: Path, spec: OnboardingSpec, text: str
+) -> None:
+    """CR or LF in a (quoted) password: the value spans lines, so the file is refused at
+    that line and the password is not in the sentence."""
+    with pytest.raises(UserListError, match="line 2") as info:
+        check_user_list(tmp_path, spec, f"email,password\n{text}\n")
+    assert "Tr7!kd" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "password", ["GrünerBaum-2024x", "Пароль-Крепкий9", "Tr7!kd9Lqw🙂", "パスワード-Secure9"]
+)
+def test_utf8_passwords_are_accepted(tmp_path: Path, spec: OnboardingSpec, password: str) -> None:
+    """Letters and symbols of any script are fine: the login uses AUTHENTICATE PLAIN (UTF-8)."""
+    report = check_user_list(tmp_path, spec, f"email,password\njane@acme.test,{password}\n")
+    assert not [p for p in report.problems if p.rule == "password_characters"], report.problems
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("Tr7!kd9Lqw,", "Tr7!kd9Lqw"),  # a password where the address belongs
+        ("jane Tr7!kd9Lqw@acme.test,", "Tr7!kd9Lqw"),  # a space inside: maybe two cells
+        ("Zq8!mw3Rtx@acme.test,Zq8!mw3Rtx", "Zq8!mw3Rtx"),  # the address holds the password
+    ],
+)
+def test_an_email_cell_that_may_be_a_password_is_masked(
+    tmp_path: Path, spec: OnboardingSpec, line: str, secret: str
+) -> None:
+    """An email cell is shown only when it can only be an address: never a password."""
+    report = check_user_list(tmp_path, spec, f"email,password\n{line}\n")
+    assert report.problems
+    assert all(secret not in p.value and secret not in p.problem for p in report.problems)

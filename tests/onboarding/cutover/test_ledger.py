@@ -52,3 +52,16 @@ def test_noted_ttl_is_the_largest_of_every_plan(tmp_path: Path) -> None:
     (tmp_path / "acme" / "20261127T030000Z-dns-plan").mkdir()
     (tmp_path / "acme" / "20261127T030000Z-dns-plan" / "dns-plan.json").write_text("oops")
     assert noted_mx_ttls(tmp_path, "acme") == {"a.test": 1800}
+
+
+def test_a_missing_ledger_is_fine_before_the_cutover_only(tmp_path: Path) -> None:
+    """Before any domain is held or routed, no ledger is an empty one; after, it is refused
+    (starting over would forget the DNS change time and give the cutover a second id)."""
+    from onboarding.cutover import LedgerMissing, require_ledger
+
+    path = ledger_path(tmp_path, "acme")
+    assert require_ledger(path, started=()) == Ledger()
+    with pytest.raises(LedgerMissing, match=r"cutover-ledger\.json.*a\.test held or routed"):
+        require_ledger(path, started=("a.test",))
+    save_ledger(path, Ledger().started(T0))
+    assert require_ledger(path, started=("a.test",)).cutover_id == "20261127T040000Z"
