@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from onboarding import OnboardingError
+from onboarding.notices.render import languages  # the templates decide what is supported
 
 __all__ = [
     "AccountMode",
@@ -308,6 +309,21 @@ class NoticeSettings(_Model):
     sender: str = Field(default="onboarding@mailroute.net", pattern=r"^[^@\s]+@[^@\s]+$")
     sender_name: str = "MailRoute Onboarding"
     sender_secret: SecretName = "mailroute-notices"
+    cutover_window: str | None = Field(
+        default=None,
+        description="When the cutover happens, in the customer's words and language (e.g. "
+        "'Saturday 27 November, 22:00-23:00 CET'); default: the earliest safe time, UTC.",
+    )
+    guide: str | None = Field(
+        default=None, description="Where users find the setup guide (a URL or a sentence)."
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in languages():
+            raise ValueError(f"must be one of {', '.join(languages())} (notice templates)")
+        return value
 
 
 class FollowUpSettings(_Model):
