@@ -106,15 +106,20 @@ def make_customer(
         routed_to_hosted: bool = False,
         provisioned: bool = True,
         aliases: Sequence[str] = (),
+        notices: dict[str, Any] | None = None,
+        new_domains: int = 0,
     ) -> LabCustomer:
         tag = secrets.token_hex(3)
         ours = f"mr{tag}.test"
         names = [f"k{tag}{i}.test" for i in range(domains)]
+        fresh = [f"n{tag}{i}.test" for i in range(new_domains)]  # no mail yet
         emails = [f"user{j}@{names[j % domains]}" for j in range(users * domains)]
+        emails += [f"new{j}@{fresh[j % new_domains]}" for j in range(users * new_domains)]
         passwords = {e: _password() for e in emails}
         source_passwords = {e: "src-" + secrets.token_urlsafe(10) for e in emails}
         for e in emails:
-            lab.source.add_user(e, source_passwords[e])
+            if e.rsplit("@", 1)[1] in names:  # a new domain's users have no old mailbox
+                lab.source.add_user(e, source_passwords[e])
         folder = tmp_path / f"c-{tag}"
         folder.mkdir()
         with (folder / "users.csv").open("w", newline="") as fh:
@@ -125,6 +130,9 @@ def make_customer(
         key_name, master_name = f"cp-{tag}", f"src-{tag}"
         monkeypatch.setenv(env_var_for(key_name), panel.api_key)
         monkeypatch.setenv(env_var_for(master_name), lab.source.master_password)
+        monkeypatch.setenv(
+            env_var_for("mailroute-notices"), lab.secret_env()["ONBOARD_SECRET_MAILROUTE_NOTICES"]
+        )
         auth, resolver = lab.dns.auth_address, lab.dns.resolver_address
         port = lab.ports.destination_lmtp if routed_to_hosted else lab.ports.source_lmtp
         data: dict[str, Any] = {
@@ -134,7 +142,8 @@ def make_customer(
             "domains": [
                 {"name": d, "mail_servers": [{"host": "127.0.0.1"}], "delivery_port": port}
                 for d in names
-            ],
+            ]
+            + [{"name": d} for d in fresh],
             "users_csv": "users.csv",
             "migration": {
                 "enabled": migration,
@@ -161,6 +170,8 @@ def make_customer(
                 "smtp_port": lab.ports.gateway_smtp,
                 "delivery_host": "127.0.0.1",
                 "delivery_port": lab.ports.destination_lmtp,
+                "submission_host": "127.0.0.1",
+                "submission_port": lab.ports.submission,
             }
             | hosted(ours),
             "controlpanel": {"base_url": panel.url, "api_key_secret": key_name},
@@ -176,6 +187,7 @@ def make_customer(
                 "approval_timeout_hours": 0.05,  # a pause nobody answers fails in 3 min
             },
             "output_dir": str(folder / "runs"),
+            "notices": {"sender": "onboarding@mailroute.test"} | (notices or {}),
         }
         spec_path = folder / "customer.yaml"
         spec_path.write_text(yaml.safe_dump(data))
@@ -187,13 +199,15 @@ def make_customer(
             lab.dns.set_zone(
                 d, zone_text(d, f'@ IN MX 10 mx1.old.{ours}.\n@ IN TXT "v=spf1 -all"', ttl=ttl)
             )
+        for d in fresh:  # a new domain: registered, no mail records yet
+            lab.dns.set_zone(d, zone_text(d, "", ttl=ttl))
         admin = httpx.Client(
             base_url=panel.url, headers={"Authorization": f"ApiKey {panel.api_key}"}, timeout=30
         )
         customer = LabCustomer(
             spec_path,
             str(data["slug"]),
-            names,
+            names + fresh,
             ours,
             passwords,
             source_passwords,
