@@ -360,3 +360,61 @@ def test_named_test_account_not_in_the_user_list_is_a_reason(make_customer: Make
     assert oks == {next(iter(c.passwords)): True, f"ghost@{c.domains[0]}": False}
     assert "fix cutover.test_accounts" in state.message
     assert not c.lab.gateway.is_held(c.domains[0])
+
+
+def _notices(c: LabCustomer, email: str) -> dict[str, str]:
+    """The notices in ``email``'s hosted INBOX: kind -> the whole message, decoded."""
+    from email import message_from_bytes, policy
+
+    from imapclient import IMAPClient
+
+    with IMAPClient("127.0.0.1", port=c.lab.ports.destination_imap, ssl=False) as imap:
+        imap.login(email, c.passwords[email])
+        imap.select_folder("INBOX", readonly=True)
+        found: dict[str, str] = {}
+        for data in imap.fetch(
+            imap.search(["HEADER", "X-MailRoute-Notice", ""]), ["RFC822"]
+        ).values():
+            msg = message_from_bytes(data[b"RFC822"], policy=policy.default)
+            kind = str(msg["X-MailRoute-Notice"]).split()[0]
+            assert kind not in found, f"two {kind} notices for {email}"
+            found[kind] = f"Subject: {msg['Subject']}\n{msg.get_content()}"  # type: ignore[attr-defined]
+        return found
+
+
+def test_notices_reach_every_hosted_mailbox_once_and_a_rerun_sends_none(
+    make_customer: Make,
+) -> None:
+    """With notices on (German): every user's hosted INBOX gets one notice before the cutover
+    and one welcome after it, sent from the notice account through the submission service,
+    with the new settings, the user's alias and support contacts, and no password. A re-run
+    (already cut over) sends none; the record in the run folder is keyed by the cutover id."""
+    c = make_customer(
+        users=2,
+        aliases=["team"],
+        notices={"before_cutover": True, "welcome": True, "language": "de"},
+    )
+    publish_plan(c)
+    state, data = _run(c, approved=True, wait_seconds=30)
+    assert state.is_completed(), json.dumps(data, indent=1)
+    sent = {n["kind"]: (n["sent"], n["already_sent"], n["failed"]) for n in data["notices"]}
+    assert sent == {"before_cutover": (2, 0, 0), "welcome": (2, 0, 0)}
+    first, second = list(c.passwords)
+    for email in c.passwords:
+        assert until(lambda e=email: len(_notices(c, e)) == 2)  # type: ignore[misc]
+        got = _notices(c, email)
+        assert "zieht zu MailRoute um" in got["before_cutover"]
+        assert "Willkommen" in got["welcome"] and "support@mailroute.net" in got["welcome"]
+        assert f"smtp.{c.ours}, Port 587, STARTTLS" in got["welcome"]
+        assert not any(p in text for p in c.secrets() for text in got.values())
+    assert f"team@{c.domains[0]}" in _notices(c, first)["welcome"]
+    assert "team@" not in _notices(c, second)["welcome"]
+    record = (c.output_dir / c.slug / "notices.jsonl").read_text()
+    assert record.count(data["cutover_id"]) == 4
+
+    again, again_data = _run(c)
+    assert again.name == "AlreadyCutOver", again.message
+    ((welcome),) = again_data["notices"]
+    assert (welcome["kind"], welcome["sent"], welcome["already_sent"]) == ("welcome", 0, 2)
+    assert all(len(_notices(c, e)) == 2 for e in c.passwords)
+    assert_no_secrets(c, [state, again])
