@@ -257,9 +257,11 @@ def publish_plan(c: LabCustomer) -> dict[str, Any]:
 
 
 def assert_no_secrets(c: LabCustomer, states: list[Any]) -> None:
-    """Known passwords and the API key appear in no log, artifact, parameter or file."""
+    """Known passwords, the API key and the notice account's password appear in no log,
+    artifact, parameter or file."""
     key = c.admin.headers["Authorization"].removeprefix("ApiKey ")
-    needles = [*c.secrets(), key, key.split(":", 1)[1]]
+    notice_account = c.lab.secret_env()["ONBOARD_SECRET_MAILROUTE_NOTICES"]
+    needles = [*c.secrets(), key, key.split(":", 1)[1], notice_account]
     texts: list[str] = []
     for state in states:
         texts += flow_run_texts(state.state_details.flow_run_id)
