@@ -17,6 +17,7 @@ checks inherited by a subclass.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ from validation.aliases import AliasIndex, alias_localparts, bad_syntax, foreign
 from validation.csv_reader import UserListError, UserTable, read_user_table
 from validation.spec import OnboardingSpec, PasswordPolicy
 from validation.user_problems import CONTROL_CHARACTERS, UserProblem, problems_from
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "MigrationUserList",
@@ -298,6 +301,7 @@ def schema_for(spec: OnboardingSpec) -> type[UserList]:
 
 def _check(spec: OnboardingSpec, csv_path: str | Path | None) -> tuple[UserListReport, UserTable]:
     table = read_user_table(csv_path or spec.users_csv)
+    logger.debug("validating the user list %s (%d rows)", table.path, table.rows)
     frame = table.frame
     try:
         schema_for(spec).validate(frame, lazy=True)
