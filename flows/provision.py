@@ -2,15 +2,17 @@
 
 Triggered by an operator once the user list validates (``onboard provision SPEC``). Steps:
 check the API key; create the customer and each domain if absent and route each domain to
-the customer's current mail servers (``mail_servers``, ``delivery_port``); then either create
-every validated user's mailbox with their password, prove each logs in to the hosted IMAP and
+the customer's current mail servers (``mail_servers``, ``delivery_port``; a new domain without
+them is routed to the hosted mailboxes, ``hosted.delivery_host``, from the start); then either
+create every validated user's mailbox with their password, prove each logs in to the hosted IMAP and
 give each mailbox the aliases the user list names, or (``accounts: self_service``) hand the
 users instructions and create neither mailboxes nor aliases. The report
 (``provisioning-<slug>`` table, summary, CSVs in the run folder) says what each object ended as.
 
 Re-running creates only what is missing. It never changes or deletes what exists: something
 that exists with other settings is a conflict with the action to take. It does not hold or
-release delivery, switch routing to the hosted mailboxes (cutover does), or copy mail.
+release delivery, switch an existing domain's routing to the hosted mailboxes (cutover does),
+or copy mail.
 """
 
 from __future__ import annotations

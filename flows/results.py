@@ -488,6 +488,24 @@ class FollowUpRow(_Model):
     how_to_run: str
 
 
+class ClientCheckRow(_Model):
+    email: str
+    ok: bool
+    stage: str | None
+    seconds: float | None
+    error: str | None
+
+
+class NoticeSummaryRow(_Model):
+    kind: str
+    cutover_id: str
+    language: str
+    sent: int
+    already_sent: int
+    failed: int
+    message: str
+
+
 class CutoverResult(FlowResult):
     """``cutover``: how it ended, what was seen (readiness, domains) and done (steps, probes)."""
 
@@ -503,6 +521,9 @@ class CutoverResult(FlowResult):
     held_mail_probes: tuple[ProbeRow, ...]
     mail_flow_probes: tuple[ProbeRow, ...]
     followup: FollowUpRow | None
+    new_domains: tuple[str, ...]
+    test_accounts: tuple[ClientCheckRow, ...]
+    notices: tuple[NoticeSummaryRow, ...]
 
     @classmethod
     def of(cls, report: CutoverReport, run_folder: Path) -> CutoverResult:

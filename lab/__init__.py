@@ -8,7 +8,8 @@ the demo and ``onboard lab``. No Prefect here. The API in one screen::
     lab.source.add_user(email, pw); lab.source.master_login(email)  # "email*admin"
     lab.source.master_password; lab.source.reset_uidvalidity(email, "Archive/2024")
     lab.destination.set_account(email, pw, quota_bytes=..., max_message_bytes=...)
-    lab.destination.remove_account(email)
+    lab.destination.remove_account(email); lab.destination.refuse_submission(email)
+    lab.submission.port; lab.submission.cert   # hosted submission (587's role), STARTTLS+AUTH
     lab.gateway.set_route("acme.test", "lmtp:inet:127.0.0.1:11024"); lab.gateway.hold(d)
     lab.gateway.release(d); lab.gateway.queued(d); lab.gateway.is_held(d)
     lab.dns.set_zone("acme.test", zone_text); lab.dns.auth_address; lab.dns.resolver_address

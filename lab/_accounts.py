@@ -8,6 +8,7 @@ passwd-file is re-read at most once per second, which made fast tests flaky.
 Layout under the store root (``<email>`` lower-cased)::
 
     passdb/<email>   {"password": "{PLAIN}secret"}
+    deny/smtp/<email>  present: SMTP AUTH refused for this account (IMAP still works)
     userdb/<email>   {"quota_rule": "*:storage=1000B", "quota_max_mail_size": "500B",
                       "imap_capability": "+APPENDLIMIT=500"}
 """
@@ -91,9 +92,19 @@ class AccountStore:
         self.root = root
 
     def ensure_exists(self) -> None:
-        for sub in ("passdb", "userdb"):
+        for sub in ("passdb", "userdb", "deny", "deny/smtp"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
             (self.root / sub).chmod(0o755)
+
+    def deny(self, email: str, service: str, denied: bool = True) -> None:
+        """Refuse (or stop refusing) ``email``'s logins to ``service`` (``smtp``, ``imap``)."""
+        folder = self.root / "deny" / service
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)
+        if denied:
+            _write_json(folder / email.lower(), {"nopassword": "y"})
+        else:
+            (folder / email.lower()).unlink(missing_ok=True)
 
     def put(self, account: Account) -> None:
         """Create or replace ``account``; the next login uses it."""
@@ -108,6 +119,8 @@ class AccountStore:
         """Remove the account; return whether it existed."""
         key = email.lower()
         existed = False
+        for service in ("smtp",):
+            (self.root / "deny" / service / key).unlink(missing_ok=True)
         for sub in ("passdb", "userdb"):
             try:
                 (self.root / sub / key).unlink()

@@ -13,6 +13,7 @@ from lab._dovecot_conf import (
     MAIL_GID,
     MAIL_UID,
     DovecotLayout,
+    render_auth_deny_conf,
     render_auth_dict_conf,
     render_dovecot_conf,
 )
@@ -72,6 +73,7 @@ class DovecotServer:
         if lay.master_file is not None and not lay.master_file.exists():
             lay.master_file.write_text(f"{MASTER_USER}:{{PLAIN}}{secrets.token_urlsafe(18)}\n")
         lay.auth_dict_conf.write_text(render_auth_dict_conf(lay))
+        lay.auth_dict_conf.with_name("auth-deny.conf").write_text(render_auth_deny_conf(lay))
         lay.conf.write_text(
             render_dovecot_conf(lay, imap_port=self.imap_port, lmtp_port=self.lmtp_port)
         )
@@ -211,6 +213,12 @@ class DestinationServer(DovecotServer):
         is advertised in the post-login CAPABILITY).
         """
         self.store.put(Account(email, password, quota_bytes, max_message_bytes))
+
+    def refuse_submission(self, email: str, refused: bool = True) -> None:
+        """Turn SMTP AUTH off (or on again) for one account: the submission service then
+        refuses its login while IMAP still accepts it (a hosted service's per-mailbox
+        "authenticated SMTP" switch)."""
+        self.store.deny(email, "smtp", refused)
 
     def remove_account(self, email: str) -> bool:
         """Remove an account (its mail stays on disk, like a disabled login); True if it existed."""

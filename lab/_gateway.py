@@ -11,7 +11,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +68,9 @@ class Gateway:
         self.layout = layout
         self.host = HOST
         self.smtp_port = smtp_port
+        # Other Postfix instances that read the gateway's maps (the submission service):
+        # each is reloaded after a map changes, like the gateway itself.
+        self.followers: list[Callable[[], None]] = []
 
     # -- lifecycle -----------------------------------------------------------------
     @property
@@ -302,6 +305,8 @@ class Gateway:
                 entries[key] = value
             self._write_map(path, entries)
         self._reload()
+        for follower in self.followers:
+            follower()
 
     def _write_map(self, path: Path, entries: dict[str, str]) -> None:
         tmp = path.with_name(f".{path.name}.tmp")

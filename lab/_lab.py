@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import stat
 import threading
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from lab._controlpanel import ControlPanel, controlpanel_available
 from lab._dns import DnsServers
 from lab._dns_conf import DnsLayout
 from lab._dovecot import DestinationServer, SourceServer
-from lab._dovecot_conf import DovecotLayout
+from lab._dovecot_conf import SASL_SOCKET, DovecotLayout
 from lab._errors import LabStateError
 from lab._gateway import Gateway
 from lab._info import ServerInfo
@@ -33,6 +34,7 @@ from lab._ports import HOST, LabPorts
 from lab._postfix_conf import GatewayLayout
 from lab._process import stop_pids
 from lab._seed import SeedReport, seed_source
+from lab._submission import SubmissionServer
 from lab.corpus import plan
 
 __all__ = ["Lab", "LabStatus"]
@@ -41,6 +43,10 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = "lab.json"
 SEED_RECORD = "corpus.json"
+# The hosted account the onboarding notices are sent from (``notices.sender`` in the example
+# spec); its password is the stand-in for the Secret block ``mailroute-notices``.
+NOTICE_SENDER = "onboarding@mailroute.test"
+NOTICE_SECRET_ENV = "ONBOARD_SECRET_MAILROUTE_NOTICES"
 
 
 class _Server(Protocol):
@@ -110,6 +116,15 @@ class Lab:
             imap_port=ports.destination_imap,
             lmtp_port=ports.destination_lmtp,
         )
+        self.submission = SubmissionServer(
+            GatewayLayout(self.shared_root / "submission"),
+            port=ports.submission,
+            gateway=self.gateway.layout,
+            gateway_port=ports.gateway_smtp,
+            hosted_lmtp_port=ports.destination_lmtp,
+            sasl_socket=self.destination.layout.base_dir / SASL_SOCKET,
+        )
+        self.gateway.followers.append(self.submission.reload)
 
     # -- state ---------------------------------------------------------------------
     def _read_state(self) -> dict[str, Any] | None:
@@ -174,6 +189,8 @@ class Lab:
                 future.result()
         for server in servers:
             server.wait_ready()
+        if self.destination.account(NOTICE_SENDER) is None:
+            self.destination.set_account(NOTICE_SENDER, secrets.token_urlsafe(18))
         return self.status()
 
     def down(self) -> None:
@@ -200,6 +217,7 @@ class Lab:
             "dns": self.dns,
             "gateway": self.gateway,
             "clientconfig": self.clientconfig,
+            "submission": self.submission,
         }
         if controlpanel_available():
             servers["controlpanel"] = self.controlpanel
@@ -210,6 +228,7 @@ class Lab:
             self.source.info(),
             self.destination.info(),
             self.gateway.info(),
+            self.submission.info(),
             *self.dns.info(),
             self.clientconfig.info(),
         )
@@ -256,6 +275,9 @@ class Lab:
         api_key = self.controlpanel.api_key()
         if api_key is not None:
             env["ONBOARD_SECRET_MAILROUTE_API_KEY"] = api_key
+        sender = self.destination.account(NOTICE_SENDER)
+        if sender is not None:
+            env[NOTICE_SECRET_ENV] = sender.password
         return env
 
     @property

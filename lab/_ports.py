@@ -24,6 +24,7 @@ class LabPorts:
     destination_imap: int = 11143
     destination_lmtp: int = 11024
     gateway_smtp: int = 10025
+    submission: int = 10587  # the hosted submission service (587's role)
     dns_auth: int = 10053
     dns_resolver: int = 10054
     controlpanel: int = 18080

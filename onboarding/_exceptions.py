@@ -13,6 +13,7 @@ Each engine hangs one base class under :class:`OnboardingError`::
     ├── DNSCheckError              (onboarding.dnscheck)
     ├── MailFlowError              (onboarding.mailflow)
     ├── MailSyncError              (onboarding.mailsync)
+    ├── NoticeError                (onboarding.notices)
     └── LabError                   (lab: a lab server failed to start or answer)
 
 and draws the subtree below it in the docstring of the module that defines it

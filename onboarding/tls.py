@@ -16,12 +16,13 @@ host that is not loopback.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import Literal, cast, get_args
 
-__all__ = ["MODES", "TLSDecision", "TLSMode", "decide_tls"]
+__all__ = ["MODES", "TLSDecision", "TLSMode", "decide_tls", "is_loopback"]
 
 TLSMode = Literal["implicit", "starttls", "opportunistic", "none"]
 """``implicit``: TLS from the first byte (993/465); ``starttls``: upgrade after the greeting,
@@ -65,19 +66,33 @@ class TLSDecision:
         return self.context.wrap_socket(sock, server_hostname=self.host)
 
 
-def decide_tls(mode: str, host: str, *, verify: bool = True) -> TLSDecision:
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1): the lab's hosts."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def decide_tls(
+    mode: str, host: str, *, verify: bool = True, self_signed_on_loopback: bool = False
+) -> TLSDecision:
     """Decide how a client connecting to ``host`` secures the connection in ``mode``.
 
     ``verify=False`` turns off certificate and host-name checks (mailsync's ``verify_tls``
-    for a source server with a self-signed certificate). Raises ValueError for a mode not
-    in :data:`MODES` (a caller mistake).
+    for a source server with a self-signed certificate). ``self_signed_on_loopback``: a
+    loopback ``host`` (the lab's submission service, whose certificate is self-signed) is not
+    verified; any other host still is, so the flag can never weaken a production connection.
+    Raises ValueError for a mode not in :data:`MODES` (a caller mistake).
     """
     if mode not in MODES:
         raise ValueError(f"tls must be one of {', '.join(MODES)}, got {mode!r}")
     if mode == "none":
         return TLSDecision("none", host)
     context = ssl.create_default_context()
-    if not verify:
+    if not verify or (self_signed_on_loopback and is_loopback(host)):
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return TLSDecision(cast(TLSMode, mode), host, context)

@@ -9,8 +9,9 @@ and a new engine option is added in one place.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +25,26 @@ from onboarding.dnscheck import DNSInputs, DNSServers, DomainInput, HostedRecord
 from onboarding.dnscheck.dkim import DKIMKey, load_key
 from onboarding.dnscheck.query import parse_server
 from onboarding.documents import SupportContacts
-from onboarding.mailflow import ImapEndpoint, SmtpEndpoint
+from onboarding.mailflow import ImapEndpoint, SmtpEndpoint, SubmissionEndpoint
 from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, pair_key
 from onboarding.mailsync.models import PassKind
+from onboarding.notices import ClientSettings, Notice, NoticeContext, NoticeSender
 from tasks.vault import Vault
 from validation.spec import MigrationNotConfigured, OnboardingSpec, slugify
 from validation.users import UserCredentials, ValidatedUser
 
 __all__ = [
+    "DEFAULT_SUPPORT",
     "MailboxJob",
+    "accounts_to_test",
     "client_hosts",
     "client_lookup",
     "client_lookup_addresses",
+    "client_settings",
     "control_panel",
     "customer_domains",
     "customer_report_sources",
+    "cutover_domains",
     "delivery_target",
     "dkim_block_name",
     "dkim_keys",
@@ -47,13 +53,20 @@ __all__ = [
     "imap_endpoint",
     "mailbox_jobs",
     "mailbox_pair",
+    "new_domains",
+    "notice_sender",
+    "notices_for",
     "smtp_endpoint",
     "source_limit_name",
     "state_url",
     "stored_dkim_pems",
+    "submission_endpoint",
     "support_contacts",
     "sync_options",
 ]
+
+# The runbook's support contacts; the spec's ``support`` section overrides them.
+DEFAULT_SUPPORT = SupportContacts()
 
 
 # -- control panel, gateway, hosted mail ---------------------------------------------------
@@ -66,15 +79,36 @@ def control_panel(spec: OnboardingSpec, vault: Vault) -> ControlPanelClient:
 
 
 def customer_domains(spec: OnboardingSpec) -> tuple[CustomerDomain, ...]:
-    """The spec's domains as the control-panel engine creates and routes them."""
+    """The spec's domains as the control-panel engine creates and routes them.
+
+    A new domain (no ``mail_servers``) is routed to the hosted mailboxes from the start: its
+    one mail server is the cutover's delivery target, so it is "cut over" from birth.
+    """
+    hosted = spec.hosted
     return tuple(
         CustomerDomain(
+            name=d.name,
+            mail_servers=(InboundServer(hosted.delivery_host, 10),),
+            delivery_port=hosted.delivery_port,
+        )
+        if d.is_new
+        else CustomerDomain(
             name=d.name,
             mail_servers=tuple(InboundServer(m.host, m.priority) for m in d.mail_servers),
             delivery_port=d.delivery_port,
         )
         for d in spec.domains
     )
+
+
+def cutover_domains(spec: OnboardingSpec) -> tuple[str, ...]:
+    """The domains the cutover moves: every domain that has mail today (not a new one)."""
+    return tuple(d.name for d in spec.domains if not d.is_new)
+
+
+def new_domains(spec: OnboardingSpec) -> tuple[str, ...]:
+    """The domains with no mail yet: hosted from the start, never held or migrated."""
+    return tuple(d.name for d in spec.domains if d.is_new)
 
 
 def delivery_target(spec: OnboardingSpec) -> DeliveryTarget:
@@ -93,11 +127,80 @@ def smtp_endpoint(spec: OnboardingSpec) -> SmtpEndpoint:
     return SmtpEndpoint(spec.hosted.smtp_host, spec.hosted.smtp_port)
 
 
+def submission_endpoint(spec: OnboardingSpec) -> SubmissionEndpoint:
+    """The hosted submission service users' clients send through (587, STARTTLS, AUTH)."""
+    h = spec.hosted
+    return SubmissionEndpoint(h.submission_host, h.submission_port, h.submission_tls.value)
+
+
+def accounts_to_test(
+    spec: OnboardingSpec, credentials: Mapping[str, UserCredentials]
+) -> tuple[tuple[UserCredentials, ...], tuple[str, ...]]:
+    """The test accounts to prove before the cutover, and those named but not in the list.
+
+    ``cutover.test_accounts`` when given, else the first user (in CSV order) of each domain.
+    """
+    named = spec.cutover.test_accounts
+    if named:
+        by_email = {e.lower(): c for e, c in credentials.items()}
+        found = tuple(by_email[a] for a in named if a in by_email)
+        return found, tuple(a for a in named if a not in by_email)
+    first: dict[str, UserCredentials] = {}
+    for cred in credentials.values():
+        first.setdefault(cred.email.rsplit("@", 1)[1].lower(), cred)
+    return tuple(first[d] for d in spec.domain_names if d in first), ()
+
+
+# -- notices -------------------------------------------------------------------------------
+
+
+def client_settings(spec: OnboardingSpec) -> ClientSettings:
+    """The public names users' mail programs are set to (not the lab's loopback ports)."""
+    return ClientSettings(spec.hosted.client_imap_host, spec.hosted.client_submission_host)
+
+
+def notice_sender(spec: OnboardingSpec, vault: Vault) -> NoticeSender:
+    """The hosted account notices come from, with its password from the Secret block."""
+    n = spec.notices
+    return NoticeSender(n.sender, vault.secret(n.sender_secret), n.sender_name)
+
+
+def notices_for(
+    spec: OnboardingSpec,
+    users: Sequence[UserCredentials],
+    *,
+    ready_at: datetime,
+) -> tuple[Notice, ...]:
+    """One notice context per user; each may not contain that user's passwords."""
+    n = spec.notices
+    out = []
+    for u in users:
+        domain = u.email.rsplit("@", 1)[1].lower()
+        context = NoticeContext(
+            customer=spec.customer,
+            email=u.email,
+            aliases=tuple(f"{a}@{domain}" if "@" not in a else a for a in u.aliases),
+            settings=client_settings(spec),
+            support=support_contacts(spec),
+            ready_at=ready_at,
+            window=n.cutover_window,
+            guide=n.guide,
+            migrated=spec.migration.enabled,
+        )
+        forbidden = [u.password.get_secret_value()]
+        if u.source_password is not None:
+            forbidden.append(u.source_password.get_secret_value())
+        out.append(Notice(context, tuple(forbidden)))
+    return tuple(out)
+
+
 # -- DNS ---------------------------------------------------------------------------------------
 
 
-def dns_inputs(spec: OnboardingSpec) -> DNSInputs:
+def dns_inputs(spec: OnboardingSpec, *, only: Collection[str] | None = None) -> DNSInputs:
     """The DNS engine's inputs from the spec: domains, our records, options, servers.
+
+    ``only``: just these domains (the cutover's readiness ignores the new ones).
 
     Raises ValueError when a DNS server in ``dns.resolvers`` / ``dns.nameservers`` is not an IP
     address with an optional port.
@@ -107,7 +210,9 @@ def dns_inputs(spec: OnboardingSpec) -> DNSInputs:
         customer=spec.customer,
         customer_slug=spec.customer_slug,
         domains=tuple(
-            DomainInput(d.name, tuple(s.host for s in d.mail_servers)) for d in spec.domains
+            DomainInput(d.name, tuple(s.host for s in d.mail_servers))
+            for d in spec.domains
+            if only is None or d.name in only
         ),
         hosted=HostedRecords(
             mx_hosts=tuple((m.priority, m.host) for m in hosted.mx_hosts),
@@ -286,10 +391,12 @@ def _require_source(spec: OnboardingSpec) -> None:
 
 
 def mailbox_jobs(spec: OnboardingSpec, users: Sequence[ValidatedUser]) -> tuple[MailboxJob, ...]:
-    """One job per user, in CSV order; no secret is read."""
+    """One job per user, in CSV order, except users of a new domain (they have no old
+    mailbox); no secret is read."""
     _require_source(spec)
     assert spec.migration.source is not None
     src = spec.migration.source
+    new = set(new_domains(spec))
     return tuple(
         MailboxJob(
             mailbox=u.email,
@@ -300,6 +407,7 @@ def mailbox_jobs(spec: OnboardingSpec, users: Sequence[ValidatedUser]) -> tuple[
             destination_port=spec.hosted.imap_port,
         )
         for u in users
+        if u.email.rsplit("@", 1)[1].lower() not in new
     )
 
 

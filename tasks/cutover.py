@@ -43,7 +43,7 @@ from onboarding.cutover import (
 )
 from onboarding.dnscheck import run_propagation
 from onboarding.reports import RunFolder
-from tasks.adapters import control_panel, delivery_target, dkim_keys, dns_inputs
+from tasks.adapters import control_panel, cutover_domains, delivery_target, dkim_keys, dns_inputs
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
 
@@ -57,6 +57,7 @@ __all__ = [
     "domain_states",
     "hold_all",
     "mark_completed",
+    "plan_cutover",
     "publish_cutover",
     "release_all",
     "schedule_followup",
@@ -78,14 +79,16 @@ class CutoverApproval(RunInput):
 
 @task(name="read-domain-states", persist_result=False, cache_policy=NO_CACHE)
 def domain_states(spec: OnboardingSpec) -> tuple[DomainState, ...]:
-    """Each domain's hold and routing as the control panel has them now.
+    """Each domain's hold and routing as the control panel has them now (the domains being
+    cut over; a new domain is hosted from the start and has no cutover).
 
     Raise :class:`~onboarding.cutover.LedgerMissing` when the cutover has started but its
     ledger is not in the spec's output folder: starting over would forget the DNS change
     time and give the cutover a second id (and a second follow-up).
     """
     with control_panel(spec, current_vault()) as cp:
-        states = tuple(read_domain_state(cp, d, delivery_target(spec)) for d in spec.domain_names)
+        target = delivery_target(spec)
+        states = tuple(read_domain_state(cp, d, target) for d in cutover_domains(spec))
     started = [s.domain for s in states if s.phase is not DomainPhase.PENDING]
     require_ledger(ledger_path(spec.output_dir, spec.customer_slug), started=started)
     return states
@@ -96,7 +99,7 @@ def wait_until_ready(spec: OnboardingSpec, wait_seconds: float = 0.0) -> Readine
     """Propagation plus the TTL rule; poll up to ``wait_seconds`` when the ETA is known."""
     keys = dkim_keys(spec, current_vault())
     records = {d: k.record if k else None for d, k in keys.items()}
-    inputs = dns_inputs(spec)
+    inputs = dns_inputs(spec, only=cutover_domains(spec))  # a new domain waits for nothing
     path = ledger_path(spec.output_dir, spec.customer_slug)
     deadline = time.monotonic() + wait_seconds
     noted = noted_mx_ttls(spec.output_dir, spec.customer_slug)
@@ -123,7 +126,7 @@ def wait_until_ready(spec: OnboardingSpec, wait_seconds: float = 0.0) -> Readine
 def ask_approval(spec: OnboardingSpec, readiness: Readiness) -> CutoverApproval:
     """Pause the flow run until an operator approves or declines in the UI (or the API)."""
     description = (
-        f"**Cut over {spec.customer}** ({', '.join(spec.domain_names)}): hold delivery, final "
+        f"**Cut over {spec.customer}** ({', '.join(cutover_domains(spec))}): hold delivery, final "
         f"sync, route to {spec.hosted.delivery_host}:{spec.hosted.delivery_port}, release.\n\n"
         f"DNS: {readiness.message}"
     )
@@ -136,27 +139,38 @@ def ask_approval(spec: OnboardingSpec, readiness: Readiness) -> CutoverApproval:
     return answer
 
 
+@task(name="plan-cutover", persist_result=False, cache_policy=NO_CACHE)
+def plan_cutover(spec: OnboardingSpec) -> str:
+    """The id of the cutover about to ask for approval (the same on every re-run)."""
+    path = ledger_path(spec.output_dir, spec.customer_slug)
+    ledger = load_ledger(path).planned(datetime.now(UTC))
+    save_ledger(path, ledger)
+    assert ledger.cutover_id is not None
+    return ledger.cutover_id
+
+
 @task(name="hold-delivery", persist_result=False, cache_policy=NO_CACHE)
 def hold_all(spec: OnboardingSpec) -> tuple[StepResult, ...]:
-    """Record the cutover as started, then hold every domain not yet held (no second hold)."""
+    """Record the cutover as started, then hold every domain being cut over that is not yet
+    held (no second hold); a new domain (hosted from the start) is never held."""
     path = ledger_path(spec.output_dir, spec.customer_slug)
     save_ledger(path, load_ledger(path).started(datetime.now(UTC)))
     with control_panel(spec, current_vault()) as cp:
-        return tuple(hold_delivery(cp, d) for d in spec.domain_names)
+        return tuple(hold_delivery(cp, d) for d in cutover_domains(spec))
 
 
 @task(name="switch-routing", persist_result=False, cache_policy=NO_CACHE)
 def switch_all(spec: OnboardingSpec) -> tuple[StepResult, ...]:
-    """Route every domain to the hosted mailboxes (only those not routed there yet)."""
+    """Route every domain being cut over to the hosted mailboxes (only those not there yet)."""
     with control_panel(spec, current_vault()) as cp:
-        return tuple(switch_routing(cp, d, delivery_target(spec)) for d in spec.domain_names)
+        return tuple(switch_routing(cp, d, delivery_target(spec)) for d in cutover_domains(spec))
 
 
 @task(name="release-hold", persist_result=False, cache_policy=NO_CACHE)
 def release_all(spec: OnboardingSpec) -> tuple[StepResult, ...]:
-    """Release every domain's hold (only those still held)."""
+    """Release every held domain being cut over (only those still held)."""
     with control_panel(spec, current_vault()) as cp:
-        return tuple(release_delivery(cp, d) for d in spec.domain_names)
+        return tuple(release_delivery(cp, d) for d in cutover_domains(spec))
 
 
 @task(name="mark-cutover-completed", persist_result=False, cache_policy=NO_CACHE)
@@ -251,11 +265,12 @@ def ask_dns_changed(spec: OnboardingSpec, records_artifact: str) -> DnsChanged:
 
 @task(name="cutover-started", persist_result=False, cache_policy=NO_CACHE)
 def cutover_started(spec: OnboardingSpec) -> bool:
-    """True when some domain is already held or routed to the hosted mailboxes."""
+    """True when some domain being cut over is already held or routed to the hosted
+    mailboxes (a new domain is routed there from the start, so it does not count)."""
     try:
         with control_panel(spec, current_vault()) as cp:
             target = delivery_target(spec)
-            states = [read_domain_state(cp, d, target) for d in spec.domain_names]
+            states = [read_domain_state(cp, d, target) for d in cutover_domains(spec)]
     except DomainMissing:
         return False
     return any(s.phase is not DomainPhase.PENDING for s in states)

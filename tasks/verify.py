@@ -20,22 +20,26 @@ from onboarding.clientconfig import LookupResult, check_client_config
 from onboarding.cutover import ACCOUNT_COLUMNS, ISSUE_COLUMNS, VerificationReport
 from onboarding.mailflow import (
     AccountCheck,
+    ClientCheck,
     ProbeMessage,
     ProbeResult,
     await_in_mailboxes,
     check_accounts,
     check_alias_flow,
+    check_client_accounts,
     check_mail_flow,
     first_working,
     send_probe,
 )
 from onboarding.reports import RunFolder
 from tasks.adapters import (
+    accounts_to_test,
     client_hosts,
     client_lookup,
     client_lookup_addresses,
     imap_endpoint,
     smtp_endpoint,
+    submission_endpoint,
 )
 from tasks.dns import DNSOutcome
 from tasks.vault import current_vault
@@ -46,6 +50,7 @@ __all__ = [
     "await_held_probes",
     "check_account_logins",
     "check_client_setup",
+    "check_test_accounts",
     "probe_aliases",
     "probe_mail_flow",
     "publish_verification",
@@ -161,6 +166,31 @@ def check_client_setup(
     failed = [f"{r.domain} ({r.client})" for r in results if not r.valid]
     _log_tally("%d/%d client set-up lookups right", len(results), failed, "wrong")
     return results
+
+
+@task(name="check-test-accounts", persist_result=False, cache_policy=NO_CACHE)
+def check_test_accounts(spec: OnboardingSpec) -> tuple[ClientCheck, ...]:
+    """Prove each test account works as its mail client will: IMAP login, an authenticated
+    send through the hosted submission service, and that message's receipt."""
+    logins, missing = accounts_to_test(spec, current_vault().credentials(spec))
+    checks = check_client_accounts(
+        imap_endpoint(spec),
+        submission_endpoint(spec),
+        logins,
+        timeout=spec.cutover.probe_timeout_seconds,
+    )
+    checks += tuple(
+        ClientCheck(
+            email,
+            False,
+            "imap",
+            error="not in the user list; fix cutover.test_accounts in the spec",
+        )
+        for email in missing
+    )
+    failed = [c.email for c in checks if not c.ok]
+    _log_tally("%d/%d test accounts work", len(checks), failed, "failed")
+    return checks
 
 
 @task(name="publish-verification", persist_result=False, cache_policy=NO_CACHE)

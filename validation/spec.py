@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from onboarding import OnboardingError
+from onboarding.notices.render import languages  # the templates decide what is supported
 from validation._files import FileRefused, read_bounded
 from validation._yaml import YAMLRefused, load_yaml
 
@@ -45,6 +46,7 @@ __all__ = [
     "HostedService",
     "MailServer",
     "MigrationSettings",
+    "NoticeSettings",
     "OnboardingSpec",
     "PasswordPolicy",
     "SourceAuth",
@@ -121,11 +123,20 @@ class MailServer(_Model):
 
 
 class DomainSpec(_Model):
-    """A customer domain and where its mail goes today."""
+    """A customer domain and where its mail goes today.
+
+    No ``mail_servers`` (empty or absent) is a new domain with no mail yet: it is routed to
+    the hosted service from the start and needs no migration, hold or TTL wait.
+    """
 
     name: str
-    mail_servers: tuple[MailServer, ...] = Field(min_length=1)
+    mail_servers: tuple[MailServer, ...] = ()
     delivery_port: int = Field(default=25, ge=1, le=65535)
+
+    @property
+    def is_new(self) -> bool:
+        """True for a domain with no current mail servers (no mail yet)."""
+        return not self.mail_servers
 
     @field_validator("name")
     @classmethod
@@ -239,6 +250,11 @@ class HostedService(_Model):
     # for production; the lab uses the destination Dovecot's LMTP.
     delivery_host: str = Field(default="hosted.mailroute.net", pattern=_HOST_RE.pattern)
     delivery_port: Port = 25
+    # The hosted submission service users' clients send through (and the notices go out by):
+    # where we connect; clients are given ``client_submission_host``.
+    submission_host: str = Field(default="smtp.mailroute.net", pattern=_HOST_RE.pattern)
+    submission_port: Port = 587
+    submission_tls: TLSMode = TLSMode.STARTTLS
 
 
 _EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -289,6 +305,52 @@ class CutoverSettings(_Model):
         le=3600,
         description="How long a mail-flow probe may take to reach the hosted mailbox.",
     )
+    test_accounts: tuple[str, ...] = Field(
+        default=(),
+        description="Addresses from the user list proven to work (IMAP login, authenticated "
+        "send on the submission service, receipt) before approval; empty = the first user "
+        "of each domain.",
+    )
+
+    @field_validator("test_accounts")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [a for a in value if "@" not in a]
+        if bad:
+            raise ValueError(f"must be email addresses from the user list, got {bad[0]!r}")
+        return tuple(a.strip().lower() for a in value)
+
+
+class NoticeSettings(_Model):
+    """Mail to every user around the cutover, sent through the hosted submission service.
+
+    ``before_cutover``: what changes, when, what to do and the new settings, sent once the
+    cutover is ready and before it asks for approval; ``welcome``: the new settings, the
+    user's aliases and where to get help, after it. Sent from ``sender``, a hosted account
+    whose password is the Secret block ``sender_secret``; never a password in any mail.
+    """
+
+    before_cutover: bool = False
+    welcome: bool = False
+    language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    sender: str = Field(default="onboarding@mailroute.net", pattern=r"^[^@\s]+@[^@\s]+$")
+    sender_name: str = "MailRoute Onboarding"
+    sender_secret: SecretName = "mailroute-notices"
+    cutover_window: str | None = Field(
+        default=None,
+        description="When the cutover happens, in the customer's words and language (e.g. "
+        "'Saturday 27 November, 22:00-23:00 CET'); default: the earliest safe time, UTC.",
+    )
+    guide: str | None = Field(
+        default=None, description="Where users find the setup guide (a URL or a sentence)."
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in languages():
+            raise ValueError(f"must be one of {', '.join(languages())} (notice templates)")
+        return value
 
 
 class FollowUpSettings(_Model):
@@ -317,6 +379,7 @@ class OnboardingSpec(_Model):
     controlpanel: ControlPanelSettings = ControlPanelSettings()
     dns: DNSSettings = DNSSettings()
     cutover: CutoverSettings = CutoverSettings()
+    notices: NoticeSettings = NoticeSettings()
     followup: FollowUpSettings = FollowUpSettings()
     support: SupportContacts = SupportContacts()
     output_dir: Path = Field(

@@ -8,8 +8,10 @@
 ``dns_published_at`` is when we first saw the new records on every authoritative server (the
 DNS change time the 2×TTL rule counts from; an upper bound of the real change time, so the
 wait is never too short). ``cutover_id`` names one cutover across re-runs (the follow-up
-verification's idempotency key). Everything else (held? routed?) is read from the control
-panel itself, so a lost ledger never causes a second hold. Writes are atomic (rename).
+verification's idempotency key, and the key of the notices sent for it); it is set when the
+cutover first gets ready to ask for approval, ``started_at`` at the hold. Everything else
+(held? routed?) is read from the control panel itself, so a lost ledger never causes a
+second hold. Writes are atomic (rename).
 """
 
 from __future__ import annotations
@@ -45,11 +47,19 @@ class Ledger:
     started_at: datetime | None = None
     completed_at: datetime | None = None
 
-    def started(self, now: datetime) -> Ledger:
-        """Return the ledger with a cutover id, keeping an existing one (a re-run)."""
+    def planned(self, now: datetime) -> Ledger:
+        """Return the ledger with a cutover id, keeping an existing one: the id exists from
+        the moment the cutover is ready to ask for approval, so the notices sent before it
+        and the hold after it belong to the same cutover."""
         if self.cutover_id is not None:
             return self
-        return replace(self, cutover_id=f"{now:%Y%m%dT%H%M%SZ}", started_at=now)
+        return replace(self, cutover_id=f"{now:%Y%m%dT%H%M%SZ}")
+
+    def started(self, now: datetime) -> Ledger:
+        """Return the ledger with a cutover id and start time, keeping existing ones (a re-run)."""
+        if self.started_at is not None:
+            return self
+        return replace(self.planned(now), started_at=now)
 
     def completed(self, now: datetime) -> Ledger:
         return replace(self, completed_at=self.completed_at or now)

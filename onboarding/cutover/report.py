@@ -14,7 +14,8 @@ from typing import Any
 from onboarding.cutover.readiness import Readiness
 from onboarding.cutover.routing import DomainState, StepResult
 from onboarding.cutover.verification import probe_cells
-from onboarding.mailflow import ProbeResult
+from onboarding.mailflow import ClientCheck, ProbeResult
+from onboarding.notices import NoticeReport
 from onboarding.reports import markdown_table
 
 __all__ = ["STEP_COLUMNS", "CutoverOutcome", "CutoverReport", "FollowUp"]
@@ -72,6 +73,13 @@ class CutoverReport:
     held_probes: tuple[ProbeResult, ...] = ()
     probes: tuple[ProbeResult, ...] = ()
     followup: FollowUp | None = None
+    new_domains: tuple[str, ...] = ()  # hosted from the start: never held, switched or synced
+    test_accounts: tuple[ClientCheck, ...] = ()
+    notices: tuple[NoticeReport, ...] = ()
+
+    @property
+    def failed_test_accounts(self) -> tuple[ClientCheck, ...]:
+        return tuple(c for c in self.test_accounts if not c.ok)
 
     @property
     def writes(self) -> int:
@@ -115,9 +123,19 @@ class CutoverReport:
         if outcome is CutoverOutcome.COMPLETED and lost:
             outcome = CutoverOutcome.FAILED
             message = "cut over, but mail does not flow to: " + ", ".join(lost)
+        unsent = [n for n in report.notices if not n.ok]
+        done = (CutoverOutcome.COMPLETED, CutoverOutcome.ALREADY_DONE)
+        if outcome in done and unsent and message is None:
+            outcome = CutoverOutcome.FAILED
+            message = f"cut over, but {unsent[0].message}; re-run to send the rest"
         if message is None:
             message = {
-                CutoverOutcome.COMPLETED: f"cut over {len(self.before)} domain(s); mail flows",
+                CutoverOutcome.COMPLETED: f"cut over {len(self.before)} domain(s); mail flows"
+                + (
+                    f" ({len(self.new_domains)} new domain(s) hosted from the start)"
+                    if self.new_domains
+                    else ""
+                ),
                 CutoverOutcome.ALREADY_DONE: "already cut over; mail does not flow to every domain"
                 if lost
                 else "already cut over: nothing changed; mail flows",
@@ -140,6 +158,11 @@ class CutoverReport:
             "held_mail_probes": [p.to_dict() for p in self.held_probes],
             "mail_flow_probes": [p.to_dict() for p in self.probes],
             "followup": self.followup.to_dict() if self.followup else None,
+            "new_domains": list(self.new_domains),
+            "test_accounts": [c.to_dict() for c in self.test_accounts],
+            "notices": [
+                {k: v for k, v in n.to_dict().items() if k != "results"} for n in self.notices
+            ],
         }
 
     def markdown(self) -> str:
@@ -169,6 +192,26 @@ class CutoverReport:
                 ),
             )
             lines.append("")
+        if self.new_domains:
+            lines += [
+                "New domains, hosted from the start (no hold, no migration, no TTL wait): "
+                + ", ".join(self.new_domains),
+                "",
+            ]
+        if self.test_accounts:
+            lines += [
+                "## Test accounts (IMAP login, send on submission, receipt)",
+                "",
+                "| account | works | failed at | problem |",
+                "|---|---|---|---|",
+            ]
+            lines += [
+                f"| {c.email} | {_yes(c.ok)} | {c.stage or ''} | {c.error or ''} |"
+                for c in self.test_accounts
+            ]
+            lines.append("")
+        for n in self.notices:
+            lines += [f"Notices: {n.message}", ""]
         if self.approval:
             lines += [f"Approval: {self.approval}", ""]
         if self.before:

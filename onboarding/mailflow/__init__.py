@@ -2,7 +2,9 @@
 
 :mod:`.probe` sends a tagged message through the gateway and finds it over IMAP;
 :mod:`.accounts` logs in as every user: the one "can this account log in" path, which
-provisioning's login proof uses too. No Prefect here.
+provisioning's login proof uses too. :mod:`.submission` sends as a user through the hosted
+submission service (587, STARTTLS, AUTH) and :mod:`.client_check` proves a test account
+works as a client will use it. No Prefect here.
 """
 
 from onboarding.mailflow._exceptions import MailboxFailed, MailFlowError, SendFailed
@@ -13,6 +15,12 @@ from onboarding.mailflow.accounts import (
     check_account,
     check_accounts,
     first_working,
+)
+from onboarding.mailflow.client_check import (
+    CLIENT_CHECK_COLUMNS,
+    ClientCheck,
+    check_client_account,
+    check_client_accounts,
 )
 from onboarding.mailflow.probe import (
     PROBE_HEADER,
@@ -30,11 +38,14 @@ from onboarding.mailflow.probe import (
     new_tag,
     send_probe,
 )
+from onboarding.mailflow.submission import SubmissionEndpoint, submit
 
 __all__ = [
+    "CLIENT_CHECK_COLUMNS",
     "PROBE_HEADER",
     "AccountCheck",
     "AliasOwner",
+    "ClientCheck",
     "ImapConnect",
     "ImapEndpoint",
     "Login",
@@ -44,12 +55,15 @@ __all__ = [
     "ProbeResult",
     "SendFailed",
     "SmtpEndpoint",
+    "SubmissionEndpoint",
     "await_in_mailboxes",
     "await_probe",
     "await_probes",
     "check_account",
     "check_accounts",
     "check_alias_flow",
+    "check_client_account",
+    "check_client_accounts",
     "check_mail_flow",
     "connect_imap",
     "find_probe",
@@ -57,4 +71,5 @@ __all__ = [
     "first_working",
     "new_tag",
     "send_probe",
+    "submit",
 ]

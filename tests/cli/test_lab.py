@@ -62,7 +62,7 @@ def test_lab_cli_round_trip(state_root: Path) -> None:
     servers = first["servers"]
     assert isinstance(servers, dict)
     assert again["servers"] == servers
-    for name in ("source", "destination", "gateway", "dns_auth", "dns_resolver"):
+    for name in ("source", "destination", "gateway", "submission", "dns_auth", "dns_resolver"):
         assert servers[name]["healthy"] and servers[name]["pid"] and servers[name]["ports"]
     status = _json(["lab", "status", *where, "--format", "json"])
     assert status["source_master_user"] == "admin"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateType
@@ -319,3 +320,110 @@ def test_a_user_added_after_the_cutover_is_provisioned(make_customer: Make) -> N
     assert c.stats()["writes"] == 2  # the new account and its alias, nothing else
     c.send(f"team@{domain}", "to the team alias")
     assert until(lambda: c.subjects(late) == ["to the team alias"])
+
+
+def test_a_broken_test_account_blocks_the_approval_with_its_reason(make_customer: Make) -> None:
+    """Before asking for approval the cutover proves the test account (the first user of each
+    domain) works as a mail client: when its SMTP AUTH is refused the run ends NotReady with
+    the account, the stage and the server's answer, asks nothing and holds nothing; once
+    fixed, the same run passes the check (IMAP login, send on submission, receipt) and cuts
+    over."""
+    c = make_customer(require_approval=True)
+    publish_plan(c)
+    domain, (first, second) = c.domains[0], list(c.passwords)
+    c.lab.destination.refuse_submission(first)
+    try:
+        c.reset_stats()
+        state, data = _run(c, wait_seconds=30)  # require_approval and no answer: must not pause
+    finally:
+        c.lab.destination.refuse_submission(first, False)
+    assert state.is_failed() and state.name == "NotReady", state.message
+    assert data["outcome"] == "not-ready" and data["readiness"]["ready"]
+    ((check),) = data["test_accounts"]
+    assert check["email"] == first and not check["ok"] and check["stage"] == "submission"
+    assert "SMTP AUTH refused (535" in check["error"]
+    assert f"{first}: submission: " in state.message and "nothing held" in state.message
+    assert data["steps"] == [] and data["approval"] is None
+    assert c.stats()["writes"] == 0 and not c.lab.gateway.is_held(domain)
+    assert second not in state.message  # only the test account was tried
+
+    state, data = _run(c, approved=True, wait_seconds=30)
+    assert state.is_completed(), json.dumps(data, indent=1)
+    ((check),) = data["test_accounts"]
+    assert check["ok"] and check["stage"] is None and check["seconds"] is not None
+    assert c.subjects(first) == []  # the test message was found and removed
+    assert_no_secrets(c, [state])
+
+
+def test_named_test_account_not_in_the_user_list_is_a_reason(make_customer: Make) -> None:
+    """``cutover.test_accounts`` naming an address that is not in the user list blocks the
+    approval with a reason that names the spec field to fix."""
+    c = make_customer()
+    publish_plan(c)
+    data_yaml = yaml.safe_load(c.spec.read_text())
+    data_yaml["cutover"]["test_accounts"] = [next(iter(c.passwords)), f"ghost@{c.domains[0]}"]
+    c.spec.write_text(yaml.safe_dump(data_yaml))
+    state, data = _run(c, approved=True, wait_seconds=30)
+    assert state.name == "NotReady", state.message
+    oks = {t["email"]: t["ok"] for t in data["test_accounts"]}
+    assert oks == {next(iter(c.passwords)): True, f"ghost@{c.domains[0]}": False}
+    assert "fix cutover.test_accounts" in state.message
+    assert not c.lab.gateway.is_held(c.domains[0])
+
+
+def _notices(c: LabCustomer, email: str) -> dict[str, str]:
+    """The notices in ``email``'s hosted INBOX: kind -> the whole message, decoded."""
+    from email import message_from_bytes, policy
+
+    from imapclient import IMAPClient
+
+    with IMAPClient("127.0.0.1", port=c.lab.ports.destination_imap, ssl=False) as imap:
+        imap.login(email, c.passwords[email])
+        imap.select_folder("INBOX", readonly=True)
+        found: dict[str, str] = {}
+        for data in imap.fetch(
+            imap.search(["HEADER", "X-MailRoute-Notice", ""]), ["RFC822"]
+        ).values():
+            msg = message_from_bytes(data[b"RFC822"], policy=policy.default)
+            kind = str(msg["X-MailRoute-Notice"]).split()[0]
+            assert kind not in found, f"two {kind} notices for {email}"
+            found[kind] = f"Subject: {msg['Subject']}\n{msg.get_content()}"  # type: ignore[attr-defined]
+        return found
+
+
+def test_notices_reach_every_hosted_mailbox_once_and_a_rerun_sends_none(
+    make_customer: Make,
+) -> None:
+    """With notices on (German): every user's hosted INBOX gets one notice before the cutover
+    and one welcome after it, sent from the notice account through the submission service,
+    with the new settings, the user's alias and support contacts, and no password. A re-run
+    (already cut over) sends none; the record in the run folder is keyed by the cutover id."""
+    c = make_customer(
+        users=2,
+        aliases=["team"],
+        notices={"before_cutover": True, "welcome": True, "language": "de"},
+    )
+    publish_plan(c)
+    state, data = _run(c, approved=True, wait_seconds=30)
+    assert state.is_completed(), json.dumps(data, indent=1)
+    sent = {n["kind"]: (n["sent"], n["already_sent"], n["failed"]) for n in data["notices"]}
+    assert sent == {"before_cutover": (2, 0, 0), "welcome": (2, 0, 0)}
+    first, second = list(c.passwords)
+    for email in c.passwords:
+        assert until(lambda e=email: len(_notices(c, e)) == 2)  # type: ignore[misc]
+        got = _notices(c, email)
+        assert "zieht zu MailRoute um" in got["before_cutover"]
+        assert "Willkommen" in got["welcome"] and "support@mailroute.net" in got["welcome"]
+        assert f"smtp.{c.ours}, Port 587, STARTTLS" in got["welcome"]
+        assert not any(p in text for p in c.secrets() for text in got.values())
+    assert f"team@{c.domains[0]}" in _notices(c, first)["welcome"]
+    assert "team@" not in _notices(c, second)["welcome"]
+    record = (c.output_dir / c.slug / "notices.jsonl").read_text()
+    assert record.count(data["cutover_id"]) == 4
+
+    again, again_data = _run(c)
+    assert again.name == "AlreadyCutOver", again.message
+    ((welcome),) = again_data["notices"]
+    assert (welcome["kind"], welcome["sent"], welcome["already_sent"]) == ("welcome", 0, 2)
+    assert all(len(_notices(c, e)) == 2 for e in c.passwords)
+    assert_no_secrets(c, [state, again])

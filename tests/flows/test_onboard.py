@@ -3,7 +3,9 @@ re-run after the cutover skips the set-up phases and changes nothing."""
 
 from __future__ import annotations
 
+import csv
 import json
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -55,3 +57,55 @@ def test_onboard_runs_every_phase_then_reruns_without_changes(
         ("verify", "Completed"),
     ]
     assert c.stats()["writes"] == 0
+
+
+def test_a_new_domain_is_hosted_from_the_start_never_held_or_migrated(
+    make_customer: Callable[..., LabCustomer],
+) -> None:
+    """One domain with mail on the old server, one new domain without ``mail_servers``: its
+    DNS plan removes nothing, provision routes it to the hosted mailboxes from the start, and
+    the whole onboarding (approved up front) never holds, migrates or switches it, while a
+    watcher samples its gateway route and hold throughout; the existing domain is cut over
+    as usual, and mail to both ends up in the hosted mailboxes."""
+    c = make_customer(provisioned=False, migration=True, new_domains=1)
+    old, new = c.domains
+    plan = publish_plan(c)
+    (new_plan,) = [d for d in plan["domains"] if d["domain"] == new]
+    assert [ch for ch in new_plan["changes"] if ch["action"] == "remove"] == []
+    hosted = f"lmtp:inet:127.0.0.1:{c.lab.ports.destination_lmtp}"
+    seen: set[tuple[bool, str | None]] = set()
+    done = threading.Event()
+
+    def watch() -> None:  # a witness of the new domain's state during the run
+        while not done.is_set():
+            seen.add((c.lab.gateway.is_held(new), c.lab.gateway.route(new)))
+            done.wait(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        state = onboard(spec_path=c.spec, approved=True, dns_wait_seconds=30, return_state=True)
+    finally:
+        done.set()
+        watcher.join()
+    data = result_json(state)
+    assert state.is_completed(), json.dumps(data, indent=1)
+    assert seen <= {(False, None), (False, hosted)} and (False, hosted) in seen, seen
+    assert not c.domain(new)["hold_email"]
+
+    runs = c.output_dir / c.slug
+    (cut,) = [json.loads(p.read_text()) for p in runs.glob("*-cutover/cutover.json")]
+    assert cut["new_domains"] == [new]
+    assert {s["domain"] for s in cut["steps"]} == {old}
+    assert {s["domain"] for s in cut["before"]} == {old}
+    passes = sorted(runs.glob("*-migrate/mailboxes.csv"))
+    assert len(passes) == 2  # the initial sync and the cutover's final one
+    for migration in passes:
+        with migration.open() as fh:
+            mailboxes = {row["mailbox"] for row in csv.DictReader(fh)}
+        assert mailboxes == {e for e in c.passwords if e.endswith("@" + old)}
+
+    for email in c.passwords:
+        c.send(email, "after onboarding")
+    for email in c.passwords:
+        assert until(lambda e=email: "after onboarding" in c.subjects(e))  # type: ignore[misc]

@@ -30,7 +30,8 @@ def test_up_twice_and_down_twice_are_harmless(state_dir: Path) -> None:
     try:
         assert first.healthy, first.to_dict()
         names = {s.name for s in first.servers}
-        assert {"source", "destination", "gateway", "dns_auth", "dns_resolver"} <= names
+        servers = {"source", "destination", "gateway", "submission", "dns_auth", "dns_resolver"}
+        assert servers <= names
         assert ("controlpanel" in names) == controlpanel_available()
         pids = {s.name: s.pid for s in first.servers}
         second = lab.up()

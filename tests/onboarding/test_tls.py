@@ -61,3 +61,19 @@ def test_mailsync_connections_take_the_shared_decision() -> None:
     conn = Connection(ep, "source")
     assert conn.tls == TLSDecision("implicit", "old.example") and conn.tls is conn.tls
     assert conn.tls.context is not None and conn.tls.context.verify_mode is ssl.CERT_NONE
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost"])
+def test_self_signed_is_accepted_only_from_loopback_hosts(host: str) -> None:
+    """Rule: ``self_signed_on_loopback`` skips verification for a loopback host (the lab's
+    submission service) and for nothing else."""
+    plan = decide_tls("starttls", host, self_signed_on_loopback=True)
+    assert plan.context is not None and plan.context.verify_mode is ssl.CERT_NONE
+
+
+@pytest.mark.parametrize("host", ["smtp.mailroute.net", "10.0.0.1", "127.0.0.1.example", "::2"])
+def test_self_signed_flag_never_weakens_a_real_host(host: str) -> None:
+    """Rule: any non-loopback host is verified (certificate and name) even with the flag."""
+    plan = decide_tls("starttls", host, self_signed_on_loopback=True)
+    assert plan.context is not None
+    assert plan.context.verify_mode is ssl.CERT_REQUIRED and plan.context.check_hostname

@@ -103,15 +103,20 @@ def make_customer(
         routed_to_hosted: bool = False,
         provisioned: bool = True,
         aliases: Sequence[str] = (),
+        notices: dict[str, Any] | None = None,
+        new_domains: int = 0,
     ) -> LabCustomer:
         tag = secrets.token_hex(3)
         ours = f"mr{tag}.test"
         names = [f"k{tag}{i}.test" for i in range(domains)]
+        fresh = [f"n{tag}{i}.test" for i in range(new_domains)]  # no mail yet
         emails = [f"user{j}@{names[j % domains]}" for j in range(users * domains)]
+        emails += [f"new{j}@{fresh[j % new_domains]}" for j in range(users * new_domains)]
         passwords = {e: _password() for e in emails}
         source_passwords = {e: "src-" + secrets.token_urlsafe(10) for e in emails}
         for e in emails:
-            lab.source.add_user(e, source_passwords[e])
+            if e.rsplit("@", 1)[1] in names:  # a new domain's users have no old mailbox
+                lab.source.add_user(e, source_passwords[e])
         folder = tmp_path / f"c-{tag}"
         folder.mkdir()
         users = [["email", "password", "aliases"]]
@@ -120,6 +125,9 @@ def make_customer(
         key_name, master_name = f"cp-{tag}", f"src-{tag}"
         monkeypatch.setenv(env_var_for(key_name), panel.api_key)
         monkeypatch.setenv(env_var_for(master_name), lab.source.master_password)
+        monkeypatch.setenv(
+            env_var_for("mailroute-notices"), lab.secret_env()["ONBOARD_SECRET_MAILROUTE_NOTICES"]
+        )
         port = lab.ports.destination_lmtp if routed_to_hosted else lab.ports.source_lmtp
         data: dict[str, Any] = {
             "customer": f"Cutover Test {tag}",
@@ -128,7 +136,8 @@ def make_customer(
             "domains": [
                 {"name": d, "mail_servers": [{"host": "127.0.0.1"}], "delivery_port": port}
                 for d in names
-            ],
+            ]
+            + [{"name": d} for d in fresh],
             "users_csv": "users.csv",
             "migration": {
                 "enabled": migration,
@@ -157,6 +166,8 @@ def make_customer(
                 "delivery_port": lab.ports.destination_lmtp,
                 "client_config_scheme": "http",
                 "client_config_port": lab.ports.clientconfig,
+                "submission_host": "127.0.0.1",
+                "submission_port": lab.ports.submission,
             }
             | hosted(ours),
             "controlpanel": {"base_url": panel.url, "api_key_secret": key_name},
@@ -168,6 +179,7 @@ def make_customer(
                 "approval_timeout_hours": 0.05,  # a pause nobody answers fails in 3 min
             },
             "output_dir": str(folder / "runs"),
+            "notices": {"sender": "onboarding@mailroute.test"} | (notices or {}),
         }
         spec_path = write_customer_files(folder, data, users)
         publish_provider_zone(
@@ -177,6 +189,8 @@ def make_customer(
             lab.dns.set_zone(
                 d, zone_text(d, f'@ IN MX 10 mx1.old.{ours}.\n@ IN TXT "v=spf1 -all"', ttl=ttl)
             )
+        for d in fresh:  # a new domain: registered, no mail records yet
+            lab.dns.set_zone(d, zone_text(d, "", ttl=ttl))
         admin = httpx.Client(
             base_url=panel.url, headers={"Authorization": f"ApiKey {panel.api_key}"}, timeout=30
         )
@@ -184,7 +198,7 @@ def make_customer(
             spec_path,
             str(data["slug"]),
             folder / "runs",
-            names,
+            names + fresh,
             ours,
             passwords,
             source_passwords,
@@ -238,9 +252,11 @@ def publish_plan(c: LabCustomer) -> dict[str, Any]:
 
 
 def assert_no_secrets(c: LabCustomer, states: list[Any]) -> None:
-    """Known passwords and the API key appear in no log, artifact, parameter or file."""
+    """Known passwords, the API key and the notice account's password appear in no log,
+    artifact, parameter or file."""
     key = c.admin.headers["Authorization"].removeprefix("ApiKey ")
-    needles = [*c.secrets(), key, key.split(":", 1)[1]]
+    notice_account = c.lab.secret_env()["ONBOARD_SECRET_MAILROUTE_NOTICES"]
+    needles = [*c.secrets(), key, key.split(":", 1)[1], notice_account]
     texts: list[str] = []
     for state in states:
         texts += flow_run_texts(state.state_details.flow_run_id)

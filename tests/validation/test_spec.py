@@ -186,3 +186,36 @@ def test_merge_keys_and_small_aliases_still_work(tmp_path: Path) -> None:
     path.write_text(text)
     spec = load_spec(path)
     assert [d.mail_servers[0].priority for d in spec.domains] == [10, 20]
+
+
+def test_a_domain_without_mail_servers_is_new() -> None:
+    """``mail_servers`` empty or absent: a new domain with no mail yet (hosted from the start)."""
+    data = _example()
+    data["domains"].append({"name": "acme-new.test"})
+    data["domains"].append({"name": "acme-empty.test", "mail_servers": []})
+    spec = parse_spec(data, path=EXAMPLE)
+    assert [d.is_new for d in spec.domains] == [False, False, True, True]
+
+
+def test_submission_defaults_are_mailroutes_587_with_starttls() -> None:
+    """Without ``hosted.submission_*`` the submission service is smtp.mailroute.net:587."""
+    data = _example()
+    for key in ("submission_host", "submission_port"):
+        data["hosted"].pop(key)
+    hosted = parse_spec(data, path=EXAMPLE).hosted
+    assert (hosted.submission_host, hosted.submission_port, hosted.submission_tls.value) == (
+        "smtp.mailroute.net",
+        587,
+        "starttls",
+    )
+
+
+def test_notice_language_must_have_templates_and_test_accounts_be_addresses() -> None:
+    """A notice language without templates and a test account that is no address are each
+    reported at their path, naming what is allowed."""
+    data = _example()
+    data["notices"]["language"] = "fr"
+    data["cutover"]["test_accounts"] = ["alice"]
+    problems = _problems(data)
+    assert any(p.startswith("notices.language: must be one of de, en") for p in problems)
+    assert any(p.startswith("cutover.test_accounts: must be email addresses") for p in problems)
