@@ -206,6 +206,9 @@ class MailboxRow(_Model):
     source_duplicates: int
     skipped: int
     failed: int
+    deferred: int
+    new_items: int
+    approved_items: int
     reconciles: bool
     bytes_copied: int
     flags_updated: int
@@ -214,37 +217,54 @@ class MailboxRow(_Model):
     reconnects: int
     retries: int
     error: str
+    verdict: str
 
 
 class FailedTransfer(_Model):
     mailbox: str
     folder: str
-    uid: int | str
-    message_id: str
-    size: int | str
-    internaldate: str
-    outcome: str
-    error_class: str
     reason: str
     fix: str
+    approval: str
+    outcome: str
+    size: int | str
+    internaldate: str
+    message_id: str
+    uid: int | str
+    error_class: str
+    pass_kind: str = Field(alias="pass")
 
 
 class MigrateResult(FlowResult):
-    """``migrate``: per-mailbox counts, the reconciliation equation, every failed item."""
+    """``migrate``: per-mailbox counts, the reconciliation equation, every failed item.
+
+    ``problem_mailboxes`` fail the bad-item policy; ``failed_transfers_table`` says where the
+    customer's whole latest table is (the artifact's UI link, else the CSV).
+    """
 
     customer: str
     pass_kind: str = Field(alias="pass")
     equation: str
     totals: dict[str, int]
     failed_mailboxes: int
+    bad_item_limit: int
+    problem_mailboxes: tuple[str, ...]
+    failed_transfers_table: str
     mailboxes: tuple[MailboxRow, ...]
     failed_transfers: tuple[FailedTransfer, ...]
 
     @classmethod
-    def of(cls, report: MigrationReport, run_folder: str) -> MigrateResult:
+    def of(cls, report: MigrationReport, run_folder: str, table: str) -> MigrateResult:
         data = report.as_json()
-        message = ("" if report.ok else "migration has problems: ") + report.equation
-        return cls.model_validate(data | {"message": message, "run_folder": run_folder})
+        if report.ok:
+            message = report.equation
+        else:
+            message = (
+                f"migration has problems in {len(report.problem_mailboxes)} mailbox(es): "
+                f"{report.problems_text}; table {table}; {report.equation}"
+            )
+        extra = {"message": message, "run_folder": run_folder, "failed_transfers_table": table}
+        return cls.model_validate(data | extra)
 
 
 class FolderPlanRow(_Model):

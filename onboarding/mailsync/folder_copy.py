@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from onboarding.mailsync._exceptions import Throttled
 from onboarding.mailsync.append import AppendPipeline
@@ -52,7 +53,11 @@ class FolderCopy:
         limit = size_limit(self.opt, w.dst.capabilities)
         copyable: list[SourceMessage] = []
         for m in todo:
-            if m.size > limit:
+            if not self._in_window(m):
+                self.over_budget = True  # left for a later pass, like the byte budget
+                w.counts.skipped += 1
+                w.problem(m, "skipped", "OutsideDateRange", self._window_text(), None)
+            elif m.size > limit:
                 w.counts.skipped += 1
                 w.problem(
                     m,
@@ -69,6 +74,26 @@ class FolderCopy:
             self._copy_batch(batch)
             self.tracker.keep_lease()
             self.tracker.tick(w.plan.source)
+
+    def _in_window(self, m: SourceMessage) -> bool:
+        """Whether ``m``'s INTERNALDATE is inside ``since``/``before`` (no window: always)."""
+        since, before = self.opt.since, self.opt.before
+        if since is None and before is None:
+            return True
+        day = datetime.fromtimestamp(internaldate_epoch(m.internaldate), UTC).date()
+        return (since is None or day >= since) and (before is None or day < before)
+
+    def _window_text(self) -> str:
+        since, before = self.opt.since, self.opt.before
+        window = " and ".join(
+            part
+            for part in (
+                f"on or after {since}" if since else "",
+                f"before {before}" if before else "",
+            )
+            if part
+        )
+        return f"dated outside this pass's window (only mail {window}); a later pass copies it"
 
     def _batches(self, todo: list[SourceMessage]) -> Iterable[list[SourceMessage]]:
         batch: list[SourceMessage] = []

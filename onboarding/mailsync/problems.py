@@ -23,6 +23,7 @@ FIXES = {
     "AppendRejected": "read the server response; fix the message or the destination, re-run",
     "DuplicateOfFailed": "re-run after fixing the failure of the identical message",
     "ByteBudget": "nothing to do: the next pass continues where this one stopped",
+    "OutsideDateRange": "nothing to do: a pass without --since/--before copies it",
 }
 
 

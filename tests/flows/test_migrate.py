@@ -194,8 +194,14 @@ def test_failed_transfers_are_reported_and_the_flow_ends_failed(
     if isinstance(rows, dict):  # dict of columns
         rows = [dict(zip(rows, vals, strict=True)) for vals in zip(*rows.values(), strict=True)]
     big = next(r for r in rows if r["mailbox"] == small.email)
-    assert big["folder"] == "INBOX" and int(big["size"]) > 400_000
+    assert big["folder"] == "INBOX" and big["size"].endswith(" KB")  # human-readable
     assert big["reason"] and big["fix"] and big["error_class"]
+    assert list(rows[0])[:4] == ["mailbox", "folder", "reason", "fix"]  # what to do, first
+    assert big["approval"] == "new"
+    (item,) = [t for t in data["failed_transfers"] if t["mailbox"] == small.email]
+    assert int(item["size"]) > 400_000
+    assert small.email in state.message and locked.email in state.message
+    assert f"failed-transfers-{customer.slug}" in state.message  # the table is named/linked
     login = next(r for r in rows if r["mailbox"] == locked.email)
     assert login["outcome"] == "mailbox-failed" and login["error_class"] == "AuthFailed"
     assert "1 attempt" in login["reason"], "a wrong password must not be retried"
