@@ -47,6 +47,7 @@ __all__ = [
     "MigrateResult",
     "MigrationPlanResult",
     "OnboardResult",
+    "PreflightResult",
     "PropagationResult",
     "ProvisionResult",
     "UserValidationResult",
@@ -314,6 +315,92 @@ class MigrationPlanResult(FlowResult):
         )
 
 
+class PreflightUserRow(_Model):
+    mailbox: str
+    status: str
+    ok: bool
+    failed_side: str | None
+    error: str | None
+    fix: str | None
+    folders: int
+    messages: int
+    bytes: int
+    largest_message: int | None
+    message_size_limit: int
+    too_big: int
+    fits_message_limit: bool | None
+    quota_free_bytes: int | None
+    fits_quota: bool | None
+    sample_messages: int | None
+    sample_bytes_per_second: float | None
+    eta_seconds: float | None
+    source_capabilities: tuple[str, ...]
+    destination_capabilities: tuple[str, ...]
+
+
+class PreflightResult(FlowResult):
+    """``preflight``: every selected user on both sides, sizes, limits and an estimated time.
+
+    ``failed`` names every user that cannot be migrated as things stand (a login, TLS or
+    connection problem on either side, or a mailbox larger than the free quota);
+    ``eta_seconds`` is the whole customer at ``parallel`` mailboxes at once (None while a
+    user's rate is unknown).
+    """
+
+    customer: str
+    users: tuple[PreflightUserRow, ...]
+    failed: tuple[str, ...]
+    messages: int
+    bytes: int
+    parallel: int
+    eta_seconds: float | None
+
+    @classmethod
+    def of(
+        cls, customer: str, rows: Sequence[dict[str, object]], parallel: int, run_folder: str
+    ) -> PreflightResult:
+        users = tuple(PreflightUserRow.model_validate(r) for r in rows)
+        failed = tuple(u.mailbox for u in users if not u.ok)
+        etas = [u.eta_seconds for u in users if u.ok]
+        eta = None
+        if all(e is not None for e in etas):
+            known = [e for e in etas if e is not None]
+            eta = max([sum(known) / max(parallel, 1), *known], default=0.0)
+        total = sum(u.bytes for u in users)
+        when = "unknown" if eta is None else f"about {_duration(eta)}"
+        message = (
+            f"{len(users) - len(failed)}/{len(users)} user(s) ready, "
+            f"{sum(u.messages for u in users):,} messages, {total / 1e6:,.1f} MB, "
+            f"estimated {when} at {parallel} mailbox(es) at once"
+        )
+        if failed:
+            message = (
+                f"{len(failed)} user(s) cannot be migrated: "
+                + ", ".join(f"{u.mailbox} ({u.status})" for u in users if not u.ok)
+                + f"; {message}"
+            )
+        return cls(
+            ok=not failed,
+            message=message,
+            run_folder=run_folder,
+            customer=customer,
+            users=users,
+            failed=failed,
+            messages=sum(u.messages for u in users),
+            bytes=total,
+            parallel=parallel,
+            eta_seconds=None if eta is None else round(eta, 3),
+        )
+
+
+def _duration(seconds: float) -> str:
+    """``3725`` → ``"1 h 2 min"``; under a minute in seconds."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = int(seconds // 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
 # -- DNS -----------------------------------------------------------------------------------------
 
 
@@ -569,6 +656,7 @@ RESULT_MODELS: tuple[type[FlowResult], ...] = (
     ProvisionResult,
     MigrateResult,
     MigrationPlanResult,
+    PreflightResult,
     DNSPlanResult,
     DNSCheckResult,
     PropagationResult,
