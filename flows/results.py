@@ -582,6 +582,7 @@ class CutoverResult(FlowResult):
     held_mail_probes: tuple[ProbeRow, ...]
     mail_flow_probes: tuple[ProbeRow, ...]
     followup: FollowUpRow | None
+    catchup_passes: tuple[FollowUpRow, ...]
 
     @classmethod
     def of(cls, report: CutoverReport, run_folder: Path) -> CutoverResult:
@@ -615,6 +616,14 @@ class DNSChecks(_Model):
     results: tuple[CheckRow, ...]
 
 
+class CatchupRow(_Model):
+    started_at: str
+    pass_kind: str = Field(alias="pass")
+    ok: bool
+    copied: int
+    mailboxes: dict[str, int]
+
+
 class VerifyResult(FlowResult):
     """``verify``: logins, mail flow per domain and alias, DNS checks, and every open issue."""
 
@@ -628,6 +637,7 @@ class VerifyResult(FlowResult):
     dns: DNSChecks | None
     open_issues: tuple[IssueRow, ...]
     notes: tuple[str, ...]
+    catchup_passes: tuple[CatchupRow, ...]
 
     @classmethod
     def of(cls, report: VerificationReport, run_folder: Path) -> VerifyResult:

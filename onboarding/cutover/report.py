@@ -70,6 +70,7 @@ class CutoverReport:
     held_probes: tuple[ProbeResult, ...] = ()
     probes: tuple[ProbeResult, ...] = ()
     followup: FollowUp | None = None
+    catchups: tuple[FollowUp, ...] = ()
 
     @property
     def writes(self) -> int:
@@ -138,6 +139,7 @@ class CutoverReport:
             "held_mail_probes": [p.to_dict() for p in self.held_probes],
             "mail_flow_probes": [p.to_dict() for p in self.probes],
             "followup": self.followup.to_dict() if self.followup else None,
+            "catchup_passes": [c.to_dict() for c in self.catchups],
         }
 
     def markdown(self) -> str:
@@ -195,6 +197,19 @@ class CutoverReport:
                     for p in probes
                 ]
                 lines.append("")
+        if self.catchups:
+            lines += [
+                "## Catch-up passes",
+                "",
+                "Incremental passes for mail still delivered to the old server after the switch:",
+                "",
+            ]
+            lines += [
+                f"- due {c.due_at:%Y-%m-%d %H:%M} UTC: "
+                + (f"scheduled as flow run `{c.flow_run_id}`" if c.flow_run_id else c.how_to_run)
+                for c in self.catchups
+            ]
+            lines.append("")
         if self.followup is not None:
             f = self.followup
             lines += [
