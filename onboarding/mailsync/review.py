@@ -113,18 +113,24 @@ class LatestTable:
     mailboxes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def merged(self, report: MigrationReport, *, at: datetime) -> LatestTable:
-        """This table with the report's mailboxes replaced by what the report says."""
+        """This table with the report's mailboxes replaced by what the report says.
+
+        A pass that skips an unchanged folder still counts that folder's earlier skipped
+        messages without listing them again; those earlier items stay in the table (as
+        many as the counts say are still not copied), so nothing known drops out of sight.
+        """
         items: dict[str, list[dict[str, object]]] = {}
         for row in report.failed_transfers:
             items.setdefault(str(row["mailbox"]), []).append(dict(row))
         merged = dict(self.mailboxes)
         for m in report.mailboxes:
             name = str(m["mailbox"])
+            rows = items.get(name, [])
             merged[name] = {
                 "pass": report.pass_kind,
                 "at": at.isoformat(),
                 "row": dict(m),
-                "items": items.get(name, []),
+                "items": rows + _still_pending(self.mailboxes.get(name), m, rows),
             }
         return LatestTable(merged)
 
@@ -167,6 +173,24 @@ class LatestTable:
 
     def to_dict(self) -> dict[str, Any]:
         return {"mailboxes": self.mailboxes}
+
+
+def _still_pending(
+    before: Mapping[str, Any] | None, row: Mapping[str, object], listed: list[dict[str, object]]
+) -> list[dict[str, object]]:
+    """Earlier items of a mailbox that the new pass counts but does not list again."""
+    if not before or row.get("status") == "Failed":
+        return []
+    counted = sum(int(str(row.get(k, 0))) for k in ("skipped", "failed"))
+    counted -= int(str(row.get("deferred", 0)))
+    listed_keys = {item_key(r) for r in listed}
+    missing = counted - sum(1 for r in listed if item_key(r) is not None)
+    carried = [
+        dict(r)
+        for r in before.get("items", [])
+        if (key := item_key(dict(r))) is not None and key not in listed_keys
+    ]
+    return carried[: max(missing, 0)]
 
 
 def _read(path: Path) -> Any:
