@@ -66,7 +66,7 @@ from onboarding.mailsync.review import (
 )
 from onboarding.reports import RunFolder
 from tasks.adapters import DateWindow, MailboxJob, mailbox_pair, state_url, sync_options
-from tasks.slots import SlotWait, release_held, slots
+from tasks.slots import SlotWait, slots, stopping_gives_slots_back
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
 
@@ -255,31 +255,27 @@ def sync_all(
     runner: ThreadPoolTaskRunner[MailboxOutcome] = ThreadPoolTaskRunner(m.parallel_mailboxes)
     approvals = approvals or Approvals()
     publish(PassStarted(len(jobs)))
-    try:
-        with watching(tally), runner:
-            futures: dict[PrefectFuture[MailboxOutcome], MailboxJob] = {
-                runner.submit(
-                    sync,
-                    {
-                        "job": job,
-                        "spec": spec,
-                        "pass_kind": pass_kind,
-                        "window": window,
-                        "approved": approvals.for_mailbox(job.mailbox),
-                    },
-                ): job
-                for job in jobs
-            }
-            for future in as_completed(list(futures)):
-                job = futures[future]
-                result = _result_of(job, future, max(1, tally.attempts.get(job.mailbox, 1)))
-                done[result.mailbox] = result
-                tally.finished(result)
-                error = str(result.error) if result.error else None
-                publish(MailboxDone(result.mailbox, result.outcome, error))
-    except BaseException:
-        release_held()
-        raise
+    with watching(tally), runner, stopping_gives_slots_back(runner):
+        futures: dict[PrefectFuture[MailboxOutcome], MailboxJob] = {
+            runner.submit(
+                sync,
+                {
+                    "job": job,
+                    "spec": spec,
+                    "pass_kind": pass_kind,
+                    "window": window,
+                    "approved": approvals.for_mailbox(job.mailbox),
+                },
+            ): job
+            for job in jobs
+        }
+        for future in as_completed(list(futures)):
+            job = futures[future]
+            result = _result_of(job, future, max(1, tally.attempts.get(job.mailbox, 1)))
+            done[result.mailbox] = result
+            tally.finished(result)
+            error = str(result.error) if result.error else None
+            publish(MailboxDone(result.mailbox, result.outcome, error))
     return [done[job.mailbox] for job in jobs]
 
 

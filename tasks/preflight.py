@@ -22,7 +22,7 @@ from onboarding.mailsync.report import human_size
 from onboarding.mailsync.survey import PREFLIGHT_COLUMNS, Survey, survey
 from onboarding.reports import RunFolder
 from tasks.adapters import MailboxJob, mailbox_pair, sync_options
-from tasks.slots import release_held, slots
+from tasks.slots import slots, stopping_gives_slots_back
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
 
@@ -84,22 +84,18 @@ def preflight_all(spec: OnboardingSpec, jobs: Sequence[MailboxJob]) -> list[dict
     """One row per job (job order), every user surveyed whatever the others' results."""
     runner: ThreadPoolTaskRunner[Survey] = ThreadPoolTaskRunner(spec.migration.parallel_mailboxes)
     rows: dict[str, dict[str, object]] = {}
-    try:
-        with runner:
-            futures: dict[PrefectFuture[Survey], MailboxJob] = {
-                runner.submit(preflight_mailbox, {"job": job, "spec": spec}): job for job in jobs
-            }
-            for future in as_completed(list(futures)):
-                job = futures[future]
-                future.wait()
-                value = future.state.result(raise_on_failure=False)
-                if isinstance(value, Survey):
-                    rows[job.mailbox] = value.to_dict()
-                else:
-                    rows[job.mailbox] = _crashed_row(job, value or future.state.message or "")
-    except BaseException:
-        release_held()  # a stopped run gives its source slots back
-        raise
+    with runner, stopping_gives_slots_back(runner):
+        futures: dict[PrefectFuture[Survey], MailboxJob] = {
+            runner.submit(preflight_mailbox, {"job": job, "spec": spec}): job for job in jobs
+        }
+        for future in as_completed(list(futures)):
+            job = futures[future]
+            future.wait()
+            value = future.state.result(raise_on_failure=False)
+            if isinstance(value, Survey):
+                rows[job.mailbox] = value.to_dict()
+            else:
+                rows[job.mailbox] = _crashed_row(job, value or future.state.message or "")
     return [rows[job.mailbox] for job in jobs]
 
 

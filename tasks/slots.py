@@ -6,7 +6,7 @@ with Prefect global concurrency limits, which hold across workers. Prefect's own
 
 - **A stopped run kept its slots.** On SIGTERM or Ctrl-C the flow thread gets the signal,
   but the task threads holding slots never reach their ``finally``. Every lease this process
-  holds is recorded in :data:`_HELD`; the flow calls :func:`release_held` in its ``finally``.
+  holds is recorded in :data:`_HELD`; :func:`stopping_gives_slots_back` releases them all.
 - **Stale leases were never reaped on a temporary server.** Prefect reaps expired leases
   in its ``repossessor`` service, which an ephemeral server (the one ``onboard`` starts, the
   test harness) does not run, and the default in-memory lease storage forgets every lease
@@ -32,10 +32,12 @@ import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder
 from prefect.concurrency._leases import maintain_concurrency_lease
+from prefect.exceptions import TerminationSignal
 from prefect.runtime import task_run
 from prefect.server.concurrency.lease_storage import ConcurrencyLeaseStorage
 from prefect.server.utilities.leasing import ResourceLease
 from prefect.settings import get_current_settings
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.asyncutils import run_coro_as_sync
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "reap_expired",
     "release_held",
     "slots",
+    "stopping_gives_slots_back",
 ]
 
 FILE_LEASES = "prefect.server.concurrency.lease_storage.filesystem"
@@ -90,6 +93,26 @@ def release_held() -> int:
             except Exception:  # best effort: the lease also expires on its own
                 continue
     return len(leases)
+
+
+@contextmanager
+def stopping_gives_slots_back(runner: ThreadPoolTaskRunner[Any]) -> Iterator[None]:
+    """Inside ``with runner``: if the block is stopped (SIGTERM arrives as Prefect's
+    ``TerminationSignal``, Ctrl-C as ``KeyboardInterrupt``), give back every slot this process
+    holds and let the runner's exit not wait for the task threads, so the process ends now.
+
+    The threads cannot be interrupted; their slots are released here, their lease renewal
+    then fails and stops them, and the process exits with the signal.
+    """
+    try:
+        yield
+    except (KeyboardInterrupt, SystemExit, TerminationSignal):
+        release_held()
+        executor = runner._executor  # private: ThreadPoolTaskRunner.__exit__ would wait
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+            runner._executor = None
+        raise
 
 
 def _file_storage() -> ConcurrencyLeaseStorage | None:
