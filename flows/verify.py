@@ -6,7 +6,8 @@ the cutover). Steps: every account logs in to the hosted IMAP (with its INBOX co
 tagged probe per domain travels through the gateway into a hosted mailbox, and one per alias
 into its owner's mailbox; the DNS checks (MX only ours, SPF, DKIM, DMARC). The
 ``verification-<customer>`` report lists every open issue; the run ends Failed when there
-is one.
+is one. The follow-up of a migrated customer also says what the catch-up passes scheduled by
+the cutover brought from the old server since the switch (or that none has run yet).
 
 It changes nothing: no routing, no hold, no DNS. Probe messages are removed once found.
 """
