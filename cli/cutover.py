@@ -69,6 +69,8 @@ def _print(result: CutoverResult) -> None:
     for p in result.held_mail_probes + result.mail_flow_probes:
         outcome = f"delivered in {p.seconds} s" if p.delivered else f"NOT delivered: {p.error}"
         typer.echo(f"  mail to {p.domain}: {outcome}")
+    for c in result.catchup_passes:
+        typer.echo(f"catch-up pass due {c.due_at}: " + (c.scheduled_flow_run_id or c.how_to_run))
     followup = result.followup
     if followup:
         typer.echo(

@@ -20,10 +20,22 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so `onboard --help` stays fast and each command owns its module.
-    from cli import client_guides, cutover, demo, dns, migrate, provision, run, validate, verify
+    from cli import (
+        client_guides,
+        cutover,
+        demo,
+        dns,
+        migrate,
+        preflight,
+        provision,
+        run,
+        validate,
+        verify,
+    )
     from cli import lab as lab_cli
 
     app.command("validate")(validate.validate)
+    app.command("preflight")(preflight.preflight)
     app.command("migrate")(migrate.migrate)
     app.command("provision")(provision.provision)
     app.command("dns-plan")(dns.dns_plan)

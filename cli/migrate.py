@@ -10,6 +10,7 @@ message failed (the failed-transfers report says which and why), 2 when the inpu
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -54,6 +55,28 @@ def migrate(
     users: Annotated[
         str | None, typer.Option("--users", help="Only these mailboxes: a@x,b@y.")
     ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            "--since",
+            formats=["%Y-%m-%d"],
+            help="Only mail dated on or after this day (YYYY-MM-DD): pre-stage the newest "
+            "mail first; a later pass without it copies the rest. Not for --pass final.",
+        ),
+    ] = None,
+    before: Annotated[
+        datetime | None,
+        typer.Option("--before", formats=["%Y-%m-%d"], help="Only mail dated before this day."),
+    ] = None,
+    approve_failed: Annotated[
+        bool,
+        typer.Option(
+            "--approve-failed",
+            help="First approve the failed or skipped items the customer's latest "
+            "failed-transfers table lists (for the selected users): this and later passes "
+            "and the cutover go past them and stop only on new ones.",
+        ),
+    ] = False,
     output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Copy every user's old mailbox into their hosted mailbox (only what is missing)."""
@@ -63,6 +86,13 @@ def migrate(
     out = Output(output_format)
     out.load_spec(spec)
     wanted = [u for u in users.split(",") if u.strip()] if users is not None else None
+    since_day = since.date() if since else None
+    before_day = before.date() if before else None
+    if since_day and before_day and since_day >= before_day:
+        out.fail(f"--since {since_day} must be a day before --before {before_day}")
+    if pass_kind is PassChoice.FINAL and (since_day or before_day):
+        out.fail("--since/--before do not apply to --pass final, which copies everything")
+    window = {"since": since_day, "before": before_day, "approve_failed": approve_failed}
     if dry_run:
 
         def plan() -> Any:
@@ -85,7 +115,11 @@ def migrate(
 
         if display is None:
             return migrate_flow(
-                spec_path=spec.resolve(), pass_kind=pass_kind.value, users=wanted, return_state=True
+                spec_path=spec.resolve(),
+                pass_kind=pass_kind.value,
+                users=wanted,
+                return_state=True,
+                **window,
             )
         display.progress.start()
         try:
@@ -95,6 +129,7 @@ def migrate(
                     pass_kind=pass_kind.value,
                     users=wanted,
                     return_state=True,
+                    **window,
                 )
         finally:
             display.progress.stop()
@@ -144,10 +179,16 @@ class _Display:
         self.bytes: TaskID = self.progress.add_task("MB", total=None, extra="")
 
     def __call__(self, event: object) -> None:
+        from flows.migrate import SlotWait
         from onboarding.mailsync import SyncProgress
         from onboarding.mailsync.progress import MailboxDone, PassStarted
 
         with self._lock:
+            if isinstance(event, SlotWait):
+                self.progress.console.print(
+                    f"[yellow]{escape(event.mailbox)}[/yellow]: {escape(event.message)}"
+                )
+                return
             if isinstance(event, PassStarted):
                 self.progress.update(self.mailboxes, total=event.mailboxes)
                 return
@@ -193,5 +234,11 @@ def _print_summary(result: MigrateResult) -> None:
     console.print(escape(result.equation))
     problems = len(result.failed_transfers)
     if problems:
-        console.print(f"{problems} failed or skipped item(s): see failed-transfers.csv")
+        new = sum(1 for t in result.failed_transfers if t.approval == "new")
+        console.print(
+            f"{problems} failed or skipped item(s), {new} new: see "
+            f"{escape(result.failed_transfers_table)}"
+        )
+    if not result.ok:
+        console.print(escape(result.message.split("; table ")[0]))
     console.print(f"reports: {escape(str(result.run_folder))}")

@@ -26,6 +26,11 @@ What it does, and why:
   The temporary server's own stderr is quiet too.
 - **Fail clearly.** A configured API that does not answer raises
   :class:`PrefectUnavailableError` with one sentence, before any flow starts.
+- **Leases that outlive the server.** The temporary server keeps concurrency leases in files
+  under ``PREFECT_HOME`` (Prefect's filesystem lease storage) instead of in its memory: a
+  command that died leaves slot counts in the database, and only a lease record lets the
+  next command see that they expired and give them back (``tasks.slots.reap_expired``; the
+  ephemeral server runs no repossessor). ``PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE`` wins.
 - **Opt out.** ``ONBOARD_PREFECT_VERBOSE=1`` leaves Prefect's console logging as it is.
 
 Nothing here changes settings outside the block: environment variables and handler levels
@@ -155,16 +160,33 @@ def prefect_runtime(*, verbose: bool | None = None) -> Iterator[str]:
                 return
             from prefect.server.api.server import SubprocessASGIServer
 
-            server = SubprocessASGIServer()
-            server.start(timeout=_STARTUP_TIMEOUT_S)
-            try:
-                with temporary_settings({PREFECT_API_URL: server.api_url}):
-                    try:
-                        yield server.api_url
-                    finally:
-                        _drain()
-            finally:
-                server.stop()
+            with _file_leases():
+                server = SubprocessASGIServer()
+                server.start(timeout=_STARTUP_TIMEOUT_S)
+                try:
+                    with temporary_settings({PREFECT_API_URL: server.api_url}):
+                        try:
+                            yield server.api_url
+                        finally:
+                            _drain()
+                finally:
+                    server.stop()
+
+
+_LEASE_STORAGE_ENV = "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE"
+_FILE_LEASES = "prefect.server.concurrency.lease_storage.filesystem"
+
+
+@contextmanager
+def _file_leases() -> Iterator[None]:
+    """Lease files for the temporary server and this process (unless the user chose)."""
+    from prefect.settings import temporary_settings
+
+    if os.environ.get(_LEASE_STORAGE_ENV):
+        yield
+        return
+    with temporary_settings(updates={"server.concurrency.lease_storage": _FILE_LEASES}):
+        yield
 
 
 @contextmanager

@@ -34,6 +34,11 @@ _QUESTIONS = {
         "published them?",
         "changed",
     ),
+    "failed-items-approval": (
+        "The latest migration left failed or skipped items (listed in the failed-transfers "
+        "table). Approve them, so the cutover goes past them?",
+        "approve",
+    ),
     "cutover-approval": (
         "DNS is ready. Cut over now (hold, final sync, switch routing, release)?",
         "approve",

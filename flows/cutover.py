@@ -10,15 +10,20 @@ Triggered by an operator once the customer has changed DNS (``onboard cutover SP
    on the hosted submission service, receipt): any failure refuses with its reason;
    mail every user the notice before the cutover (if the spec asks; once per user);
 3. operator approval (a Resume form in the UI) unless the spec waives it or ``approved``;
-4. hold delivery for every domain (mail is queued at the gateway, not lost);
-5. final incremental sync (the ``migrate`` flow, pass ``final``);
-6. switch each domain's routing to the hosted mailboxes; 7. release the hold;
-8. confirm the mail held meanwhile arrived, and a fresh probe per domain flows;
-9. schedule the follow-up verification (or say when it is due); mail every user the welcome
-   (if the spec asks; once per user, also when a re-run finds the cutover done).
+4. before any hold, the latest migration's table: a mailbox that would fail the final pass
+   (failed, a folder in error, more new failed items than ``bad_item_limit``) stops the run
+   here, after a Resume form listing the items when someone is there to approve them;
+5. hold delivery for every domain (mail is queued at the gateway, not lost);
+6. final incremental sync (the ``migrate`` flow, pass ``final``): new failed items release
+   the hold with the reason (routing unchanged); a failed mailbox keeps it (re-run);
+7. switch each domain's routing to the hosted mailboxes; 8. release the hold;
+9. confirm the mail held meanwhile arrived, and a fresh probe per domain flows;
+10. schedule the catch-up passes (``cutover.catchup_after_hours``) for mail still delivered to
+    the old server, and the follow-up verification (or say when they are due); mail every
+    user the welcome (if the spec asks; once per user, also when a re-run finds it done).
 
 A new domain (no ``mail_servers``) is routed to the hosted mailboxes by ``provision`` from the
-start: it takes no part in steps 1–7 (no readiness wait, hold, sync or switch); its users get
+start: it takes no part in steps 1–8 (no readiness wait, hold, sync or switch); its users get
 the welcome.
 
 Every step reads before it writes, so a re-run after any failure finishes the job: a held
@@ -38,7 +43,7 @@ from prefect.runtime import deployment
 from prefect.states import State
 
 from flows.migrate import migrate
-from flows.results import CutoverResult, end
+from flows.results import CutoverResult, MigrateResult, end
 from onboarding import OnboardingError
 from onboarding.cutover import CutoverOutcome, CutoverReport, DomainPhase, Readiness, StepResult
 from onboarding.mailflow import ProbeMessage
@@ -46,16 +51,20 @@ from tasks.adapters import new_domains
 from tasks.customer import load_customer
 from tasks.cutover import (
     ask_approval,
+    ask_items_approval,
+    bad_items,
     domain_states,
     hold_all,
     mark_completed,
     plan_cutover,
     publish_cutover,
     release_all,
+    schedule_catchups,
     schedule_followup,
     switch_all,
     wait_until_ready,
 )
+from tasks.migrate import approve_known
 from tasks.notices import send_user_notices
 from tasks.verify import (
     await_held_probes,
@@ -110,14 +119,23 @@ def cutover(spec_path: Path, approved: bool = False, wait_seconds: float = 0.0) 
             return _finish(spec, report.concluded(CutoverOutcome.DECLINED))
         approval = decided
     report = replace(report, approval=approval)
+    if DomainPhase.HELD not in phases:
+        stop = _items_gate(spec, approved)
+        if stop is not None:
+            return _finish(spec, report.concluded(CutoverOutcome.FAILED, message=stop))
     steps: list[StepResult] = []
     try:
         steps += hold_all(spec)
-        held: tuple[ProbeMessage, ...] = send_held_probes(spec)
-        sync = _final_sync(spec, spec_path)
+        sync, items_only = _final_sync(spec, spec_path)
         report = replace(report, steps=tuple(steps), final_sync=sync)
         if not sync.startswith(("completed", "skipped")):
+            if items_only:  # new bad items: nothing to wait for, give the mail back
+                steps += release_all(spec)
+                report = replace(report, steps=tuple(steps))
+                message = _released(sync)
+                return _finish(spec, report.concluded(CutoverOutcome.FAILED, message=message))
             return _finish(spec, report.concluded(CutoverOutcome.FAILED, message=_stuck(sync)))
+        held: tuple[ProbeMessage, ...] = send_held_probes(spec)
         steps += switch_all(spec)
         steps += release_all(spec)
         held_results = await_held_probes(spec, held)
@@ -130,10 +148,13 @@ def cutover(spec_path: Path, approved: bool = False, wait_seconds: float = 0.0) 
 
 
 def _completed(spec: OnboardingSpec, report: CutoverReport) -> CutoverReport:
-    """Note the completion, schedule the follow-up, send the welcome (all idempotent)."""
+    """Note the completion; schedule the catch-up passes and the follow-up; send the welcome
+    (all idempotent)."""
     cutover_id, completed_at = mark_completed(spec)
-    followup = schedule_followup(spec, cutover_id, deployment.id is not None, completed_at)
-    report = replace(report, cutover_id=cutover_id, followup=followup)
+    under = deployment.id is not None
+    catchups = schedule_catchups(spec, cutover_id, under, completed_at)
+    followup = schedule_followup(spec, cutover_id, under, completed_at)
+    report = replace(report, cutover_id=cutover_id, followup=followup, catchups=catchups)
     if spec.notices.welcome:
         welcome = send_user_notices(spec, "welcome", cutover_id, completed_at)
         report = replace(report, notices=(*report.notices, welcome))
@@ -166,12 +187,50 @@ def _approval(spec: OnboardingSpec, readiness: Readiness, approved: bool) -> str
     )
 
 
-def _final_sync(spec: OnboardingSpec, spec_path: Path) -> str:
-    """Run the ``migrate`` flow (pass ``final``) as a subflow; return how it ended."""
+def _items_gate(spec: OnboardingSpec, approved: bool) -> str | None:
+    """Before any hold: None when the latest migration leaves nothing that would stop the
+    final pass; else why the cutover stops now (after asking, when someone can answer)."""
     if not spec.migration.enabled:
-        return "skipped: migration is not enabled in the spec"
+        return None
+    blocking, rows = bad_items(spec)
+    someone_answers = not approved and spec.cutover.require_approval
+    if blocking and someone_answers and any(r.get("approval") == "new" for r in rows):
+        answer = ask_items_approval(spec, blocking, rows)
+        if answer.approve:
+            note = "approved in the cutover's form" + (f": {answer.notes}" if answer.notes else "")
+            approve_known(spec, list(blocking), note)
+            blocking, rows = bad_items(spec)
+    if not blocking:
+        return None
+    return (
+        "nothing held: the latest migration leaves mailboxes that would stop the final pass: "
+        + "; ".join(f"{m} ({why})" for m, why in blocking.items())
+        + f". Approve known items (`onboard migrate {spec.spec_path} --approve-failed`, or "
+        "the form of a cutover run that needs approval) or fix them and re-run migrate; "
+        "then re-run the cutover"
+    )
+
+
+def _final_sync(spec: OnboardingSpec, spec_path: Path) -> tuple[str, bool]:
+    """Run the ``migrate`` flow (pass ``final``) as a subflow; return how it ended, and
+    whether only new failed items (no failed mailbox) made it fail."""
+    if not spec.migration.enabled:
+        return "skipped: migration is not enabled in the spec", False
     state = migrate(spec_path=spec_path, pass_kind="final", return_state=True)
-    return f"{'completed' if state.is_completed() else 'failed'}: {state.message or ''}"
+    if state.is_completed():
+        return f"completed: {state.message or ''}", False
+    result = state.result(raise_on_failure=False)
+    items_only = isinstance(result, MigrateResult) and result.failed_mailboxes == 0
+    return f"failed: {state.message or ''}", items_only
+
+
+def _released(problem: str) -> str:
+    return (
+        f"{problem}. The final pass found new failed items, so the hold was released and the "
+        "routing left as it was (mail goes to the old server as before, nothing is lost): "
+        "approve them (`onboard migrate SPEC --approve-failed`) or fix them, then re-run the "
+        "cutover"
+    )
 
 
 def _stuck(problem: str) -> str:

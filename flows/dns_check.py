@@ -3,11 +3,13 @@
 Triggered by the operator or the cutover flow (``onboard dns-check SPEC --propagation``) while
 waiting for the customer's change, and by verification after the cutover (``onboard dns-check
 SPEC``). Propagation asks every authoritative server (serials, records) and then each configured
-resolver, only for records already published everywhere. The checks ask the resolvers: MX only
+resolver, only for records already published everywhere, and records in the cutover ledger
+when the new records were first seen on every authoritative server (the start of the
+cutover's 2×TTL wait). The checks ask the resolvers: MX only
 ours, SPF valid and passing for our outbound IPs, our DKIM key published, DMARC valid and
 alignable. The run ends Failed when a check fails or the change has not propagated yet.
 
-It changes nothing, anywhere.
+It changes nothing else, anywhere.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from prefect import flow
 from prefect.states import State
 
 from flows.results import DNSCheckResult, PropagationResult, end
-from tasks.dns import check_dns, check_propagation, publish_dns_check
+from tasks.dns import check_dns, check_propagation, publish_dns_check, record_propagation
 from validation.spec import load_spec
 
 __all__ = ["dns_check"]
@@ -31,6 +33,7 @@ def dns_check(spec_path: Path, propagation: bool = False) -> State[Any]:
     spec = load_spec(spec_path)
     if propagation:
         summary = check_propagation(spec)
+        record_propagation(spec, summary)
         return end(PropagationResult.of(summary, publish_dns_check(spec, None, summary)))
     report = check_dns(spec)
     return end(DNSCheckResult.of(report, publish_dns_check(spec, report, None)))

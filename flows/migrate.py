@@ -10,7 +10,13 @@ sure the concurrency limits exist (the
 source server's connection cap, one sync per mailbox pair); sync each mailbox pair in its own
 task (bounded parallelism, retries for transient failures) while a progress artifact counts
 finished mailboxes; publish the failed-transfers table and the summary, and write them to the
-run folder. The run ends Failed when any mailbox or message failed after retries.
+run folder. The run ends Failed when a mailbox fails the bad-item policy: it failed as a
+whole, a folder is in error, or it has more new failed or skipped items than
+``migration.bad_item_limit`` (items an operator approved do not count; ``approve_failed``
+approves the ones the customer's latest table lists before the pass starts).
+
+``since`` / ``before`` limit this run to mail of those days (pre-staging the newest mail
+first); the final pass always keeps the spec's own window.
 
 It does not create mailboxes (``provision`` does), change DNS or routing, or delete anything
 on either server. ``dry_run`` prints the plan and writes nothing: no state, files or artifacts.
@@ -18,6 +24,7 @@ on either server. ``dry_run`` prints the plan and writes nothing: no state, file
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +34,20 @@ from prefect.states import State
 from flows.results import MigrateResult, MigrationPlanResult, end
 from onboarding.mailsync.models import PassKind
 from onboarding.mailsync.progress import watching as watch_progress
-from tasks.adapters import mailbox_jobs
+from tasks.adapters import DateWindow, mailbox_jobs
 from tasks.customer import load_customer
-from tasks.migrate import ensure_concurrency_limits, plan_mailboxes, publish_migration, sync_all
+from tasks.migrate import (
+    approve_known,
+    ensure_concurrency_limits,
+    load_review,
+    plan_mailboxes,
+    publish_migration,
+    sync_all,
+)
+from tasks.slots import SlotWait
 from validation.users import select_users
 
-__all__ = ["migrate", "watch_progress"]
+__all__ = ["SlotWait", "migrate", "watch_progress"]
 
 
 @flow(name="migrate", log_prints=False)
@@ -41,19 +56,26 @@ def migrate(
     pass_kind: PassKind = "initial",
     users: list[str] | None = None,
     dry_run: bool = False,
+    since: date | None = None,
+    before: date | None = None,
+    approve_failed: bool = False,
 ) -> State[Any]:
     """Sync the selected users' mailboxes (all when ``users`` is None); see the module doc."""
     customer = load_customer(spec_path)
     spec = customer.spec
     selected = select_users(customer.users, users, path=spec.users_csv)
     jobs = mailbox_jobs(spec, selected)
+    window = DateWindow(since, before) if since or before else None
     if dry_run:
         plans = plan_mailboxes(spec, jobs, pass_kind)
         get_run_logger().info("dry run: %d mailbox(es) planned, nothing written", len(plans))
         return end(MigrationPlanResult.of(plans, pass_kind), name="DryRun")
+    if approve_failed:
+        approve_known(spec, [j.mailbox for j in jobs], "approved with --approve-failed")
+    approvals, _latest = load_review(spec)
     ensure_concurrency_limits(jobs, spec.migration.connections_per_source_host)
-    results = sync_all(spec, jobs, pass_kind)
-    report, folder = publish_migration(spec, results, pass_kind)
-    result = MigrateResult.of(report, folder)
+    results = sync_all(spec, jobs, pass_kind, window=window, approvals=approvals)
+    report, folder, table = publish_migration(spec, results, pass_kind, approvals)
+    result = MigrateResult.of(report, folder, table)
     nothing = report.totals["copied"] == 0 and report.totals["flags_updated"] == 0
     return end(result, name="NothingToSync" if result.ok and nothing else None)

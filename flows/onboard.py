@@ -1,8 +1,9 @@
 """The whole runbook for one customer: each phase's flow in order, pausing where a human acts.
 
 ``onboard run SPEC`` (or the ``onboard/default`` deployment) chains: validate the user list →
-provision (customer, domains, routing, mailboxes) → initial mail sync (when migration is
-enabled) → DNS plan (the records for the customer) → client guides (set-up guide, user
+provision (customer, domains, routing, mailboxes) → preflight of every user and initial mail
+sync (when migration is enabled; a user who fails preflight stops the run before any mail
+is copied) → DNS plan (the records for the customer) → client guides (set-up guide, user
 sheets, autoconfig files to publish) → **pause** until an operator confirms the
 customer changed DNS (skipped with ``approved``) → cutover (approved by the same flag) →
 verification. It stops at the first phase that does not complete, and completes only if every
@@ -28,6 +29,7 @@ from flows.client_guides import client_guides
 from flows.cutover import cutover
 from flows.dns_plan import dns_plan
 from flows.migrate import migrate
+from flows.preflight import preflight
 from flows.provision import provision
 from flows.results import OnboardResult, PhaseRow, end
 from flows.validate_users import validate_users
@@ -79,7 +81,7 @@ def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 9
     phases = _Phases()
     if cutover_started(spec):
         phases.skip(
-            "validate-users, provision, migrate, dns-plan, client-guides",
+            "validate-users, provision, preflight, migrate, dns-plan, client-guides",
             "the cutover has started (users added since: `onboard provision`)",
         )
     else:
@@ -90,11 +92,14 @@ def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 9
         if not phases.ran("provision", state):
             return phases.stopped(state.message or "provisioning failed")
         if spec.migration.enabled:
+            state = preflight(spec_path=spec_path, return_state=True)
+            if not phases.ran("preflight", state):
+                return phases.stopped(state.message or "preflight found users that cannot move")
             state = migrate(spec_path=spec_path, pass_kind="initial", return_state=True)
             if not phases.ran("migrate", state):
                 return phases.stopped(state.message or "the initial sync failed")
         else:
-            phases.skip("migrate", "migration is not enabled in the spec")
+            phases.skip("preflight, migrate", "migration is not enabled in the spec")
         state = dns_plan(spec_path=spec_path, return_state=True)
         if not phases.ran("dns-plan", state):
             return phases.stopped(state.message or "the DNS plan failed")

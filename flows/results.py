@@ -49,6 +49,7 @@ __all__ = [
     "MigrateResult",
     "MigrationPlanResult",
     "OnboardResult",
+    "PreflightResult",
     "PropagationResult",
     "ProvisionResult",
     "UserValidationResult",
@@ -208,6 +209,9 @@ class MailboxRow(_Model):
     source_duplicates: int
     skipped: int
     failed: int
+    deferred: int
+    new_items: int
+    approved_items: int
     reconciles: bool
     bytes_copied: int
     flags_updated: int
@@ -216,37 +220,54 @@ class MailboxRow(_Model):
     reconnects: int
     retries: int
     error: str
+    verdict: str
 
 
 class FailedTransfer(_Model):
     mailbox: str
     folder: str
-    uid: int | str
-    message_id: str
-    size: int | str
-    internaldate: str
-    outcome: str
-    error_class: str
     reason: str
     fix: str
+    approval: str
+    outcome: str
+    size: int | str
+    internaldate: str
+    message_id: str
+    uid: int | str
+    error_class: str
+    pass_kind: str = Field(alias="pass")
 
 
 class MigrateResult(FlowResult):
-    """``migrate``: per-mailbox counts, the reconciliation equation, every failed item."""
+    """``migrate``: per-mailbox counts, the reconciliation equation, every failed item.
+
+    ``problem_mailboxes`` fail the bad-item policy; ``failed_transfers_table`` says where the
+    customer's whole latest table is (the artifact's UI link, else the CSV).
+    """
 
     customer: str
     pass_kind: str = Field(alias="pass")
     equation: str
     totals: dict[str, int]
     failed_mailboxes: int
+    bad_item_limit: int
+    problem_mailboxes: tuple[str, ...]
+    failed_transfers_table: str
     mailboxes: tuple[MailboxRow, ...]
     failed_transfers: tuple[FailedTransfer, ...]
 
     @classmethod
-    def of(cls, report: MigrationReport, run_folder: str) -> MigrateResult:
+    def of(cls, report: MigrationReport, run_folder: str, table: str) -> MigrateResult:
         data = report.as_json()
-        message = ("" if report.ok else "migration has problems: ") + report.equation
-        return cls.model_validate(data | {"message": message, "run_folder": run_folder})
+        if report.ok:
+            message = report.equation
+        else:
+            message = (
+                f"migration has problems in {len(report.problem_mailboxes)} mailbox(es): "
+                f"{report.problems_text}; table {table}; {report.equation}"
+            )
+        extra = {"message": message, "run_folder": run_folder, "failed_transfers_table": table}
+        return cls.model_validate(data | extra)
 
 
 class FolderPlanRow(_Model):
@@ -294,6 +315,92 @@ class MigrationPlanResult(FlowResult):
                 "mailboxes": rows,
             }
         )
+
+
+class PreflightUserRow(_Model):
+    mailbox: str
+    status: str
+    ok: bool
+    failed_side: str | None
+    error: str | None
+    fix: str | None
+    folders: int
+    messages: int
+    bytes: int
+    largest_message: int | None
+    message_size_limit: int
+    too_big: int
+    fits_message_limit: bool | None
+    quota_free_bytes: int | None
+    fits_quota: bool | None
+    sample_messages: int | None
+    sample_bytes_per_second: float | None
+    eta_seconds: float | None
+    source_capabilities: tuple[str, ...]
+    destination_capabilities: tuple[str, ...]
+
+
+class PreflightResult(FlowResult):
+    """``preflight``: every selected user on both sides, sizes, limits and an estimated time.
+
+    ``failed`` names every user that cannot be migrated as things stand (a login, TLS or
+    connection problem on either side, or a mailbox larger than the free quota);
+    ``eta_seconds`` is the whole customer at ``parallel`` mailboxes at once (None while a
+    user's rate is unknown).
+    """
+
+    customer: str
+    users: tuple[PreflightUserRow, ...]
+    failed: tuple[str, ...]
+    messages: int
+    bytes: int
+    parallel: int
+    eta_seconds: float | None
+
+    @classmethod
+    def of(
+        cls, customer: str, rows: Sequence[dict[str, object]], parallel: int, run_folder: str
+    ) -> PreflightResult:
+        users = tuple(PreflightUserRow.model_validate(r) for r in rows)
+        failed = tuple(u.mailbox for u in users if not u.ok)
+        etas = [u.eta_seconds for u in users if u.ok]
+        eta = None
+        if all(e is not None for e in etas):
+            known = [e for e in etas if e is not None]
+            eta = max([sum(known) / max(parallel, 1), *known], default=0.0)
+        total = sum(u.bytes for u in users)
+        when = "unknown" if eta is None else f"about {_duration(eta)}"
+        message = (
+            f"{len(users) - len(failed)}/{len(users)} user(s) ready, "
+            f"{sum(u.messages for u in users):,} messages, {total / 1e6:,.1f} MB, "
+            f"estimated {when} at {parallel} mailbox(es) at once"
+        )
+        if failed:
+            message = (
+                f"{len(failed)} user(s) cannot be migrated: "
+                + ", ".join(f"{u.mailbox} ({u.status})" for u in users if not u.ok)
+                + f"; {message}"
+            )
+        return cls(
+            ok=not failed,
+            message=message,
+            run_folder=run_folder,
+            customer=customer,
+            users=users,
+            failed=failed,
+            messages=sum(u.messages for u in users),
+            bytes=total,
+            parallel=parallel,
+            eta_seconds=None if eta is None else round(eta, 3),
+        )
+
+
+def _duration(seconds: float) -> str:
+    """``3725`` → ``"1 h 2 min"``; under a minute in seconds."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = int(seconds // 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
 # -- DNS -----------------------------------------------------------------------------------------
@@ -524,6 +631,7 @@ class CutoverResult(FlowResult):
     new_domains: tuple[str, ...]
     test_accounts: tuple[ClientCheckRow, ...]
     notices: tuple[NoticeSummaryRow, ...]
+    catchup_passes: tuple[FollowUpRow, ...]
 
     @classmethod
     def of(cls, report: CutoverReport, run_folder: Path) -> CutoverResult:
@@ -570,6 +678,14 @@ class ClientLookupRow(_Model):
     fix: str | None
 
 
+class CatchupRow(_Model):
+    started_at: str
+    pass_kind: str = Field(alias="pass")
+    ok: bool
+    copied: int
+    mailboxes: dict[str, int]
+
+
 class VerifyResult(FlowResult):
     """``verify``: logins, mail flow per domain and alias, DNS checks, client set-up lookups,
     every open issue, and the customer's report (``customer_report``: its Markdown file)."""
@@ -586,6 +702,7 @@ class VerifyResult(FlowResult):
     open_issues: tuple[IssueRow, ...]
     notes: tuple[str, ...]
     customer_report: str | None = None
+    catchup_passes: tuple[CatchupRow, ...]
 
     @classmethod
     def of(
@@ -617,6 +734,7 @@ RESULT_MODELS: tuple[type[FlowResult], ...] = (
     ProvisionResult,
     MigrateResult,
     MigrationPlanResult,
+    PreflightResult,
     DNSPlanResult,
     DNSCheckResult,
     PropagationResult,

@@ -6,9 +6,11 @@ the cutover). Steps: every account logs in to the hosted IMAP (with its INBOX co
 tagged probe per domain travels through the gateway into a hosted mailbox, and one per alias
 into its owner's mailbox; the DNS checks (MX only ours, SPF, DKIM, DMARC); Thunderbird's
 and Outlook's automatic set-up lookups by the published names. The ``verification-<customer>``
-report lists every open issue; the run ends Failed when there is one. Last, the customer's
-own report (``onboarding-report-<customer>``: what was done per domain and user, what was not
-and why, open issues, the follow-up date, support contacts) from the phases' run folders.
+report lists every open issue; the run ends Failed when there is one. The follow-up of a
+migrated customer also says what the catch-up passes scheduled by the cutover brought from
+the old server since the switch (or that none has run yet). Last, the customer's own report
+(``onboarding-report-<customer>``: what was done per domain and user, what was not and why,
+open issues, the follow-up date, support contacts) from the phases' run folders.
 
 It changes nothing: no routing, no hold, no DNS. Probe messages are removed once found.
 """

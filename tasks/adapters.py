@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from validation.users import UserCredentials, ValidatedUser
 
 __all__ = [
     "DEFAULT_SUPPORT",
+    "DateWindow",
     "MailboxJob",
     "accounts_to_test",
     "client_hosts",
@@ -439,9 +440,25 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
     )
 
 
-def sync_options(spec: OnboardingSpec, pass_kind: PassKind) -> SyncOptions:
-    """The engine options the spec asks for."""
+def sync_options(
+    spec: OnboardingSpec,
+    pass_kind: PassKind,
+    *,
+    window: DateWindow | None = None,
+    approved_items: frozenset[tuple[str, int]] = frozenset(),
+) -> SyncOptions:
+    """The engine options the spec asks for, for one pass (and one mailbox's approvals).
+
+    The byte budget never applies to the final pass: it runs while delivery is held and must
+    copy everything. ``window`` (``--since`` / ``--before``) overrides the spec's dates for
+    this run, except in the final pass, which keeps the spec's scope.
+    """
     m = spec.migration
+    budget = None if m.byte_budget_per_pass_mb is None else m.byte_budget_per_pass_mb << 20
+    since, before = m.since, m.before
+    if window is not None and pass_kind != "final":
+        since = window.since if window.since is not None else since
+        before = window.before if window.before is not None else before
     return SyncOptions(
         pass_kind=pass_kind,
         exclude_trash_and_junk=m.exclude_trash_and_junk,
@@ -449,8 +466,23 @@ def sync_options(spec: OnboardingSpec, pass_kind: PassKind) -> SyncOptions:
         folder_renames=dict(m.folder_renames),
         max_message_bytes=m.max_message_bytes,
         max_retries=m.reconnect_retries,
-        byte_budget=None if m.byte_budget_per_pass_mb is None else m.byte_budget_per_pass_mb << 20,
+        byte_budget=None if pass_kind == "final" else budget,
+        since=since,
+        before=before,
+        approved_items=approved_items,
     )
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """A run's ``--since`` / ``--before`` (either may be None: the spec's value stands)."""
+
+    since: date | None = None
+    before: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.since is not None and self.before is not None and self.since >= self.before:
+            raise ValueError(f"--since {self.since} must be a day before --before {self.before}")
 
 
 def state_url(spec: OnboardingSpec) -> str:

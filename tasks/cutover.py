@@ -42,17 +42,22 @@ from onboarding.cutover import (
     switch_routing,
 )
 from onboarding.dnscheck import run_propagation
+from onboarding.mailsync.review import load_approvals, load_latest
 from onboarding.reports import RunFolder
 from tasks.adapters import control_panel, cutover_domains, delivery_target, dkim_keys, dns_inputs
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
 
 __all__ = [
+    "CATCHUP_DEPLOYMENT",
     "FOLLOWUP_DEPLOYMENT",
     "CutoverApproval",
     "DnsChanged",
+    "ItemsApproval",
     "ask_approval",
     "ask_dns_changed",
+    "ask_items_approval",
+    "bad_items",
     "cutover_started",
     "domain_states",
     "hold_all",
@@ -60,12 +65,14 @@ __all__ = [
     "plan_cutover",
     "publish_cutover",
     "release_all",
+    "schedule_catchups",
     "schedule_followup",
     "switch_all",
     "wait_until_ready",
 ]
 
 FOLLOWUP_DEPLOYMENT = "verify/follow-up"
+CATCHUP_DEPLOYMENT = "migrate/catch-up"
 _APPROVAL_POLL_SECONDS = 2
 _READY_POLL_SECONDS = 5.0
 
@@ -219,6 +226,96 @@ def schedule_followup(
     )
     get_run_logger().info("follow-up verification scheduled for %s: %s", due, run.id)
     return FollowUp(due, flow_run_id=str(run.id), how_to_run=how)
+
+
+@task(name="schedule-catch-up-passes", persist_result=False, cache_policy=NO_CACHE)
+def schedule_catchups(
+    spec: OnboardingSpec, cutover_id: str, under_deployment: bool, completed_at: datetime
+) -> tuple[FollowUp, ...]:
+    """One incremental pass ``cutover.catchup_after_hours`` after the cutover, each once.
+
+    Mail the old server still receives after the switch (resolvers and senders holding the
+    old MX, the old provider's own mail) reaches the hosted mailboxes this way. Under a
+    deployment each is a scheduled run of ``migrate/catch-up`` with an idempotency key per
+    cutover and delay; a local run records when each is due and how to run it.
+    """
+    if not spec.migration.enabled:
+        return ()
+    spec_path = spec.spec_path
+    out: list[FollowUp] = []
+    for hours in spec.cutover.catchup_after_hours:
+        due = completed_at + timedelta(hours=hours)
+        how = (
+            f"run `onboard migrate {spec_path} --pass incremental` after {due:%Y-%m-%d %H:%M} "
+            f"UTC, or `prefect deployment run {CATCHUP_DEPLOYMENT} -p spec_path={spec_path} "
+            f"--start-at '{due:%Y-%m-%d %H:%M}'`"
+        )
+        if not under_deployment:
+            out.append(FollowUp(due, how_to_run=how))
+            continue
+        run = cast(
+            FlowRun,
+            run_deployment(
+                CATCHUP_DEPLOYMENT,
+                parameters={"spec_path": str(spec_path), "pass_kind": "incremental"},
+                scheduled_time=due,
+                timeout=0,
+                as_subflow=False,
+                idempotency_key=f"catchup-{spec.customer_slug}-{cutover_id}-{hours:g}h",
+            ),
+        )
+        get_run_logger().info("catch-up pass scheduled for %s: %s", due, run.id)
+        out.append(FollowUp(due, flow_run_id=str(run.id), how_to_run=how))
+    return tuple(out)
+
+
+class ItemsApproval(RunInput):
+    """The operator's word on known failed items before the hold (the UI's Resume form)."""
+
+    approve: bool = False
+    notes: str = ""
+
+
+@task(name="check-failed-items", persist_result=False, cache_policy=NO_CACHE)
+def bad_items(spec: OnboardingSpec) -> tuple[dict[str, str], list[dict[str, object]]]:
+    """What would stop the final pass, from the latest migrate table and today's approvals.
+
+    Returns mailbox → why (empty when nothing stands in the way) and the rows to show.
+    """
+    folder = Path(spec.output_dir) / spec.customer_slug
+    approvals, latest = load_approvals(folder), load_latest(folder)
+    blocking = latest.blocking(approvals.keys, spec.migration.bad_item_limit)
+    rows = [r for r in latest.rows(approvals.keys) if r["mailbox"] in blocking]
+    return blocking, rows
+
+
+def ask_items_approval(
+    spec: OnboardingSpec, blocking: dict[str, str], rows: list[dict[str, object]]
+) -> ItemsApproval:
+    """Pause until an operator approves the listed items (or declines: nothing is held)."""
+    listing = "\n".join(
+        f"| {r['mailbox']} | {r['folder']} | {r['reason']} | {r['fix']} | {r['approval']} |"
+        for r in rows[:50]
+    )
+    more = (
+        f"\n\n… and {len(rows) - 50} more in the failed-transfers table" if len(rows) > 50 else ""
+    )
+    description = (
+        f"**Before holding {spec.customer}'s mail**: the latest migration left items that "
+        "would stop the final pass: "
+        + "; ".join(f"{m} ({why})" for m, why in blocking.items())
+        + ".\n\nResume with **approve** ticked to accept the listed items (the cutover then "
+        "goes past them and stops only on new ones), or decline and fix them first. Mailboxes "
+        "that failed as a whole cannot be approved.\n\n"
+        "| mailbox | folder | reason | fix | approval |\n|---|---|---|---|---|\n" + listing + more
+    )
+    answer: ItemsApproval = pause_flow_run(
+        wait_for_input=ItemsApproval.with_initial_data(description=description, approve=False),
+        timeout=int(spec.cutover.approval_timeout_hours * 3600),
+        poll_interval=_APPROVAL_POLL_SECONDS,
+        key="failed-items-approval",
+    )
+    return answer
 
 
 @task(name="publish-cutover-report", persist_result=False, cache_policy=NO_CACHE)

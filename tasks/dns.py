@@ -11,6 +11,7 @@ have no cache key; what they return to the flow carries no private key.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -19,6 +20,13 @@ from prefect.blocks.system import Secret
 from prefect.cache_policies import NO_CACHE
 
 from onboarding import OnboardingError
+from onboarding.cutover import (
+    assess_readiness,
+    ledger_path,
+    load_ledger,
+    noted_mx_ttls,
+    save_ledger,
+)
 from onboarding.dnscheck import (
     CheckReport,
     DNSPlan,
@@ -43,6 +51,7 @@ __all__ = [
     "plan_dns",
     "publish_dns_check",
     "publish_dns_plan",
+    "record_propagation",
     "records_key",
 ]
 
@@ -124,6 +133,24 @@ def check_propagation(spec: OnboardingSpec) -> PropagationSummary:
     return run_propagation(
         dns_inputs(spec), dkim_records={d: k.record if k else None for d, k in keys.items()}
     )
+
+
+@task(name="record-propagation", persist_result=False, cache_policy=NO_CACHE)
+def record_propagation(spec: OnboardingSpec, propagation: PropagationSummary) -> None:
+    """Note in the cutover ledger when each domain's new records were first seen published.
+
+    The cutover's 2×TTL wait counts from that moment, so a ``dns-check --propagation`` run
+    days before the cutover starts the clock then, not the cutover's own first check.
+    """
+    path = ledger_path(spec.output_dir, spec.customer_slug)
+    _readiness, ledger = assess_readiness(
+        propagation,
+        load_ledger(path),
+        noted_mx_ttls=noted_mx_ttls(spec.output_dir, spec.customer_slug),
+        ttl_multiple=spec.cutover.ttl_multiple,
+        now=datetime.now(UTC),
+    )
+    save_ledger(path, ledger)
 
 
 @task(name="publish-dns-check", persist_result=False, cache_policy=NO_CACHE)

@@ -15,6 +15,8 @@ task at once with the engine's fix in the message.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
 
@@ -28,10 +30,10 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import TaskRun
-from prefect.concurrency.sync import concurrency
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import task_run
-from prefect.states import State
+from prefect.settings import PREFECT_UI_URL
+from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
@@ -45,20 +47,35 @@ from onboarding.mailsync.progress import (
     watching,
 )
 from onboarding.mailsync.report import (
+    DEFERRED_CLASSES,
     FAILED_COLUMNS,
     MAILBOX_COLUMNS,
     MailboxResult,
     MigrationReport,
     build_report,
+    human_size,
+    table_rows,
+)
+from onboarding.mailsync.review import (
+    Approvals,
+    LatestTable,
+    load_approvals,
+    load_latest,
+    save_approvals,
+    save_latest,
 )
 from onboarding.reports import RunFolder
-from tasks.adapters import MailboxJob, mailbox_pair, state_url, sync_options
+from tasks.adapters import DateWindow, MailboxJob, mailbox_pair, state_url, sync_options
+from tasks.slots import SlotWait, slots, stopping_gives_slots_back
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
 
 __all__ = [
+    "approve_known",
+    "customer_folder",
     "ensure_concurrency_limits",
     "is_transient",
+    "load_review",
     "plan_mailboxes",
     "publish_migration",
     "retry_policy",
@@ -104,10 +121,39 @@ def ensure_concurrency_limits(jobs: Sequence[MailboxJob], per_source_host: int) 
 
 def _open_state(url: str) -> StateStore:
     if url.startswith("sqlite:///"):
-        from pathlib import Path
-
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     return StateStore(url)
+
+
+def _say(mailbox: str, message: str) -> None:
+    get_run_logger().warning("%s: %s", mailbox, message)
+    publish(SlotWait(mailbox, message))  # type: ignore[arg-type]  # any listener event
+
+
+def _ended(outcome: MailboxOutcome, approved: frozenset[tuple[str, int]]) -> Any:
+    """The task's final state: a mailbox with new failed or skipped items is not green.
+
+    Prefect colours a run by its state *type* (a Completed state with another name is still
+    green), so such a mailbox ends ``Failed`` named ``SyncedWithErrors``, carrying its outcome
+    (the flow reads the counts from it; the retry condition does not retry it). Only approved
+    items: ``Completed`` named ``SyncedApproved``.
+    """
+    items = [
+        p
+        for p in outcome.problems
+        if p.outcome in ("failed", "skipped") and p.error_class not in DEFERRED_CLASSES
+    ]
+    new = [p for p in items if p.uid <= 0 or (p.folder, p.uid) not in approved]
+    if new or outcome.error:
+        what = f"{len(new)} new failed or skipped item(s)" if new else str(outcome.error)
+        return Failed(
+            name="SyncedWithErrors", message=f"{what}: see failed-transfers", data=outcome
+        )
+    if items:
+        return Completed(
+            name="SyncedApproved", message=f"{len(items)} approved item(s)", data=outcome
+        )
+    return outcome
 
 
 @task(
@@ -117,30 +163,37 @@ def _open_state(url: str) -> StateStore:
     cache_policy=NO_CACHE,
     **retry_policy(3, 10.0),
 )
-def sync_mailbox_task(job: MailboxJob, spec: OnboardingSpec, pass_kind: PassKind) -> MailboxOutcome:
+def sync_mailbox_task(
+    job: MailboxJob,
+    spec: OnboardingSpec,
+    pass_kind: PassKind,
+    window: DateWindow | None = None,
+    approved: frozenset[tuple[str, int]] = frozenset(),
+) -> MailboxOutcome:
     """Copy one mailbox pair; takes the host and pair slots for the whole session."""
     publish(MailboxAttempt(job.mailbox, task_run.run_count))
     vault = current_vault()
     pair = mailbox_pair(spec, vault.credentials(spec)[job.mailbox], vault)
-    with concurrency(
+    options = sync_options(spec, pass_kind, window=window, approved_items=approved)
+    with slots(
         [job.source_limit, job.pair_limit],
-        occupy=1,
-        strict=True,
-        lease_duration=_LEASE_SECONDS,
+        what=f"source connection ({job.source_host}:{job.source_port}) or mailbox pair",
+        wait_seconds=spec.migration.slot_wait_seconds,
+        lease_seconds=_LEASE_SECONDS,
+        say=lambda message: _say(job.mailbox, message),
     ):
-        return sync_mailbox(
-            pair, sync_options(spec, pass_kind), _open_state(state_url(spec)), progress=publish
-        )
+        outcome = sync_mailbox(pair, options, _open_state(state_url(spec)), progress=publish)
+    return cast(MailboxOutcome, _ended(outcome, approved))
 
 
 def _result_of(
     job: MailboxJob, future: PrefectFuture[MailboxOutcome], attempts: int
 ) -> MailboxResult:
-    """The task's outcome, or its last exception and how many attempts it took."""
+    """The task's outcome (also when it ended SyncedWithErrors), or its last exception."""
     future.wait()
     state = future.state
     value = state.result(raise_on_failure=False)
-    if state.is_completed() and isinstance(value, MailboxOutcome):
+    if isinstance(value, MailboxOutcome):
         return MailboxResult(job.mailbox, outcome=value, attempts=attempts)
     error = value if isinstance(value, BaseException) else RuntimeError(state.message or "failed")
     return MailboxResult(job.mailbox, error=error, attempts=attempts)
@@ -180,23 +233,40 @@ class _Tally:
 
 
 def sync_all(
-    spec: OnboardingSpec, jobs: Sequence[MailboxJob], pass_kind: PassKind
+    spec: OnboardingSpec,
+    jobs: Sequence[MailboxJob],
+    pass_kind: PassKind,
+    *,
+    window: DateWindow | None = None,
+    approvals: Approvals | None = None,
 ) -> list[MailboxResult]:
     """Run one sync task per job, ``parallel_mailboxes`` at once; results in job order.
 
     The progress artifact counts finished mailboxes; every engine tick, attempt and finished
     mailbox is also published to whoever watches (:func:`onboarding.mailsync.progress.watching`,
-    the command line's display).
+    the command line's display). When the run is stopped (SIGTERM, Ctrl-C: the flow thread
+    gets the signal while the task threads hold their slots) every slot this process holds
+    is given back before the signal goes on.
     """
     m = spec.migration
     sync = sync_mailbox_task.with_options(**retry_policy(m.task_retries, m.retry_backoff_seconds))
     tally = _Tally(spec.customer_slug, len(jobs))
     done: dict[str, MailboxResult] = {}
     runner: ThreadPoolTaskRunner[MailboxOutcome] = ThreadPoolTaskRunner(m.parallel_mailboxes)
+    approvals = approvals or Approvals()
     publish(PassStarted(len(jobs)))
-    with watching(tally), runner:
+    with watching(tally), runner, stopping_gives_slots_back(runner):
         futures: dict[PrefectFuture[MailboxOutcome], MailboxJob] = {
-            runner.submit(sync, {"job": job, "spec": spec, "pass_kind": pass_kind}): job
+            runner.submit(
+                sync,
+                {
+                    "job": job,
+                    "spec": spec,
+                    "pass_kind": pass_kind,
+                    "window": window,
+                    "approved": approvals.for_mailbox(job.mailbox),
+                },
+            ): job
             for job in jobs
         }
         for future in as_completed(list(futures)):
@@ -219,23 +289,86 @@ def plan_mailboxes(
     return [plan(mailbox_pair(spec, credentials[j.mailbox], vault), options) for j in jobs]
 
 
+def customer_folder(spec: OnboardingSpec) -> Path:
+    """``<output_dir>/<slug>/``: where the latest table and the approvals live."""
+    return Path(spec.output_dir) / spec.customer_slug
+
+
+@task(name="approve-failed-items", persist_result=False, cache_policy=NO_CACHE)
+def approve_known(spec: OnboardingSpec, mailboxes: Sequence[str], note: str) -> int:
+    """Approve every failed or skipped item the latest table lists for ``mailboxes``.
+
+    Returns how many were added. Mailboxes that failed as a whole and folders in error are
+    not items and stay in the way: they need a fix.
+    """
+    folder = customer_folder(spec)
+    approvals = load_approvals(folder)
+    wanted = set(mailboxes)
+    rows = [r for r in load_latest(folder).rows(approvals.keys) if r["mailbox"] in wanted]
+    updated = approvals.adding(rows, now=datetime.now(UTC), note=note)
+    save_approvals(folder, updated)
+    added = len(updated.items) - len(approvals.items)
+    get_run_logger().info("approved %d known failed or skipped item(s)", added)
+    return added
+
+
+def load_review(spec: OnboardingSpec) -> tuple[Approvals, LatestTable]:
+    """The customer's approvals and latest table (read by the flow, once)."""
+    folder = customer_folder(spec)
+    return load_approvals(folder), load_latest(folder)
+
+
+def _artifact_link(artifact_id: object) -> str | None:
+    ui = PREFECT_UI_URL.value()
+    return f"{ui.rstrip('/')}/artifacts/artifact/{artifact_id}" if ui and artifact_id else None
+
+
 @task(name="publish-migration-report", persist_result=False, cache_policy=NO_CACHE)
 def publish_migration(
-    spec: OnboardingSpec, results: Sequence[MailboxResult], pass_kind: PassKind
-) -> tuple[MigrationReport, str]:
-    """Build the report; publish the failed-transfers table and summary; write the run folder."""
-    report = build_report(spec.customer_slug, pass_kind, results)
+    spec: OnboardingSpec,
+    results: Sequence[MailboxResult],
+    pass_kind: PassKind,
+    approvals: Approvals | None = None,
+) -> tuple[MigrationReport, str, str]:
+    """Build the report; publish the failed-transfers table and summary; write the run folder.
+
+    The table is the customer's latest one: this run's mailboxes replace theirs, the others
+    stay as their last pass left them (a ``--users`` re-run adds to it). Returns the report,
+    the run folder and where the table is (its UI link, else the CSV path).
+    """
+    approvals = approvals or Approvals()
     slug = spec.customer_slug
-    create_table_artifact(
-        {c: [row.get(c, "") for row in report.failed_transfers] for c in FAILED_COLUMNS},
+    report = build_report(
+        slug,
+        pass_kind,
+        results,
+        approved=approvals.keys,
+        bad_item_limit=spec.migration.bad_item_limit,
+    )
+    home = customer_folder(spec)
+    latest = load_latest(home).merged(report, at=datetime.now(UTC))
+    save_latest(home, latest)
+    rows = latest.rows(approvals.keys)
+    new = sum(1 for r in rows if r.get("approval") == "new")
+    artifact_id = create_table_artifact(
+        table_rows(rows),
         key=f"failed-transfers-{slug}",
-        description=f"{len(report.failed_transfers)} failed or skipped item(s), {pass_kind}",
+        description=f"{len(rows)} failed or skipped item(s) over {len(latest.mailboxes)} "
+        f"mailbox(es), {new} new; latest pass {pass_kind}",
     )
     create_markdown_artifact(report.markdown(), key=f"migration-summary-{slug}")
     folder = RunFolder.create(spec.output_dir, slug, "migrate")
     folder.write_text("summary.md", report.markdown())
     folder.write_csv("mailboxes.csv", report.mailboxes, MAILBOX_COLUMNS)
-    folder.write_csv("failed-transfers.csv", report.failed_transfers, FAILED_COLUMNS)
+    table = folder.write_csv(
+        "failed-transfers.csv",
+        [
+            r | {"size": human_size(r.get("size", "")), "size_bytes": r.get("size", "")}
+            for r in rows
+        ],
+        (*FAILED_COLUMNS, "size_bytes"),
+    )
     folder.write_json("report.json", report.as_json())
     get_run_logger().info("%s; report in %s", report.equation, folder.path)
-    return report, str(folder.path)
+    where = _artifact_link(artifact_id) or str(table)
+    return report, str(folder.path), f"failed-transfers-{slug} ({where})"

@@ -17,7 +17,14 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from onboarding.clientconfig import LookupResult, check_client_config
-from onboarding.cutover import ACCOUNT_COLUMNS, ISSUE_COLUMNS, VerificationReport
+from onboarding.cutover import (
+    ACCOUNT_COLUMNS,
+    ISSUE_COLUMNS,
+    VerificationReport,
+    ledger_path,
+    load_ledger,
+)
+from onboarding.cutover.catchup import CatchupPass, catchup_passes
 from onboarding.mailflow import (
     AccountCheck,
     ClientCheck,
@@ -203,7 +210,16 @@ def publish_verification(
     dns: DNSOutcome,
     client_config: tuple[LookupResult, ...] = (),
 ) -> tuple[VerificationReport, Path]:
-    """Build the report; publish ``verification-<slug>`` (open issues first); write the folder."""
+    """Build the report; publish ``verification-<slug>`` (open issues first); write the folder.
+
+    A follow-up of a migrated customer also reports the catch-up passes run since the
+    cutover and what they brought from the old server.
+    """
+    catchup: tuple[CatchupPass, ...] = ()
+    completed = load_ledger(ledger_path(spec.output_dir, spec.customer_slug)).completed_at
+    due = followup and spec.migration.enabled and completed is not None
+    if due and completed is not None:
+        catchup = catchup_passes(spec.output_dir, spec.customer_slug, completed)
     report = VerificationReport(
         spec.customer,
         datetime.now(UTC),
@@ -214,6 +230,8 @@ def publish_verification(
         dns.error,
         aliases,
         client_config,
+        catchup=catchup,
+        catchup_due=due,
     )
     slug = spec.customer_slug
     folder = RunFolder.create(spec.output_dir, slug, "verify")

@@ -19,6 +19,11 @@ os.environ.pop("PREFECT_API_URL", None)
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline: tracebacks
+# As for `onboard`'s own temporary server (cli.prefect_runtime): leases in files, so a killed
+# run's expired leases can be reaped (tasks.slots) although an ephemeral server has no
+# repossessor.
+_FILE_LEASES = "prefect.server.concurrency.lease_storage.filesystem"
+os.environ.setdefault("PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE", _FILE_LEASES)
 
 import pytest  # noqa: E402
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -210,13 +210,44 @@ class MigrationSettings(_Model):
     byte_budget_per_pass_mb: int | None = Field(
         default=None,
         ge=1,
-        description="Stop copying a mailbox after this many MB in one pass; the next continues.",
+        description="Stop copying a mailbox after this many MB in one pass; the next continues. "
+        "Never applies to the final pass.",
+    )
+    bad_item_limit: int = Field(
+        default=0,
+        ge=0,
+        le=100_000,
+        description="Failed or skipped items per mailbox a pass may leave, beyond those an "
+        "operator approved, before the mailbox (and the pass) counts as failed (BadItemLimit).",
+    )
+    since: date | None = Field(
+        default=None,
+        description="Copy only mail dated on or after this day (UTC INTERNALDATE); the rest is "
+        "left for a pass with a wider window. `onboard migrate --since` overrides it per run.",
+    )
+    before: date | None = Field(
+        default=None, description="Copy only mail dated before this day (UTC INTERNALDATE)."
+    )
+    slot_wait_seconds: float = Field(
+        default=1800.0,
+        gt=0,
+        le=7 * 86400,
+        description="How long a mailbox waits for a source-connection or pair slot before its "
+        "task fails, naming the run that holds it.",
+    )
+    preflight_sample_mb: float = Field(
+        default=2.0,
+        ge=0,
+        le=1024,
+        description="How much mail preflight reads per user to measure the source's speed.",
     )
 
     @model_validator(mode="after")
     def _source_when_enabled(self) -> MigrationSettings:
         if self.enabled and self.source is None:
             raise ValueError("migration is enabled, so source (the old IMAP server) is required")
+        if self.since is not None and self.before is not None and self.since >= self.before:
+            raise ValueError(f"since ({self.since}) must be a day before before ({self.before})")
         return self
 
 
@@ -319,6 +350,19 @@ class CutoverSettings(_Model):
         if bad:
             raise ValueError(f"must be email addresses from the user list, got {bad[0]!r}")
         return tuple(a.strip().lower() for a in value)
+
+    catchup_after_hours: tuple[float, ...] = Field(
+        default=(1.0, 24.0),
+        description="Incremental passes after the cutover (hours after it), for mail still "
+        "delivered to the old server; empty for none.",
+    )
+
+    @field_validator("catchup_after_hours")
+    @classmethod
+    def _positive_hours(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(h <= 0 for h in value):
+            raise ValueError("every catch-up delay must be more than 0 hours")
+        return tuple(sorted(set(value)))
 
 
 class NoticeSettings(_Model):

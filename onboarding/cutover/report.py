@@ -81,6 +81,8 @@ class CutoverReport:
     def failed_test_accounts(self) -> tuple[ClientCheck, ...]:
         return tuple(c for c in self.test_accounts if not c.ok)
 
+    catchups: tuple[FollowUp, ...] = ()
+
     @property
     def writes(self) -> int:
         """How many steps changed something in the control panel."""
@@ -163,6 +165,7 @@ class CutoverReport:
             "notices": [
                 {k: v for k, v in n.to_dict().items() if k != "results"} for n in self.notices
             ],
+            "catchup_passes": [c.to_dict() for c in self.catchups],
         }
 
     def markdown(self) -> str:
@@ -241,6 +244,19 @@ class CutoverReport:
                     ((p.domain, p.recipient or "", *probe_cells(p)) for p in probes),
                 )
                 lines.append("")
+        if self.catchups:
+            lines += [
+                "## Catch-up passes",
+                "",
+                "Incremental passes for mail still delivered to the old server after the switch:",
+                "",
+            ]
+            lines += [
+                f"- due {c.due_at:%Y-%m-%d %H:%M} UTC: "
+                + (f"scheduled as flow run `{c.flow_run_id}`" if c.flow_run_id else c.how_to_run)
+                for c in self.catchups
+            ]
+            lines.append("")
         if self.followup is not None:
             f = self.followup
             lines += [

@@ -4,7 +4,8 @@ Folds five checks into one list a person works through: every account's hosted I
 (with its INBOX count), a mail-flow probe per domain, a probe per alias (found in its owner's
 INBOX), the DNS checks (MX, SPF, DKIM, DMARC), and the client-configuration lookups
 (Thunderbird's autoconfig and Outlook's autodiscover, by the published names). An open issue
-is anything that failed; DNS warnings are listed as notes.
+is anything that failed; DNS warnings, and on the follow-up what the catch-up passes brought,
+are listed as notes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from onboarding.clientconfig import LookupResult
+from onboarding.cutover.catchup import CatchupPass
 from onboarding.dnscheck import CheckReport, Severity
 from onboarding.mailflow import AccountCheck, ProbeResult
 from onboarding.reports import markdown_table
@@ -55,6 +57,8 @@ class VerificationReport:
     dns_error: str | None = None
     alias_probes: tuple[ProbeResult, ...] = ()
     client_config: tuple[LookupResult, ...] = ()
+    catchup: tuple[CatchupPass, ...] = ()  # migrate passes since the cutover (follow-up)
+    catchup_due: bool = False  # a follow-up of a migrated customer: catch-up passes expected
 
     @property
     def logins_ok(self) -> int:
@@ -126,11 +130,36 @@ class VerificationReport:
         return tuple(rows)
 
     @property
+    def catchup_text(self) -> str | None:
+        """``2 catch-up pass(es) since the cutover brought 3 message(s): a@x 2, b@x 1``."""
+        if not self.catchup:
+            if self.catchup_due:
+                return (
+                    "no catch-up pass has run since the cutover: mail the old server received "
+                    "after the switch is not copied yet (run `onboard migrate SPEC --pass "
+                    "incremental`)"
+                )
+            return None
+        brought: dict[str, int] = {}
+        for p in self.catchup:
+            for mailbox, n in p.mailboxes:
+                brought[mailbox] = brought.get(mailbox, 0) + n
+        total = sum(brought.values())
+        failed = sum(1 for p in self.catchup if not p.ok)
+        who = ": " + ", ".join(f"{m} {n}" for m, n in sorted(brought.items())) if brought else ""
+        problems = f"; {failed} of them had problems (see failed-transfers)" if failed else ""
+        return (
+            f"{len(self.catchup)} catch-up pass(es) since the cutover brought {total} "
+            f"message(s) from the old server{who}{problems}"
+        )
+
+    @property
     def notes(self) -> tuple[str, ...]:
-        """DNS warnings: worth a look, not blocking."""
+        """DNS warnings and what the catch-up passes brought: worth a look, not blocking."""
+        catchup = (self.catchup_text,) if self.catchup_text else ()
         if self.dns is None:
-            return ()
-        return tuple(
+            return catchup
+        return catchup + tuple(
             f"{r.domain} {r.check}: {f.message}"
             for r in self.dns.results
             for f in r.findings
@@ -186,6 +215,7 @@ class VerificationReport:
             "client_config": [r.to_dict() for r in self.client_config],
             "open_issues": list(self.issues),
             "notes": list(self.notes),
+            "catchup_passes": [p.to_dict() for p in self.catchup],
         }
 
     def markdown(self) -> str:

@@ -7,6 +7,7 @@ All frozen dataclasses. Secrets live only in :class:`Endpoint.password`, which i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 
@@ -120,6 +121,15 @@ class SyncOptions:
 
     ``byte_budget`` (I10, per-account budget) stops copying once this pass has copied that
     many bytes for the mailbox; the rest are counted as skipped and the next pass continues.
+
+    ``since`` / ``before`` limit the pass to messages whose INTERNALDATE (UTC) falls on or
+    after ``since`` and before ``before`` (pre-staging the newest mail first); the others are
+    skipped as ``OutsideDateRange`` and their folder stays incomplete, like the byte budget,
+    so a later pass without the window copies them.
+
+    ``approved_items`` are this mailbox's failed or skipped items an operator accepted, as
+    ``(folder, uid)`` with ``folder`` as :attr:`MessageProblem.folder` shows it; the engine
+    may stop retrying them (callers use them to tell known problems from new ones).
     """
 
     pass_kind: PassKind = "initial"
@@ -134,6 +144,9 @@ class SyncOptions:
     max_retries: int = 5
     max_backoff_seconds: float = 300.0
     byte_budget: int | None = None
+    since: date | None = None
+    before: date | None = None
+    approved_items: frozenset[tuple[str, int]] = frozenset()
 
     def __post_init__(self) -> None:
         if self.pass_kind not in ("initial", "incremental", "final"):
@@ -146,6 +159,8 @@ class SyncOptions:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)!r}")
         if self.byte_budget is not None and self.byte_budget < 1:
             raise ValueError(f"byte_budget must be at least 1 or None, not {self.byte_budget!r}")
+        if self.since is not None and self.before is not None and self.since >= self.before:
+            raise ValueError(f"since ({self.since}) must be before before ({self.before})")
         if self.max_retries < 0 or self.max_backoff_seconds < 0:
             raise ValueError("max_retries and max_backoff_seconds cannot be negative")
 

@@ -33,6 +33,7 @@ FIXES = {
     "then re-run; every pass retries it",
     "ChangedByDestination": "the destination stored different bytes than it was sent (a filter "
     "or conversion there): ask its operator; the copy stays and is not appended again",
+    "OutsideDateRange": "nothing to do: a pass without --since/--before copies it",
 }
 
 

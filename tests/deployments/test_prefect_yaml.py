@@ -17,6 +17,7 @@ def test_project_prefect_yaml_is_valid() -> None:
     assert flows == {
         "validate-users",
         "provision",
+        "preflight",
         "migrate",
         "dns-plan",
         "dns-check",

@@ -37,7 +37,7 @@ from flows.cutover import cutover
 from flows.provision import provision
 from flows.verify import verify
 from lab import Lab
-from tasks.cutover import FOLLOWUP_DEPLOYMENT, hold_all, schedule_followup
+from tasks.cutover import FOLLOWUP_DEPLOYMENT, hold_all, schedule_catchups, schedule_followup
 from tasks.secrets import env_var_for
 from validation.spec import load_spec
 
@@ -427,3 +427,153 @@ def test_notices_reach_every_hosted_mailbox_once_and_a_rerun_sends_none(
     assert (welcome["kind"], welcome["sent"], welcome["already_sent"]) == ("welcome", 0, 2)
     assert all(len(_notices(c, e)) == 2 for e in c.passwords)
     assert_no_secrets(c, [state, again])
+
+
+def _cli_json(*args: str) -> tuple[int, dict[str, Any]]:
+    result = CliRunner().invoke(app, [*args, "--format", "json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_a_known_bad_item_stops_before_the_hold_and_once_approved_the_cutover_completes(
+    make_customer: Make,
+) -> None:
+    """The initial sync skipped a message (too big for max_message_bytes): the cutover stops
+    before holding anything, naming the mailbox. The operator approves the known item
+    (``migrate --approve-failed``); the table marks it approved, and the cutover then
+    completes past it with the rest of the mail migrated."""
+    c = make_customer(migration=True, migration_settings={"max_message_bytes": 20_000})
+    user, domain = next(iter(c.passwords)), c.domains[0]
+    c.append_to_old(user, "small old mail")
+    c.append_to_old(user, "too big old mail", size=60_000)
+    publish_plan(c)
+    code, first = _cli_json("migrate", str(c.spec))
+    assert code == 1 and first["problem_mailboxes"] == [user], first["message"]
+    (item,) = first["failed_transfers"]
+    assert item["approval"] == "new" and item["error_class"] == "TooBig"
+
+    c.reset_stats()
+    state, data = _run(c, approved=True, wait_seconds=30)
+    assert state.is_failed() and data["steps"] == [], data["message"]
+    assert data["message"].startswith("nothing held") and user in data["message"]
+    assert c.stats()["writes"] == 0 and not c.lab.gateway.is_held(domain)
+
+    code, approved = _cli_json("migrate", str(c.spec), "--pass", "incremental", "--approve-failed")
+    assert code == 0, approved["message"]
+    assert all(t["approval"] == "approved" for t in approved["failed_transfers"])
+    table = latest_artifact(f"failed-transfers-{c.slug}")  # the customer's latest table
+    cells = json.loads(table.data) if isinstance(table.data, str) else table.data
+    assert cells["mailbox"] == [user] and cells["approval"] == ["approved"], cells
+
+    state, data = _run(c, approved=True, wait_seconds=30)
+    assert state.is_completed(), json.dumps(data, indent=1)
+    assert data["final_sync"].startswith("completed")
+    assert until(lambda: "small old mail" in c.subjects(user))
+    assert "too big old mail" not in c.subjects(user)
+
+
+def test_a_new_bad_item_in_the_final_pass_releases_the_hold_with_the_reason(
+    make_customer: Make,
+) -> None:
+    """A message too big to copy reaches the old server after the last pass, while the
+    cutover holds the domains: the final pass stops on this new item, the hold is released
+    with the reason and the routing left alone (mail flows to the old server as before, held
+    mail included)."""
+    c = make_customer(domains=2, migration=True, migration_settings={"max_message_bytes": 20_000})
+    user = next(iter(c.passwords))
+    c.append_to_old(user, "old mail")
+    publish_plan(c)
+    code, first = _cli_json("migrate", str(c.spec))
+    assert code == 0, first["message"]
+    # Slow control-panel writes: the second domain's hold comes seconds after the first's.
+    slow = {"kind": "latency", "seconds": 2, "method": "PUT", "path_prefix": "/api/v1/domain/"}
+    assert c.admin.post("/_lab/faults", json={"faults": [slow]}).status_code == 200
+    arrived = threading.Event()
+
+    def deliver_when_held() -> None:
+        if until(lambda: c.lab.gateway.is_held(c.domains[0]), 90):
+            c.append_to_old(user, "new big mail", size=60_000)
+            arrived.set()
+
+    watcher = threading.Thread(target=deliver_when_held)
+    watcher.start()
+    try:
+        state, data = _run(c, approved=True, wait_seconds=30)
+    finally:
+        watcher.join()
+        c.admin.delete("/_lab/faults")
+    assert arrived.is_set()
+    assert state.is_failed(), json.dumps(data, indent=1)
+    assert "released" in data["message"] and user in data["message"]
+    assert data["final_sync"].startswith("failed") and "failed-transfers-" in data["final_sync"]
+    changed = sorted((s["step"], s["domain"]) for s in data["steps"] if s["changed"])
+    assert changed == sorted((step, d) for d in c.domains for step in ("hold", "release"))
+    for d in c.domains:
+        assert not c.domain(d)["hold_email"] and not c.lab.gateway.is_held(d)
+        assert _route(c.lab, d) != f"lmtp:inet:127.0.0.1:{c.lab.ports.destination_lmtp}"
+
+
+def test_catchup_pass_after_the_switch_brings_late_mail_and_the_followup_reports_it(
+    make_customer: Make,
+) -> None:
+    """The cutover schedules incremental passes (+1 h, +24 h) as runs of migrate/catch-up,
+    once per cutover. Mail the old server gets after the switch reaches the hosted mailbox
+    with the scheduled pass (run here as the worker would run it), and the follow-up
+    verification reports what it brought."""
+    c = make_customer(migration=True)
+    user = next(iter(c.passwords))
+    publish_plan(c)
+    state, data = _run(c, approved=True, wait_seconds=30)
+    assert state.is_completed(), json.dumps(data, indent=1)
+    local = data["catchup_passes"]
+    assert [p["scheduled_flow_run_id"] for p in local] == [None, None]
+    assert all("--pass incremental" in p["how_to_run"] for p in local)
+
+    from flows.migrate import migrate
+
+    deployment_id = migrate.to_deployment(name="catch-up").apply()
+
+    @flow
+    def schedule_twice() -> tuple[Any, Any]:
+        spec = load_spec(c.spec)
+        done = datetime.now(UTC)
+        return (
+            schedule_catchups(spec, c.ledger()["cutover_id"], True, done),
+            schedule_catchups(spec, c.ledger()["cutover_id"], True, done),
+        )
+
+    first, second = schedule_twice()
+    assert [p.flow_run_id for p in first] == [p.flow_run_id for p in second]
+    with get_client(sync_client=True) as client:
+        runs = [client.read_flow_run(p.flow_run_id) for p in first]
+    assert {r.deployment_id for r in runs} == {deployment_id}
+    assert all(r.state_type == StateType.SCHEDULED for r in runs)
+
+    c.append_to_old(user, "late mail to the old server")
+    parameters = runs[0].parameters
+    assert parameters == {"spec_path": str(c.spec), "pass_kind": "incremental"}
+    caught = migrate(**parameters, return_state=True)
+    assert caught.is_completed(), caught.message
+    assert "late mail to the old server" in c.subjects(user)
+
+    checked = verify(spec_path=c.spec, followup=True, return_state=True)
+    report = result_json(checked)
+    (catchup,) = report["catchup_passes"]
+    assert catchup["mailboxes"] == {user: 1}
+    assert any("brought 1 message(s)" in n and user in n for n in report["notes"])
+
+
+def test_dns_check_propagation_starts_the_ttl_clock(make_customer: Make) -> None:
+    """``dns-check --propagation`` records when the new records were first seen published;
+    a later cutover counts the 2×TTL wait from then, not from its own first check."""
+    from flows.dns_check import dns_check
+
+    c = make_customer(ttl=300)
+    publish_plan(c)
+    checked = dns_check(spec_path=c.spec, propagation=True, return_state=True)
+    assert result_json(checked)["propagated"], checked.message
+    seen = c.ledger()["dns_published_at"][c.domains[0]]
+    state, data = _run(c, approved=True)
+    assert state.name == "NotReady"
+    (dom,) = data["readiness"]["domains"]
+    assert dom["dns_changed_at"] == seen
+    assert c.ledger()["dns_published_at"][c.domains[0]] == seen

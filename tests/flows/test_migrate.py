@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -194,8 +195,14 @@ def test_failed_transfers_are_reported_and_the_flow_ends_failed(
     if isinstance(rows, dict):  # dict of columns
         rows = [dict(zip(rows, vals, strict=True)) for vals in zip(*rows.values(), strict=True)]
     big = next(r for r in rows if r["mailbox"] == small.email)
-    assert big["folder"] == "INBOX" and int(big["size"]) > 400_000
+    assert big["folder"] == "INBOX" and big["size"].endswith(" KB")  # human-readable
     assert big["reason"] and big["fix"] and big["error_class"]
+    assert list(rows[0])[:4] == ["mailbox", "folder", "reason", "fix"]  # what to do, first
+    assert big["approval"] == "new"
+    (item,) = [t for t in data["failed_transfers"] if t["mailbox"] == small.email]
+    assert int(item["size"]) > 400_000
+    assert small.email in state.message and locked.email in state.message
+    assert f"failed-transfers-{customer.slug}" in state.message  # the table is named/linked
     login = next(r for r in rows if r["mailbox"] == locked.email)
     assert login["outcome"] == "mailbox-failed" and login["error_class"] == "AuthFailed"
     assert "1 attempt" in login["reason"], "a wrong password must not be retried"
@@ -407,3 +414,147 @@ def test_cli_json_run_selected_users_and_no_secret_anywhere(
     for secret in secrets_:
         leaks = [text[:80] for text in everything if secret in text]
         assert not leaks, f"a password leaked into: {leaks}"
+
+
+def _cli_json(*args: str) -> tuple[int, dict[str, Any]]:
+    result = CliRunner().invoke(app, [*args, "--format", "json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_since_prestages_the_newest_mail_then_a_pass_without_it_copies_the_rest(
+    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--since``: only mail dated from that day is copied (the rest is deferred, not a
+    failure); the next pass without the window copies the older mail; the final pass
+    refuses a window (it must copy everything)."""
+    user = lab_users.new()
+    with _src(lab, user) as c:
+        fill(c, {"INBOX": 40}, seed=30)  # dated 2023-01-01 + 7 h × n, n = 1..40
+    customer = make_customer(tmp_path, lab, (user,), lab_users.domain, monkeypatch)
+    code, first = _cli_json("migrate", str(customer.spec), "--since", "2023-01-06")
+    assert code == 0, first["message"]
+    assert first["totals"]["copied"] == 23 and first["totals"]["deferred"] == 17
+    assert first["failed_transfers"] == [] and first["equation"].endswith("later pass)")
+    with _dst(lab, user) as c:
+        dates = [m.internaldate for m in snapshot(c)["INBOX"]]
+    assert len(dates) == 23  # the newest: every one dated from the 6th
+    assert min(d.astimezone(UTC) for d in dates) >= datetime(2023, 1, 6, tzinfo=UTC)
+
+    code, rest = _cli_json("migrate", str(customer.spec), "--pass", "incremental")
+    assert code == 0, rest["message"]
+    assert rest["totals"]["copied"] == 17 and rest["totals"]["deferred"] == 0
+    with _dst(lab, user) as c:
+        assert len(snapshot(c)["INBOX"]) == 40
+
+    refused = CliRunner().invoke(
+        app, ["migrate", str(customer.spec), "--pass", "final", "--since", "2023-01-06"]
+    )
+    assert refused.exit_code == 2 and "--pass final" in refused.output
+
+
+def test_the_byte_budget_never_applies_to_the_final_pass(
+    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a 1 MB budget per pass, an incremental pass leaves mail for later; the final
+    pass (delivery held) copies all of it."""
+    user = lab_users.new()
+    big = {"INBOX": 700_000, "Archive": 700_000, "Sent": 700_000}
+    with _src(lab, user) as c:
+        fill(c, {"INBOX": 1, "Archive": 1, "Sent": 1}, seed=31, big=big)
+    customer = make_customer(
+        tmp_path, lab, (user,), lab_users.domain, monkeypatch, byte_budget_per_pass_mb=1
+    )
+    state, partial = _run(customer, pass_kind="incremental")
+    assert state.is_completed(), state.message
+    assert partial["totals"]["deferred"] >= 1
+    state, final = _run(customer, pass_kind="final")
+    assert state.is_completed(), state.message
+    assert final["totals"]["deferred"] == 0
+    assert final["totals"]["copied"] + partial["totals"]["copied"] == 6
+
+
+def test_a_partial_rerun_adds_to_the_customers_latest_table(
+    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both mailboxes have an item in the failed-transfers table; re-running one of them
+    (``--users``) replaces only its rows: the other's stay, and each task run that left a
+    new item is not green (a Failed-type state named SyncedWithErrors)."""
+    a, b = lab_users.new(), lab_users.new()
+    for i, u in enumerate((a, b)):
+        with _src(lab, u) as c:
+            fill(c, {"INBOX": 3}, seed=40 + i, big={"INBOX": 50_000})
+    customer = make_customer(
+        tmp_path, lab, (a, b), lab_users.domain, monkeypatch, max_message_bytes=20_000
+    )
+    state, first = _run(customer)
+    assert state.is_failed() and sorted(first["problem_mailboxes"]) == sorted([a.email, b.email])
+    assert {"SyncedWithErrors"} == _task_states(customer, "sync ")
+    state, again = _run(customer, users=[a.email], pass_kind="incremental")
+    assert [m["mailbox"] for m in again["mailboxes"]] == [a.email]
+    table = latest_artifact(f"failed-transfers-{customer.slug}")
+    cells = json.loads(table.data) if isinstance(table.data, str) else table.data
+    assert sorted(cells["mailbox"]) == sorted([a.email, b.email]), cells
+    rows = list(csv.DictReader((Path(again["run_folder"]) / "failed-transfers.csv").open()))
+    assert sorted(r["mailbox"] for r in rows) == sorted([a.email, b.email])
+    assert all(r["size"].endswith("KB") and int(r["size_bytes"]) > 50_000 for r in rows)
+
+
+def test_sigterm_gives_the_slots_back_and_the_next_run_completes(
+    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``onboard migrate`` stopped with SIGTERM mid-copy (one source connection allowed):
+    its source and pair slots are free at once, and the next run finishes the mailbox
+    instead of waiting for them."""
+    import signal
+    import subprocess
+    import sys
+
+    from prefect.settings import PREFECT_API_URL
+
+    user = lab_users.new()
+    with _src(lab, user) as c:
+        total = fill(c, {"INBOX": 400}, seed=50)
+    with FaultProxy(("127.0.0.1", lab.ports.source_imap)) as proxy:
+        proxy.set_latency(upstream=0.02, downstream=0.02)
+        customer = make_customer(
+            tmp_path,
+            lab,
+            (user,),
+            lab_users.domain,
+            monkeypatch,
+            source_port=proxy.port,
+            connections_per_source_host=1,
+            slot_wait_seconds=120,
+        )
+        limit = source_limit_name("127.0.0.1", proxy.port)
+        env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+        root = Path(__file__).resolve().parents[2]
+        log = tmp_path / "migrate.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "cli.main", "migrate", str(customer.spec)],
+                cwd=root,
+                env={**env, "ONBOARD_PREFECT_VERBOSE": "1"},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            started = until(lambda: _active_slots(limit) == 1 or proc.poll() is not None, 240)
+            tail = log.read_text(errors="replace")[-3000:]
+            assert started and proc.poll() is None, f"never stopped mid-copy:\n{tail}"
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(60)
+        assert _active_slots(limit) == 0, "a stopped run kept its slot"
+        state, _ = _run(customer)
+    assert state.is_completed(), state.message
+    with _dst(lab, user) as c:
+        assert len(snapshot(c)["INBOX"]) == total
+
+
+def _active_slots(name: str) -> int:
+    with get_client(sync_client=True) as client:
+        try:
+            return int(client.read_global_concurrency_limit_by_name(name).active_slots)
+        except Exception:
+            return -1

@@ -36,6 +36,7 @@ def test_onboard_runs_every_phase_then_reruns_without_changes(
     assert [(r["phase"], r["state"]) for r in data["phases"]] == [
         ("validate-users", "Completed"),
         ("provision", "Completed"),
+        ("preflight", "Completed"),
         ("migrate", "Completed"),
         ("dns-plan", "Completed"),
         ("client-guides", "Completed"),
@@ -52,7 +53,7 @@ def test_onboard_runs_every_phase_then_reruns_without_changes(
     rows = result_json(again)["phases"]
     assert again.is_completed(), rows
     assert [(r["phase"], r["state"]) for r in rows] == [
-        ("validate-users, provision, migrate, dns-plan, client-guides", "Skipped"),
+        ("validate-users, provision, preflight, migrate, dns-plan, client-guides", "Skipped"),
         ("cutover", "AlreadyCutOver"),
         ("verify", "Completed"),
     ]
@@ -109,3 +110,24 @@ def test_a_new_domain_is_hosted_from_the_start_never_held_or_migrated(
         c.send(email, "after onboarding")
     for email in c.passwords:
         assert until(lambda e=email: "after onboarding" in c.subjects(e))  # type: ignore[misc]
+
+
+def test_onboard_stops_at_preflight_before_copying_anything(
+    make_customer: Callable[..., LabCustomer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old server refuses the migration login: the run stops at preflight, naming every
+    user, before the initial sync copies a message or the DNS plan and cutover run."""
+    from tasks.secrets import env_var_for
+
+    c = make_customer(provisioned=False, migration=True)
+    monkeypatch.setenv(env_var_for("src-" + c.slug.removeprefix("cutover-")), "wrong-master")
+    state = onboard(spec_path=c.spec, approved=True, dns_wait_seconds=0, return_state=True)
+    data = result_json(state)
+    assert state.is_failed(), json.dumps(data, indent=1)
+    assert [(r["phase"], r["state"]) for r in data["phases"]] == [
+        ("validate-users", "Completed"),
+        ("provision", "Completed"),
+        ("preflight", "Failed"),
+    ]
+    assert all(email in data["message"] for email in c.passwords)
+    assert not (c.output_dir / c.slug / "mailsync-state.db").exists()

@@ -65,6 +65,24 @@ class LabCustomer(SpecFiles):
         password = self.passwords[email] if hosted else self.source_passwords[email]
         return inbox_subjects(port, email, password)
 
+    def append_to_old(self, email: str, subject: str, *, size: int = 0) -> None:
+        """Put a message straight into the old mailbox (the old provider's own delivery)."""
+        from imapclient import IMAPClient
+
+        body = b"x" * size
+        message = (
+            (
+                f"From: someone@example.test\r\nTo: {email}\r\nSubject: {subject}\r\n"
+                f"Message-ID: <{secrets.token_hex(8)}@old.test>\r\n\r\n"
+            ).encode()
+            + body
+            + b"\r\n"
+        )
+        port = self.lab.ports.source_imap
+        with IMAPClient("127.0.0.1", port=port, ssl=False, timeout=30) as imap:
+            imap.login(email, self.source_passwords[email])
+            imap.append("INBOX", message)
+
     def stats(self) -> dict[str, Any]:
         return dict(self.admin.get("/_lab/stats").json())
 
@@ -105,6 +123,7 @@ def make_customer(
         aliases: Sequence[str] = (),
         notices: dict[str, Any] | None = None,
         new_domains: int = 0,
+        migration_settings: dict[str, Any] | None = None,
     ) -> LabCustomer:
         tag = secrets.token_hex(3)
         ours = f"mr{tag}.test"
@@ -155,6 +174,7 @@ def make_customer(
                 "connections_per_source_host": 4,
                 "task_retries": 1,
                 "retry_backoff_seconds": 0.5,
+                **(migration_settings or {}),
             },
             "hosted": {
                 "imap_host": "127.0.0.1",

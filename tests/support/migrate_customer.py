@@ -34,6 +34,7 @@ def make_customer(
     *,
     source_port: int | None = None,
     wrong_password_for: str | None = None,
+    wrong_source_password_for: str | None = None,
     auth_mode: str = "master",
     **migration: Any,
 ) -> Customer:
@@ -45,7 +46,8 @@ def make_customer(
     rows = [["email", "password", "source_password"][:columns]]
     for u in users:
         pw = "Wrong-pass-999" if u.email == wrong_password_for else u.destination_password
-        rows.append([u.email, pw, u.source_password][:columns])
+        src = "Wrong-src-999" if u.email == wrong_source_password_for else u.source_password
+        rows.append([u.email, pw, src][:columns])
     spec = {
         "customer": f"Test {slug}",
         "slug": slug,

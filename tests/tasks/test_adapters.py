@@ -167,3 +167,20 @@ def test_a_domain_without_inbound_servers_is_a_caller_mistake() -> None:
         CustomerDomain("a.test", (InboundServer("mx.a.test"),), delivery_port=0)
     with pytest.raises(ValueError, match="priority"):
         InboundServer("mx.a.test", priority=70000)
+
+
+def test_the_final_pass_has_no_byte_budget_and_keeps_the_specs_window(tmp_path: Path) -> None:
+    """The final pass runs while delivery is held: no budget, and a run's --since/--before
+    never narrows it (the spec's own window, the customer's scope, still applies)."""
+    from datetime import date
+
+    from tasks.adapters import DateWindow
+
+    spec = _spec(tmp_path, {"mode": "user"}, byte_budget_per_pass_mb=3, since="2020-01-01")
+    window = DateWindow(since=date(2025, 1, 1))
+    assert sync_options(spec, "final", window=window).byte_budget is None
+    assert sync_options(spec, "final", window=window).since == date(2020, 1, 1)
+    assert sync_options(spec, "incremental", window=window).since == date(2025, 1, 1)
+    assert sync_options(spec, "incremental").since == date(2020, 1, 1)
+    with pytest.raises(ValueError, match="must be a day before"):
+        DateWindow(since=date(2025, 1, 2), before=date(2025, 1, 1))
