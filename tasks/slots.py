@@ -249,13 +249,17 @@ def slots(
                 f"waiting for a {what} slot held by {_holders(names)} "
                 f"(waiting since {since:%H:%M:%S} UTC)"
             )
+            if said < 0:
+                say(message)  # the first wait is always said, however short the limit
+                said = waited
             if waited >= wait_seconds:
                 raise SlotWaitTimeout(
                     f"no {what} slot came free within {wait_seconds:g} s: {message}. If that "
                     "run is gone, its lease expires within a minute; re-run then"
                 )
-            say(message)
-            said = waited
+            if waited - said >= _SAY_EVERY:
+                say(message)
+                said = waited
             reap_expired(names)
         time.sleep(min(max(retry_after, 0.2), _POLL_SECONDS, max(wait_seconds - waited, 0.05)))
     with _HELD_LOCK:

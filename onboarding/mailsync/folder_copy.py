@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import NamedTuple
 
 from onboarding.mailsync._exceptions import ConnectionLost, ResponseTooLarge, Throttled
 from onboarding.mailsync.append import AppendPipeline, AppendResult
 from onboarding.mailsync.body_fetch import BodyReader, close_body
+from onboarding.mailsync.date_window import in_window, window_text
 from onboarding.mailsync.flags import FlagFilter
 from onboarding.mailsync.folder_verify import UID_CHUNK, verify_sample
 from onboarding.mailsync.folder_work import FolderWork, SourceMessage
@@ -80,10 +80,10 @@ class FolderCopy:
             if condemned is not None:
                 w.counts.failed += 1
                 w.problem(m, "failed", *condemned)
-            if not self._in_window(m):
+            if not in_window(m, self.opt):
                 self.over_budget = True  # left for a later pass, like the byte budget
                 w.counts.skipped += 1
-                w.problem(m, "skipped", "OutsideDateRange", self._window_text(), None)
+                w.problem(m, "skipped", "OutsideDateRange", window_text(self.opt), None)
             elif m.size > limit:
                 w.counts.skipped += 1
                 w.problem(
@@ -105,26 +105,6 @@ class FolderCopy:
         for m in copyable:  # each alone, so a drop names the message that caused it
             if m.uid in suspects:
                 self._copy_batch([m], group=1, depth=1)
-
-    def _in_window(self, m: SourceMessage) -> bool:
-        """Whether ``m``'s INTERNALDATE is inside ``since``/``before`` (no window: always)."""
-        since, before = self.opt.since, self.opt.before
-        if since is None and before is None:
-            return True
-        day = datetime.fromtimestamp(internaldate_epoch(m.internaldate), UTC).date()
-        return (since is None or day >= since) and (before is None or day < before)
-
-    def _window_text(self) -> str:
-        since, before = self.opt.since, self.opt.before
-        window = " and ".join(
-            part
-            for part in (
-                f"on or after {since}" if since else "",
-                f"before {before}" if before else "",
-            )
-            if part
-        )
-        return f"dated outside this pass's window (only mail {window}); a later pass copies it"
 
     def _batches(self, todo: list[SourceMessage]) -> Iterable[list[SourceMessage]]:
         batch: list[SourceMessage] = []

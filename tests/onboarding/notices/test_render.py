@@ -28,6 +28,7 @@ CONTEXT = NoticeContext(
 
 
 def test_public_surface_is_all() -> None:
+    """The notices package exports exactly what its __all__ names."""
     assert exported_names(pkg) == set(pkg.__all__)
 
 
@@ -81,6 +82,7 @@ def test_the_customers_window_replaces_the_computed_time() -> None:
 
 
 def test_unknown_language_or_kind_is_a_caller_mistake() -> None:
+    """An unknown language or notice kind is a ValueError naming the ones that exist."""
     with pytest.raises(ValueError, match="de, en"):
         render_notice("welcome", "fr", CONTEXT)
     with pytest.raises(ValueError, match="before_cutover, welcome"):
