@@ -199,6 +199,6 @@ def test_byte_budget_stops_a_pass_and_the_next_pass_continues(
 
 
 def test_byte_budget_must_be_positive() -> None:
-    """A byte budget of 0 is a caller mistake (ValueError naming byte_budget), not "copy nothing"."""
+    """A byte budget of 0 is a caller mistake (ValueError naming byte_budget)."""
     with pytest.raises(ValueError, match="byte_budget"):
         SyncOptions(byte_budget=0)
