@@ -36,6 +36,7 @@ __all__ = [
     "exit_with",
     "fail",
     "print_json",
+    "warn_spec",
 ]
 
 EXIT_OK = 0
@@ -93,9 +94,11 @@ class Output:
         from validation.spec import load_spec
 
         try:
-            return load_spec(path)
+            spec = load_spec(path)
         except OnboardingError as exc:
             self.fail(str(exc))
+        warn_spec(spec)
+        return spec
 
     def finish(self, result: R, show: Callable[[R], None]) -> NoReturn:
         """Print a flow's result (its model's JSON, or ``show(result)``); exit 0 if ok, else 1."""
@@ -104,6 +107,12 @@ class Output:
         else:
             show(result)
         exit_with(result.ok)
+
+
+def warn_spec(spec: OnboardingSpec) -> None:
+    """Say on stderr what the spec lets through that is unsafe (``allow_plaintext: true``)."""
+    if spec.plaintext_warning:
+        typer.echo(f"warning: {spec.plaintext_warning}", err=True)
 
 
 def fail(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:

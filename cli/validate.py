@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cli.output import Format, FormatOption, Output, SpecArgument, print_json
+from cli.output import Format, FormatOption, Output, SpecArgument, print_json, warn_spec
 from onboarding import OnboardingError
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ def validate(
     out = Output(output_format)
     try:
         loaded = load_spec(spec)
+        warn_spec(loaded)
         read_user_table(users or loaded.users_csv)  # fail fast, before Prefect starts
     except OnboardingError as exc:
         _unusable(exc, out)

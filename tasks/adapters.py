@@ -53,7 +53,9 @@ __all__ = [
 def control_panel(spec: OnboardingSpec, vault: Vault) -> ControlPanelClient:
     """A client for the spec's control panel with the key from its Secret block."""
     c = spec.controlpanel
-    return ControlPanelClient(c.base_url, vault.secret(c.api_key_secret))
+    return ControlPanelClient(
+        c.base_url, vault.secret(c.api_key_secret), allow_plaintext=spec.allow_plaintext
+    )
 
 
 def customer_domains(spec: OnboardingSpec) -> tuple[CustomerDomain, ...]:
@@ -76,7 +78,9 @@ def delivery_target(spec: OnboardingSpec) -> DeliveryTarget:
 def imap_endpoint(spec: OnboardingSpec) -> ImapEndpoint:
     """The hosted IMAP service users log in to."""
     h = spec.hosted
-    return ImapEndpoint(h.imap_host, h.imap_port, h.imap_tls.value)
+    return ImapEndpoint(
+        h.imap_host, h.imap_port, h.imap_tls.value, allow_plaintext=spec.allow_plaintext
+    )
 
 
 def smtp_endpoint(spec: OnboardingSpec) -> SmtpEndpoint:
@@ -238,7 +242,12 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
     return MailboxPair(
         mailbox=user.email,
         source=Endpoint(
-            host=src.host, port=src.port, tls=src.tls.value, login=login, password=source_password
+            host=src.host,
+            port=src.port,
+            tls=src.tls.value,
+            login=login,
+            password=source_password,
+            allow_plaintext=spec.allow_plaintext,
         ),
         destination=Endpoint(
             host=spec.hosted.imap_host,
@@ -246,6 +255,7 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
             tls=spec.hosted.imap_tls.value,
             login=user.email,
             password=user.password.get_secret_value(),
+            allow_plaintext=spec.allow_plaintext,
         ),
     )
 

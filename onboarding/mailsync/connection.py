@@ -140,7 +140,14 @@ class Connection:
         """How this connection is secured (:func:`onboarding.tls.decide_tls`, decided once)."""
         if self._tls is None:
             ep = self.endpoint
-            self._tls = decide_tls(ep.tls, ep.host, verify=ep.verify_tls)
+            try:
+                self._tls = decide_tls(
+                    ep.tls, ep.host, verify=ep.verify_tls, allow_plaintext=ep.allow_plaintext
+                )
+            except ValueError as exc:
+                raise TLSFailed(
+                    str(exc), **self.error_context(), fix="use tls=implicit or tls=starttls"
+                ) from None
         return self._tls
 
     def _wrap_tls(self, sock: socket.socket) -> socket.socket:
