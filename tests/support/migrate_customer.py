@@ -38,19 +38,24 @@ def make_customer(
     *,
     source_port: int | None = None,
     wrong_password_for: str | None = None,
+    wrong_password: str = "Wrong-pass-999",
     auth_mode: str = "master",
+    master: tuple[str, str] | None = None,
     **migration: Any,
 ) -> Customer:
+    """``master`` is another (user, password) of the lab source's master users
+    (``lab.source.add_master_user``) instead of the lab's own."""
     slug = "t-" + secrets.token_hex(4)
     secret = f"{slug}-src-master"
     env = "ONBOARD_SECRET_" + secret.upper().replace("-", "_")
-    monkeypatch.setenv(env, lab.source.master_password)
+    master_user, master_password = master or (lab.source.master_user, lab.source.master_password)
+    monkeypatch.setenv(env, master_password)
     columns = 3 if auth_mode == "user" else 2  # source_password only in user mode
     with (tmp_path / "users.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["email", "password", "source_password"][:columns])
         for u in users:
-            pw = "Wrong-pass-999" if u.email == wrong_password_for else u.destination_password
+            pw = wrong_password if u.email == wrong_password_for else u.destination_password
             writer.writerow([u.email, pw, u.source_password][:columns])
     spec = {
         "customer": f"Test {slug}",
@@ -74,7 +79,7 @@ def make_customer(
                 if auth_mode == "user"
                 else {
                     "mode": "master",
-                    "master_user": lab.source.master_user,
+                    "master_user": master_user,
                     "password_secret": secret,
                 },
             },
@@ -93,4 +98,4 @@ def make_customer(
     }
     path = tmp_path / "customer.yaml"
     path.write_text(yaml.safe_dump(spec))
-    return Customer(path, slug, tmp_path / "runs", users, env, lab.source.master_password)
+    return Customer(path, slug, tmp_path / "runs", users, env, master_password)
