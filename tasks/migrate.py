@@ -15,6 +15,7 @@ task at once with the engine's fix in the message.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
 
@@ -51,7 +52,7 @@ from onboarding.mailsync.report import (
     MigrationReport,
     build_report,
 )
-from onboarding.reports import RunFolder
+from onboarding.reports import RunFolder, private_dir
 from tasks.adapters import MailboxJob, mailbox_pair, state_url, sync_options
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
@@ -103,10 +104,10 @@ def ensure_concurrency_limits(jobs: Sequence[MailboxJob], per_source_host: int) 
 
 
 def _open_state(url: str) -> StateStore:
+    """The engine's store; a SQLite file's folder is created 0700 (the engine makes the file
+    0600)."""
     if url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(url.removeprefix("sqlite:///")).parent)
     return StateStore(url)
 
 

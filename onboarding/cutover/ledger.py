@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from onboarding.cutover._exceptions import LedgerError
+from onboarding.reports import private_dir, write_private
 
 __all__ = ["Ledger", "ledger_path", "load_ledger", "noted_mx_ttls", "save_ledger"]
 
@@ -90,9 +91,9 @@ def load_ledger(path: Path) -> Ledger:
 def save_ledger(path: Path, ledger: Ledger) -> None:
     """Write the ledger atomically."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(ledger.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_private(tmp, json.dumps(ledger.to_dict(), indent=2) + "\n")
         os.replace(tmp, path)
     except OSError as exc:
         raise LedgerError(f"{path}: cannot write the cutover ledger: {exc}") from exc

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support.modes import mode, open_umask
 
 from onboarding.cutover import (
     Ledger,
@@ -48,3 +49,13 @@ def test_noted_ttl_is_the_largest_of_every_plan(tmp_path: Path) -> None:
     (tmp_path / "acme" / "20261127T030000Z-dns-plan").mkdir()
     (tmp_path / "acme" / "20261127T030000Z-dns-plan" / "dns-plan.json").write_text("oops")
     assert noted_mx_ttls(tmp_path, "acme") == {"a.test": 1800}
+
+
+def test_the_ledger_file_and_its_folder_are_private(tmp_path: Path) -> None:
+    """Rule: the cutover ledger (what was held and switched, and when) is 0600 in a 0700
+    folder, however often it is rewritten."""
+    path = tmp_path / "acme" / "cutover-ledger.json"
+    with open_umask():
+        save_ledger(path, Ledger())
+        save_ledger(path, Ledger())
+    assert mode(path) == 0o600 and mode(path.parent) == 0o700

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from support.modes import mode, open_umask
 from support.state_race import open_at_once
 
 from onboarding.mailsync import StateError, StateLocked, StateStore
@@ -137,3 +138,19 @@ def test_lease_of_a_killed_process_is_taken_over_at_once(state_url: str) -> None
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_sqlite_state_file_is_created_private(tmp_path: Path) -> None:
+    """Rule: the state DB (addresses, folders, message ids) is 0600, and so are SQLite's
+    -wal/-shm files beside it."""
+    (tmp_path / "runs" / "acme").mkdir(parents=True)
+    with open_umask():
+        store = StateStore(f"sqlite:///{tmp_path / 'runs' / 'acme' / 'state.db'}")
+        try:
+            store.acquire("pair-1")
+            store.release("pair-1")
+            db = tmp_path / "runs" / "acme" / "state.db"
+            beside = [p for p in db.parent.iterdir() if p.name.startswith("state.db")]
+            assert db in beside and {mode(p) for p in beside} == {0o600}, beside
+        finally:
+            store.dispose()
