@@ -43,5 +43,6 @@ def test_missing_spec_in_text_mode_prints_nothing_on_stdout(
     result = CliRunner().invoke(app, [command[0], str(missing), *command[1:]])
     assert result.exit_code == 2
     assert result.stdout == ""
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.stderr
     assert "no such file" in result.stderr

@@ -35,6 +35,7 @@ def _customer(tmp_path: Path, csv_text: str | None = None) -> Path:
 
 def _run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, ["validate", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.stdout + result.stderr
     return result.exit_code, result.stdout, result.stderr
 

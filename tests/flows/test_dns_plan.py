@@ -148,7 +148,11 @@ def test_cli_unreadable_dns_is_one_clear_sentence_within_bounded_time(
         result = CliRunner().invoke(app, ["dns-plan", str(c.spec)])
     assert result.exit_code == 2, result.output
     assert "no answer within 1 s" in result.output and f"127.0.0.1:{port}" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
-    assert time.monotonic() - started < 30
+    # Bounded by configuration, not by this machine's speed: the temporary Prefect server's
+    # startup timeout, plus the spec's 1 s per DNS query for the few queries a plan makes.
+    startup = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
+    assert time.monotonic() - started < startup + 10 * 1.0
     missing = CliRunner().invoke(app, ["dns-plan", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 2 and "no such file" in missing.output

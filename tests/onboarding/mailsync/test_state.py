@@ -73,8 +73,11 @@ def test_expired_lease_is_taken_over(state_url: str) -> None:
 
 
 def test_concurrent_acquire_only_one_wins(state_url: str) -> None:
+    """I10: of six stores grabbing one pair at once exactly one wins; every other gets
+    StateLocked naming the pair (not another error, not nothing)."""
     stores = [_store(state_url) for _ in range(6)]
     wins: list[int] = []
+    lost: dict[int, BaseException] = {}
     barrier = threading.Barrier(len(stores))
 
     def grab(i: int) -> None:
@@ -82,8 +85,8 @@ def test_concurrent_acquire_only_one_wins(state_url: str) -> None:
         try:
             stores[i].acquire(PAIR)
             wins.append(i)
-        except StateLocked:
-            pass
+        except BaseException as exc:  # checked below: each loser must get StateLocked
+            lost[i] = exc
 
     threads = [threading.Thread(target=grab, args=(i,)) for i in range(len(stores))]
     for t in threads:
@@ -91,6 +94,9 @@ def test_concurrent_acquire_only_one_wins(state_url: str) -> None:
     for t in threads:
         t.join()
     assert len(wins) == 1
+    assert sorted(lost) == sorted(set(range(len(stores))) - set(wins))
+    assert all(isinstance(e, StateLocked) for e in lost.values()), lost
+    assert all(e.mailbox == PAIR and "another sync" in str(e) for e in lost.values()), lost
     for st in stores:
         st.dispose()
 
