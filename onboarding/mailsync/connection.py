@@ -1,20 +1,20 @@
 """One IMAP connection: connect (plain, implicit TLS, STARTTLS), log in, send and read.
 
-The transport half of the engine's IMAP client (commands are in :mod:`.imap`). Login failures
-are classified here (auth, TLS, IMAP disabled, throttled), throttling answers are recognised
+The transport half of the engine's IMAP client (commands are in :mod:`.imap`, the login
+step, LOGIN or AUTHENTICATE PLAIN, in :mod:`.login`). Login failures are classified here
+(auth, TLS, IMAP disabled, throttled), throttling answers are recognised
 (:func:`throttle_seconds`), and every socket/ssl error is translated to the engine's tree at
 this boundary. Parsing lives in the pure :mod:`onboarding.mailsync.wire`.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import re
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import BinaryIO, Literal, Self, cast
 
 from onboarding.mailsync._exceptions import (
@@ -28,6 +28,7 @@ from onboarding.mailsync._exceptions import (
     TLSFailed,
     translate,
 )
+from onboarding.mailsync.login import Login
 from onboarding.mailsync.models import Endpoint
 from onboarding.mailsync.wire import (
     RawResponse,
@@ -37,9 +38,7 @@ from onboarding.mailsync.wire import (
     literal_size,
     parse_status_response,
     parse_tokens,
-    quote,
 )
-from onboarding.redact import needs_plain, redact, scrub
 from onboarding.tls import TLSDecision, decide_tls
 
 __all__ = [
@@ -103,7 +102,7 @@ class Tagged:
     status: StatusResponse
 
 
-class Connection:
+class Connection(Login):
     """One logged-in IMAP connection (source or destination side), without the commands."""
 
     def __init__(self, endpoint: Endpoint, side: Side) -> None:
@@ -199,105 +198,8 @@ class Connection:
         self.capabilities = frozenset()
         self._refresh_capabilities()
 
-    def _login(self) -> None:
-        """Log in with LOGIN, or AUTHENTICATE PLAIN when the login or password is not ASCII.
-
-        Nothing raised from here holds the password (issue 13): the server's answer is quoted
-        with it masked, and a foreign error (an encoding error holds the whole value in its
-        ``args``) never leaves, not even as the ``__cause__``.
-        """
-        if not self.capabilities:
-            self._refresh_capabilities()
-        if "LOGINDISABLED" in self.capabilities:
-            raise TLSFailed(
-                "server refuses a plain-text login on this connection",
-                **self.error_context(),
-                fix="use tls=starttls or tls=implicit",
-            )
-        login, password = self.endpoint.login, self.endpoint.password
-        plain = _plain_message(login, password)
-        secrets = (password, base64.b64encode(plain).decode() if plain else None)
-        failure: MailSyncError | None = None
-        try:
-            if needs_plain(login, password):
-                st = self._authenticate_plain(login, password, plain)
-            else:
-                st = self._send_login(login, password)
-            st = replace(st, text=redact(st.text, *secrets))
-            if st.ok:
-                if st.code == "CAPABILITY":
-                    self._update_capabilities(st)
-                else:  # capabilities change after login (RFC 3501 §6.2.3): ask again
-                    self._refresh_capabilities()
-                return
-            self.raise_for_bye(st, "login refused")
-            failure = login_refused(st, login, self.error_context(response=st.text))
-        except MailSyncError as exc:
-            scrub(exc, *secrets)
-            raise
-        except Exception as exc:  # an encoding error (or anything unforeseen) quotes the login
-            self.close()
-            failure = ProtocolError(
-                f"the login could not be sent ({type(exc).__name__})", **self.error_context()
-            )
-        raise scrub(failure, *secrets) from None
-
-    def _send_login(self, login: str, password: str) -> StatusResponse:
-        """``LOGIN`` with both arguments quoted; only for printable ASCII (:func:`needs_plain`)."""
-        tag = self.next_tag()
-        with self.io():
-            self.write(tag + b" LOGIN " + quote(login.encode()) + b" " + quote(password.encode()))
-            self.write(b"\r\n")
-            self.flush()
-        return self._read_tagged(tag).status
-
-    def _authenticate_plain(
-        self, login: str, password: str, message: bytes | None
-    ) -> StatusResponse:
-        """``AUTHENTICATE PLAIN`` (RFC 4616) with ``message`` (:func:`_plain_message`) base64,
-        sent as the initial response when the server offers SASL-IR (RFC 4959)."""
-        ctx = self.error_context()
-        if "\0" in login or "\0" in password:
-            raise AuthFailed(
-                "the login or password contains a NUL character, which no IMAP login can "
-                "carry (RFC 4616 §2)",
-                **ctx,
-                fix="set another password",
-            )
-        if message is None:  # a lone surrogate: not text that any server could check
-            raise AuthFailed(
-                "the login or password is not valid Unicode text (it cannot be encoded as UTF-8)",
-                **ctx,
-                fix="re-save the user list as UTF-8 and set the password again",
-            )
-        if "AUTH=PLAIN" not in self.capabilities:
-            raise AuthFailed(
-                "the server does not offer AUTHENTICATE PLAIN (RFC 4616), which a login or "
-                "password with non-ASCII characters needs",
-                **ctx,
-                fix="use an ASCII password for this account, or enable the PLAIN mechanism "
-                "on the server",
-            )
-        response = base64.b64encode(message)
-        tag = self.next_tag()
-        initial = "SASL-IR" in self.capabilities
-        with self.io():
-            self.write(tag + b" AUTHENTICATE PLAIN" + (b" " + response if initial else b""))
-            self.write(b"\r\n")
-            self.flush()
-        if not initial:
-            challenge = self.read_response()
-            if not challenge.first.startswith(b"+"):
-                st = parse_status_response(challenge.first)
-                if st is not None and challenge.tag == tag:
-                    return st
-                raise ProtocolError(
-                    "server did not answer AUTHENTICATE PLAIN with a continuation", **ctx
-                )
-            with self.io():
-                self.write(response + b"\r\n")
-                self.flush()
-        return self._read_tagged(tag).status
+    def _refused(self, st: StatusResponse, login: str) -> MailSyncError:
+        return login_refused(st, login, self.error_context(response=st.text))
 
     def _refresh_capabilities(self) -> None:
         result = self.command(b"CAPABILITY")
@@ -455,14 +357,6 @@ class Connection:
         raise ProtocolError(
             f"{what} failed: {st.status} {st.text}", **self.error_context(response=st.text)
         )
-
-
-def _plain_message(login: str, password: str) -> bytes | None:
-    """The RFC 4616 message ``\\0login\\0password`` in UTF-8; None if either is not text."""
-    try:
-        return b"\0" + login.encode("utf-8") + b"\0" + password.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
 
 
 class _Translating:
