@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.output import Format, FormatOption, Output, SpecArgument
+from cli.output import Format, FormatOption, Output, SpecArgument, plain
 
 if TYPE_CHECKING:
     from flows.results import CutoverResult
@@ -57,24 +57,28 @@ def cutover(
 
 
 def _print(result: CutoverResult) -> None:
-    typer.echo(f"cutover: {result.outcome}: {result.message}")
+    typer.echo(plain(f"cutover: {result.outcome}: {result.message}"))
     readiness = result.readiness
     if readiness and not readiness.ready:
         for d in readiness.domains:
-            typer.echo(f"  {d.domain}: {d.reason}")
+            typer.echo(plain(f"  {d.domain}: {d.reason}"))
     for s in result.steps:
-        typer.echo(f"  {s.domain:<30} {s.step:<15} {s.detail}")
+        typer.echo(plain(f"  {s.domain:<30} {s.step:<15} {s.detail}"))
     if result.final_sync:
-        typer.echo(f"  final sync: {result.final_sync}")
+        typer.echo(plain(f"  final sync: {result.final_sync}"))
     for p in result.held_mail_probes + result.mail_flow_probes:
         outcome = f"delivered in {p.seconds} s" if p.delivered else f"NOT delivered: {p.error}"
-        typer.echo(f"  mail to {p.domain}: {outcome}")
+        typer.echo(plain(f"  mail to {p.domain}: {outcome}"))
     for c in result.catchup_passes:
-        typer.echo(f"catch-up pass due {c.due_at}: " + (c.scheduled_flow_run_id or c.how_to_run))
+        typer.echo(
+            plain(f"catch-up pass due {c.due_at}: " + (c.scheduled_flow_run_id or c.how_to_run))
+        )
     followup = result.followup
     if followup:
         typer.echo(
-            f"follow-up verification due {followup.due_at}: "
-            + (followup.scheduled_flow_run_id or followup.how_to_run)
+            plain(
+                f"follow-up verification due {followup.due_at}: "
+                + (followup.scheduled_flow_run_id or followup.how_to_run)
+            )
         )
-    typer.echo(f"reports: {result.run_folder}")
+    typer.echo(plain(f"reports: {result.run_folder}"))

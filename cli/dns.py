@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.output import Format, FormatOption, Output, SpecArgument
+from cli.output import Format, FormatOption, Output, SpecArgument, plain
 
 if TYPE_CHECKING:
     from flows.results import DNSCheckResult, DNSPlanResult, PropagationResult
@@ -42,8 +42,8 @@ def dns_plan(spec: SpecArgument, output_format: FormatOption = Format.TEXT) -> N
 
 def _print_plan(result: DNSPlanResult) -> None:
     folder = Path(str(result.run_folder))
-    typer.echo((folder / "dns-records.md").read_text(encoding="utf-8"))
-    typer.echo(f"Zone-file snippet: {folder / 'dns-records.zone'}")
+    typer.echo(plain((folder / "dns-records.md").read_text(encoding="utf-8")))
+    typer.echo(plain(f"Zone-file snippet: {folder / 'dns-records.zone'}"))
 
 
 def dns_check(
@@ -73,5 +73,5 @@ def dns_check(
 
 def _print_check(result: DNSCheckResult | PropagationResult) -> None:
     folder = Path(str(result.run_folder))
-    typer.echo((folder / "dns-check.md").read_text(encoding="utf-8"))
-    typer.echo(result.message)
+    typer.echo(plain((folder / "dns-check.md").read_text(encoding="utf-8")))
+    typer.echo(plain(result.message))

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -28,7 +27,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from cli.output import Format, FormatOption, Output, SpecArgument
+from cli.output import Format, FormatOption, Output, SpecArgument, plain, safe
 
 if TYPE_CHECKING:
     from flows.results import MailboxPlanRow, MigrateResult, MigrationPlanResult
@@ -139,8 +138,8 @@ def migrate(
 
 def _print_plan(result: MigrationPlanResult) -> None:
     for p in result.mailboxes:
-        typer.echo("\n".join(_plan_lines(p)))
-    typer.echo(result.message)
+        typer.echo(plain("\n".join(_plan_lines(p))))
+    typer.echo(plain(result.message))
 
 
 def _plan_lines(plan: MailboxPlanRow) -> list[str]:
@@ -186,7 +185,7 @@ class _Display:
         with self._lock:
             if isinstance(event, SlotWait):
                 self.progress.console.print(
-                    f"[yellow]{escape(event.mailbox)}[/yellow]: {escape(event.message)}"
+                    f"[yellow]{safe(event.mailbox)}[/yellow]: {safe(event.message)}"
                 )
                 return
             if isinstance(event, PassStarted):
@@ -205,7 +204,7 @@ class _Display:
                 self.progress.advance(self.mailboxes)
                 if event.error:
                     self.progress.console.print(
-                        f"[red]failed[/red] {escape(event.mailbox)}: {escape(event.error)}"
+                        f"[red]failed[/red] {safe(event.mailbox)}: {safe(event.error)}"
                     )
             else:
                 return
@@ -229,16 +228,16 @@ def _print_summary(result: MigrateResult) -> None:
     for col in (*cols, "MB"):
         table.add_column(col, overflow="fold")
     for m in result.mailboxes:
-        table.add_row(*(escape(str(getattr(m, c))) for c in cols), f"{m.bytes_copied / 1e6:,.1f}")
+        table.add_row(*(safe(str(getattr(m, c))) for c in cols), f"{m.bytes_copied / 1e6:,.1f}")
     console.print(table)
-    console.print(escape(result.equation))
+    console.print(safe(result.equation))
     problems = len(result.failed_transfers)
     if problems:
         new = sum(1 for t in result.failed_transfers if t.approval == "new")
         console.print(
             f"{problems} failed or skipped item(s), {new} new: see "
-            f"{escape(result.failed_transfers_table)}"
+            f"{safe(result.failed_transfers_table)}"
         )
     if not result.ok:
-        console.print(escape(result.message.split("; table ")[0]))
-    console.print(f"reports: {escape(str(result.run_folder))}")
+        console.print(safe(result.message.split("; table ")[0]))
+    console.print(f"reports: {safe(str(result.run_folder))}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cli.output import Format, FormatOption, Output, SpecArgument
+from cli.output import Format, FormatOption, Output, SpecArgument, safe
 
 if TYPE_CHECKING:
     from flows.results import ProvisionResult
@@ -42,7 +42,6 @@ def provision(
 
 def _print(result: ProvisionResult) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False)
@@ -51,7 +50,7 @@ def _print(result: ProvisionResult) -> None:
         table.add_column(col)
     for o in result.setup:
         detail = " ".join(filter(None, (o.detail, o.action)))
-        table.add_row(escape(o.kind), escape(o.name), escape(o.result), escape(detail))
+        table.add_row(safe(o.kind), safe(o.name), safe(o.result), safe(detail))
     console.print(table)
     accounts = result.accounts
     if accounts:
@@ -61,7 +60,7 @@ def _print(result: ProvisionResult) -> None:
             f"IMAP logins proven {accounts.logins_ok}, failed {accounts.logins_failed}"
         )
         for f in result.failed[:20]:
-            console.print(f"  failed {escape(f.email)}: {escape(f.reason)}")
+            console.print(f"  failed {safe(f.email)}: {safe(f.reason)}")
     aliases = result.aliases
     if aliases:
         console.print(
@@ -71,6 +70,6 @@ def _print(result: ProvisionResult) -> None:
         )
         for p in result.alias_problems[:20]:
             todo = f"; {p.action}" if p.action else ""
-            console.print(f"  {escape(p.result)} {escape(p.alias)}: {escape(p.reason + todo)}")
-    console.print(escape(result.message))
-    console.print(f"reports: {escape(str(result.run_folder))}")
+            console.print(f"  {safe(p.result)} {safe(p.alias)}: {safe(p.reason + todo)}")
+    console.print(safe(result.message))
+    console.print(f"reports: {safe(str(result.run_folder))}")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from cli.output import Format, FormatOption, Output, SpecArgument
+from cli.output import Format, FormatOption, Output, SpecArgument, plain
 
 if TYPE_CHECKING:
     from flows.results import FlowResult, OnboardResult
@@ -155,5 +155,5 @@ def run(
 
 def _print(result: OnboardResult) -> None:
     for row in result.phases:
-        typer.echo(f"{row.phase:<16} {row.state:<12} {row.message}")
-    typer.echo(result.message)
+        typer.echo(plain(f"{row.phase:<16} {row.state:<12} {row.message}"))
+    typer.echo(plain(result.message))

@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from cli.output import Format, FormatOption, Output, SpecArgument, print_json
+from cli.output import Format, FormatOption, Output, SpecArgument, print_json, safe, warn_spec
 from onboarding import OnboardingError
 
 if TYPE_CHECKING:
@@ -49,6 +48,7 @@ def validate(
     out = Output(output_format)
     try:
         loaded = load_spec(spec)
+        warn_spec(loaded)
         read_user_table(user_csv_path(loaded, users))  # fail fast, before Prefect is imported
     except OnboardingError as exc:
         _unusable(exc, out)
@@ -87,21 +87,19 @@ def _print_report(report: UserListReport) -> None:
 
     console = Console()
     verdict = "[green]valid[/green]" if report.valid else "[red]has problems[/red]"
-    console.print(f"{escape(report.path)}: {verdict}: {summary_line(report)}", highlight=False)
+    console.print(f"{safe(report.path)}: {verdict}: {safe(summary_line(report))}", highlight=False)
     if report.problems:
         table = Table("row", "column", "value", "problem", "fix", show_lines=False)
         for p in report.problems[:TERMINAL_ROWS]:
-            table.add_row(
-                str(p.row), escape(p.column), escape(p.value), escape(p.problem), escape(p.fix)
-            )
+            table.add_row(str(p.row), safe(p.column), safe(p.value), safe(p.problem), safe(p.fix))
         console.print(table)
         if len(report.problems) > TERMINAL_ROWS:
             console.print(f"... {len(report.problems) - TERMINAL_ROWS} more problem(s).")
     for w in report.warnings[:TERMINAL_ROWS]:
         console.print(
-            f"[yellow]warning[/yellow]: row {w.row}, {escape(w.column)} {escape(w.value)}: "
-            f"{escape(w.problem)}; {escape(w.fix)}",
+            f"[yellow]warning[/yellow]: row {w.row}, {safe(w.column)} {safe(w.value)}: "
+            f"{safe(w.problem)}; {safe(w.fix)}",
             highlight=False,
         )
     if report.run_folder:
-        console.print(f"Report files: {escape(report.run_folder)}", highlight=False)
+        console.print(f"Report files: {safe(report.run_folder)}", highlight=False)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.output import Format, FormatOption, Output, SpecArgument
+from cli.output import Format, FormatOption, Output, SpecArgument, plain
 
 if TYPE_CHECKING:
     from flows.results import VerifyResult
@@ -42,11 +42,11 @@ def verify(
 
 
 def _print(result: VerifyResult) -> None:
-    typer.echo(result.summary)
+    typer.echo(plain(result.summary))
     for issue in result.open_issues:
-        typer.echo(f"  {issue.area:<12} {issue.subject:<30} {issue.problem}")
+        typer.echo(plain(f"  {issue.area:<12} {issue.subject:<30} {issue.problem}"))
         if issue.fix:
-            typer.echo(f"  {'':<12} {'':<30} fix: {issue.fix}")
-    typer.echo(f"reports: {result.run_folder}")
+            typer.echo(plain(f"  {'':<12} {'':<30} fix: {issue.fix}"))
+    typer.echo(plain(f"reports: {result.run_folder}"))
     if result.customer_report:
-        typer.echo(f"customer's report: {result.customer_report} (and .html, .pdf)")
+        typer.echo(plain(f"customer's report: {result.customer_report} (and .html, .pdf)"))

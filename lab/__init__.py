@@ -7,6 +7,7 @@ the demo and ``onboard lab``. No Prefect here. The API in one screen::
     lab.up(); lab.status(); lab.down(); lab.restart("source")
     lab.source.add_user(email, pw); lab.source.master_login(email)  # "email*admin"
     lab.source.master_password; lab.source.reset_uidvalidity(email, "Archive/2024")
+    lab.source.add_master_user("ops2", "Grün-pw")  # another master: "email*ops2"
     lab.destination.set_account(email, pw, quota_bytes=..., max_message_bytes=...)
     lab.destination.remove_account(email); lab.destination.refuse_submission(email)
     lab.submission.port; lab.submission.cert   # hosted submission (587's role), STARTTLS+AUTH

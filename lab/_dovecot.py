@@ -162,8 +162,20 @@ class SourceServer(DovecotServer):
     @property
     def master_password(self) -> str:
         assert self.layout.master_file is not None
-        line = self.layout.master_file.read_text().strip()
+        line = self.layout.master_file.read_text(encoding="utf-8").splitlines()[0]
         return line.split(":", 2)[1].removeprefix("{PLAIN}")
+
+    def add_master_user(self, name: str, password: str) -> None:
+        """Add another master user (``user@dom*<name>`` logs in with ``password``, UTF-8).
+
+        Appended in one write, so tests adding their own master users at once do not clash;
+        Dovecot re-reads the passwd-file when it changes.
+        """
+        assert self.layout.master_file is not None
+        if ":" in name + password or "\n" in name + password:
+            raise ValueError("a master user's name and password cannot hold ':' or a newline")
+        with self.layout.master_file.open("a", encoding="utf-8") as fh:
+            fh.write(f"{name}:{{PLAIN}}{password}\n")
 
     def master_login(self, email: str) -> str:
         """The login name that authenticates as admin for ``email`` (``user@dom*admin``)."""

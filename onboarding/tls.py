@@ -8,10 +8,16 @@ callers: mailsync's own IMAP client (:mod:`onboarding.mailsync.connection`), the
 IMAP client (:mod:`onboarding.mailflow._imap`, imapclient) and the mail-flow probe's SMTP
 (:mod:`onboarding.mailflow.probe`, smtplib). None of them builds an ``ssl.SSLContext`` itself.
 
-This is the one place for what is to come (issue 13): a CA bundle per server (a ``cafile=``
-keyword feeding ``create_default_context``), an explicit, reported ``verify=False``, and the
-refusal of plaintext (``none``, or an ``opportunistic`` upgrade the server does not offer) to a
-host that is not loopback.
+Plaintext credentials (issue 13) are decided here too: ``none`` is allowed only to a loopback
+host (:func:`is_loopback`: 127.0.0.0/8, ::1, ``localhost``), unless the caller passes
+``allow_plaintext=True`` (the spec's ``allow_plaintext: true``, which every run reports
+loudly). :func:`plaintext_problem` and :func:`url_problem` give the sentence the spec's
+validators and the engines raise; :func:`decide_tls` raises it as a ValueError, so no client
+can be built that sends a password in clear to a remote host. The ``opportunistic`` mode is
+the SMTP probe's (no credentials), so it is not refused.
+
+Still to come: a CA bundle per server (a ``cafile=`` keyword feeding
+``create_default_context``) and an explicit, reported ``verify=False``.
 """
 
 from __future__ import annotations
@@ -21,8 +27,18 @@ import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import Literal, cast, get_args
+from urllib.parse import urlsplit
 
-__all__ = ["MODES", "TLSDecision", "TLSMode", "decide_tls", "is_loopback"]
+__all__ = [
+    "MODES",
+    "PLAINTEXT_WARNING",
+    "TLSDecision",
+    "TLSMode",
+    "decide_tls",
+    "is_loopback",
+    "plaintext_problem",
+    "url_problem",
+]
 
 TLSMode = Literal["implicit", "starttls", "opportunistic", "none"]
 """``implicit``: TLS from the first byte (993/465); ``starttls``: upgrade after the greeting,
@@ -66,18 +82,81 @@ class TLSDecision:
         return self.context.wrap_socket(sock, server_hostname=self.host)
 
 
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+PLAINTEXT_WARNING = (
+    "allow_plaintext is true: passwords or the API key may cross the network unencrypted "
+    "(tls: none or http:// to a host that is not loopback)"
+)
+"""What every run of a spec with ``allow_plaintext: true`` reports, in its log and results."""
+
+
 def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1): the lab's hosts."""
-    if host.lower().rstrip(".") == "localhost":
+    """True for a host that never leaves this machine: 127.0.0.0/8, ::1, ``localhost``.
+
+    ``is_loopback("127.0.0.1")`` and ``is_loopback("[::1]")`` are True;
+    ``is_loopback("imap.example")`` is False (a name may resolve anywhere).
+    """
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):  # RFC 6761 §6.3
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        address = ipaddress.ip_address(name)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def plaintext_problem(
+    what: str, mode: str, host: str, *, allow_plaintext: bool = False
+) -> str | None:
+    """The sentence refusing ``mode`` ``none`` to a remote ``host``, or None when it is fine.
+
+    ``what`` names the setting (``migration.source.tls``).
+    """
+    if mode != "none" or allow_plaintext or is_loopback(host):
+        return None
+    return (
+        f"{what} is none (plaintext) for {host}, which is not a loopback host, so the password "
+        "would cross the network unencrypted; use implicit or starttls, or set "
+        "allow_plaintext: true in the spec to accept that (every run then warns)"
+    )
+
+
+def url_problem(url: str, what: str, *, allow_plaintext: bool = False) -> str | None:
+    """The sentence refusing an HTTP API URL, or None: credentials in it (never repeated),
+    not http(s), or plain ``http`` to a host that is not loopback."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port  # raises for a port that is not a number
+    except ValueError:
+        return f"{what} is not a usable URL; write it as https://host[:port]"
+    if "@" in parts.netloc:
+        return (
+            f"{what} holds credentials (user:password@ before the host); remove them: the API "
+            "key comes from the Secret block named by controlpanel.api_key_secret"
+        )
+    if parts.scheme not in ("http", "https") or not host:
+        return f"{what} must be an http(s) URL such as https://admin.mailroute.net"
+    if parts.scheme == "http" and not allow_plaintext and not is_loopback(host):
+        return (
+            f"{what} uses plain http to {host}, which is not a loopback host, so the API key "
+            "would cross the network unencrypted; use https, or set allow_plaintext: true in "
+            "the spec to accept that (every run then warns)"
+        )
+    return None
 
 
 def decide_tls(
-    mode: str, host: str, *, verify: bool = True, self_signed_on_loopback: bool = False
+    mode: str,
+    host: str,
+    *,
+    verify: bool = True,
+    self_signed_on_loopback: bool = False,
+    allow_plaintext: bool = False,
 ) -> TLSDecision:
     """Decide how a client connecting to ``host`` secures the connection in ``mode``.
 
@@ -85,11 +164,15 @@ def decide_tls(
     for a source server with a self-signed certificate). ``self_signed_on_loopback``: a
     loopback ``host`` (the lab's submission service, whose certificate is self-signed) is not
     verified; any other host still is, so the flag can never weaken a production connection.
-    Raises ValueError for a mode not in :data:`MODES` (a caller mistake).
+    Raises ValueError for a mode not in :data:`MODES` (a caller mistake), and for ``none`` to
+    a host that is not loopback unless ``allow_plaintext`` (:func:`plaintext_problem`).
     """
     if mode not in MODES:
         raise ValueError(f"tls must be one of {', '.join(MODES)}, got {mode!r}")
     if mode == "none":
+        problem = plaintext_problem("tls", mode, host, allow_plaintext=allow_plaintext)
+        if problem:
+            raise ValueError(problem)
         return TLSDecision("none", host)
     context = ssl.create_default_context()
     if not verify or (self_signed_on_loopback and is_loopback(host)):

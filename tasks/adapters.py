@@ -22,7 +22,7 @@ from onboarding.controlpanel import ControlPanelClient, CustomerDomain, InboundS
 from onboarding.customer_report import ReportSources
 from onboarding.cutover import DeliveryTarget
 from onboarding.dnscheck import DNSInputs, DNSServers, DomainInput, HostedRecords, RecordOptions
-from onboarding.dnscheck.dkim import DKIMKey, load_key
+from onboarding.dnscheck.dkim import DKIMKey, load_key, parse_stored_key, stored_key_value
 from onboarding.dnscheck.query import parse_server
 from onboarding.documents import SupportContacts
 from onboarding.mailflow import ImapEndpoint, SmtpEndpoint, SubmissionEndpoint
@@ -48,10 +48,12 @@ __all__ = [
     "cutover_domains",
     "delivery_target",
     "dkim_block_name",
+    "dkim_blocks_to_save",
     "dkim_keys",
     "dns_inputs",
     "guide_inputs",
     "imap_endpoint",
+    "legacy_dkim_block_name",
     "mailbox_jobs",
     "mailbox_pair",
     "new_domains",
@@ -76,7 +78,9 @@ DEFAULT_SUPPORT = SupportContacts()
 def control_panel(spec: OnboardingSpec, vault: Vault) -> ControlPanelClient:
     """A client for the spec's control panel with the key from its Secret block."""
     c = spec.controlpanel
-    return ControlPanelClient(c.base_url, vault.secret(c.api_key_secret))
+    return ControlPanelClient(
+        c.base_url, vault.secret(c.api_key_secret), allow_plaintext=spec.allow_plaintext
+    )
 
 
 def customer_domains(spec: OnboardingSpec) -> tuple[CustomerDomain, ...]:
@@ -120,7 +124,9 @@ def delivery_target(spec: OnboardingSpec) -> DeliveryTarget:
 def imap_endpoint(spec: OnboardingSpec) -> ImapEndpoint:
     """The hosted IMAP service users log in to."""
     h = spec.hosted
-    return ImapEndpoint(h.imap_host, h.imap_port, h.imap_tls.value)
+    return ImapEndpoint(
+        h.imap_host, h.imap_port, h.imap_tls.value, allow_plaintext=spec.allow_plaintext
+    )
 
 
 def smtp_endpoint(spec: OnboardingSpec) -> SmtpEndpoint:
@@ -237,20 +243,64 @@ def dns_inputs(spec: OnboardingSpec, *, only: Collection[str] | None = None) -> 
 
 
 def dkim_block_name(domain: str, selector: str) -> str:
-    """The Secret block holding ``domain``'s DKIM private key for ``selector``."""
+    """The Secret block holding ``domain``'s DKIM private key for ``selector``.
+
+    Readable and injective: the slugs (cut so the name fits 63 characters) plus a hash of the
+    exact domain and selector, so ``acme-corp.com`` and ``acme.corp.com`` (one slug) or two
+    long names cut to the same prefix never share a block (issue 13)::
+
+        >>> dkim_block_name("acme.test", "mr1")
+        'dkim-acme-test-mr1-063a422ce2'
+    """
+    exact = f"{domain.lower().rstrip('.')}\0{selector.lower()}".encode()
+    digest = hashlib.sha256(exact).hexdigest()[:10]
+    return f"{f'dkim-{slugify(domain)}-{slugify(selector)}'[:52].rstrip('-')}-{digest}"
+
+
+def legacy_dkim_block_name(domain: str, selector: str) -> str:
+    """The block name used before :func:`dkim_block_name` (not injective), still read so a
+    customer keeps the key already published; ``dns-plan`` re-saves it under the new name."""
     return f"dkim-{slugify(domain)}-{slugify(selector)}"[:63].rstrip("-")
 
 
+def _secret_or_none(vault: Vault, name: str) -> str | None:
+    try:
+        return vault.secret(name) or None
+    except LookupError:
+        return None
+
+
 def stored_dkim_pems(spec: OnboardingSpec, vault: Vault) -> dict[str, SecretStr | None]:
-    """Our stored DKIM private key (PEM) per domain; None where ``dns-plan`` made none yet."""
+    """Our stored DKIM private key (PEM) per domain; None where ``dns-plan`` made none yet.
+
+    The block under :func:`dkim_block_name` must name its domain and selector (checked:
+    another domain's key raises :class:`~onboarding.dnscheck.DKIMKeyError`); when it is
+    missing, a bare PEM under :func:`legacy_dkim_block_name` is used.
+    """
+    selector = spec.dns.dkim_selector
     keys: dict[str, SecretStr | None] = {}
     for dom in spec.domains:
-        try:
-            value = vault.secret(dkim_block_name(dom.name, spec.dns.dkim_selector))
-        except LookupError:
-            value = None
-        keys[dom.name] = SecretStr(value) if value else None
+        value = _secret_or_none(vault, dkim_block_name(dom.name, selector))
+        if value is not None:
+            keys[dom.name] = parse_stored_key(value, dom.name, selector)
+            continue
+        legacy = _secret_or_none(vault, legacy_dkim_block_name(dom.name, selector))
+        keys[dom.name] = (
+            parse_stored_key(legacy, dom.name, selector, legacy_pem=True) if legacy else None
+        )
     return keys
+
+
+def dkim_blocks_to_save(
+    spec: OnboardingSpec, vault: Vault, keys: Sequence[DKIMKey]
+) -> dict[str, str]:
+    """Block name → value for every key not yet stored under its (new) block name: the
+    newly made ones and those read from a legacy block."""
+    return {
+        dkim_block_name(k.domain, k.selector): stored_key_value(k.domain, k.selector, k.private_pem)
+        for k in keys
+        if _secret_or_none(vault, dkim_block_name(k.domain, k.selector)) is None
+    }
 
 
 def dkim_keys(spec: OnboardingSpec, vault: Vault) -> dict[str, DKIMKey | None]:
@@ -428,7 +478,12 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
     return MailboxPair(
         mailbox=user.email,
         source=Endpoint(
-            host=src.host, port=src.port, tls=src.tls.value, login=login, password=source_password
+            host=src.host,
+            port=src.port,
+            tls=src.tls.value,
+            login=login,
+            password=source_password,
+            allow_plaintext=spec.allow_plaintext,
         ),
         destination=Endpoint(
             host=spec.hosted.imap_host,
@@ -436,6 +491,7 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
             tls=spec.hosted.imap_tls.value,
             login=user.email,
             password=user.password.get_secret_value(),
+            allow_plaintext=spec.allow_plaintext,
         ),
     )
 

@@ -12,14 +12,25 @@ its tasks to inherit it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
+
+from prefect import get_run_logger
+from prefect.exceptions import MissingContextError
 
 from tasks.vault import open_vault
 from validation.spec import OnboardingSpec, load_spec
 from validation.users import UserListReport, ValidatedUser, load_user_list, require_valid
 
 __all__ = ["Customer", "load_customer"]
+
+
+def _run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    try:
+        return get_run_logger()
+    except MissingContextError:  # called outside a flow run (a test, a script)
+        return logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,8 @@ def load_customer(
     raises :class:`~validation.users.UserListInvalidError` naming the file.
     """
     spec = load_spec(Path(spec_path))
+    if spec.plaintext_warning:  # the loud report of the override, in every flow run's log
+        _run_logger().warning("%s: %s", spec.spec_path, spec.plaintext_warning)
     report, credentials = load_user_list(spec, users_csv)
     if require_valid_users:
         require_valid(report)

@@ -2,9 +2,12 @@
 engine, and the artifacts.
 
 The DKIM private key of each domain lives in the Prefect Secret block
-``dkim-<domain-slug>-<selector>`` (or ``ONBOARD_SECRET_DKIM_...`` for local runs). The plan
-task reuses a stored key and stores a new one only when none exists, so a re-run never rotates
-a key the customer may already have published. Tasks that touch keys persist no result and
+``dkim-<domain-slug>-<selector>-<hash>`` (:func:`tasks.adapters.dkim_block_name`; or
+``ONBOARD_SECRET_DKIM_...`` for local runs), stored as JSON naming its domain and selector,
+which are checked on every read. The plan task reuses a stored key and stores a new one only
+when none exists, so a re-run never rotates a key the customer may already have published; a
+key found only under the old name (``dkim-<domain-slug>-<selector>``) is re-saved under the
+new one. Tasks that touch keys persist no result and
 have no cache key; what they return to the flow carries no private key.
 """
 
@@ -39,7 +42,7 @@ from onboarding.dnscheck import (
 from onboarding.dnscheck.checks import PropagationSummary
 from onboarding.dnscheck.render import render_checks_markdown, render_propagation_markdown
 from onboarding.reports import RunFolder
-from tasks.adapters import dkim_block_name, dkim_keys, dns_inputs, stored_dkim_pems
+from tasks.adapters import dkim_blocks_to_save, dkim_keys, dns_inputs, stored_dkim_pems
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
 
@@ -64,12 +67,10 @@ def records_key(spec: OnboardingSpec) -> str:
 @task(name="plan-dns", persist_result=False, cache_policy=NO_CACHE)
 def plan_dns(spec: OnboardingSpec) -> DNSPlan:
     """Read current DNS, build the plan; store any newly generated DKIM key in a Secret block."""
-    plan = build_plan(dns_inputs(spec), dkim_keys=stored_dkim_pems(spec, current_vault()))
-    for dom in plan.domains:
-        if not dom.dkim.reused:
-            Secret(value=dom.dkim.private_pem.get_secret_value()).save(
-                dkim_block_name(dom.domain, dom.dkim.selector), overwrite=False
-            )
+    vault = current_vault()
+    plan = build_plan(dns_inputs(spec), dkim_keys=stored_dkim_pems(spec, vault))
+    for name, value in dkim_blocks_to_save(spec, vault, [d.dkim for d in plan.domains]).items():
+        Secret(value=value).save(name, overwrite=False)
     return plan
 
 

@@ -64,7 +64,7 @@ from onboarding.mailsync.review import (
     save_approvals,
     save_latest,
 )
-from onboarding.reports import RunFolder
+from onboarding.reports import RunFolder, private_dir
 from tasks.adapters import DateWindow, MailboxJob, mailbox_pair, state_url, sync_options
 from tasks.slots import SlotWait, slots, stopping_gives_slots_back
 from tasks.vault import current_vault
@@ -120,8 +120,10 @@ def ensure_concurrency_limits(jobs: Sequence[MailboxJob], per_source_host: int) 
 
 
 def _open_state(url: str) -> StateStore:
+    """The engine's store; a SQLite file's folder is created 0700 (the engine makes the file
+    0600)."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(url.removeprefix("sqlite:///")).parent)
     return StateStore(url)
 
 

@@ -7,6 +7,7 @@ blocks. The value is returned to the caller only; it is never logged or persiste
 
 from __future__ import annotations
 
+import json
 import os
 from typing import cast
 
@@ -32,4 +33,7 @@ def load_secret(block_name: str) -> str:
             f"no Prefect Secret block named {block_name!r} and no {env_var_for(block_name)} "
             f"variable; create the block in the Prefect UI (Blocks > Secret) or set the variable"
         ) from None
-    return str(block.get())
+    # The stored text as saved: ``Secret.get()`` would parse a JSON value (a DKIM key record)
+    # into a dict, whose ``str`` is no longer JSON.
+    raw = block.value.get_secret_value()
+    return raw if isinstance(raw, str) else json.dumps(raw)

@@ -30,6 +30,7 @@ from pydantic import (
 
 from onboarding import OnboardingError
 from onboarding.notices.render import languages  # the templates decide what is supported
+from onboarding.tls import PLAINTEXT_WARNING, plaintext_problem, url_problem
 from validation._files import FileRefused, read_bounded
 from validation._yaml import YAMLRefused, load_yaml
 
@@ -430,6 +431,10 @@ class OnboardingSpec(_Model):
         default=Path("runs"),
         description="Run folders, state DB and cutover ledger; relative to the spec's folder.",
     )
+    allow_plaintext: bool = Field(
+        default=False,
+        description="Accept tls: none / http:// to hosts that are not loopback (every run warns).",
+    )
     spec_path: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -439,6 +444,37 @@ class OnboardingSpec(_Model):
         if dupes:
             raise ValueError(f"domains listed twice: {', '.join(dupes)}")
         return self
+
+    @model_validator(mode="after")
+    def _no_cleartext_credentials(self) -> OnboardingSpec:
+        """Passwords and the API key travel encrypted unless the host is loopback, or the
+        spec says ``allow_plaintext: true`` (:mod:`onboarding.tls` decides, in one place)."""
+        allow = self.allow_plaintext
+        found = [
+            url_problem(self.controlpanel.base_url, "controlpanel.base_url", allow_plaintext=allow),
+            plaintext_problem(
+                "hosted.imap_tls",
+                self.hosted.imap_tls.value,
+                self.hosted.imap_host,
+                allow_plaintext=allow,
+            ),
+        ]
+        source = self.migration.source
+        if source is not None:
+            found.append(
+                plaintext_problem(
+                    "migration.source.tls", source.tls.value, source.host, allow_plaintext=allow
+                )
+            )
+        problems = [p for p in found if p]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def plaintext_warning(self) -> str | None:
+        """The warning every run of this spec reports, when ``allow_plaintext`` is on."""
+        return PLAINTEXT_WARNING if self.allow_plaintext else None
 
     @property
     def customer_slug(self) -> str:

@@ -48,6 +48,7 @@ from onboarding.controlpanel._models import (
     _New,
     _Read,
 )
+from onboarding.tls import url_problem
 
 __all__ = ["API_ROOT", "ControlPanelClient", "Resource"]
 
@@ -200,10 +201,19 @@ class ControlPanelClient:
         page_size: int = 100,
         max_connections: int = 32,
         sleep: Callable[[float], None] | None = None,
+        allow_plaintext: bool = False,
     ) -> None:
         login, sep, key = api_key.strip().partition(":")
         if not sep or not login or not key:
             raise ValueError("the API key must have the form 'login:key' (contract §1)")
+        if not (api_key.strip().isascii() and api_key.strip().isprintable()):
+            raise ValueError(
+                "the API key holds a character an HTTP header cannot carry (non-ASCII or a "
+                "control character); copy 'login:key' again from the control panel"
+            )
+        problem = url_problem(base_url, "controlpanel.base_url", allow_plaintext=allow_plaintext)
+        if problem:
+            raise ValueError(problem)
         if not 1 <= page_size <= 100:
             raise ValueError("page_size must be 1-100 (contract §6.9)")
         self.base_url = base_url.rstrip("/")

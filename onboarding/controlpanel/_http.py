@@ -36,6 +36,7 @@ from onboarding.controlpanel._exceptions import (
     UnexpectedResponse,
     ValidationFailed,
 )
+from onboarding.redact import scrub
 
 __all__ = ["RetryPolicy", "Sender", "translate"]
 
@@ -72,10 +73,16 @@ def mapped_class(exc_type: type[Exception]) -> type[ControlPanelError] | None:
 
 
 def translate(exc: Exception, *, method: str, path: str) -> ControlPanelError:
-    """Return our exception for an httpx one, naming the call but no body or header."""
+    """Return our exception for an httpx one, naming the call but no body or header.
+
+    Anything else raised while sending (an encoding error of a header or body, which quotes
+    the value) becomes a :class:`ControlPanelError` naming only the error's class.
+    """
     ours = mapped_class(type(exc)) or ControlPanelError
     reason = type(exc).__name__
-    if ours is Timeout:
+    if ours is ControlPanelError and mapped_class(type(exc)) is None:
+        text = f"{method} {path}: the request could not be sent ({reason})"
+    elif ours is Timeout:
         text = f"{method} {path}: the control panel did not answer in time ({reason})"
     elif issubclass(ours, TransportError):
         text = (
@@ -226,6 +233,11 @@ class Sender:
         self._lock = threading.Lock()
         self.requests: Counter[str] = Counter()
 
+    def _key_forms(self) -> tuple[str, ...]:
+        """The API key as it may appear in an error: the header value and the key alone."""
+        header = self._http.headers.get("Authorization", "")
+        return (header, header.rpartition(":")[2]) if header else ()
+
     def send(
         self,
         method: str,
@@ -241,11 +253,10 @@ class Sender:
             last = attempt == self._retry.attempts
             with self._lock:
                 self.requests[method] += 1
+            failure: ControlPanelError | None = None
             try:
                 response = self._http.request(method, path, params=params, json=json)
             except Exception as exc:
-                if mapped_class(type(exc)) is None:
-                    raise
                 if isinstance(exc, _RETRY_EXC) and not last:
                     wait = self._retry.delay(attempt)
                     log.info(
@@ -258,7 +269,14 @@ class Sender:
                     )
                     self._sleep(wait)
                     continue
-                raise translate(exc, method=method, path=path) from exc
+                failure = translate(exc, method=method, path=path)
+                if mapped_class(type(exc)) is not None:  # an httpx error: kept as the cause
+                    failure.__cause__ = exc
+            if failure is not None:
+                # An httpx error may quote the URL; an encoding error (never kept) holds the
+                # whole header or body. Neither leaves with the key or a password in it.
+                failure.__suppress_context__ = True
+                raise scrub(failure, *secrets, *self._key_forms())
             status = response.status_code
             if status in expect:
                 return response

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from onboarding.cutover._exceptions import LedgerError, LedgerMissing
+from onboarding.reports import private_dir, write_private
 
 __all__ = [
     "Ledger",
@@ -126,9 +127,9 @@ def require_ledger(path: Path, *, started: Sequence[str]) -> Ledger:
 def save_ledger(path: Path, ledger: Ledger) -> None:
     """Write the ledger atomically."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(ledger.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_private(tmp, json.dumps(ledger.to_dict(), indent=2) + "\n")
         os.replace(tmp, path)
     except OSError as exc:
         raise LedgerError(f"{path}: cannot write the cutover ledger: {exc}") from exc

@@ -10,6 +10,7 @@ two ≤255-byte strings, see :func:`onboarding.dnscheck.zonefile.split_txt`).
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,7 +32,9 @@ __all__ = [
     "generate_private_key",
     "load_key",
     "parse_dkim_record",
+    "parse_stored_key",
     "sign_message",
+    "stored_key_value",
     "verify_message",
 ]
 
@@ -103,6 +106,57 @@ def load_key(
     pem = private_pem if private_pem is not None else generate_private_key(bits)
     public_b64, size = _public_b64(pem)
     return DKIMKey(domain, selector, size, public_b64, pem, reused=reused)
+
+
+_STORED_FORMAT = "mailroute-dkim-key/1"
+
+
+def stored_key_value(domain: str, selector: str, private_pem: SecretStr) -> str:
+    """The Secret-block value for a key: JSON naming its domain and selector, so a key read
+    under a wrong or colliding name is recognised (issue 13)::
+
+        {"format": "mailroute-dkim-key/1", "domain": "acme.test", "selector": "mr1",
+         "private_key_pem": "-----BEGIN PRIVATE KEY-----..."}
+    """
+    return json.dumps(
+        {
+            "format": _STORED_FORMAT,
+            "domain": domain.lower(),
+            "selector": selector.lower(),
+            "private_key_pem": private_pem.get_secret_value(),
+        }
+    )
+
+
+def parse_stored_key(
+    value: str, domain: str, selector: str, *, legacy_pem: bool = False
+) -> SecretStr:
+    """The private PEM in a Secret-block ``value`` (:func:`stored_key_value`) for ``domain``.
+
+    Raises :class:`DKIMKeyError` when the value names another domain or selector, or is
+    not the stored format. ``legacy_pem`` also accepts a bare PEM (blocks written before the
+    key carried its domain), which cannot be checked and is to be re-saved.
+    """
+    text = value.strip()
+    if legacy_pem and text.startswith("-----BEGIN"):
+        return SecretStr(value)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or data.get("format") != _STORED_FORMAT:
+        raise DKIMKeyError(
+            f"the Secret block for {domain}'s DKIM key ({selector}) does not hold a stored "
+            "DKIM key; delete the block and run dns-plan again to make a new one"
+        )
+    owner = (str(data.get("domain", "")), str(data.get("selector", "")))
+    if owner != (domain.lower(), selector.lower()):
+        raise DKIMKeyError(
+            f"the Secret block read for {domain}'s DKIM key ({selector}) holds the key of "
+            f"{owner[0]} ({owner[1]}); refusing to use another domain's key, check the "
+            "block's name"
+        )
+    return SecretStr(str(data.get("private_key_pem", "")))
 
 
 @dataclass(frozen=True)

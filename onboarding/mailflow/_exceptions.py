@@ -26,6 +26,7 @@ from contextlib import contextmanager
 import imapclient.exceptions as imapclient_exc
 
 from onboarding._exceptions import OnboardingError
+from onboarding.redact import redact as redact_text
 
 __all__ = [
     "FOREIGN_MAP",
@@ -75,16 +76,7 @@ FOREIGN_MAP: tuple[tuple[type[BaseException], str], ...] = (
 def redact(text: str, secret: str | None) -> str:
     """Return ``text`` with ``secret`` masked as ``***``, also in the escaped forms a repr of
     the string or of its UTF-8 bytes shows (``Gr\\xfcner``, ``Gr\\xc3\\xbcner``)."""
-    if not secret:
-        return text
-    forms = {
-        secret,
-        repr(secret)[1:-1],
-        repr(secret.encode("utf-8", "backslashreplace"))[2:-1],
-    }
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, "***")
-    return text
+    return redact_text(text, secret)
 
 
 def describe(exc: BaseException, secret: str | None = None) -> str:

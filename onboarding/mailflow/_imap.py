@@ -29,6 +29,7 @@ class ImapEndpoint:
     port: int
     tls: str = "implicit"
     timeout: float = 10.0
+    allow_plaintext: bool = False  # tls none to a host that is not loopback (onboarding.tls)
 
     def __post_init__(self) -> None:
         if self.tls not in ("implicit", "starttls", "none"):
@@ -42,7 +43,7 @@ ImapConnect = Callable[[ImapEndpoint], IMAPClient]
 def connect_imap(endpoint: ImapEndpoint) -> IMAPClient:
     """Connect to ``endpoint`` and secure the connection; foreign errors propagate (the
     caller translates them)."""
-    tls = decide_tls(endpoint.tls, endpoint.host)
+    tls = decide_tls(endpoint.tls, endpoint.host, allow_plaintext=endpoint.allow_plaintext)
     client = IMAPClient(
         endpoint.host,
         port=endpoint.port,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from onboarding.mailflow._exceptions import FOREIGN_MAP, MailboxFailed, MailFlowError, describe
+from onboarding.redact import needs_plain
 
 __all__ = ["log_in", "needs_plain"]
 
@@ -28,14 +29,6 @@ class _Client(Protocol):
     def plain_login(self, identity: str, password: str) -> object: ...
 
     def has_capability(self, capability: str) -> bool: ...
-
-
-def needs_plain(*values: str) -> bool:
-    """True unless every value is printable ASCII, i.e. safe as a quoted LOGIN argument.
-
-    ``needs_plain("ann@acme.test", "GrünerBaum-2024x")`` is True.
-    """
-    return not all(v.isascii() and v.isprintable() for v in values)
 
 
 def _failure(exc: Exception, where: str, email: str, password: str) -> MailboxFailed:

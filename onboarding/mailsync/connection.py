@@ -1,7 +1,8 @@
 """One IMAP connection: connect (plain, implicit TLS, STARTTLS), log in, send and read.
 
-The transport half of the engine's IMAP client (commands are in :mod:`.imap`). Login failures
-are classified here (auth, TLS, IMAP disabled, throttled), throttling answers are recognised
+The transport half of the engine's IMAP client (commands are in :mod:`.imap`, the login
+step, LOGIN or AUTHENTICATE PLAIN, in :mod:`.login`). Login failures are classified here
+(auth, TLS, IMAP disabled, throttled), throttling answers are recognised
 (:func:`throttle_seconds`), and every socket/ssl error is translated to the engine's tree at
 this boundary. Parsing lives in the pure :mod:`onboarding.mailsync.wire`.
 """
@@ -29,6 +30,7 @@ from onboarding.mailsync._exceptions import (
     translate,
 )
 from onboarding.mailsync.literal import DEFAULT_MAX_LITERAL, LiteralTooLarge, read_literal
+from onboarding.mailsync.login import Login
 from onboarding.mailsync.models import Endpoint
 from onboarding.mailsync.wire import (
     RawResponse,
@@ -38,7 +40,6 @@ from onboarding.mailsync.wire import (
     literal_size,
     parse_status_response,
     parse_tokens,
-    quote,
 )
 from onboarding.tls import TLSDecision, decide_tls
 
@@ -103,7 +104,7 @@ class Tagged:
     status: StatusResponse
 
 
-class Connection:
+class Connection(Login):
     """One logged-in IMAP connection (source or destination side), without the commands.
 
     ``max_literal`` caps what one literal may claim (:mod:`.literal`; big ones are spooled).
@@ -144,7 +145,14 @@ class Connection:
         """How this connection is secured (:func:`onboarding.tls.decide_tls`, decided once)."""
         if self._tls is None:
             ep = self.endpoint
-            self._tls = decide_tls(ep.tls, ep.host, verify=ep.verify_tls)
+            try:
+                self._tls = decide_tls(
+                    ep.tls, ep.host, verify=ep.verify_tls, allow_plaintext=ep.allow_plaintext
+                )
+            except ValueError as exc:
+                raise TLSFailed(
+                    str(exc), **self.error_context(), fix="use tls=implicit or tls=starttls"
+                ) from None
         return self._tls
 
     def _wrap_tls(self, sock: socket.socket) -> socket.socket:
@@ -196,35 +204,8 @@ class Connection:
         self.capabilities = frozenset()
         self._refresh_capabilities()
 
-    def _login(self) -> None:
-        if not self.capabilities:
-            self._refresh_capabilities()
-        if "LOGINDISABLED" in self.capabilities:
-            raise TLSFailed(
-                "server refuses a plain-text login on this connection",
-                **self.error_context(),
-                fix="use tls=starttls or tls=implicit",
-            )
-        tag = self.next_tag()
-        user = self.endpoint.login.encode("utf-8")
-        pw = self.endpoint.password.encode("utf-8")
-        with self.io():
-            self.write(tag + b" LOGIN ")
-            write_string(self, user)
-            self.write(b" ")
-            write_string(self, pw)
-            self.write(b"\r\n")
-            self.flush()
-        result = self._read_tagged(tag)
-        st = result.status
-        if st.ok:
-            if st.code == "CAPABILITY":
-                self._update_capabilities(st)
-            else:  # capabilities change after login (RFC 3501 §6.2.3): ask again
-                self._refresh_capabilities()
-            return
-        self.raise_for_bye(st, "login refused")
-        raise login_refused(st, self.endpoint.login, self.error_context(response=st.text))
+    def _refused(self, st: StatusResponse, login: str) -> MailSyncError:
+        return login_refused(st, login, self.error_context(response=st.text))
 
     def _refresh_capabilities(self) -> None:
         result = self.command(b"CAPABILITY")
@@ -390,22 +371,6 @@ class Connection:
         raise ProtocolError(
             f"{what} failed: {st.status} {st.text}", **self.error_context(response=st.text)
         )
-
-
-def write_string(conn: Connection, value: bytes) -> None:
-    """Send a quoted string, or a literal for 8-bit/special values (inside ``conn.io()``)."""
-    if all(32 <= c < 127 for c in value):
-        conn.write(quote(value))
-        return
-    if "LITERAL+" in conn.capabilities:
-        conn.write(b"{%d+}\r\n" % len(value) + value)
-        return
-    conn.write(b"{%d}\r\n" % len(value))
-    conn.flush()
-    resp = conn.read_response()
-    if not resp.first.startswith(b"+"):
-        raise ProtocolError("server refused a literal", **conn.error_context())
-    conn.write(value)
 
 
 class _Translating:

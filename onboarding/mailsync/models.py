@@ -49,6 +49,7 @@ class Endpoint:
     password: str = field(repr=False, compare=False)
     verify_tls: bool = True
     timeout_seconds: float = 60.0
+    allow_plaintext: bool = False  # tls none to a host that is not loopback (onboarding.tls)
 
     @property
     def account(self) -> str:

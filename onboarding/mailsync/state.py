@@ -21,6 +21,7 @@ working as they are.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -34,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from onboarding.mailsync._exceptions import StateError, StateLocked
+from onboarding.reports import private_file
 
 __all__ = ["FolderState", "MessageRow", "StateStore"]
 
@@ -169,6 +171,7 @@ class StateStore:
         kwargs: dict[str, object] = {}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
+            _private_sqlite_file(url)
         try:
             self._engine = sa.create_engine(url, **kwargs)
             if url.startswith("sqlite"):
@@ -486,6 +489,19 @@ def _upgrade(conn: sa.Connection) -> None:
             sa.text("ALTER TABLE mailsync_folder ADD COLUMN pending BIGINT NOT NULL DEFAULT 0")
         )
         conn.execute(sa.text("UPDATE mailsync_folder SET pending = skipped"))
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create a SQLite state file readable by its owner only (0600) before SQLite creates it
+    with the umask's mode; its -wal/-shm files copy that mode. A missing folder is left for
+    SQLite to report (the caller creates it, :func:`onboarding.reports.private_dir`)."""
+    database = sa.engine.make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent.is_dir():
+        with contextlib.suppress(OSError):  # unwritable: SQLite's own error names the reason
+            private_file(path)
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

@@ -36,6 +36,7 @@ def _customer(tmp_path: Path, csv_text: str | None = None) -> Path:
 
 def _run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, ["validate", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.stdout + result.stderr
     return result.exit_code, result.stdout, result.stderr
 
@@ -167,3 +168,45 @@ def test_unreachable_prefect_api_exits_2(tmp_path: Path) -> None:
     assert code == 2 and out == ""
     assert err.startswith(f"error: no Prefect API answers at {url}")
     assert not (tmp_path / "runs").exists()
+
+
+HOSTILE_CSV = (
+    "email,password,aliases\n"
+    f"[/bold]jane[red]@acme.test,{GOOD_PW},\n"
+    f"bob\x1b[2J\x1b]0;owned\x07@acme.test,{GOOD_PW},\n"
+    f"carl@acme.test,{GOOD_PW},sales\x9b31m[/x\n"
+)
+
+
+def test_markup_and_escape_sequences_in_cells_are_printed_literally(
+    prefect_server: str, tmp_path: Path
+) -> None:
+    """Issue 13: Rich markup ([/bold]) and terminal escapes (ESC, OSC, the C1 CSI) in CSV
+    cells neither crash the command nor reach the terminal raw: they print as written,
+    the control characters as visible \\x escapes."""
+    result = CliRunner().invoke(
+        app, ["validate", str(_customer(tmp_path, HOSTILE_CSV))], env={"COLUMNS": "300"}
+    )
+    out, err = result.stdout, result.stderr
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), out + err
+    assert "[/bold]jane[red]@acme.test" in out and "sales" in out and "[/x" in out
+    assert "\x1b" not in out + err and "\x9b" not in out + err and "\x07" not in out + err
+    assert "[2J" in out and "0;owned" in out  # the sequences' text, shown inert
+
+
+def test_escape_sequences_in_a_header_reach_no_terminal(tmp_path: Path) -> None:
+    """Issue 13: a header name with an escape sequence, in the one-sentence error of an
+    unusable file, is shown escaped (the real command, so nothing is swallowed)."""
+    spec = _customer(tmp_path, f"e\x1b[31mmail,password\nann@acme.test,{GOOD_PW}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.main", "validate", str(spec)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "ONBOARD_PREFECT_VERBOSE": ""},
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode in (1, 2), proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "\x1b" not in proc.stdout + proc.stderr

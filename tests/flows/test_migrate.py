@@ -28,7 +28,7 @@ from support.flow_result import result_json
 from support.mail import connect, fill, snapshot
 from support.migrate_customer import Customer, make_customer
 from support.poll import until
-from support.prefect_api import flow_run_texts, latest_artifact
+from support.prefect_api import flow_run_texts, latest_artifact, prefect_stored_texts
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -411,6 +411,7 @@ def test_cli_json_run_selected_users_and_no_secret_anywhere(
         for name in files:
             everything.append((Path(root) / name).read_bytes().decode("utf-8", "replace"))
     assert customer.state_db().exists()
+    everything += prefect_stored_texts()  # result storage (decoded) and the API's database
     for secret in secrets_:
         leaks = [text[:80] for text in everything if secret in text]
         assert not leaks, f"a password leaked into: {leaks}"

@@ -35,7 +35,7 @@ from prefect.client.schemas.filters import (
 )
 from support.flow_result import result_json
 from support.panel import Endpoint, panel
-from support.prefect_api import flow_run_texts
+from support.prefect_api import flow_run_texts, prefect_stored_texts
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -418,6 +418,7 @@ def test_no_password_in_logs_artifacts_parameters_results_or_files(
                     everything.append((Path(folder) / name).read_bytes().decode("utf-8", "replace"))
                 except OSError:
                     continue
+    everything += prefect_stored_texts()  # result storage (decoded) and the API's database
     for password in c.passwords.values():
         leaks = [text[:80] for text in everything if password in text]
         assert not leaks, f"a password leaked into: {leaks}"
@@ -446,11 +447,37 @@ def test_non_ascii_passwords_provision_log_in_and_leak_nowhere(
                     everything.append((Path(folder) / name).read_bytes().decode("utf-8", "replace"))
                 except OSError:
                     continue
+    everything += prefect_stored_texts()  # result storage (decoded) and the API's database
     for email, password in c.passwords.items():
         plain = base64.b64encode(f"\0{email}\0{password}".encode()).decode()  # RFC 4616 wire
         forms = (password, repr(password)[1:-1], repr(password.encode())[2:-1], plain)
         leaks = [text[:80] for text in everything for f in forms if f in text]
         assert not leaks, f"a password leaked into: {leaks}"
+
+
+def test_a_run_failing_with_an_exception_leaves_no_key_or_password_in_prefect(
+    prefect_server: str, make_customer: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Secrets: a provision run that dies with an exception (the key is refused) is persisted
+    by Prefect as a failure whatever persist_result says; neither the key nor any password is
+    in its logs, its result storage or its database."""
+    caplog.set_level("DEBUG")
+    wrong_key = f"lab-reseller:Wrong-{secrets.token_hex(8)}"
+    c: Customer = make_customer(users=2, key=wrong_key, umlaut=True)
+    state = provision(spec_path=c.spec, return_state=True)
+    assert state.is_failed() or state.is_crashed()
+    with pytest.raises(Exception, match="rejected the API key"):
+        state.result()
+    everything = [
+        caplog.text,
+        state.message or "",
+        *flow_run_texts(state.state_details.flow_run_id),
+    ]
+    everything += prefect_stored_texts()
+    assert any("AuthenticationFailed" in t for t in everything), "the scan must see the failure"
+    for secret in (wrong_key, wrong_key.split(":")[1], *c.passwords.values()):
+        leaks = [t[:80] for t in everything if secret in t]
+        assert not leaks, f"a secret leaked into: {leaks}"
 
 
 def test_domain_of_another_customer_is_a_conflict_the_run_reports(

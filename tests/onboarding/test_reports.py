@@ -6,6 +6,8 @@ import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
+from support.modes import mode, open_umask
+
 from onboarding.reports import RunFolder, escape_cell, markdown_table
 
 NOW = datetime(2026, 11, 27, 4, 30, 0, tzinfo=UTC)
@@ -49,3 +51,19 @@ def test_markdown_table_reads_sequences_and_mappings_in_column_order() -> None:
         "| a.test | yes | 1.5 |",
         "| b.test | no |  |",
     ]
+
+
+def test_run_folders_are_0700_and_report_files_0600(tmp_path: Path) -> None:
+    """Rule: reports name users and their problems; the folders (customer and run) are 0700
+    and every file 0600 whatever the umask, so only the operator's account reads them."""
+    with open_umask():
+        run = RunFolder.create(tmp_path / "runs", "acme", "provision")
+        files = [
+            run.write_csv("a.csv", [{"x": 1}], ["x"]),
+            run.write_text("b.md", "# hi"),
+            run.write_json("c.json", {"k": 1}),
+        ]
+    assert mode(run.path) == 0o700 and mode(run.path.parent) == 0o700
+    assert mode(tmp_path / "runs") == 0o700
+    assert [mode(f) for f in files] == [0o600] * 3
+    assert files[0].read_bytes() == b"x\r\n1\r\n"

@@ -7,9 +7,9 @@ import ssl
 
 import pytest
 
-from onboarding.mailsync import Endpoint
+from onboarding.mailsync import Endpoint, TLSFailed
 from onboarding.mailsync.connection import Connection
-from onboarding.tls import MODES, TLSDecision, decide_tls
+from onboarding.tls import MODES, TLSDecision, decide_tls, is_loopback, url_problem
 
 
 def test_none_is_plaintext_without_a_context() -> None:
@@ -77,3 +77,60 @@ def test_self_signed_flag_never_weakens_a_real_host(host: str) -> None:
     plan = decide_tls("starttls", host, self_signed_on_loopback=True)
     assert plan.context is not None
     assert plan.context.verify_mode is ssl.CERT_REQUIRED and plan.context.check_hostname
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.255.0.9", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("::ffff:127.0.0.1", True),
+        ("localhost", True),
+        ("LOCALHOST.", True),
+        ("lab.localhost", True),
+        ("10.0.0.1", False),
+        ("192.0.2.7", False),
+        ("imap.example", False),
+        ("127.0.0.1.nip.io", False),
+        ("localhost.example", False),
+    ],
+)
+def test_only_loopback_hosts_count_as_loopback(host: str, loopback: bool) -> None:
+    """Rule: 127.0.0.0/8, ::1 (also v4-mapped) and localhost names are loopback; a name that
+    merely contains one is not."""
+    assert is_loopback(host) is loopback
+
+
+def test_plaintext_to_a_remote_host_needs_the_explicit_override() -> None:
+    """Rule: ``none`` to a host that is not loopback is refused by the one TLS decision
+    (no client can send a password in clear there) unless allow_plaintext says so."""
+    with pytest.raises(ValueError, match="not a loopback host"):
+        decide_tls("none", "imap.example")
+    assert decide_tls("none", "imap.example", allow_plaintext=True).context is None
+    assert decide_tls("none", "127.0.0.1").context is None
+    conn = Connection(Endpoint("imap.example", 143, "none", "ann", "pw"), "source")
+    with pytest.raises(TLSFailed, match="not a loopback host"):
+        _ = conn.tls
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("https://admin.mailroute.net", None),
+        ("http://127.0.0.1:18080", None),
+        ("http://admin.mailroute.net", "plain http"),
+        ("https://ann:pw-Secret1@admin.mailroute.net", "holds credentials"),
+        ("ftp://admin.mailroute.net", "http(s) URL"),
+        ("https://admin.mailroute.net:notaport", "not a usable URL"),
+    ],
+)
+def test_url_problem_names_the_rule_never_the_credentials(url: str, fragment: str | None) -> None:
+    """Rule: an API URL is https (or http to loopback) without user-info; the sentence never
+    repeats what was in the URL's user-info."""
+    problem = url_problem(url, "controlpanel.base_url")
+    if fragment is None:
+        assert problem is None
+    else:
+        assert problem is not None and fragment in problem and "pw-Secret1" not in problem

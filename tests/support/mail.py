@@ -37,7 +37,10 @@ class Message:
 @contextmanager
 def connect(host: str, port: int, login: str, password: str) -> Iterator[IMAPClient]:
     client = IMAPClient(host, port=port, ssl=False, timeout=60)
-    client.login(login, password)
+    if (login + password).isascii():
+        client.login(login, password)
+    else:  # imaplib's LOGIN encodes as ASCII; PLAIN carries UTF-8 (RFC 4616)
+        client.plain_login(login, password)
     try:
         yield client
     finally:

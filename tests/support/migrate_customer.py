@@ -35,17 +35,22 @@ def make_customer(
     source_port: int | None = None,
     wrong_password_for: str | None = None,
     wrong_source_password_for: str | None = None,
+    wrong_password: str = "Wrong-pass-999",
     auth_mode: str = "master",
+    master: tuple[str, str] | None = None,
     **migration: Any,
 ) -> Customer:
+    """``master`` is another (user, password) of the lab source's master users
+    (``lab.source.add_master_user``) instead of the lab's own."""
     slug = "t-" + secrets.token_hex(4)
     secret = f"{slug}-src-master"
     env = "ONBOARD_SECRET_" + secret.upper().replace("-", "_")
-    monkeypatch.setenv(env, lab.source.master_password)
+    master_user, master_password = master or (lab.source.master_user, lab.source.master_password)
+    monkeypatch.setenv(env, master_password)
     columns = 3 if auth_mode == "user" else 2  # source_password only in user mode
     rows = [["email", "password", "source_password"][:columns]]
     for u in users:
-        pw = "Wrong-pass-999" if u.email == wrong_password_for else u.destination_password
+        pw = wrong_password if u.email == wrong_password_for else u.destination_password
         src = "Wrong-src-999" if u.email == wrong_source_password_for else u.source_password
         rows.append([u.email, pw, src][:columns])
     spec = {
@@ -70,7 +75,7 @@ def make_customer(
                 if auth_mode == "user"
                 else {
                     "mode": "master",
-                    "master_user": lab.source.master_user,
+                    "master_user": master_user,
                     "password_secret": secret,
                 },
             },
@@ -88,4 +93,4 @@ def make_customer(
         "output_dir": str(tmp_path / "runs"),
     }
     path = write_customer_files(tmp_path, spec, rows)
-    return Customer(path, slug, tmp_path / "runs", users, env, lab.source.master_password)
+    return Customer(path, slug, tmp_path / "runs", users, env, master_password)

@@ -3,12 +3,15 @@ passwords keeps no result and no cache."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed
+from support.modes import mode, open_umask
 
 from onboarding.mailsync import AuthFailed, ConnectionLost, StateLocked
-from tasks.migrate import is_transient, sync_mailbox_task
+from tasks.migrate import _open_state, is_transient, sync_mailbox_task
 
 
 @pytest.mark.parametrize(
@@ -33,3 +36,12 @@ def test_sync_task_keeps_no_result_and_no_cache() -> None:
     assert sync_mailbox_task.cache_policy is NO_CACHE
     assert sync_mailbox_task.task_run_name == "sync {job.mailbox}"
     assert sync_mailbox_task.retry_condition_fn is is_transient
+
+
+def test_the_default_state_folder_is_created_private(tmp_path: Path) -> None:
+    """Rule: the task opening a SQLite state store creates its folders 0700 (the engine makes
+    the file 0600)."""
+    db = tmp_path / "runs" / "acme" / "mailsync-state.db"
+    with open_umask():
+        _open_state(f"sqlite:///{db}").dispose()
+    assert mode(db) == 0o600 and mode(db.parent) == 0o700 and mode(db.parent.parent) == 0o700

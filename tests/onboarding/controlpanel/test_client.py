@@ -36,7 +36,7 @@ def _domain(i: int, **extra: object) -> dict[str, object]:
 
 def _client(handler) -> ControlPanelClient:
     return ControlPanelClient(
-        "http://cp.test/",
+        "https://cp.test/",
         KEY,
         transport=httpx.MockTransport(handler),
         retry=RetryPolicy(attempts=1),
@@ -66,10 +66,10 @@ def test_list_follows_meta_next_with_filters_and_auth_header() -> None:
 
     domains = _client(handler).domains.all(name__startswith="d", hold_email=False)
     assert [d.id for d in domains] == [0, 1, 2, 3, 4]
-    assert seen[0] == "http://cp.test/api/v1/domain/?limit=2&name__startswith=d&hold_email=false"
+    assert seen[0] == "https://cp.test/api/v1/domain/?limit=2&name__startswith=d&hold_email=false"
     assert seen[1:] == [
-        "http://cp.test/api/v1/domain/?name__startswith=d&limit=2&offset=2",
-        "http://cp.test/api/v1/domain/?name__startswith=d&limit=2&offset=4",
+        "https://cp.test/api/v1/domain/?name__startswith=d&limit=2&offset=2",
+        "https://cp.test/api/v1/domain/?name__startswith=d&limit=2&offset=4",
     ]
 
 
@@ -170,7 +170,7 @@ def test_malformed_answers_raise_unexpected_response() -> None:
 def test_bad_key_shape_is_a_caller_error_without_echoing_it() -> None:
     """Rule: the key must be login:key; the error does not repeat the value."""
     with pytest.raises(ValueError) as info:
-        ControlPanelClient("http://cp.test", "justakey123")
+        ControlPanelClient("https://cp.test", "justakey123")
     assert "justakey123" not in str(info.value)
     assert uri_id("/api/v1/domain/111/") == 111
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
+import traceback
 from datetime import UTC, datetime
 
 import httpx
@@ -31,7 +33,7 @@ EMPTY_LIST = {"meta": {"limit": 1, "offset": 0, "total_count": 0, "next": None},
 def _client(handler, *, attempts: int = 4, sleeps: list[float] | None = None) -> ControlPanelClient:
     waits = sleeps if sleeps is not None else []
     return ControlPanelClient(
-        "http://cp.test",
+        "https://cp.test",
         KEY,
         transport=httpx.MockTransport(handler),
         retry=RetryPolicy(attempts=attempts, backoff=0.5, jitter=0.0),
@@ -185,3 +187,54 @@ def test_retry_after_accepts_http_dates() -> None:
     assert parse_retry_after("garbage") is None
     assert parse_retry_after(None) is None
     assert RetryPolicy(retry_after_max=10).delay(1, 3600) == 10
+
+
+def _leaks(exc: BaseException, secret: str) -> list[str]:
+    """Every view of an exception that Prefect may store or log, holding ``secret``."""
+    texts = [str(exc), repr(exc.args), repr(vars(exc)), *traceback.format_exception(exc)]
+    texts.append(pickle.dumps(exc).decode("latin-1"))
+    return [t[:80] for t in texts if secret in t]
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        httpx.ConnectError(f"connect to http://{KEY}@cp.test failed"),
+        httpx.InvalidURL(f"Invalid URL http://{KEY}@cp.test"),
+        UnicodeEncodeError("ascii", f"ApiKey {KEY}ü", 0, 1, "ordinal not in range(128)"),
+        TypeError(f"cannot encode {{'password': 'Pw-{KEY}'}}"),
+    ],
+    ids=["httpx-error", "invalid-url", "encoding-error", "anything-else"],
+)
+def test_a_foreign_error_carrying_the_key_is_translated_without_it(raised: Exception) -> None:
+    """Secrets: whatever the transport raises (httpx errors quote the URL, an encoding error
+    holds the whole header or body) becomes a ControlPanelError with no chain to it."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise raised
+
+    with pytest.raises(ControlPanelError) as info:
+        _client(handler, attempts=1).check_access()
+    assert type(raised).__name__ in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert not _leaks(info.value, KEY.split(":")[1])
+
+
+def test_a_key_no_header_can_carry_is_refused_without_echoing_it() -> None:
+    """Rule: a non-ASCII or control character in the key is a ValueError that says so and
+    does not repeat the key (httpx would raise an encoding error holding it)."""
+    for key in ("ops:Schlüssel-0123", "ops:key\x1b[2Jabc"):
+        with pytest.raises(ValueError, match="HTTP header cannot carry") as info:
+            ControlPanelClient("https://cp.test", key)
+        assert "Schl" not in str(info.value) and "abc" not in str(info.value)
+
+
+def test_credentials_or_remote_http_in_the_base_url_are_refused() -> None:
+    """Rule: the client itself refuses user:password@ in the URL (never echoed) and plain
+    http to a host that is not loopback unless allow_plaintext."""
+    with pytest.raises(ValueError, match="holds credentials") as info:
+        ControlPanelClient("https://ops:pw-Secret1@cp.example", KEY)
+    assert "pw-Secret1" not in str(info.value)
+    with pytest.raises(ValueError, match="plain http"):
+        ControlPanelClient("http://cp.example", KEY)
+    ControlPanelClient("http://cp.example", KEY, allow_plaintext=True).close()

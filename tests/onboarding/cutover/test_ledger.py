@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support.modes import mode, open_umask
 
 from onboarding.cutover import (
     Ledger,
@@ -65,3 +66,13 @@ def test_a_missing_ledger_is_fine_before_the_cutover_only(tmp_path: Path) -> Non
         require_ledger(path, started=("a.test",))
     save_ledger(path, Ledger().started(T0))
     assert require_ledger(path, started=("a.test",)).cutover_id == "20261127T040000Z"
+
+
+def test_the_ledger_file_and_its_folder_are_private(tmp_path: Path) -> None:
+    """Rule: the cutover ledger (what was held and switched, and when) is 0600 in a 0700
+    folder, however often it is rewritten."""
+    path = tmp_path / "acme" / "cutover-ledger.json"
+    with open_umask():
+        save_ledger(path, Ledger())
+        save_ledger(path, Ledger())
+    assert mode(path) == 0o600 and mode(path.parent) == 0o700

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from support.modes import mode, open_umask
 from support.state_race import open_at_once
 
 from onboarding.mailsync import StateError, StateLocked, StateStore
@@ -93,10 +94,11 @@ def test_expired_lease_is_taken_over(state_url: str) -> None:
 
 
 def test_concurrent_acquire_only_one_wins(state_url: str) -> None:
-    """Six stores acquiring the same pair at the same moment: exactly one gets the lease, the others
-    get StateLocked."""
+    """I10: of six stores grabbing one pair at once exactly one wins; every other gets
+    StateLocked naming the pair (not another error, not nothing)."""
     stores = [_store(state_url) for _ in range(6)]
     wins: list[int] = []
+    lost: dict[int, BaseException] = {}
     barrier = threading.Barrier(len(stores))
 
     def grab(i: int) -> None:
@@ -104,8 +106,8 @@ def test_concurrent_acquire_only_one_wins(state_url: str) -> None:
         try:
             stores[i].acquire(PAIR)
             wins.append(i)
-        except StateLocked:
-            pass
+        except BaseException as exc:  # checked below: each loser must get StateLocked
+            lost[i] = exc
 
     threads = [threading.Thread(target=grab, args=(i,)) for i in range(len(stores))]
     for t in threads:
@@ -113,6 +115,9 @@ def test_concurrent_acquire_only_one_wins(state_url: str) -> None:
     for t in threads:
         t.join()
     assert len(wins) == 1
+    assert sorted(lost) == sorted(set(range(len(stores))) - set(wins))
+    assert all(isinstance(e, StateLocked) for e in lost.values()), lost
+    assert all(e.mailbox == PAIR and "another sync" in str(e) for e in lost.values()), lost
     for st in stores:
         st.dispose()
 
@@ -209,3 +214,19 @@ def test_a_store_written_before_issue_14_is_upgraded_in_place(state_url: str) ->
     assert dataclasses.replace(fs, skipped=0, pending=0).unchanged(
         status, {"UIDVALIDITY": 2}, "INBOX"
     )
+
+
+def test_a_sqlite_state_file_is_created_private(tmp_path: Path) -> None:
+    """Rule: the state DB (addresses, folders, message ids) is 0600, and so are SQLite's
+    -wal/-shm files beside it."""
+    (tmp_path / "runs" / "acme").mkdir(parents=True)
+    with open_umask():
+        store = StateStore(f"sqlite:///{tmp_path / 'runs' / 'acme' / 'state.db'}")
+        try:
+            store.acquire("pair-1")
+            store.release("pair-1")
+            db = tmp_path / "runs" / "acme" / "state.db"
+            beside = [p for p in db.parent.iterdir() if p.name.startswith("state.db")]
+            assert db in beside and {mode(p) for p in beside} == {0o600}, beside
+        finally:
+            store.dispose()

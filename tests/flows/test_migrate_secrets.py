@@ -1,0 +1,134 @@
+"""The migrate flow with UTF-8 passwords, and no password in anything a run wrote (issue 13):
+logs, results, artifacts, run folder, state DB, Prefect's result storage and its database,
+for a run that completes and for one that fails."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.flow_result import result_json
+from support.mail import connect, fill, snapshot
+from support.migrate_customer import Customer, make_customer
+from support.prefect_api import flow_run_texts, prefect_stored_texts
+
+from flows.migrate import migrate
+from lab import Lab, LabUser, LabUsers
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+def _umlaut_user(lab: Lab, lab_users: LabUsers) -> LabUser:
+    """A fresh user whose hosted (destination) password is not ASCII."""
+    user = lab_users.new()
+    password = f"Zielpaßwort-{secrets.token_hex(4)}-ü"
+    lab.destination.set_account(user.email, password)
+    return LabUser(user.email, user.source_password, password)
+
+
+def _forms(secret: str, *logins: str) -> set[str]:
+    """A secret as text, as its reprs, and as the base64 AUTHENTICATE PLAIN response."""
+    out = {secret, repr(secret)[1:-1], repr(secret.encode())[2:-1]}
+    out |= {base64.b64encode(f"\0{login}\0{secret}".encode()).decode() for login in logins}
+    return out
+
+
+def _everything(customer: Customer, state: Any, caplog: pytest.LogCaptureFixture) -> list[str]:
+    texts = [caplog.text, state.message or "", json.dumps(result_json(state), default=str)]
+    texts += flow_run_texts(state.state_details.flow_run_id)
+    for folder, _dirs, files in os.walk(customer.output_dir):  # reports and the state DB
+        for name in files:
+            texts.append((Path(folder) / name).read_bytes().decode("utf-8", "replace"))
+    texts += prefect_stored_texts()
+    return texts
+
+
+def _assert_no_leak(texts: list[str], secrets_: dict[str, set[str]]) -> None:
+    for name, forms in secrets_.items():
+        leaks = [t[:80] for t in texts for f in forms if f in t]
+        assert not leaks, f"{name} leaked into: {leaks}"
+
+
+def test_utf8_master_and_destination_passwords_migrate_and_leak_nowhere(
+    tmp_path: Path,
+    lab: Lab,
+    lab_users: LabUsers,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A master password and hosted passwords with non-ASCII characters log in (AUTHENTICATE
+    PLAIN), every message is copied, and no form of any password is in anything the run
+    wrote, Prefect's result storage and database included."""
+    caplog.set_level("DEBUG")
+    users = (_umlaut_user(lab, lab_users), _umlaut_user(lab, lab_users))
+    for i, u in enumerate(users):
+        with connect("127.0.0.1", lab.ports.source_imap, u.email, u.source_password) as c:
+            fill(c, {"INBOX": 6, "Archiv/Äpfel": 3}, seed=20 + i)
+    master = (f"ops{secrets.token_hex(3)}", f"Mästerschlüssel-{secrets.token_hex(4)}€")
+    lab.source.add_master_user(*master)
+    customer = make_customer(tmp_path, lab, users, lab_users.domain, monkeypatch, master=master)
+
+    state = migrate(spec_path=customer.spec, return_state=True)
+    data = result_json(state)
+    assert state.is_completed(), state.message
+    assert [m["copied"] for m in data["mailboxes"]] == [9, 9]
+    for u in users:
+        with connect("127.0.0.1", lab.ports.destination_imap, u.email, u.destination_password) as c:
+            assert sum(len(v) for v in snapshot(c).values()) == 9
+
+    texts = _everything(customer, state, caplog)
+    assert any(f"sync {users[0].email}" in t for t in texts), "the scan must see the DB"
+    logins = [f"{u.email}*{master[0]}" for u in users] + [u.email for u in users]
+    found = {"master password": _forms(master[1], *logins)}
+    for u in users:
+        found[u.email] = _forms(u.destination_password, *logins) | _forms(u.source_password)
+    _assert_no_leak(texts, found)
+
+
+def test_a_failing_mailbox_fails_the_run_and_its_password_is_nowhere(
+    tmp_path: Path,
+    lab: Lab,
+    lab_users: LabUsers,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A mailbox whose hosted login fails (a wrong UTF-8 password) makes the run Failed;
+    Prefect persists the failure, and neither that password nor the master password is in
+    its storage, its database, the logs or the run folder."""
+    caplog.set_level("DEBUG")
+    ok, bad = lab_users.new(), lab_users.new()
+    for i, u in enumerate((ok, bad)):
+        with connect("127.0.0.1", lab.ports.source_imap, u.email, u.source_password) as c:
+            fill(c, {"INBOX": 4}, seed=30 + i)
+    wrong = f"Falsch-{secrets.token_hex(4)}-ö"
+    customer = make_customer(
+        tmp_path,
+        lab,
+        (ok, bad),
+        lab_users.domain,
+        monkeypatch,
+        wrong_password_for=bad.email,
+        wrong_password=wrong,
+    )
+
+    state = migrate(spec_path=customer.spec, return_state=True)
+    assert state.is_failed()
+    by_mailbox = {m["mailbox"]: m for m in result_json(state)["mailboxes"]}
+    assert by_mailbox[bad.email]["status"] == "Failed" and by_mailbox[ok.email]["copied"] == 4
+
+    texts = _everything(customer, state, caplog)
+    assert any("AuthFailed" in t for t in texts), "the scan must see the stored failure"
+    logins = [bad.email, ok.email]
+    _assert_no_leak(
+        texts,
+        {
+            "the wrong password": _forms(wrong, *logins),
+            "the master password": _forms(customer.master_password),
+            "a user's password": _forms(ok.destination_password, *logins),
+        },
+    )
