@@ -201,10 +201,12 @@ def run_flow(start: Callable[[], Any], out: Output, result_type: type[R]) -> R:
     the one sentence: a spec or user-list problem, a wrong key), or a run without a
     ``result_type`` result exits 2, so nothing fails silently.
     """
+    from flows.results import result_of
+
     try:
         with prefect_runtime():
             state = start()
-            data = state.result(raise_on_failure=False)
+            data = result_of(state)
     except PrefectUnavailableError as exc:
         out.fail(str(exc))
     if isinstance(data, BaseException):

@@ -6,14 +6,20 @@ its engine renders it (``to_dict`` / ``as_json``). Every model forbids extra key
 engine that changes its report without this contract fails the tests, and the JSON schema
 of every model is checked in (``docs/flow-results.schema.json``) and tested for drift.
 
-A failed run returns its model too (as the data of its Failed state): reports are the same
-shape whether the run succeeded or not (STYLE.md rule 7).
+A failed run returns its model too: reports are the same shape whether the run succeeded or
+not (STYLE.md rule 7). A Failed (or Cancelled) state carries it inside a :class:`RunEnded`
+exception, the one kind of failed-state data Prefect resolves without complaint (any other
+data makes ``state.result()`` raise ``TypeError: Unexpected result for failed state``, which a
+worker prints with a traceback). Read a state's result with :func:`result_of`. The engine's
+"exited with unexpected exception" log records for a :class:`RunEnded` are dropped (see
+:func:`_quiet_run_ended`): the run's final state message already is the report's one line.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -52,10 +58,12 @@ __all__ = [
     "PreflightResult",
     "PropagationResult",
     "ProvisionResult",
+    "RunEnded",
     "UserValidationResult",
     "VerifyResult",
     "end",
     "json_schema",
+    "result_of",
 ]
 
 
@@ -753,14 +761,60 @@ def json_schema() -> str:
     return json.dumps(schemas, indent=2, sort_keys=True) + "\n"
 
 
+class RunEnded(Exception):
+    """A Failed or Cancelled run's typed result; ``str()`` is the result's one-line message."""
+
+    def __init__(self, result: FlowResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+    def __reduce__(self) -> tuple[Any, ...]:  # results are pickled when persisted
+        return (type(self), (self.result,))
+
+
+def result_of(state: State[Any]) -> Any:
+    """The typed result ``state`` carries (a :class:`FlowResult`), else what Prefect resolves.
+
+    A run that raised gives its exception (a spec or user-list problem); a run without data
+    gives ``None``. Never raises for a failed state.
+    """
+    data = state.result(raise_on_failure=False)
+    return data.result if isinstance(data, RunEnded) else data
+
+
+class _QuietRunEnded(logging.Filter):
+    """Drop the engine's "exited with unexpected exception" records for a :class:`RunEnded`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, RunEnded)
+
+
+def _quiet_run_ended() -> None:
+    """Install the filter once on the loggers Prefect's engine reports a raised result on.
+
+    Under a worker (or ``prefect flow-run execute``) the engine re-raises a failed run's
+    result and logs it with its traceback; the run's state and its "Finished in state
+    Failed(<message>)" line already say everything.
+    """
+    for name in ("prefect.flow_runs", "prefect.engine"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _QuietRunEnded) for f in logger.filters):
+            logger.addFilter(_QuietRunEnded())
+
+
+_quiet_run_ended()
+
+
 def end(result: FlowResult, *, name: str | None = None, cancelled: bool = False) -> State[Any]:
     """The flow run's final state carrying ``result``: Completed when ``ok``, else Failed.
 
     ``name`` names a legitimate special ending (``NothingToSync``, ``AlreadyCutOver``);
-    ``cancelled`` is for an operator's no (``Declined``).
+    ``cancelled`` is for an operator's no (``Declined``). A Failed or Cancelled state carries
+    the result in a :class:`RunEnded` (read it with :func:`result_of`).
     """
     if cancelled:
-        return Cancelled(name=name or "Cancelled", message=result.message, data=result)
+        return Cancelled(name=name or "Cancelled", message=result.message, data=RunEnded(result))
     if result.ok:
         return Completed(name=name or "Completed", message=result.message, data=result)
-    return Failed(name=name or "Failed", message=result.message, data=result)
+    return Failed(name=name or "Failed", message=result.message, data=RunEnded(result))

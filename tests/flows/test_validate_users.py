@@ -12,6 +12,7 @@ from uuid import UUID
 import pytest
 import yaml
 
+from flows.results import result_of
 from flows.validate_users import validate_users
 from tasks.validate_users import REPORT_CSV, REPORT_MARKDOWN
 from validation.csv_reader import UserListError
@@ -118,7 +119,7 @@ def test_passwords_never_leave_the_task(prefect_server: str, tmp_path: Path) -> 
     spec_path = _customer(tmp_path, "Secret Test Co", csv_text)
 
     state = validate_users(spec_path, return_state=True)
-    report = state.result(raise_on_failure=False).report
+    report = result_of(state).report
 
     assert state.is_failed() and isinstance(report, UserListReport)
     assert (report.rows, report.valid_rows, report.invalid_rows) == (5, 3, 2)
@@ -184,7 +185,7 @@ def test_users_csv_override_and_unusable_file(prefect_server: str, tmp_path: Pat
     other.write_text("email;password\nx@acme.test;Kq7!abcdefgh\n", encoding="utf-8")
     state = validate_users(spec_path, other, return_state=True)
     assert state.is_failed()
-    error = state.result(raise_on_failure=False)
+    error = result_of(state)
     assert isinstance(error, UserListError) and "semicolon-delimited" in str(error)
     assert error.path == other
 
@@ -195,7 +196,7 @@ def test_report_csv_escapes_formulas(prefect_server: str, tmp_path: Path) -> Non
 
     spec_path = _customer(tmp_path, "Formula Co", f"email,password\n=1+1@gmail.com,{_strong()}\n")
     state = validate_users(spec_path, return_state=True)
-    report = state.result(raise_on_failure=False).report
+    report = result_of(state).report
     assert isinstance(report, UserListReport) and report.run_folder
     with (Path(report.run_folder) / REPORT_CSV).open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
