@@ -43,7 +43,7 @@ from prefect.runtime import deployment
 from prefect.states import State
 
 from flows.migrate import migrate
-from flows.results import CutoverResult, MigrateResult, end
+from flows.results import CutoverResult, MigrateResult, end, result_of
 from onboarding import OnboardingError
 from onboarding.cutover import CutoverOutcome, CutoverReport, DomainPhase, Readiness, StepResult
 from onboarding.mailflow import ProbeMessage
@@ -219,7 +219,7 @@ def _final_sync(spec: OnboardingSpec, spec_path: Path) -> tuple[str, bool]:
     state = migrate(spec_path=spec_path, pass_kind="final", return_state=True)
     if state.is_completed():
         return f"completed: {state.message or ''}", False
-    result = state.result(raise_on_failure=False)
+    result = result_of(state)
     items_only = isinstance(result, MigrateResult) and result.failed_mailboxes == 0
     return f"failed: {state.message or ''}", items_only
 
