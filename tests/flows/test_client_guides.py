@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,8 @@ ACME = Path(__file__).resolve().parents[2] / "examples" / "acme"
 def _example(tmp_path: Path) -> Path:
     """The example spec, writing its run folders under ``tmp_path``."""
     data = yaml.safe_load((ACME / "customer.yaml").read_text())
-    data["users_csv"] = str(ACME / "users.csv")
+    shutil.copy(ACME / "users.csv", tmp_path / "users.csv")  # the list lives beside the spec
+    data["users_csv"] = "users.csv"
     data["output_dir"] = str(tmp_path / "runs")
     spec = tmp_path / "customer.yaml"
     spec.write_text(yaml.safe_dump(data))
