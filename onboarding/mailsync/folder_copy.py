@@ -80,7 +80,7 @@ class FolderCopy:
             if condemned is not None:
                 w.counts.failed += 1
                 w.problem(m, "failed", *condemned)
-            if not in_window(m, self.opt):
+            elif not in_window(m, self.opt):
                 self.over_budget = True  # left for a later pass, like the byte budget
                 w.counts.skipped += 1
                 w.problem(m, "skipped", "OutsideDateRange", window_text(self.opt), None)
