@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,11 +11,9 @@ from lab._controlpanel import _http_ok
 from lab._errors import ServerStartError
 from lab._info import ServerInfo
 from lab._ports import HOST
-from lab._process import alive, live_pid, read_pidfile, tail, wait_for
+from lab._process import alive, live_pid, read_pidfile, spawn_lab_module, tail, wait_for
 
 __all__ = ["ClientConfigHost"]
-
-_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
 class ClientConfigHost:
@@ -56,29 +52,9 @@ class ClientConfigHost:
         if self.pid is not None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p
+        self._proc = spawn_lab_module(
+            "lab.clientconfig", state_dir=self.state_dir, port=self.port, log=self.log
         )
-        cmd = [
-            sys.executable,
-            "-m",
-            "lab.clientconfig",
-            "--state-dir",
-            str(self.state_dir),
-            "--port",
-            str(self.port),
-        ]
-        with open(self.log, "ab") as log:
-            self._proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=str(_PACKAGE_ROOT),
-                start_new_session=True,
-            )
         self.pidfile.write_text(f"{self._proc.pid}\n")
 
     def wait_ready(self, timeout: float = 20.0) -> None:

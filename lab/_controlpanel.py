@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from lab._errors import ServerStartError
 from lab._info import ServerInfo
 from lab._ports import HOST
-from lab._process import alive, live_pid, read_pidfile, tail, wait_for
+from lab._process import alive, live_pid, read_pidfile, spawn_lab_module, tail, wait_for
 
 __all__ = ["ControlPanel", "controlpanel_available"]
-
-_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
 def controlpanel_available() -> bool:
@@ -77,29 +73,9 @@ class ControlPanel:
         if self.pid is not None or not controlpanel_available():
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p
+        self._proc = spawn_lab_module(
+            "lab.controlpanel", state_dir=self.state_dir, port=self.port, log=self.log
         )
-        cmd = [
-            sys.executable,
-            "-m",
-            "lab.controlpanel",
-            "--state-dir",
-            str(self.state_dir),
-            "--port",
-            str(self.port),
-        ]
-        with open(self.log, "ab") as log:
-            self._proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=str(_PACKAGE_ROOT),
-                start_new_session=True,
-            )
         self.pidfile.write_text(f"{self._proc.pid}\n")
 
     def wait_ready(self, timeout: float = 20.0) -> None:

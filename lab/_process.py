@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -28,12 +29,38 @@ __all__ = [
     "live_pid",
     "read_pidfile",
     "run_checked",
+    "spawn_lab_module",
     "stop_pids",
     "tail",
     "tcp_open",
     "wait_for",
     "wait_tcp",
 ]
+
+
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def spawn_lab_module(
+    module: str, *, state_dir: Path, port: int, log: Path
+) -> subprocess.Popen[bytes]:
+    """Start ``python -m <module> --state-dir D --port P`` (a lab's own Python server) in its
+    own session, output appended to ``log``; the caller writes its pidfile."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p
+    )
+    cmd = [sys.executable, "-m", module, "--state-dir", str(state_dir), "--port", str(port)]
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=str(_PACKAGE_ROOT),
+            start_new_session=True,
+        )
 
 
 def tail(path: Path, lines: int = 15) -> str:
