@@ -6,9 +6,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -16,9 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab._errors import LabError, ServerStartError
-from lab._info import ServerInfo
-from lab._ports import HOST
+from lab._errors import LabError
+from lab._postfix import PostfixServer
 from lab._postfix_conf import (
     GatewayLayout,
     check_address,
@@ -29,20 +25,8 @@ from lab._postfix_conf import (
     render_map,
     render_master_cf,
 )
-from lab._process import (
-    alive,
-    children,
-    live_pid,
-    run_checked,
-    tail,
-    tcp_open,
-    wait_for,
-    wait_tcp,
-)
 
 __all__ = ["Gateway", "QueuedMessage"]
-
-MASTER = "/usr/lib/postfix/sbin/master"  # Debian's daemon_directory
 
 
 @dataclass(frozen=True)
@@ -58,92 +42,30 @@ class QueuedMessage:
         return any(r.lower().rsplit("@", 1)[-1] == domain for r in self.recipients)
 
 
-class Gateway:
+class Gateway(PostfixServer):
     """Postfix on ``smtp_port``: ``set_route`` / ``hold`` / ``release`` per domain,
     ``set_alias`` / ``remove_alias`` per address."""
 
     name = "gateway"
+    port_label = "smtp"
 
     def __init__(self, layout: GatewayLayout, *, smtp_port: int) -> None:
-        self.layout = layout
-        self.host = HOST
+        super().__init__(layout, listen_port=smtp_port)
         self.smtp_port = smtp_port
         # Other Postfix instances that read the gateway's maps (the submission service):
         # each is reloaded after a map changes, like the gateway itself.
         self.followers: list[Callable[[], None]] = []
 
     # -- lifecycle -----------------------------------------------------------------
-    @property
-    def pid(self) -> int | None:
-        return live_pid(self.layout.pidfile, str(self.layout.etc))
-
-    def pids(self) -> list[int]:
-        pid = self.pid
-        return [] if pid is None else [pid]
-
     def prepare(self) -> None:
+        super().prepare()
         lay = self.layout
-        for d in (lay.root, lay.etc, lay.queue):
-            d.mkdir(parents=True, exist_ok=True)
-            d.chmod(0o755)
-        lay.data.mkdir(parents=True, exist_ok=True)
-        shutil.chown(lay.data, "postfix", "postfix")
         (lay.etc / "main.cf").write_text(render_main_cf(lay))
         (lay.etc / "master.cf").write_text(render_master_cf(smtp_port=self.smtp_port))
         with self._locked():
             for path in (lay.transport_map, lay.hold_map, lay.alias_map):
                 if not path.exists() or not path.with_suffix(".db").exists():
                     self._write_map(path, parse_map(path.read_text()) if path.exists() else {})
-
-    def launch(self) -> None:
-        if self.pid is not None:
-            return
-        self.prepare()
-        self.layout.pidfile.unlink(missing_ok=True)  # stale: its process is gone
-        if not (self.layout.queue / "pid").is_dir():
-            # First start: let Postfix create its queue folders with the right owners.
-            run_checked(self.name, self._cmd("postfix", "check"), self.layout.log)
-        # The master directly, not `postfix start`: that adds ~1 s of permission checks.
-        # -w returns once the master is up (or failed).
-        try:
-            run_checked(self.name, [MASTER, "-c", str(self.layout.etc), "-w"], self.layout.log)
-        except ServerStartError as exc:
-            raise ServerStartError(
-                self.name, f"{exc.reason}; {self._diagnose()}", log_tail=exc.log_tail
-            ) from exc
-
-    def _diagnose(self) -> str:
-        """Why the master did not start: its fatal errors go to syslog, which the lab lacks."""
-        probe = socket.socket()
-        try:
-            probe.bind((self.host, self.smtp_port))
-        except OSError as exc:
-            return f"cannot listen on {self.host}:{self.smtp_port}: {exc.strerror}"
-        finally:
-            probe.close()
-        proc = subprocess.run(
-            self._cmd("postfix", "check"), capture_output=True, text=True, check=False
-        )
-        return f"`postfix check` says: {(proc.stdout + proc.stderr).strip() or 'nothing'}"
-
-    def wait_ready(self, timeout: float = 10.0) -> None:
-        if not wait_tcp(self.host, self.smtp_port, timeout=timeout):
-            raise ServerStartError(
-                self.name,
-                f"nothing answers on {self.host}:{self.smtp_port}",
-                log_tail=tail(self.layout.log),
-            )
-
-    def info(self) -> ServerInfo:
-        pid = self.pid
-        return ServerInfo(
-            self.name,
-            self.host,
-            {"smtp": self.smtp_port},
-            pid,
-            pid is not None and tcp_open(self.host, self.smtp_port),
-            str(self.layout.log),
-        )
 
     # -- routing and hold ----------------------------------------------------------
     def routes(self) -> dict[str, str]:
@@ -304,7 +226,7 @@ class Gateway:
             else:
                 entries[key] = value
             self._write_map(path, entries)
-        self._reload()
+        self.reload()
         for follower in self.followers:
             follower()
 
@@ -322,14 +244,3 @@ class Gateway:
         # still look different.
         stamp = max(int(time.time()), previous + 1)
         os.utime(db, (stamp, stamp))
-
-    def _reload(self) -> None:
-        """Make every Postfix daemon drop its open tables (``postfix reload``) and wait until
-        the old daemons are gone, so the next delivery already uses the new route or hold."""
-        pid = self.pid
-        if pid is None:
-            return
-        old = children(pid)
-        os.kill(pid, signal.SIGHUP)
-        # Idle daemons exit at once; a busy one finishes its job first (bounded wait).
-        wait_for(lambda: not any(alive(p) for p in old), timeout=3.0)

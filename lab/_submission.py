@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
-import shutil
-import signal
-import socket
-import subprocess
 from pathlib import Path
 
 from cryptography import x509
@@ -22,16 +17,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from lab._errors import ServerStartError
-from lab._info import ServerInfo
-from lab._ports import HOST
+from lab._postfix import PostfixServer
 from lab._postfix_conf import GatewayLayout
-from lab._process import alive, children, live_pid, run_checked, tail, tcp_open, wait_for, wait_tcp
 from lab._submission_conf import SENDER_LOGINS, render_main_cf, render_master_cf
 
 __all__ = ["SubmissionServer", "make_self_signed"]
 
-MASTER = "/usr/lib/postfix/sbin/master"  # Debian's daemon_directory
 CERT_NAMES = ("smtp.mailroute.test", "localhost")
 
 
@@ -65,11 +56,12 @@ def make_self_signed(cert: Path, key: Path, *, names: tuple[str, ...] = CERT_NAM
     cert.chmod(0o644)
 
 
-class SubmissionServer:
+class SubmissionServer(PostfixServer):
     """Postfix on ``port``: STARTTLS, SASL against the hosted Dovecot, delivery to the hosted
     mailboxes (customer domains) or the gateway (anything else)."""
 
     name = "submission"
+    port_label = "submission"
 
     def __init__(
         self,
@@ -81,8 +73,7 @@ class SubmissionServer:
         hosted_lmtp_port: int,
         sasl_socket: Path,
     ) -> None:
-        self.layout = layout
-        self.host = HOST
+        super().__init__(layout, listen_port=port)
         self.port = port
         self.gateway = gateway
         self.gateway_port = gateway_port
@@ -97,21 +88,9 @@ class SubmissionServer:
     def key(self) -> Path:
         return self.layout.etc / "key.pem"
 
-    @property
-    def pid(self) -> int | None:
-        return live_pid(self.layout.pidfile, str(self.layout.etc))
-
-    def pids(self) -> list[int]:
-        pid = self.pid
-        return [] if pid is None else [pid]
-
     def prepare(self) -> None:
+        super().prepare()
         lay = self.layout
-        for d in (lay.root, lay.etc, lay.queue):
-            d.mkdir(parents=True, exist_ok=True)
-            d.chmod(0o755)
-        lay.data.mkdir(parents=True, exist_ok=True)
-        shutil.chown(lay.data, "postfix", "postfix")
         if not (self.cert.exists() and self.key.exists()):
             make_self_signed(self.cert, self.key)
         (lay.etc / "sender_logins").write_text(SENDER_LOGINS)
@@ -127,62 +106,3 @@ class SubmissionServer:
             )
         )
         (lay.etc / "master.cf").write_text(render_master_cf(submission_port=self.port))
-
-    def launch(self) -> None:
-        if self.pid is not None:
-            return
-        self.prepare()
-        self.layout.pidfile.unlink(missing_ok=True)
-        if not (self.layout.queue / "pid").is_dir():
-            run_checked(self.name, self._cmd("postfix", "check"), self.layout.log)
-        try:
-            run_checked(self.name, [MASTER, "-c", str(self.layout.etc), "-w"], self.layout.log)
-        except ServerStartError as exc:
-            raise ServerStartError(
-                self.name, f"{exc.reason}; {self._diagnose()}", log_tail=exc.log_tail
-            ) from exc
-
-    def _diagnose(self) -> str:
-        probe = socket.socket()
-        try:
-            probe.bind((self.host, self.port))
-        except OSError as exc:
-            return f"cannot listen on {self.host}:{self.port}: {exc.strerror}"
-        finally:
-            probe.close()
-        proc = subprocess.run(
-            self._cmd("postfix", "check"), capture_output=True, text=True, check=False
-        )
-        return f"`postfix check` says: {(proc.stdout + proc.stderr).strip() or 'nothing'}"
-
-    def wait_ready(self, timeout: float = 10.0) -> None:
-        if not wait_tcp(self.host, self.port, timeout=timeout):
-            raise ServerStartError(
-                self.name,
-                f"nothing answers on {self.host}:{self.port}",
-                log_tail=tail(self.layout.log),
-            )
-
-    def reload(self) -> None:
-        """Make its daemons drop their open tables (the gateway's domains and aliases changed)
-        and wait until the old ones are gone, so the next message sees the new tables."""
-        pid = self.pid
-        if pid is None:
-            return
-        old = children(pid)
-        os.kill(pid, signal.SIGHUP)
-        wait_for(lambda: not any(alive(p) for p in old), timeout=3.0)
-
-    def info(self) -> ServerInfo:
-        pid = self.pid
-        return ServerInfo(
-            self.name,
-            self.host,
-            {"submission": self.port},
-            pid,
-            pid is not None and tcp_open(self.host, self.port),
-            str(self.layout.log),
-        )
-
-    def _cmd(self, program: str, *args: str) -> list[str]:
-        return [program, "-c", str(self.layout.etc), *args]
