@@ -18,7 +18,7 @@ from typing import Any
 
 from imapclient import IMAPClient
 
-__all__ = ["Message", "connect", "digests", "fill", "make_message", "snapshot"]
+__all__ = ["Message", "connect", "contents", "digests", "fill", "make_message", "snapshot"]
 
 _FLAGS = (b"\\Seen", b"\\Answered", b"\\Flagged", b"\\Draft", b"$Forwarded", b"Work")
 
@@ -135,6 +135,11 @@ def snapshot(client: IMAPClient) -> dict[str, list[Message]]:
                 )
         out[name] = sorted(rows, key=lambda m: m.uid)
     return out
+
+
+def contents(snap: Mapping[str, list[Message]]) -> Counter[tuple[str, frozenset[bytes]]]:
+    """The mailbox as a multiset of (body digest, flags): folder names and dates aside."""
+    return Counter((m.sha256, m.flags) for msgs in snap.values() for m in msgs)
 
 
 def digests(snap: Mapping[str, list[Message]]) -> Counter[tuple[str, frozenset[bytes], str]]:

@@ -8,42 +8,19 @@ a lost state store, the case that used to copy every message again ("5 became 10
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 from support.append_proxy import end_with_crlf, rewriting_proxy, strip_date
-from support.mail import Message, connect, fill, make_message, snapshot
+from support.lab_mailbox import assert_reconciled, dest_snapshot, fill_source, source_snapshot
+from support.mail import connect, contents, make_message
 
 from lab import Lab, LabUser
-from onboarding.mailsync import MailboxOutcome, MailboxPair, StateStore, SyncOptions, sync_mailbox
-
-
-def _source(lab: Lab, user: LabUser) -> dict[str, list[Message]]:
-    with connect(lab.source.host, lab.source.imap_port, user.email, user.source_password) as c:
-        return snapshot(c)
-
-
-def _dest(lab: Lab, user: LabUser) -> dict[str, list[Message]]:
-    with connect(
-        lab.destination.host, lab.destination.imap_port, user.email, user.destination_password
-    ) as c:
-        return snapshot(c)
-
-
-def _assert_reconciled(out: MailboxOutcome) -> None:
-    assert out.reconciles, out.folders
-    assert out.in_scope == (
-        out.copied + out.already_present + out.source_duplicates + out.skipped + out.failed
-    )
+from onboarding.mailsync import MailboxPair, StateStore, SyncOptions, sync_mailbox
 
 
 def _fresh(tmp_path: Path, name: str) -> StateStore:
     return StateStore(f"sqlite:///{tmp_path / name}")
-
-
-def _bodies(snap: dict[str, list[Message]]) -> Counter[tuple[str, frozenset[bytes]]]:
-    return Counter((m.sha256, m.flags) for msgs in snap.values() for m in msgs)
 
 
 def test_destination_setting_its_own_date_is_not_copied_again_after_a_state_loss(
@@ -56,10 +33,7 @@ def test_destination_setting_its_own_date_is_not_copied_again_after_a_state_loss
     """The destination ignores APPEND's date (DateNotKept). With the state store lost, the
     next pass finds every copy by content, the date ignored, and appends nothing; mail that
     is really new is still copied."""
-    with connect(
-        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
-    ) as c:
-        total = fill(c, {"INBOX": 14, "Archive": 10})  # two without Message-ID
+    total = fill_source(lab, lab_user, {"INBOX": 14, "Archive": 10})  # two without Message-ID
     target = (lab.destination.host, lab.destination.imap_port)
     with rewriting_proxy(target, strip_date) as (port, rewriters):
         pair = pair_for(lab_user, dst_port=port)
@@ -78,10 +52,10 @@ def test_destination_setting_its_own_date_is_not_copied_again_after_a_state_loss
 
     assert (second.copied, second.already_present) == (2, total)
     assert all(f.identity_matched for f in second.folders)
-    _assert_reconciled(second)
-    src, dst = _source(lab, lab_user), _dest(lab, lab_user)
+    assert_reconciled(second)
+    src, dst = source_snapshot(lab, lab_user), dest_snapshot(lab, lab_user)
     assert sum(len(v) for v in dst.values()) == total + 2
-    assert _bodies(dst) == _bodies(src)  # each message once, bytes and flags kept
+    assert contents(dst) == contents(src)  # each message once, bytes and flags kept
     assert sync_mailbox(pair_for(lab_user), SyncOptions(), lost).copied == 0
 
 
@@ -107,14 +81,14 @@ def test_destination_changing_line_endings_is_not_copied_again_after_a_state_los
         first = sync_mailbox(pair_for(lab_user, dst_port=port), SyncOptions(), store)
         assert sum(rw.rewritten for rw in rewriters) == len(bodies)
     assert first.in_scope == len(bodies)
-    src, dst = _source(lab, lab_user), _dest(lab, lab_user)
+    src, dst = source_snapshot(lab, lab_user), dest_snapshot(lab, lab_user)
     assert sorted(m.size for m in dst["INBOX"]) == sorted(m.size + 2 for m in src["INBOX"])
 
     second = sync_mailbox(pair_for(lab_user), SyncOptions(), _fresh(tmp_path, "lost.db"))
 
     assert (second.copied, second.already_present, second.failed) == (0, len(bodies), 0)
-    _assert_reconciled(second)
-    assert len(_dest(lab, lab_user)["INBOX"]) == len(bodies)
+    assert_reconciled(second)
+    assert len(dest_snapshot(lab, lab_user)["INBOX"]) == len(bodies)
 
 
 def test_messages_sharing_message_id_date_and_size_are_told_apart_by_their_bytes(
@@ -144,14 +118,14 @@ def test_messages_sharing_message_id_date_and_size_are_told_apart_by_their_bytes
     out = sync_mailbox(pair, SyncOptions(), store)
 
     assert (out.in_scope, out.copied, out.source_duplicates) == (4, 3, 1)
-    _assert_reconciled(out)
-    src_bodies = {m.sha256 for m in _source(lab, lab_user)["INBOX"]}
-    dst = _dest(lab, lab_user)["INBOX"]
+    assert_reconciled(out)
+    src_bodies = {m.sha256 for m in source_snapshot(lab, lab_user)["INBOX"]}
+    dst = dest_snapshot(lab, lab_user)["INBOX"]
     assert sorted(m.sha256 for m in dst) == sorted(src_bodies)  # a, b and the other: once each
 
     again = sync_mailbox(pair, SyncOptions(), _fresh(tmp_path, "lost.db"))
     assert (again.copied, again.already_present, again.source_duplicates) == (0, 3, 1)
-    _assert_reconciled(again)
+    assert_reconciled(again)
 
     b_copy = next(m.uid for m in dst if m.sha256 == hashlib.sha256(b).hexdigest())
     with connect(
@@ -163,5 +137,5 @@ def test_messages_sharing_message_id_date_and_size_are_told_apart_by_their_bytes
         c.expunge()
     third = sync_mailbox(pair, SyncOptions(), _fresh(tmp_path, "lost-again.db"))
     assert (third.copied, third.already_present, third.source_duplicates) == (1, 2, 1)
-    _assert_reconciled(third)
-    assert sorted(m.sha256 for m in _dest(lab, lab_user)["INBOX"]) == sorted(src_bodies)
+    assert_reconciled(third)
+    assert sorted(m.sha256 for m in dest_snapshot(lab, lab_user)["INBOX"]) == sorted(src_bodies)

@@ -12,11 +12,11 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from support.mail import connect, digests, fill, make_message, snapshot
+from support.lab_mailbox import assert_reconciled, dest_snapshot, fill_source, source_snapshot
+from support.mail import connect, digests, make_message
 
 from lab import Lab, LabUser, LabUsers
 from onboarding.mailsync import (
-    MailboxOutcome,
     MailboxPair,
     StateStore,
     SyncOptions,
@@ -28,17 +28,8 @@ from onboarding.mailsync.state import PENDING
 
 
 def _digests(lab: Lab, user: LabUser, side: str) -> Counter[tuple[str, frozenset[bytes], str]]:
-    server = lab.source if side == "source" else lab.destination
-    password = user.source_password if side == "source" else user.destination_password
-    with connect(server.host, server.imap_port, user.email, password) as c:
-        return digests(snapshot(c))
-
-
-def _assert_reconciled(out: MailboxOutcome) -> None:
-    assert out.reconciles, out.folders
-    assert out.in_scope == (
-        out.copied + out.already_present + out.source_duplicates + out.skipped + out.failed
-    )
+    snap = source_snapshot(lab, user) if side == "source" else dest_snapshot(lab, user)
+    return digests(snap)
 
 
 def test_skipped_and_failed_messages_are_retried_by_every_pass_until_copied(
@@ -61,7 +52,7 @@ def test_skipped_and_failed_messages_are_retried_by_every_pass_until_copied(
 
     assert first.status is SyncStatus.SYNCED_WITH_ERRORS
     assert (first.copied, first.skipped, first.failed) == (7, 1, 1)
-    _assert_reconciled(first)
+    assert_reconciled(first)
     assert store.count_messages(pair.key).get(PENDING) == 2
 
     second = sync_mailbox(pair, SyncOptions(pass_kind="final"), store)
@@ -70,14 +61,14 @@ def test_skipped_and_failed_messages_are_retried_by_every_pass_until_copied(
     assert not any(f.unchanged for f in second.folders)
     assert [f.scan for f in second.folders] == ["delta", "delta"]  # pending ones re-listed
     assert Counter(p.error_class for p in second.problems) == {"TooBig": 1, "OverQuota": 1}
-    _assert_reconciled(second)
+    assert_reconciled(second)
 
     lab.destination.set_account(user.email, user.destination_password)  # limits raised
     third = sync_mailbox(pair, SyncOptions(pass_kind="final"), store)
 
     assert third.status is SyncStatus.SYNCED and not third.problems
     assert (third.copied, third.skipped, third.failed, third.already_present) == (2, 0, 0, 7)
-    _assert_reconciled(third)
+    assert_reconciled(third)
     assert store.count_messages(pair.key).get(PENDING, 0) == 0
     assert _digests(lab, user, "destination") == _digests(lab, user, "source")
     last = sync_mailbox(pair, SyncOptions(), store)
@@ -115,10 +106,7 @@ def test_state_rolled_back_mid_folder_does_not_copy_the_rest_again(
     """The store is restored from a backup taken after the first batch of a folder (what a
     power loss with ``synchronous=NORMAL`` also does): the next pass reconciles the folder
     against the destination and appends nothing it already holds."""
-    with connect(
-        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
-    ) as c:
-        total = fill(c, {"INBOX": 30, "Archive": 8})
+    total = fill_source(lab, lab_user, {"INBOX": 30, "Archive": 8})
     db, saved = tmp_path / "state.db", tmp_path / "backup.db"
     pair = pair_for(lab_user)
     backups: list[int] = []
@@ -142,7 +130,7 @@ def test_state_rolled_back_mid_folder_does_not_copy_the_rest_again(
         rolled_back.dispose()
 
     assert (out.copied, out.already_present) == (0, total)
-    _assert_reconciled(out)
+    assert_reconciled(out)
     assert _digests(lab, lab_user, "destination") == _digests(lab, lab_user, "source")
     assert again.copied == 0
 
@@ -153,10 +141,7 @@ def test_state_rolled_back_to_an_earlier_pass_does_not_copy_new_mail_twice(
     """The store is restored to a complete earlier pass; a later pass had copied new mail
     since. The folder state says complete, but the destination holds more than the store
     has copies for: the new mail is found there, not appended a second time."""
-    with connect(
-        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
-    ) as c:
-        total = fill(c, {"INBOX": 12})
+    total = fill_source(lab, lab_user, {"INBOX": 12})
     db, saved = tmp_path / "state.db", tmp_path / "backup.db"
     pair = pair_for(lab_user)
     store = StateStore(f"sqlite:///{db}")
@@ -179,5 +164,5 @@ def test_state_rolled_back_to_an_earlier_pass_does_not_copy_new_mail_twice(
 
     assert (out.copied, out.already_present) == (0, total + 4)
     assert [f.scan for f in out.folders] == ["delta"]  # still only the new UIDs were read
-    _assert_reconciled(out)
+    assert_reconciled(out)
     assert _digests(lab, lab_user, "destination") == _digests(lab, lab_user, "source")

@@ -11,13 +11,19 @@ from pathlib import Path
 
 import pytest
 from support.faultproxy import FaultProxy
-from support.mail import Message, connect, digests, fill, make_message, snapshot
+from support.lab_mailbox import (
+    append_new_mail,
+    assert_reconciled,
+    dest_snapshot,
+    fill_source,
+    source_snapshot,
+)
+from support.mail import connect, digests, make_message
 
 from lab import Lab, LabUser, LabUsers
 from onboarding.mailsync import (
     ConnectFailed,
     Endpoint,
-    MailboxOutcome,
     MailboxPair,
     StateLocked,
     StateStore,
@@ -35,35 +41,11 @@ from onboarding.mailsync.session import open_session
 from onboarding.mailsync.state import INTENT, FolderState, MessageRow
 
 
-def source_snapshot(lab: Lab, user: LabUser) -> dict[str, list[Message]]:
-    with connect(lab.source.host, lab.source.imap_port, user.email, user.source_password) as c:
-        return snapshot(c)
-
-
-def dest_snapshot(lab: Lab, user: LabUser) -> dict[str, list[Message]]:
-    with connect(
-        lab.destination.host, lab.destination.imap_port, user.email, user.destination_password
-    ) as c:
-        return snapshot(c)
-
-
-def _fill(lab: Lab, user: LabUser, folders: dict[str, int]) -> int:
-    with connect(lab.source.host, lab.source.imap_port, user.email, user.source_password) as c:
-        return fill(c, folders)
-
-
-def _assert_reconciled(out: MailboxOutcome) -> None:
-    assert out.reconciles, out.folders
-    assert out.in_scope == (
-        out.copied + out.already_present + out.source_duplicates + out.skipped + out.failed
-    )
-
-
 def test_copy_then_rerun_copies_nothing_and_everything_reads_back_identical(
     lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
     """I1-I7: counts reconcile, bytes/flags/INTERNALDATE identical, source untouched, re-run 0."""
-    total = _fill(lab, lab_user, {"INBOX": 40, "Sent Items": 12, "Projects/2024": 9})
+    total = fill_source(lab, lab_user, {"INBOX": 40, "Sent Items": 12, "Projects/2024": 9})
     before = source_snapshot(lab, lab_user)
     pair = pair_for(lab_user)
 
@@ -72,7 +54,7 @@ def test_copy_then_rerun_copies_nothing_and_everything_reads_back_identical(
 
     assert first.status is SyncStatus.SYNCED
     assert first.copied == first.in_scope == total
-    _assert_reconciled(first)
+    assert_reconciled(first)
     assert ticks[-1].messages_done == ticks[-1].messages_total == total
     assert ticks[-1].folders_done == ticks[-1].folders_total
     assert [t.messages_done for t in ticks] == sorted(t.messages_done for t in ticks)
@@ -93,7 +75,7 @@ def test_copy_then_rerun_copies_nothing_and_everything_reads_back_identical(
     assert second.copied == 0
     assert second.already_present == total
     assert all(f.unchanged for f in second.folders)
-    _assert_reconciled(second)
+    assert_reconciled(second)
     assert digests(dest_snapshot(lab, lab_user)) == digests(before)
 
 
@@ -101,7 +83,7 @@ def test_flag_changes_propagate_without_copying(
     lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
     """I4: a later pass STOREs changed flags; nothing is appended again."""
-    _fill(lab, lab_user, {"INBOX": 12})
+    fill_source(lab, lab_user, {"INBOX": 12})
     pair = pair_for(lab_user)
     sync_mailbox(pair, SyncOptions(), store)
     with connect(
@@ -138,22 +120,19 @@ def test_uidvalidity_change_gives_no_duplicates_and_no_deletion(
     lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
     """I9: after a UIDVALIDITY reset the folder is matched by content, new mail still copied."""
-    n = _fill(lab, lab_user, {"INBOX": 23})  # every 11th has no Message-ID: body-hash identity
+    # Every 11th message has no Message-ID: body-hash identity.
+    n = fill_source(lab, lab_user, {"INBOX": 23})
     pair = pair_for(lab_user)
     sync_mailbox(pair, SyncOptions(), store)
     lab.source.reset_uidvalidity(lab_user.email, "INBOX")
-    with connect(
-        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
-    ) as c:
-        c.append("INBOX", make_message(900, seed=7))
-        c.append("INBOX", make_message(901, seed=7, message_id=False))
+    append_new_mail(lab, lab_user)
 
     out = sync_mailbox(pair, SyncOptions(pass_kind="final"), store)
 
     inbox = next(f for f in out.folders if f.source == "INBOX")
     assert inbox.identity_matched
     assert (inbox.copied, inbox.already_present) == (2, n)
-    _assert_reconciled(out)
+    assert_reconciled(out)
     src, dst = source_snapshot(lab, lab_user), dest_snapshot(lab, lab_user)
     assert digests(dst) == digests(src)
     assert len(dst["INBOX"]) == n + 2
@@ -165,7 +144,7 @@ def test_intent_without_confirmation_is_resolved_by_searching_the_destination(
 ) -> None:
     """I8: a run killed between APPEND and its confirmation leaves intents; the next run finds
     those messages at the destination instead of appending them again."""
-    n = _fill(lab, lab_user, {"INBOX": 15})
+    n = fill_source(lab, lab_user, {"INBOX": 15})
     pair = pair_for(lab_user)
     sync_mailbox(pair, SyncOptions(), store)
     fs = store.folder_state(pair.key, "INBOX")
@@ -185,7 +164,7 @@ def test_dropped_connections_reconnect_and_resume_without_duplicates(
 ) -> None:
     """A destination connection cut mid-APPEND and a source cut mid-FETCH: the pass
     reconnects, resolves what was in flight, and ends with every message exactly once."""
-    n = _fill(lab, lab_user, {"INBOX": 60, "Archive": 30})
+    n = fill_source(lab, lab_user, {"INBOX": 60, "Archive": 30})
     pair0 = pair_for(lab_user)
     with (
         FaultProxy((lab.source.host, lab.source.imap_port)) as sp,
@@ -234,7 +213,7 @@ def test_refused_flag_over_quota_and_too_big_are_reported_and_the_rest_completes
     out = sync_mailbox(pair_for(user), SyncOptions(), store)
 
     assert out.status is SyncStatus.SYNCED_WITH_ERRORS
-    _assert_reconciled(out)
+    assert_reconciled(out)
     by_class = Counter(p.error_class for p in out.problems)
     assert by_class["FlagRefused"] == 1 and by_class["TooBig"] == 1 and by_class["OverQuota"] >= 1
     too_big = next(p for p in out.problems if p.error_class == "TooBig")
@@ -270,7 +249,7 @@ def test_source_side_duplicates_are_counted_not_lost(
         c.append("INBOX", make_message(2, seed=11))
     out = sync_mailbox(pair_for(lab_user), SyncOptions(), store)
     assert (out.in_scope, out.copied, out.source_duplicates) == (3, 2, 1)
-    _assert_reconciled(out)
+    assert_reconciled(out)
     again = sync_mailbox(pair_for(lab_user), SyncOptions(), store)
     assert (again.copied, again.already_present, again.source_duplicates) == (0, 2, 1)
 
@@ -294,7 +273,7 @@ def test_throttling_backs_off_then_completes(
     lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
     """A "Suggested Backoff Time" answer waits (capped) and the pass then completes."""
-    n = _fill(lab, lab_user, {"INBOX": 5})
+    n = fill_source(lab, lab_user, {"INBOX": 5})
     waits: list[float] = []
     throttled: list[str] = []
 
@@ -359,7 +338,7 @@ def test_plain_imap4rev1_servers_still_copy_exactly(
     """Without LITERAL+/MULTIAPPEND each APPEND waits for "+", without CONDSTORE nothing is
     skipped by STATUS, without UIDPLUS destination UIDs are found by identity: slower, but the
     copy is exact, flags follow, and a re-run still appends 0."""
-    n = _fill(lab, lab_user, {"INBOX": 15, "Sent": 4})
+    n = fill_source(lab, lab_user, {"INBOX": 15, "Sent": 4})
     _set_capabilities(lab, "source", lab_user, PLAIN_IMAP)
     _set_capabilities(lab, "destination", lab_user, PLAIN_IMAP.replace(" UIDPLUS", ""))
     pair = pair_for(lab_user)
@@ -397,7 +376,7 @@ def test_destination_rejecting_a_too_big_message_fails_only_that_message(
     _set_capabilities(lab, "destination", user, "IMAP4rev1 LITERAL+ MULTIAPPEND UIDPLUS NAMESPACE")
     out = sync_mailbox(pair_for(user), SyncOptions(), store)
     assert (out.copied, out.failed, out.skipped) == (9, 1, 0)
-    _assert_reconciled(out)
+    assert_reconciled(out)
     (problem,) = out.problems
     assert problem.error_class == "TooBig" and problem.outcome == "failed"
     assert problem.size > 40_000 and "LIMIT" in problem.server_response
@@ -437,7 +416,7 @@ def test_later_passes_read_only_what_changed_unless_something_was_expunged(
     """A delta pass lists only new UIDs (plus CONDSTORE flag changes) and still reconciles;
     after an expunge on the source only a full listing can account for every message, and
     nothing is deleted at the destination (I6)."""
-    n = _fill(lab, lab_user, {"INBOX": 20})
+    n = fill_source(lab, lab_user, {"INBOX": 20})
     pair = pair_for(lab_user)
     sync_mailbox(pair, SyncOptions(), store)
     with connect(
@@ -449,7 +428,7 @@ def test_later_passes_read_only_what_changed_unless_something_was_expunged(
     (inbox,) = [f for f in delta.folders if f.source == "INBOX"]
     assert inbox.scan == "delta"
     assert (inbox.in_scope, inbox.copied, inbox.already_present) == (n + 2, 2, n)
-    _assert_reconciled(delta)
+    assert_reconciled(delta)
     with connect(
         lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
     ) as c:
@@ -461,7 +440,7 @@ def test_later_passes_read_only_what_changed_unless_something_was_expunged(
     (inbox,) = [f for f in full.folders if f.source == "INBOX"]
     assert inbox.scan == "full"
     assert (inbox.in_scope, inbox.copied, inbox.already_present) == (n, 1, n - 1)
-    _assert_reconciled(full)
+    assert_reconciled(full)
     assert len(dest_snapshot(lab, lab_user)["INBOX"]) == n + 3  # nothing deleted there
     again = sync_mailbox(pair, SyncOptions(), store)
     assert again.copied == 0 and all(f.scan == "unchanged" for f in again.folders)
@@ -472,7 +451,7 @@ def test_server_closing_the_session_mid_pass_reconnects_and_completes(
 ) -> None:
     """The source ends the session (``doveadm kick``: ``* BYE``) after the first folder; the
     pass reconnects and completes with every message exactly once."""
-    n = _fill(lab, lab_user, {"INBOX": 12, "Archive": 12, "Projects": 12})
+    n = fill_source(lab, lab_user, {"INBOX": 12, "Archive": 12, "Projects": 12})
     kicked: list[str] = []
 
     def kick_once(tick: SyncProgress) -> None:
@@ -497,12 +476,12 @@ def test_folder_in_error_counts_its_messages_as_failed_with_the_folder_reason(
     """Issue 14: ``Projects`` beside ``projects`` on a case-insensitive destination map: one
     is copied, the other is in error. Its messages are in scope and failed with the folder's
     reason, so neither the equation nor the report can call the mailbox complete."""
-    n = _fill(lab, lab_user, {"INBOX": 4, "Projects": 3, "projects": 5})
+    n = fill_source(lab, lab_user, {"INBOX": 4, "Projects": 3, "projects": 5})
     out = sync_mailbox(pair_for(lab_user), SyncOptions(), store)
 
     assert out.status is SyncStatus.SYNCED_WITH_ERRORS
     assert (out.in_scope, out.copied, out.failed) == (n, 7, 5)
-    _assert_reconciled(out)
+    assert_reconciled(out)
     (bad,) = [f for f in out.folders if f.source == "projects"]
     assert (bad.in_scope, bad.failed, bad.copied) == (5, 5, 0)
     (problem,) = out.problems
