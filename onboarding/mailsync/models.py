@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, overload
 
 __all__ = [
     "Endpoint",
@@ -224,6 +224,23 @@ class FolderOutcome:
         return self.in_scope == accounted
 
 
+class _FolderTotal:
+    """A read-only attribute of :class:`MailboxOutcome`: the sum of the same-named count over
+    its folders (``outcome.copied == sum(f.copied for f in outcome.folders)``)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _FolderTotal: ...
+    @overload
+    def __get__(self, obj: MailboxOutcome, owner: type) -> int: ...
+    def __get__(self, obj: MailboxOutcome | None, owner: type) -> _FolderTotal | int:
+        if obj is None:
+            return self
+        return sum(int(getattr(f, self.name)) for f in obj.folders)
+
+
 @dataclass(frozen=True)
 class MailboxOutcome:
     """The result of one pass over one mailbox pair."""
@@ -240,44 +257,15 @@ class MailboxOutcome:
     throttle_waits: int = 0
     error: str | None = None
 
-    def _sum(self, name: str) -> int:
-        return sum(int(getattr(f, name)) for f in self.folders)
-
-    @property
-    def in_scope(self) -> int:
-        return self._sum("in_scope")
-
-    @property
-    def copied(self) -> int:
-        return self._sum("copied")
-
-    @property
-    def already_present(self) -> int:
-        return self._sum("already_present")
-
-    @property
-    def source_duplicates(self) -> int:
-        return self._sum("source_duplicates")
-
-    @property
-    def skipped(self) -> int:
-        return self._sum("skipped")
-
-    @property
-    def failed(self) -> int:
-        return self._sum("failed")
-
-    @property
-    def bytes_copied(self) -> int:
-        return self._sum("bytes_copied")
-
-    @property
-    def flags_updated(self) -> int:
-        return self._sum("flags_updated")
-
-    @property
-    def dropped_flags(self) -> int:
-        return self._sum("dropped_flags")
+    in_scope = _FolderTotal()
+    copied = _FolderTotal()
+    already_present = _FolderTotal()
+    source_duplicates = _FolderTotal()
+    skipped = _FolderTotal()
+    failed = _FolderTotal()
+    bytes_copied = _FolderTotal()
+    flags_updated = _FolderTotal()
+    dropped_flags = _FolderTotal()
 
     @property
     def messages_per_second(self) -> float:

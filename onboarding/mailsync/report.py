@@ -61,9 +61,8 @@ def human_size(value: object) -> str:
     return str(value)  # pragma: no cover
 
 
-MAILBOX_COLUMNS = (
-    "mailbox",
-    "status",
+# The counts of a mailbox row that the report also totals over every mailbox.
+_COUNTED = (
     "in_scope",
     "copied",
     "already_present",
@@ -73,9 +72,16 @@ MAILBOX_COLUMNS = (
     "deferred",
     "new_items",
     "approved_items",
+)
+_VOLUME = ("bytes_copied", "flags_updated")
+_TOTALLED = (*_COUNTED, *_VOLUME)
+
+MAILBOX_COLUMNS = (
+    "mailbox",
+    "status",
+    *_COUNTED,
     "reconciles",
-    "bytes_copied",
-    "flags_updated",
+    *_VOLUME,
     "seconds",
     "messages_per_second",
     "reconnects",
@@ -349,20 +355,7 @@ def build_report(
             ]
         mailboxes.append(_mailbox_row(r, items, bad_item_limit))
         failed += items
-    keys = (
-        "in_scope",
-        "copied",
-        "already_present",
-        "source_duplicates",
-        "skipped",
-        "failed",
-        "deferred",
-        "new_items",
-        "approved_items",
-        "bytes_copied",
-        "flags_updated",
-    )
-    totals = {k: sum(int(str(m[k])) for m in mailboxes) for k in keys}
+    totals = {k: sum(int(str(m[k])) for m in mailboxes) for k in _TOTALLED}
     failed_mailboxes = sum(
         1 for r in results if r.outcome is None or r.outcome.status is SyncStatus.FAILED
     )
