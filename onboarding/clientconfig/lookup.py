@@ -18,7 +18,7 @@ a missing or wrong file each become the result's ``error`` with its ``fix``.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from xml.sax.saxutils import escape
@@ -283,56 +283,71 @@ def check_autoconfig(
     domain: str, email: str, hosts: ClientHosts, lookup: ClientLookup
 ) -> LookupResult:
     """Thunderbird's lookup of ``domain`` for ``email``; never raises."""
-    name = autoconfig_site(domain)
-    url = f"{lookup.scheme}://{name}{AUTOCONFIG_PATH}"
-    resolved: tuple[str, ...] = ()
-    try:
-        resolved = _resolve(name, hosts.autoconfig_host, lookup)
-        url, response = _request(
-            "GET", name, AUTOCONFIG_PATH, resolved[-1], lookup, params={"emailaddress": email}
-        )
-        try:
-            imap, smtp = parse_autoconfig(response.content)
-        except ValueError as exc:
-            raise _Problem(
-                f"{url}: {exc}", "re-publish the file from `onboard client-guides`"
-            ) from exc
-        _judge(imap, smtp, hosts, email, url)
-    except _Problem as p:
-        return LookupResult(
-            domain, "thunderbird", name, url, resolved, False, error=p.error, fix=p.fix
-        )
-    return LookupResult(domain, "thunderbird", name, url, resolved, True, str(imap), str(smtp))
+    return _check_lookup(
+        domain,
+        email,
+        hosts,
+        lookup,
+        client="thunderbird",
+        name=autoconfig_site(domain),
+        served_by=hosts.autoconfig_host,
+        path=AUTOCONFIG_PATH,
+        parse=parse_autoconfig,
+        method="GET",
+        params={"emailaddress": email},
+    )
 
 
 def check_autodiscover(
     domain: str, email: str, hosts: ClientHosts, lookup: ClientLookup
 ) -> LookupResult:
     """Outlook's POX lookup of ``domain`` for ``email``; never raises."""
-    name = autodiscover_site(domain)
-    url = f"{lookup.scheme}://{name}{AUTODISCOVER_PATH}"
+    return _check_lookup(
+        domain,
+        email,
+        hosts,
+        lookup,
+        client="outlook",
+        name=autodiscover_site(domain),
+        served_by=hosts.autodiscover_host,
+        path=AUTODISCOVER_PATH,
+        parse=parse_autodiscover,
+        method="POST",
+        content=autodiscover_request(email).encode(),
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+    )
+
+
+def _check_lookup(
+    domain: str,
+    email: str,
+    hosts: ClientHosts,
+    lookup: ClientLookup,
+    *,
+    client: Literal["thunderbird", "outlook"],
+    name: str,
+    served_by: str,
+    path: str,
+    parse: Callable[[bytes], tuple[ServerSetting, ServerSetting]],
+    method: str,
+    **request: Any,
+) -> LookupResult:
+    """Resolve ``name``, ask it for ``path`` as ``client`` does, judge the answer; never raises."""
+    url = f"{lookup.scheme}://{name}{path}"
     resolved: tuple[str, ...] = ()
     try:
-        resolved = _resolve(name, hosts.autodiscover_host, lookup)
-        url, response = _request(
-            "POST",
-            name,
-            AUTODISCOVER_PATH,
-            resolved[-1],
-            lookup,
-            content=autodiscover_request(email).encode(),
-            headers={"Content-Type": "text/xml; charset=utf-8"},
-        )
+        resolved = _resolve(name, served_by, lookup)
+        url, response = _request(method, name, path, resolved[-1], lookup, **request)
         try:
-            imap, smtp = parse_autodiscover(response.content)
+            imap, smtp = parse(response.content)
         except ValueError as exc:
             raise _Problem(
                 f"{url}: {exc}", "re-publish the file from `onboard client-guides`"
             ) from exc
         _judge(imap, smtp, hosts, email, url)
     except _Problem as p:
-        return LookupResult(domain, "outlook", name, url, resolved, False, error=p.error, fix=p.fix)
-    return LookupResult(domain, "outlook", name, url, resolved, True, str(imap), str(smtp))
+        return LookupResult(domain, client, name, url, resolved, False, error=p.error, fix=p.fix)
+    return LookupResult(domain, client, name, url, resolved, True, str(imap), str(smtp))
 
 
 def check_client_config(

@@ -10,7 +10,7 @@ routing is the domain's ``mail_server`` entries plus its ``deliveryport`` (contr
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -91,12 +91,7 @@ class StepResult:
     detail: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "domain": self.domain,
-            "step": self.step,
-            "changed": self.changed,
-            "detail": self.detail,
-        }
+        return asdict(self)
 
 
 def _find(cp: ControlPanelClient, name: str) -> Domain:

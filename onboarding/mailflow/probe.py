@@ -19,7 +19,7 @@ import secrets
 import smtplib
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -87,14 +87,8 @@ class ProbeResult:
     error: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "domain": self.domain,
-            "recipient": self.recipient,
-            "tag": self.tag,
-            "delivered": self.delivered,
-            "seconds": None if self.seconds is None else round(self.seconds, 2),
-            "error": self.error,
-        }
+        seconds = None if self.seconds is None else round(self.seconds, 2)
+        return {**asdict(self), "seconds": seconds}
 
 
 def new_tag(purpose: str = "probe") -> str:
