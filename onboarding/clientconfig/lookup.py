@@ -283,60 +283,49 @@ def check_autoconfig(
     domain: str, email: str, hosts: ClientHosts, lookup: ClientLookup
 ) -> LookupResult:
     """Thunderbird's lookup of ``domain`` for ``email``; never raises."""
-    return _check_lookup(
-        domain,
-        email,
-        hosts,
-        lookup,
-        client="thunderbird",
-        name=autoconfig_site(domain),
-        served_by=hosts.autoconfig_host,
-        path=AUTOCONFIG_PATH,
-        parse=parse_autoconfig,
-        method="GET",
-        params={"emailaddress": email},
-    )
+    query = {"emailaddress": email}
+    return _check_lookup("thunderbird", domain, email, hosts, lookup, params=query)
 
 
 def check_autodiscover(
     domain: str, email: str, hosts: ClientHosts, lookup: ClientLookup
 ) -> LookupResult:
     """Outlook's POX lookup of ``domain`` for ``email``; never raises."""
-    return _check_lookup(
-        domain,
-        email,
-        hosts,
-        lookup,
-        client="outlook",
-        name=autodiscover_site(domain),
-        served_by=hosts.autodiscover_host,
-        path=AUTODISCOVER_PATH,
-        parse=parse_autodiscover,
-        method="POST",
-        content=autodiscover_request(email).encode(),
-        headers={"Content-Type": "text/xml; charset=utf-8"},
-    )
+    body = autodiscover_request(email).encode()
+    headers = {"Content-Type": "text/xml; charset=utf-8"}
+    return _check_lookup("outlook", domain, email, hosts, lookup, content=body, headers=headers)
+
+
+_Client = Literal["thunderbird", "outlook"]
+_Parser = Callable[[bytes], tuple[ServerSetting, ServerSetting]]
+# Per client: the name it asks, the host of ours that serves it, the method, path and parser.
+_CLIENT_LOOKUPS: dict[_Client, tuple[Callable[[str], str], str, str, str, _Parser]] = {
+    "thunderbird": (autoconfig_site, "autoconfig_host", "GET", AUTOCONFIG_PATH, parse_autoconfig),
+    "outlook": (
+        autodiscover_site,
+        "autodiscover_host",
+        "POST",
+        AUTODISCOVER_PATH,
+        parse_autodiscover,
+    ),
+}
 
 
 def _check_lookup(
+    client: _Client,
     domain: str,
     email: str,
     hosts: ClientHosts,
     lookup: ClientLookup,
-    *,
-    client: Literal["thunderbird", "outlook"],
-    name: str,
-    served_by: str,
-    path: str,
-    parse: Callable[[bytes], tuple[ServerSetting, ServerSetting]],
-    method: str,
     **request: Any,
 ) -> LookupResult:
-    """Resolve ``name``, ask it for ``path`` as ``client`` does, judge the answer; never raises."""
+    """Resolve the name ``client`` asks, request its file as it does, judge it; never raises."""
+    site, served_by, method, path, parse = _CLIENT_LOOKUPS[client]
+    name = site(domain)
     url = f"{lookup.scheme}://{name}{path}"
     resolved: tuple[str, ...] = ()
     try:
-        resolved = _resolve(name, served_by, lookup)
+        resolved = _resolve(name, getattr(hosts, served_by), lookup)
         url, response = _request(method, name, path, resolved[-1], lookup, **request)
         try:
             imap, smtp = parse(response.content)

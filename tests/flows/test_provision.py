@@ -35,7 +35,7 @@ from prefect.client.schemas.filters import (
 )
 from support.flow_result import result_json
 from support.panel import Endpoint, panel
-from support.prefect_api import flow_run_texts, prefect_stored_texts
+from support.prefect_api import flow_run_texts, folder_texts, prefect_stored_texts
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -410,14 +410,9 @@ def test_no_password_in_logs_artifacts_parameters_results_or_files(
         everything.append(json.dumps(result_json(state), default=str))
         everything.append(state.message or "")
     assert any(c.emails[1] in text for text in everything), "the check must see the run output"
-    roots = [c.output_dir, Path(prefect_server), database_path(panel.state_dir).parent]
-    for root in roots:
-        for folder, _dirs, files in os.walk(root):
-            for name in files:
-                try:
-                    everything.append((Path(folder) / name).read_bytes().decode("utf-8", "replace"))
-                except OSError:
-                    continue
+    everything += folder_texts(
+        c.output_dir, Path(prefect_server), database_path(panel.state_dir).parent
+    )
     everything += prefect_stored_texts()  # result storage (decoded) and the API's database
     for password in c.passwords.values():
         leaks = [text[:80] for text in everything if password in text]
@@ -440,13 +435,7 @@ def test_non_ascii_passwords_provision_log_in_and_leak_nowhere(
     assert data["accounts"]["created"] == 3 and data["accounts"]["logins_ok"] == 3
     everything: list[str] = [caplog.text, json.dumps(data, default=str), state.message or ""]
     everything += flow_run_texts(state.state_details.flow_run_id)
-    for root in (c.output_dir, Path(prefect_server)):
-        for folder, _dirs, files in os.walk(root):
-            for name in files:
-                try:
-                    everything.append((Path(folder) / name).read_bytes().decode("utf-8", "replace"))
-                except OSError:
-                    continue
+    everything += folder_texts(c.output_dir, Path(prefect_server))
     everything += prefect_stored_texts()  # result storage (decoded) and the API's database
     for email, password in c.passwords.items():
         plain = base64.b64encode(f"\0{email}\0{password}".encode()).decode()  # RFC 4616 wire

@@ -92,6 +92,18 @@ def _database_file() -> Path | None:
     return Path(url.split(":///", 1)[1])
 
 
+def folder_texts(*roots: Path) -> list[str]:
+    """Every file below ``roots`` as text (UTF-8, undecodable bytes replaced), for secret
+    scans; a file that cannot be read (gone, a socket) is passed over."""
+    texts: list[str] = []
+    for root in roots:
+        for folder, _dirs, files in os.walk(root):
+            for name in files:
+                with contextlib.suppress(OSError):
+                    texts.append((Path(folder) / name).read_bytes().decode("utf-8", "replace"))
+    return texts
+
+
 def prefect_stored_texts() -> list[str]:
     """Everything Prefect itself stored, for secret scans: each file under PREFECT_HOME and
     the local result storage (PREFECT_LOCAL_STORAGE_PATH, where a failed flow's exception is
