@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Literal
 
 from onboarding.mailflow._exceptions import MailFlowError
 from onboarding.mailflow._imap import ImapConnect, ImapEndpoint, connect_imap
 from onboarding.mailflow.accounts import Login, check_account
-from onboarding.mailflow.probe import PROBE_HEADER, find_probe, new_tag
+from onboarding.mailflow.probe import find_probe, new_tag, tagged_message
 from onboarding.mailflow.submission import SubmissionEndpoint, submit
 
 __all__ = ["CLIENT_CHECK_COLUMNS", "ClientCheck", "check_client_account", "check_client_accounts"]
@@ -50,28 +49,20 @@ class ClientCheck:
         return f"{self.email}: {self.stage}: {self.error}"
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "email": self.email,
-            "ok": self.ok,
-            "stage": self.stage,
-            "seconds": None if self.seconds is None else round(self.seconds, 2),
-            "error": self.error,
-        }
+        seconds = None if self.seconds is None else round(self.seconds, 2)
+        return {**asdict(self), "seconds": seconds}
 
 
 def _test_message(email: str, tag: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = email
-    msg["To"] = email
-    msg["Subject"] = f"[MailRoute] test of your new mail account {tag}"
-    msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = make_msgid(idstring=tag, domain="mailroute-onboarding.invalid")
-    msg[PROBE_HEADER] = tag
-    msg.set_content(
-        "An automatic test from MailRoute onboarding: this account sent this message to itself "
-        "through the hosted submission service. It is removed automatically once found.\n"
+    return tagged_message(
+        sender=email,
+        recipient=email,
+        subject="test of your new mail account",
+        tag=tag,
+        now=datetime.now(UTC),
+        text="An automatic test from MailRoute onboarding: this account sent this message to "
+        "itself through the hosted submission service. It is removed automatically once found.\n",
     )
-    return msg
 
 
 def check_client_account(

@@ -46,6 +46,7 @@ __all__ = [
     "find_probes",
     "new_tag",
     "send_probe",
+    "tagged_message",
 ]
 
 log = logging.getLogger(__name__)
@@ -96,20 +97,33 @@ def new_tag(purpose: str = "probe") -> str:
     return f"{purpose}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(6)}"
 
 
-def _message(recipient: str, tag: str, now: datetime) -> EmailMessage:
-    domain = recipient.rsplit("@", 1)[1]
+def tagged_message(
+    *, sender: str, recipient: str, subject: str, tag: str, now: datetime, text: str
+) -> EmailMessage:
+    """A probe message: ``tag`` in its subject, Message-ID and :data:`PROBE_HEADER` (how
+    :func:`find_probe` finds it and how it is removed again)."""
     msg = EmailMessage()
-    msg["From"] = f"MailRoute onboarding <mailroute-probe@{domain}>"
+    msg["From"] = sender
     msg["To"] = recipient
-    msg["Subject"] = f"[MailRoute] mail-flow check {tag}"
+    msg["Subject"] = f"[MailRoute] {subject} {tag}"
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(idstring=tag, domain="mailroute-onboarding.invalid")
     msg[PROBE_HEADER] = tag
-    msg.set_content(
-        "An automatic test message from MailRoute onboarding, checking that mail reaches "
-        "this mailbox. It is removed automatically once found; you may delete it.\n"
-    )
+    msg.set_content(text)
     return msg
+
+
+def _message(recipient: str, tag: str, now: datetime) -> EmailMessage:
+    domain = recipient.rsplit("@", 1)[1]
+    return tagged_message(
+        sender=f"MailRoute onboarding <mailroute-probe@{domain}>",
+        recipient=recipient,
+        subject="mail-flow check",
+        tag=tag,
+        now=now,
+        text="An automatic test message from MailRoute onboarding, checking that mail reaches "
+        "this mailbox. It is removed automatically once found; you may delete it.\n",
+    )
 
 
 def send_probe(smtp: SmtpEndpoint, recipient: str, *, tag: str | None = None) -> ProbeMessage:
