@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -76,6 +76,8 @@ CATCHUP_DEPLOYMENT = "migrate/catch-up"
 _APPROVAL_POLL_SECONDS = 2
 _READY_POLL_SECONDS = 5.0
 
+_Answer = TypeVar("_Answer", bound=RunInput)
+
 
 class CutoverApproval(RunInput):
     """The operator's go/no-go for the cutover (the UI's Resume form)."""
@@ -130,6 +132,17 @@ def wait_until_ready(spec: OnboardingSpec, wait_seconds: float = 0.0) -> Readine
         time.sleep(min(left, max(1.0, min(float(eta or _READY_POLL_SECONDS), 30.0))))
 
 
+def _ask_operator(spec: OnboardingSpec, form: type[_Answer], *, key: str) -> _Answer:
+    """Pause the flow run until an operator submits ``form`` (or the approval timeout ends)."""
+    answer: _Answer = pause_flow_run(
+        wait_for_input=form,
+        timeout=int(spec.cutover.approval_timeout_hours * 3600),
+        poll_interval=_APPROVAL_POLL_SECONDS,
+        key=key,
+    )
+    return answer
+
+
 def ask_approval(spec: OnboardingSpec, readiness: Readiness) -> CutoverApproval:
     """Pause the flow run until an operator approves or declines in the UI (or the API)."""
     description = (
@@ -137,13 +150,8 @@ def ask_approval(spec: OnboardingSpec, readiness: Readiness) -> CutoverApproval:
         f"sync, route to {spec.hosted.delivery_host}:{spec.hosted.delivery_port}, release.\n\n"
         f"DNS: {readiness.message}"
     )
-    answer = pause_flow_run(
-        wait_for_input=CutoverApproval.with_initial_data(description=description, approve=False),
-        timeout=int(spec.cutover.approval_timeout_hours * 3600),
-        poll_interval=_APPROVAL_POLL_SECONDS,
-        key="cutover-approval",
-    )
-    return answer
+    form = CutoverApproval.with_initial_data(description=description, approve=False)
+    return _ask_operator(spec, form, key="cutover-approval")
 
 
 @task(name="plan-cutover", persist_result=False, cache_policy=NO_CACHE)
@@ -351,13 +359,8 @@ def ask_dns_changed(spec: OnboardingSpec, records_artifact: str) -> DnsChanged:
         "**changed** ticked once they have published them; the cutover then checks "
         "propagation and the TTL wait itself."
     )
-    answer: DnsChanged = pause_flow_run(
-        wait_for_input=DnsChanged.with_initial_data(description=description, changed=False),
-        timeout=int(spec.cutover.approval_timeout_hours * 3600),
-        poll_interval=_APPROVAL_POLL_SECONDS,
-        key="dns-changed",
-    )
-    return answer
+    form = DnsChanged.with_initial_data(description=description, changed=False)
+    return _ask_operator(spec, form, key="dns-changed")
 
 
 @task(name="cutover-started", persist_result=False, cache_policy=NO_CACHE)
