@@ -168,12 +168,7 @@ class AliasIndex:
 
     def mailboxes(self, row: int) -> list[tuple[str, list[int]]]:
         """Return ``(alias, rows)`` for the row's aliases that are other rows' accounts."""
-        out = []
-        for alias in self.aliases.get(row, []):
-            others = [r for r in self.accounts.get(alias, []) if r != row]
-            if others:
-                out.append((alias, others))
-        return out
+        return self._others(row, self.accounts)
 
     def listed_as_alias(self, row: int) -> list[int]:
         """Return the other rows listing this row's account address as an alias."""
@@ -181,9 +176,13 @@ class AliasIndex:
 
     def duplicates(self, row: int) -> list[tuple[str, list[int]]]:
         """Return ``(alias, rows)`` for the row's aliases that other rows list too."""
+        return self._others(row, self.rows)
+
+    def _others(self, row: int, by_address: dict[str, list[int]]) -> list[tuple[str, list[int]]]:
+        """``(alias, rows)`` for each of the row's aliases that ``by_address`` gives other rows."""
         out = []
         for alias in self.aliases.get(row, []):
-            others = [r for r in self.rows.get(alias, []) if r != row]
+            others = [r for r in by_address.get(alias, []) if r != row]
             if others:
                 out.append((alias, others))
         return out

@@ -306,16 +306,13 @@ def _refuse_misplaced(frame: pd.DataFrame, path: Path) -> None:
         return
     email = frame["email"]
     for sep, name in (";", "semicolon"), ("\t", "tab"):  # never in an unquoted address
-        hit = email.str.contains(sep, regex=False)
-        if hit.any():
-            line = int(hit[hit].index[0])
-            raise UserListError(
-                f"{path}: line {line}: the email cell contains a {name} ({sep!r}), so the row "
-                "looks delimited by it, not by commas; separate every value with a comma and "
-                "put double quotes around a value that contains one",
-                path=path,
-                line=line,
-            )
+        _refuse_first(
+            email.str.contains(sep, regex=False),
+            path,
+            f"the email cell contains a {name} ({sep!r}), so the row looks delimited by it, "
+            "not by commas; separate every value with a comma and put double quotes around a "
+            "value that contains one",
+        )
     no_at = ~email.str.contains("@", regex=False)
     if not no_at.any():
         return
@@ -323,16 +320,19 @@ def _refuse_misplaced(frame: pd.DataFrame, path: Path) -> None:
         if column in {"email", "source_username", "aliases"}:
             continue
         cells = frame.loc[no_at, column]
-        swapped = cells.str.fullmatch(PLAIN_ADDRESS).fillna(False).astype(bool)
-        if swapped.any():
-            line = int(swapped[swapped].index[0])
-            raise UserListError(
-                f"{path}: line {line}: the email column holds no address but the {column} "
-                "column does: the columns look swapped or shifted; put each value under its "
-                "header (email, then password)",
-                path=path,
-                line=line,
-            )
+        _refuse_first(
+            cells.str.fullmatch(PLAIN_ADDRESS).fillna(False).astype(bool),
+            path,
+            f"the email column holds no address but the {column} column does: the columns "
+            "look swapped or shifted; put each value under its header (email, then password)",
+        )
+
+
+def _refuse_first(hit: pd.Series, path: Path, problem: str) -> None:
+    """Raise ``<path>: line N: <problem>`` for the first line where ``hit`` is true."""
+    if hit.any():
+        line = int(hit[hit].index[0])
+        raise UserListError(f"{path}: line {line}: {problem}", path=path, line=line)
 
 
 def read_user_table(path: str | Path, *, limits: CSVLimits | None = None) -> UserTable:
