@@ -128,24 +128,20 @@ class DnsServers:
             )
 
     def info(self) -> list[ServerInfo]:
-        nsd, unbound = self.nsd_pid, self.unbound_pid
+        servers = (
+            ("dns_auth", self.auth_port, self.nsd_pid, self.layout.nsd_log),
+            ("dns_resolver", self.resolver_port, self.unbound_pid, self.layout.unbound_log),
+        )
         return [
             ServerInfo(
-                "dns_auth",
+                name,
                 self.host,
-                {"dns": self.auth_port},
-                nsd,
-                nsd is not None and _answers(self.host, self.auth_port),
-                str(self.layout.nsd_log),
-            ),
-            ServerInfo(
-                "dns_resolver",
-                self.host,
-                {"dns": self.resolver_port},
-                unbound,
-                unbound is not None and _answers(self.host, self.resolver_port),
-                str(self.layout.unbound_log),
-            ),
+                {"dns": port},
+                pid,
+                pid is not None and _answers(self.host, port),
+                str(log),
+            )
+            for name, port, pid, log in servers
         ]
 
     # -- zones ---------------------------------------------------------------------

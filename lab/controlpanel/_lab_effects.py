@@ -10,7 +10,7 @@ the same servers as the CLI and the tests.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,35 +35,29 @@ class LabApiEffects:
             log.warning("this lab has no gateway; routes, holds and aliases are not applied")
         return gateway
 
-    def set_route(self, domain: str, transport: str) -> None:
+    def _on_gateway(self, change: Callable[[Any], None]) -> None:
+        """Apply ``change`` to the lab's gateway, if this lab has one."""
         gateway = self._gateway()
         if gateway is not None:
-            gateway.set_route(domain, transport)
+            change(gateway)
+
+    def set_route(self, domain: str, transport: str) -> None:
+        self._on_gateway(lambda gateway: gateway.set_route(domain, transport))
 
     def remove_route(self, domain: str) -> None:
-        gateway = self._gateway()
-        if gateway is not None:
-            gateway.remove_route(domain)
+        self._on_gateway(lambda gateway: gateway.remove_route(domain))
 
     def hold(self, domain: str) -> None:
-        gateway = self._gateway()
-        if gateway is not None:
-            gateway.hold(domain)
+        self._on_gateway(lambda gateway: gateway.hold(domain))
 
     def release(self, domain: str) -> None:
-        gateway = self._gateway()
-        if gateway is not None:
-            gateway.release(domain)
+        self._on_gateway(lambda gateway: gateway.release(domain))
 
     def set_alias(self, alias: str, target: str) -> None:
-        gateway = self._gateway()
-        if gateway is not None:
-            gateway.set_alias(alias, target)
+        self._on_gateway(lambda gateway: gateway.set_alias(alias, target))
 
     def remove_alias(self, alias: str) -> None:
-        gateway = self._gateway()
-        if gateway is not None:
-            gateway.remove_alias(alias)
+        self._on_gateway(lambda gateway: gateway.remove_alias(alias))
 
     def set_accounts(self, logins: Sequence[AccountLogin]) -> None:
         for login in logins:
