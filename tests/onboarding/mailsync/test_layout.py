@@ -8,6 +8,7 @@ wrote its parent run's private state through a type-only import circle).
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import onboarding.mailsync as mailsync
@@ -23,12 +24,18 @@ def _tree(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
+def _nodes() -> Iterator[tuple[Path, ast.AST]]:
+    """Every syntax node of the package, with the module it is in."""
+    for path in SOURCES:
+        for node in ast.walk(_tree(path)):
+            yield path, node
+
+
 def test_no_class_passes_300_lines() -> None:
     """Every class of the package, counted from ``class`` to its last line, has at most 300."""
     too_long = [
         f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)"
-        for path in SOURCES
-        for node in ast.walk(_tree(path))
+        for path, node in _nodes()
         if isinstance(node, ast.ClassDef)
         and node.end_lineno is not None
         and node.end_lineno - node.lineno + 1 > MAX_CLASS_LINES
@@ -40,8 +47,7 @@ def test_private_attributes_are_only_read_on_self() -> None:
     """A ``_name`` attribute is only used as ``self._name``/``cls._name``, never ``other._name``."""
     reaches = [
         f"{path.name}:{node.lineno} {ast.unparse(node)}"
-        for path in SOURCES
-        for node in ast.walk(_tree(path))
+        for path, node in _nodes()
         if isinstance(node, ast.Attribute)
         and node.attr.startswith("_")
         and not node.attr.startswith("__")
