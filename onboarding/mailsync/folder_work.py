@@ -65,6 +65,7 @@ class FolderWork:
     source message; ``sent`` is the pass's set of source UIDs APPENDed from this folder (it
     outlives a reconnect, see :class:`~.tracker.PassTracker`). ``pending`` collects the
     messages skipped or failed in this pass (every later pass retries them);
+    ``elsewhere`` holds the source UIDs another folder of the pass copies (Gmail's All Mail);
     ``dest_alters`` says the destination was seen to set its own INTERNALDATE or change a
     message's bytes, so matching by content ignores the date.
     """
@@ -98,6 +99,14 @@ class FolderWork:
         self.mapped_dst: set[int] = set()
         self.pending: dict[int, SourceMessage] = {}
         self.dest_alters = False
+        self.elsewhere: frozenset[int] = frozenset()
+
+    def drop_elsewhere(self, todo: list[SourceMessage]) -> list[SourceMessage]:
+        """``todo`` without the messages another folder copies (Gmail's All Mail: they are in
+        a label folder); those count as source duplicates."""
+        keep = [m for m in todo if m.uid not in self.elsewhere]
+        self.counts.dups += len(todo) - len(keep)
+        return keep
 
     def save(self, rows: Iterable[MessageRow]) -> None:
         """Record message rows under this folder pair and both current UIDVALIDITYs."""
