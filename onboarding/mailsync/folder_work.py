@@ -17,7 +17,7 @@ from onboarding.mailsync.identity import ContentKey
 from onboarding.mailsync.imap import ImapSession, SelectInfo
 from onboarding.mailsync.models import FolderOutcome, FolderPlan, MessageProblem
 from onboarding.mailsync.problems import FIXES
-from onboarding.mailsync.state import FolderState, MessageRow, StateStore
+from onboarding.mailsync.state import DUP, FolderState, MessageRow, StateStore, flags_text
 
 __all__ = ["FlagUpdates", "FolderCounts", "FolderWork", "SourceMessage"]
 
@@ -103,9 +103,12 @@ class FolderWork:
 
     def drop_elsewhere(self, todo: list[SourceMessage]) -> list[SourceMessage]:
         """``todo`` without the messages another folder copies (Gmail's All Mail: they are in
-        a label folder); those count as source duplicates."""
+        a label folder); those count as source duplicates, recorded so that later passes keep
+        that decision (a label removed after its copy was made does not copy it again)."""
         keep = [m for m in todo if m.uid not in self.elsewhere]
-        self.counts.dups += len(todo) - len(keep)
+        dropped = [m for m in todo if m.uid in self.elsewhere]
+        self.counts.dups += len(dropped)
+        self.save(MessageRow(m.uid, None, None, flags_text(m.flags), DUP) for m in dropped)
         return keep
 
     def save(self, rows: Iterable[MessageRow]) -> None:

@@ -9,9 +9,10 @@ stock Dovecot cannot offer.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
-from support.mail import Message, connect, digests, snapshot
+from support.mail import Message, connect, digests, make_message, snapshot
 
 from lab import Lab, LabUser, LabUsers
 from lab.gmail_corpus import ALL_MAIL, GMAIL_EXPECTED, IMPORTANT, STARRED, gmail_plan, gmail_pool
@@ -266,3 +267,35 @@ def test_x_gm_labels_decide_which_all_mail_messages_a_label_folder_copies(
     folders = {"INBOX": "INBOX", "Work/Clients": "Work/Clients", "\\Sent": "[Gmail]/Sent Mail"}
     uid = int(wire.rsplit(b"UID ", 1)[1].rstrip(b")"))
     assert labelled_by_labels([items], folders) == ({uid} if labelled else set())
+
+
+def test_gmail_incremental_copies_new_mail_once_and_keeps_earlier_decisions(
+    lab: Lab, lab_users: LabUsers, store: StateStore
+) -> None:
+    """After the first pass: new mail in INBOX (so also in All Mail) is copied once, to INBOX;
+    newly archived mail (All Mail only) to Archive; a message whose only label was removed
+    after its copy was made is not copied a second time into Archive."""
+    user, src = _gmail_user(lab, lab_users)
+    pair = _pair(lab, user, AUTH_MODES[0])
+    sync_mailbox(pair, SyncOptions(), store)
+    others = {m.sha256 for f in ("INBOX", "Travel", "Work") for m in src[f]}
+    only_receipts = [m.uid for m in src["Receipts"] if m.sha256 not in others]
+    assert len(only_receipts) == 2
+    when = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
+    with connect(lab.source.host, lab.source.imap_port, user.email, user.source_password) as c:
+        for n, folders in ((1, ("INBOX", ALL_MAIL)), (2, (ALL_MAIL,))):
+            for folder in folders:
+                c.append(folder, make_message(n, seed=77), (b"\\Seen",), when)
+        c.select_folder("Receipts")
+        c.delete_messages(only_receipts[:1])
+        c.expunge()
+    again = sync_mailbox(pair, SyncOptions(pass_kind="incremental"), store)
+    assert again.copied == 2 and again.reconciles and again.failed == 0
+    by = {f.source: f for f in again.folders}
+    assert (by["INBOX"].copied, by[ALL_MAIL].copied, by[ALL_MAIL].source_duplicates) == (1, 1, 31)
+    dst = _dest(lab, user)
+    counts = {name: len(msgs) for name, msgs in dst.items() if msgs}
+    assert counts == {
+        _dest_name(k): v + (1 if k in ("INBOX", "Archive") else 0)
+        for k, v in GMAIL_EXPECTED.items()
+    }
