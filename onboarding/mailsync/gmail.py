@@ -16,10 +16,10 @@ rules (docs/gmail.md), chosen so the user finds the mail where Gmail showed it:
 
 A Gmail source is detected by the ``X-GM-EXT-1`` capability, or (servers that look like Gmail
 but cannot advertise it, such as the lab's Dovecot) by an ``\\All`` folder under ``[Gmail]/``
-or ``[Google Mail]/``. Which All Mail messages are labelled is read from ``X-GM-LABELS`` where
-the server offers it, otherwise by content identity: Message-ID + INTERNALDATE + size, or, for
-a message without Message-ID, a SHA-256 of its main header fields
-(:func:`~.identity.identity_key`).
+or ``[Google Mail]/``. Which All Mail messages a copied folder holds is decided by ``X-GM-MSGID``
+where the server offers it (Gmail's id of the stored message, the same in every label),
+otherwise by content identity: Message-ID + INTERNALDATE + size, or, for a message without
+Message-ID, a SHA-256 of its main header fields (:func:`~.identity.identity_key`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ __all__ = [
     "as_archive",
     "detect_gmail",
     "gmail_plans",
-    "labelled_by_labels",
+    "identities",
 ]
 
 _PREFIXES = ("[gmail]/", "[google mail]/")
@@ -56,9 +56,7 @@ STARRED_REASON = "Gmail Starred: not a folder; starred messages carry \\Flagged 
 IMPORTANT_REASON = (
     "Gmail Important: not a folder; its messages are copied with their labels or to Archive"
 )
-# Gmail's X-GM-LABELS names for INBOX and its special folders, and the ones that are no folder.
-_SYSTEM_LABELS = {"\\INBOX": "INBOX", "\\SENT": "\\Sent", "\\DRAFT": "\\Drafts"}
-_NOT_FOLDERS = frozenset({"\\IMPORTANT", "\\STARRED"})
+_GM_ITEMS = b"(UID X-GM-MSGID)"  # Gmail IMAP extensions: a message's id, the same in every label
 _IDENT_ITEMS = (
     b"(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID DATE FROM TO SUBJECT)])"
 )
@@ -146,34 +144,24 @@ def gmail_plans(plans: Sequence[FolderPlan], gmail: GmailSource) -> tuple[Folder
     return tuple(out)
 
 
-def labelled_by_labels(items: Iterable[dict[str, Token]], folders: dict[str, str]) -> set[int]:
-    """UIDs of All Mail messages (``UID X-GM-LABELS`` FETCH items) with a label that is a
-    copied folder; ``folders`` maps label names (raw, or ``\\Sent``-style uses) to folders."""
-    out: set[int] = set()
-    for it in items:
-        labels = it.get("X-GM-LABELS")
-        names = [token_text(t) for t in labels] if isinstance(labels, list) else []
-        for name in names:
-            key = _SYSTEM_LABELS.get(name.upper(), name)
-            if name.upper() not in _NOT_FOLDERS and key in folders:
-                out.add(int(token_text(it["UID"])))
-                break
-    return out
-
-
-def _identities(src: ImapSession) -> dict[int, str]:
-    """Content identity of every message of the selected folder, by UID (headers only)."""
+def identities(items: Iterable[dict[str, Token]]) -> dict[int, str]:
+    """Identity by UID from ``UID FETCH`` items: Gmail's ``X-GM-MSGID`` (one id per message,
+    the same in every label) where present, else the content identity of the headers."""
     out: dict[int, str] = {}
-    for it in src.uid_fetch(b"1:*", _IDENT_ITEMS):
-        if "RFC822.SIZE" not in it or "INTERNALDATE" not in it:
+    for it in items:
+        uid = int(token_text(it["UID"]))
+        if "X-GM-MSGID" in it:
+            out[uid] = "gm:" + token_text(it["X-GM-MSGID"])
             continue
+        if "RFC822.SIZE" not in it or "INTERNALDATE" not in it:
+            continue  # an unsolicited flag update, not our answer
         head = it.get("HEADER")
         head = head if isinstance(head, bytes) else b""
         when = internaldate_epoch(token_text(it.get("INTERNALDATE")))
         size = int(token_text(it.get("RFC822.SIZE")) or 0)
         mid = message_id_from_header(head)
         fallback = "" if mid else "headers:" + hashlib.sha256(head).hexdigest()
-        out[int(token_text(it["UID"]))] = identity_key(mid, when, size, fallback)
+        out[uid] = identity_key(mid, when, size, fallback)
     return out
 
 
@@ -191,19 +179,15 @@ class GmailPass:
         """
         if plan.source != self.gmail.all_mail:
             return frozenset()
-        if self.gmail.x_gm_ext:
-            folders = {p.source: p.source for p in self.copied}
-            folders |= {p.special_use: p.source for p in self.copied if p.special_use}
-            src.select(plan.source, readonly=True)
-            return frozenset(
-                labelled_by_labels(src.uid_fetch(b"1:*", b"(UID X-GM-LABELS)"), folders)
-            )
+        items = _GM_ITEMS if self.gmail.x_gm_ext else _IDENT_ITEMS
         seen: set[str] = set()
         for p in self.copied:
             if src.select(p.source, readonly=True).exists:
-                seen |= set(_identities(src).values())
-        src.select(plan.source, readonly=True)
-        return frozenset(uid for uid, ident in _identities(src).items() if ident in seen)
+                seen |= set(identities(src.uid_fetch(b"1:*", items)).values())
+        if not src.select(plan.source, readonly=True).exists:
+            return frozenset()
+        found = identities(src.uid_fetch(b"1:*", items))
+        return frozenset(uid for uid, ident in found.items() if ident in seen)
 
     def outcome(self, src: ImapSession, folders: Sequence[FolderOutcome]) -> GmailOutcome:
         """What became of All Mail, Starred and Important in this pass (counts)."""

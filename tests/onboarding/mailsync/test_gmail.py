@@ -34,11 +34,11 @@ from onboarding.mailsync.gmail import (
     as_archive,
     detect_gmail,
     gmail_plans,
-    labelled_by_labels,
+    identities,
 )
 from onboarding.mailsync.imap import ListEntry
 from onboarding.mailsync.report import MailboxResult, build_report
-from onboarding.mailsync.wire import RawResponse, fetch_items, parse_tokens
+from onboarding.mailsync.wire import RawResponse, Token, fetch_items, parse_tokens
 
 # How the source is logged in to. "password": the user's own LOGIN (the lab's stand-in until
 # Google's service-account XOAUTH2 lands); integration adds "google" here.
@@ -246,27 +246,46 @@ def test_gmail_folder_map_sends_all_mail_to_archive_and_excludes_starred_importa
     assert by["Work"].destination == "Work" and by["[Gmail]/Gesendet"].action == "copy"
 
 
-@pytest.mark.parametrize(
-    ("wire", "labelled"),
-    [
-        (b"* 1 FETCH (X-GM-LABELS (\\Inbox \\Important) UID 11)", True),
-        (b'* 2 FETCH (X-GM-LABELS ("Work/Clients") UID 12)', True),
-        (b"* 3 FETCH (X-GM-LABELS (\\Sent) UID 13)", True),
-        (b"* 4 FETCH (X-GM-LABELS (\\Important \\Starred) UID 14)", False),
-        (b"* 5 FETCH (X-GM-LABELS () UID 15)", False),
-        (b"* 6 FETCH (X-GM-LABELS (Excluded) UID 16)", False),
-    ],
+def _items(line: bytes, literal: bytes | None = None) -> dict[str, Token]:
+    if literal is None:
+        resp = RawResponse(lines=[line])
+    else:
+        resp = RawResponse(lines=[line + b"{%d}" % len(literal), b")"], literals=[literal])
+    return fetch_items(parse_tokens(resp))[1]
+
+
+_HEAD = (
+    b'(UID %d RFC822.SIZE 120 INTERNALDATE "04-Mar-2025 05:06:07 +0000" '
+    b"BODY[HEADER.FIELDS (MESSAGE-ID DATE FROM TO SUBJECT)] "
 )
-def test_x_gm_labels_decide_which_all_mail_messages_a_label_folder_copies(
-    wire: bytes, labelled: bool
-) -> None:
-    """X-GM-LABELS (Gmail IMAP extensions): a message with a label that is a copied folder
-    (a user label, \\Inbox, \\Sent) is not copied from All Mail; \\Important and \\Starred
-    are no folders, and a label whose folder is not copied leaves the message to Archive."""
-    _, items = fetch_items(parse_tokens(RawResponse(lines=[wire])))
-    folders = {"INBOX": "INBOX", "Work/Clients": "Work/Clients", "\\Sent": "[Gmail]/Sent Mail"}
-    uid = int(wire.rsplit(b"UID ", 1)[1].rstrip(b")"))
-    assert labelled_by_labels([items], folders) == ({uid} if labelled else set())
+
+
+def test_x_gm_msgid_is_the_identity_where_gmail_offers_it() -> None:
+    """X-GM-MSGID (Gmail IMAP extensions) names the stored message: the same id in two
+    folders is the same message, whatever else differs."""
+    found = identities(
+        [
+            _items(b"* 1 FETCH (UID 11 X-GM-MSGID 1278455344230334865)"),
+            _items(b"* 2 FETCH (X-GM-MSGID 1278455344230334866 UID 12)"),
+        ]
+    )
+    assert found == {11: "gm:1278455344230334865", 12: "gm:1278455344230334866"}
+
+
+def test_content_identity_from_headers_with_and_without_message_id() -> None:
+    """Without X-GM-MSGID: Message-ID + INTERNALDATE + size; without a Message-ID the header
+    fields' SHA-256 decides, so two different messages of equal size and date differ."""
+    with_id = b"Message-ID: <a@x>\r\nSubject: one\r\n\r\n"
+    found = identities(
+        [
+            _items(b"* 1 FETCH " + _HEAD % 1, with_id),
+            _items(b"* 2 FETCH " + _HEAD % 2, b"Message-ID: <a@x>\r\nSubject: changed\r\n\r\n"),
+            _items(b"* 3 FETCH " + _HEAD % 3, b"Subject: one\r\n\r\n"),
+            _items(b"* 4 FETCH " + _HEAD % 4, b"Subject: two\r\n\r\n"),
+            _items(b"* 5 FETCH (UID 5 FLAGS (\\Seen))"),  # an unsolicited flag update
+        ]
+    )
+    assert found[1] == found[2] and len({found[1], found[3], found[4]}) == 3 and 5 not in found
 
 
 def test_gmail_incremental_copies_new_mail_once_and_keeps_earlier_decisions(
