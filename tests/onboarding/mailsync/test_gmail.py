@@ -318,3 +318,28 @@ def test_gmail_incremental_copies_new_mail_once_and_keeps_earlier_decisions(
         _dest_name(k): v + (1 if k in ("INBOX", "Archive") else 0)
         for k, v in GMAIL_EXPECTED.items()
     }
+
+
+def test_a_gmail_label_named_archive_merges_with_all_mail_only_when_configured() -> None:
+    """A user label "Archive" and All Mail both reach Archive: an error by the folder rules
+    (I7), a merge with the documented folder_renames entries (docs/gmail.md)."""
+    entries = [*GMAIL_LIST, _entry("Archive")]
+    gmail = detect_gmail(("X-GM-EXT-1",), entries)
+    assert gmail is not None
+    dst = [ListEntry("INBOX", (), "."), ListEntry("Archive", ("\\Archive",), ".")]
+    renames = {"Archive": "Archive", "[Gmail]/Alle Nachrichten": "Archive"}
+    for configured, actions in ((None, {"error", "copy"}), (renames, {"copy"})):
+        plans = gmail_plans(
+            build_folder_map(
+                as_archive(entries, gmail),
+                Namespace(),
+                dst,
+                Namespace("", "."),
+                folder_renames=configured,
+            ),
+            gmail,
+        )
+        by = {p.source: p for p in plans}
+        pair = (by["Archive"], by["[Gmail]/Alle Nachrichten"])
+        assert {p.action for p in pair} == actions
+    assert pair[1].reason == ALL_MAIL_REASON and pair[0].destination == pair[1].destination
