@@ -10,7 +10,9 @@ import pytest
 from support.flow_result import result_json
 from support.migrate_customer import make_customer
 from support.prefect_api import latest_artifact
+from typer.testing import CliRunner
 
+from cli.main import app
 from flows.migrate import migrate
 from lab import Lab, LabUsers
 from lab.gmail_corpus import GMAIL_EXPECTED
@@ -33,7 +35,7 @@ def test_google_style_migrate_reports_all_mail_starred_and_important(
 ) -> None:
     """Two Gmail mailboxes: every message copied by the rules (44 each, nothing doubled), the
     summary artifact, mailboxes.csv and the flow result say what became of All Mail, Starred
-    and Important; the incremental re-run copies 0."""
+    and Important, and so does `onboard migrate`; the incremental re-run copies 0."""
     users = (lab_users.new(), lab_users.new())
     lab.seed("gmail", users=[u.email for u in users])
     customer = make_customer(
@@ -63,3 +65,7 @@ def test_google_style_migrate_reports_all_mail_starred_and_important(
     assert again["totals"]["copied"] == 0
     assert again["totals"]["already_present"] == 2 * total
     assert all(line in row["gmail"] for row in again["mailboxes"])
+    text = CliRunner().invoke(app, ["migrate", str(customer.spec), "--pass", "incremental"])
+    assert text.exit_code == 0, text.output
+    flat = " ".join(text.output.split())  # the console wraps long lines
+    assert all(f"{u.email}: Gmail" in flat for u in users) and "All Mail 36: 30" in flat
