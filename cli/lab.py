@@ -56,6 +56,7 @@ DEFAULT_STATE = Path(".lab")
 class Profile(StrEnum):
     SMALL = "small"
     BENCH = "bench"
+    GMAIL = "gmail"
 
 
 def _lab(state_dir: Path, *, free_ports: bool = False) -> Lab:
@@ -118,7 +119,11 @@ def up(
 @app.command("seed")
 def seed(
     profile: Annotated[
-        Profile, typer.Option("--profile", help="small: seconds, for tests; bench: 40,000+.")
+        Profile,
+        typer.Option(
+            "--profile",
+            help="small: seconds, for tests; bench: 40,000+; gmail: one Gmail-shaped mailbox.",
+        ),
     ] = Profile.SMALL,
     users: Annotated[
         list[str] | None,

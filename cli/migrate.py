@@ -231,6 +231,9 @@ def _print_summary(result: MigrateResult) -> None:
         table.add_row(*(safe(str(getattr(m, c))) for c in cols), f"{m.bytes_copied / 1e6:,.1f}")
     console.print(table)
     console.print(safe(result.equation))
+    for m in result.mailboxes:
+        if m.gmail:  # what became of All Mail, Starred and Important (docs/gmail.md)
+            console.print(safe(f"{m.mailbox}: {m.gmail}"))
     problems = len(result.failed_transfers)
     if problems:
         new = sum(1 for t in result.failed_transfers if t.approval == "new")

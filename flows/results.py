@@ -229,6 +229,7 @@ class MailboxRow(_Model):
     retries: int
     error: str
     verdict: str
+    gmail: str = ""  # what was done with a Gmail source's All Mail, Starred, Important
 
 
 class FailedTransfer(_Model):

@@ -50,6 +50,7 @@ SOURCE_SPECIAL_USE: dict[str, str] = {
     "[Gmail]/Spam": r"\Junk",
     "[Gmail]/All Mail": r"\All",
     "[Gmail]/Starred": r"\Flagged",
+    "[Gmail]/Important": r"\Important",
 }
 DESTINATION_SPECIAL_USE: dict[str, str] = {
     "Drafts": r"\Drafts",

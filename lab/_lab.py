@@ -36,6 +36,7 @@ from lab._process import stop_pids
 from lab._seed import SeedReport, seed_source
 from lab._submission import SubmissionServer
 from lab.corpus import plan
+from lab.gmail_corpus import GMAIL_PROFILE, gmail_plan
 
 __all__ = ["Lab", "LabStatus"]
 
@@ -255,7 +256,7 @@ class Lab:
     def seed(self, profile: str = "small", users: Sequence[str] | None = None) -> SeedReport:
         """Fill source mailboxes with the deterministic corpus (``lab.corpus``); see
         :class:`SeedReport` for the per-user, per-folder counts a migration must reproduce."""
-        corpus = plan(profile, users)
+        corpus = gmail_plan(users) if profile == GMAIL_PROFILE else plan(profile, users)
         return seed_source(self.source, corpus, self.state_dir / SEED_RECORD)
 
     def seeded(self) -> SeedReport | None:

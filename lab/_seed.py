@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ from imapclient import imap_utf7
 from lab._dovecot import SourceServer
 from lab._dovecot_conf import MAIL_GID, MAIL_UID
 from lab._errors import LabError
-from lab.corpus import CorpusPlan, FolderSpec, MailboxSpec, messages
+from lab.corpus import CorpusMessage, CorpusPlan, FolderSpec, MailboxSpec, messages
+from lab.gmail_corpus import GMAIL_PROFILE, gmail_messages
 
 __all__ = ["SeedReport", "maildir_folder", "seed_source"]
 
@@ -68,6 +70,14 @@ def _chown_tree(path: Path) -> None:
             os.lchown(os.path.join(dirpath, name), MAIL_UID, MAIL_GID)
 
 
+def _folder_messages(
+    corpus: CorpusPlan, mailbox: MailboxSpec, folder: FolderSpec
+) -> Iterator[CorpusMessage]:
+    if corpus.profile == GMAIL_PROFILE:
+        return gmail_messages(corpus, mailbox, folder)
+    return messages(corpus, mailbox, folder)
+
+
 def _write_folder(corpus: CorpusPlan, mailbox: MailboxSpec, folder: FolderSpec, root: Path) -> None:
     path = maildir_folder(root, folder.name)
     for sub in ("cur", "new", "tmp"):
@@ -75,7 +85,7 @@ def _write_folder(corpus: CorpusPlan, mailbox: MailboxSpec, folder: FolderSpec, 
     if path != root:
         (path / "maildirfolder").touch()
     letters: dict[str, str] = {}
-    for i, message in enumerate(messages(corpus, mailbox, folder)):
+    for i, message in enumerate(_folder_messages(corpus, mailbox, folder)):
         for keyword in message.keywords:
             if keyword not in letters:
                 letters[keyword] = chr(ord("a") + len(letters))

@@ -121,6 +121,7 @@ class FolderSync:
                         )
             elif scan == "full":
                 todo.append(m)
+        todo = w.drop_elsewhere(todo)
         if no_uid:
             resolve_destination_uids(w, no_uid, flag_updates)
         if identity_mode and todo:

@@ -17,7 +17,7 @@ from onboarding.mailsync.identity import ContentKey
 from onboarding.mailsync.imap import ImapSession, SelectInfo
 from onboarding.mailsync.models import FolderOutcome, FolderPlan, MessageProblem
 from onboarding.mailsync.problems import FIXES
-from onboarding.mailsync.state import FolderState, MessageRow, StateStore
+from onboarding.mailsync.state import DUP, FolderState, MessageRow, StateStore, flags_text
 
 __all__ = ["FlagUpdates", "FolderCounts", "FolderWork", "SourceMessage"]
 
@@ -65,6 +65,7 @@ class FolderWork:
     source message; ``sent`` is the pass's set of source UIDs APPENDed from this folder (it
     outlives a reconnect, see :class:`~.tracker.PassTracker`). ``pending`` collects the
     messages skipped or failed in this pass (every later pass retries them);
+    ``elsewhere`` holds the source UIDs another folder of the pass copies (Gmail's All Mail);
     ``dest_alters`` says the destination was seen to set its own INTERNALDATE or change a
     message's bytes, so matching by content ignores the date.
     """
@@ -98,6 +99,17 @@ class FolderWork:
         self.mapped_dst: set[int] = set()
         self.pending: dict[int, SourceMessage] = {}
         self.dest_alters = False
+        self.elsewhere: frozenset[int] = frozenset()
+
+    def drop_elsewhere(self, todo: list[SourceMessage]) -> list[SourceMessage]:
+        """``todo`` without the messages another folder copies (Gmail's All Mail: they are in
+        a label folder); those count as source duplicates, recorded so that later passes keep
+        that decision (a label removed after its copy was made does not copy it again)."""
+        keep = [m for m in todo if m.uid not in self.elsewhere]
+        dropped = [m for m in todo if m.uid in self.elsewhere]
+        self.counts.dups += len(dropped)
+        self.save(MessageRow(m.uid, None, None, flags_text(m.flags), DUP) for m in dropped)
+        return keep
 
     def save(self, rows: Iterable[MessageRow]) -> None:
         """Record message rows under this folder pair and both current UIDVALIDITYs."""

@@ -16,6 +16,7 @@ __all__ = [
     "FolderInfo",
     "FolderOutcome",
     "FolderPlan",
+    "GmailOutcome",
     "MailboxOutcome",
     "MailboxPair",
     "MessageProblem",
@@ -242,8 +243,35 @@ class _FolderTotal:
 
 
 @dataclass(frozen=True)
+class GmailOutcome:
+    """What a pass did with a Gmail source's All Mail, Starred and Important (docs/gmail.md).
+
+    ``in_labels`` All Mail messages were not copied again (a label folder copies them),
+    ``archived`` are only in All Mail and go to ``archive_folder``; ``starred`` messages keep
+    \\Flagged on their copies and ``important`` ones are in their labels: neither is a folder.
+    """
+
+    detected_by: str
+    all_mail: int
+    in_labels: int
+    archived: int
+    archive_folder: str
+    starred: int
+    important: int
+
+    def sentence(self) -> str:
+        """``All Mail 36: 30 in label folders (not copied again), 6 only there → Archive; ...``"""
+        return (
+            f"Gmail ({self.detected_by}): All Mail {self.all_mail}: {self.in_labels} in label "
+            f"folders (not copied again), {self.archived} only there → {self.archive_folder}; "
+            f"Starred {self.starred}: \\Flagged on their copies, not a folder; Important "
+            f"{self.important}: not a folder (copied with their labels or to Archive)"
+        )
+
+
+@dataclass(frozen=True)
 class MailboxOutcome:
-    """The result of one pass over one mailbox pair."""
+    """The result of one pass over one mailbox pair (``gmail`` set for a Gmail source)."""
 
     mailbox: str
     pass_kind: PassKind
@@ -256,6 +284,7 @@ class MailboxOutcome:
     retries: int = 0
     throttle_waits: int = 0
     error: str | None = None
+    gmail: GmailOutcome | None = None
 
     in_scope = _FolderTotal()
     copied = _FolderTotal()

@@ -88,6 +88,7 @@ MAILBOX_COLUMNS = (
     "retries",
     "error",
     "verdict",
+    "gmail",
 )
 # What to do comes first: mailbox, folder, why, what to do, whether it is already accepted.
 FAILED_COLUMNS = (
@@ -186,6 +187,7 @@ class MigrationReport:
         ]
         if not self.ok:
             lines.append(f"- failing the pass: {self.problems_text}")
+        lines += [f"- {m['mailbox']}: {m['gmail']}" for m in self.mailboxes if m.get("gmail")]
         lines += [
             "",
             "| mailbox | status | in scope | copied | already present | source duplicates "
@@ -285,6 +287,7 @@ def _mailbox_row(
             "retries": result.attempts - 1,
             "error": type(result.error).__name__ if result.error else "Unknown",
             "verdict": type(result.error).__name__ if result.error else "failed",
+            "gmail": "",
         }
     deferred = sum(1 for p in o.problems if p.error_class in DEFERRED_CLASSES)
     if o.status is SyncStatus.FAILED:
@@ -316,6 +319,7 @@ def _mailbox_row(
         "retries": o.retries + result.attempts - 1,
         "error": o.error or "",
         "verdict": verdict,
+        "gmail": o.gmail.sentence() if o.gmail else "",
     }
 
 

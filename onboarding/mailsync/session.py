@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from onboarding.mailsync.folders import Namespace, build_folder_map
+from onboarding.mailsync.gmail import GmailSource, as_archive, detect_gmail, gmail_plans
 from onboarding.mailsync.imap import ImapSession, ListEntry, Side
 from onboarding.mailsync.models import Endpoint, FolderPlan, MailboxPair, SyncOptions
 
@@ -31,6 +32,7 @@ class FolderView:
     destination_folders: tuple[ListEntry, ...]
     destination_ns: Namespace
     plans: tuple[FolderPlan, ...]
+    gmail: GmailSource | None = None
 
 
 def _view(session: ImapSession) -> tuple[list[ListEntry], Namespace]:
@@ -43,12 +45,13 @@ def _view(session: ImapSession) -> tuple[list[ListEntry], Namespace]:
 def folder_view(
     pair: MailboxPair, options: SyncOptions, src: ImapSession, dst: ImapSession
 ) -> FolderView:
-    """LIST both sides and build the folder map."""
+    """LIST both sides and build the folder map (by Gmail's rules for a Gmail source)."""
     del pair
     src_entries, src_ns = _view(src)
     dst_entries, dst_ns = _view(dst)
+    gmail = detect_gmail(src.capabilities, src_entries)
     plans = build_folder_map(
-        src_entries,
+        as_archive(src_entries, gmail) if gmail else src_entries,
         src_ns,
         dst_entries,
         dst_ns,
@@ -56,4 +59,6 @@ def folder_view(
         exclude_folders=options.exclude_folders,
         folder_renames=options.folder_renames,
     )
-    return FolderView(tuple(src_entries), src_ns, tuple(dst_entries), dst_ns, plans)
+    if gmail is not None:
+        plans = gmail_plans(plans, gmail)
+    return FolderView(tuple(src_entries), src_ns, tuple(dst_entries), dst_ns, plans, gmail)

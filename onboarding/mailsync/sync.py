@@ -29,6 +29,7 @@ from onboarding.mailsync._exceptions import (
 )
 from onboarding.mailsync.folder_sync import FolderSync
 from onboarding.mailsync.folder_work import FolderWork
+from onboarding.mailsync.gmail import GmailPass
 from onboarding.mailsync.imap import ImapSession
 from onboarding.mailsync.models import (
     FolderOutcome,
@@ -93,6 +94,7 @@ class _Run:
         self.retries = 0
         self.throttle_waits = 0
         self.tracker = PassTracker(pair.mailbox, self.key, state, progress)
+        self.gmail: GmailPass | None = None
 
     # -- connections ----------------------------------------------------------------------
 
@@ -161,6 +163,7 @@ class _Run:
             try:
                 src, dst = self._connect()
                 view = folder_view(self.pair, self.opt, src, dst)
+                self.gmail = GmailPass(view.gmail, view.plans) if view.gmail else None
                 errors = [p for p in view.plans if p.action == "error"]
                 error_status = (
                     src.status_many([p.source for p in errors], self._sizes(src)) if errors else {}
@@ -208,12 +211,13 @@ class _Run:
                 self._recover(exc, attempt)
                 attempt += 1
                 statuses = None  # re-read after reconnecting; the folder redo is idempotent
-        for s in (self.src, self.dst):
-            if s is not None:
-                s.logout()
         for p in errors:
             results[p.source] = _folder_in_error(p, error_status.get(p.source))
         folders = tuple(results[p.source][0] for p in (*plans, *errors))
+        gmail = self.gmail.outcome(self.src, folders) if self.gmail and self.src else None
+        for s in (self.src, self.dst):
+            if s is not None:
+                s.logout()
         all_problems = tuple(pr for p in (*plans, *errors) for pr in results[p.source][1])
         bad = bool(errors) or any(f.failed for f in folders) or bool(all_problems)
         status = SyncStatus.SYNCED_WITH_ERRORS if bad else SyncStatus.SYNCED
@@ -234,6 +238,7 @@ class _Run:
             retries=self.retries,
             throttle_waits=self.throttle_waits,
             error=error,
+            gmail=gmail,
         )
 
     @staticmethod
@@ -286,6 +291,7 @@ class _Run:
                 [],
             )
         try:
+            elsewhere = self.gmail.elsewhere(src, plan) if self.gmail else frozenset[int]()
             s_info = src.select(plan.source, readonly=True)
         except ProtocolError as exc:
             return self._folder_failed(plan, s_stat, exc)
@@ -307,6 +313,7 @@ class _Run:
             key=self.key,
             sent=self.tracker.sent[plan.source],
         )
+        work.elsewhere = elsewhere
         return FolderSync(work, self.tracker, self.opt, self.sleep).run()
 
     def _folder_failed(

@@ -51,7 +51,8 @@ def _up_free_ports(state_dir: Path) -> dict[str, object]:
 
 def test_lab_cli_round_trip(state_root: Path) -> None:
     """up twice keeps the same pids, status names every server with its pid and the lab
-    credentials, seed reports counts, down twice leaves no process of the lab running."""
+    credentials, seed reports counts (also of the gmail profile), down twice leaves no
+    process of the lab running."""
     state_dir, first = up_on_free_ports(
         lambda n: state_root / f"lab{n}",
         _up_free_ports,
@@ -71,6 +72,10 @@ def test_lab_cli_round_trip(state_root: Path) -> None:
     seeded = _json(["lab", "seed", *where, "--user", "x@seed.test", "--format", "json"])
     assert seeded["total"] == sum(seeded["counts"]["x@seed.test"].values()) > 0  # type: ignore[index]
     assert "x@seed.test" in _json(["lab", "status", *where, "--format", "json"])["source_users"]  # type: ignore[operator]
+    gmail = _json(
+        ["lab", "seed", *where, "--profile", "gmail", "--user", "g@seed.test", "--format", "json"]
+    )
+    assert gmail["profile"] == "gmail" and gmail["total"] == 87  # 38 messages in 87 folder entries
 
     env = runner.invoke(app, ["lab", "env", *where]).stdout
     assert "export ONBOARD_SECRET_ACME_SOURCE_MASTER=" in env
