@@ -70,7 +70,8 @@ def test_a_capped_mailbox_pauses_and_the_next_day_finishes_it(
     copied, day = first.copied, 0
     while copied < total:
         day += 1
-        out = sync_mailbox(pair, options, store, clock=lambda: _T0 + day * 86_400 + 3600)
+        later = _T0 + day * 86_400 + 3600
+        out = sync_mailbox(pair, options, store, clock=lambda t=later: t)
         assert out.reconciles and out.copied > 0 and out.already_present == copied
         copied += out.copied
     assert out.status is SyncStatus.SYNCED and out.resumes_at is None
