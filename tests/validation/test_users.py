@@ -183,6 +183,28 @@ def test_source_columns_when_migrating(tmp_path: Path, spec: OnboardingSpec) -> 
     )
 
 
+def test_per_user_source_server_columns(tmp_path: Path, spec: OnboardingSpec) -> None:
+    """``source_host`` / ``source_port`` name a user's own old server (empty: the spec's);
+    a port outside 1-65535 or a host that is no name is that row's problem."""
+    report = check_user_list(
+        tmp_path,
+        spec,
+        "email,password,source_host,source_port\n"
+        f"jane@acme.test,{GOOD_PW},IMAP2.acme.test,1143\n"
+        f"bob@acme.test,{GOOD_PW},,\n"
+        f"amy@acme.test,{GOOD_PW},old server,993\n"
+        f"joe@acme.test,{GOOD_PW},imap3.acme.test,99999\n",
+    )
+    assert _found(report) == {
+        (4, "source_host", "source_host_syntax"),
+        (5, "source_port", "source_port_range"),
+    }
+    assert [(u.email, u.source_host, u.source_port) for u in report.users] == [
+        ("jane@acme.test", "imap2.acme.test", 1143),
+        ("bob@acme.test", None, None),
+    ]
+
+
 def test_policy_is_configurable(tmp_path: Path, spec: OnboardingSpec) -> None:
     """min_length, character classes and the common list follow the spec's password_policy."""
     strict = spec.model_copy(
