@@ -61,6 +61,7 @@ __all__ = [
     "RunEnded",
     "UserValidationResult",
     "VerifyResult",
+    "WarnedResult",
     "end",
     "json_schema",
     "result_of",
