@@ -243,5 +243,5 @@ def _stuck(problem: str) -> str:
 def _finish(spec: OnboardingSpec, report: CutoverReport) -> State[Any]:
     """Publish the report and end in the state its outcome calls for."""
     folder = publish_cutover(spec, report)
-    result = CutoverResult.of(report, folder)
+    result = CutoverResult.of(report, folder).warned(spec.warnings)
     return end(result, name=report.ending, cancelled=report.outcome is CutoverOutcome.DECLINED)

@@ -34,7 +34,7 @@ from prefect.states import State
 from flows.results import MigrateResult, MigrationPlanResult, end
 from onboarding.mailsync.models import PassKind
 from onboarding.mailsync.progress import watching as watch_progress
-from tasks.adapters import DateWindow, mailbox_jobs
+from tasks.adapters import DateWindow, mailbox_jobs, source_connections
 from tasks.customer import load_customer
 from tasks.migrate import (
     approve_known,
@@ -73,9 +73,9 @@ def migrate(
     if approve_failed:
         approve_known(spec, [j.mailbox for j in jobs], "approved with --approve-failed")
     approvals, _latest = load_review(spec)
-    ensure_concurrency_limits(jobs, spec.migration.connections_per_source_host)
+    ensure_concurrency_limits(jobs, source_connections(spec))
     results = sync_all(spec, jobs, pass_kind, window=window, approvals=approvals)
     report, folder, table = publish_migration(spec, results, pass_kind, approvals)
-    result = MigrateResult.of(report, folder, table)
+    result = MigrateResult.of(report, folder, table).warned(spec.warnings)
     nothing = report.totals["copied"] == 0 and report.totals["flags_updated"] == 0
     return end(result, name="NothingToSync" if result.ok and nothing else None)

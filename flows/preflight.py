@@ -22,7 +22,7 @@ from prefect import flow
 from prefect.states import State
 
 from flows.results import PreflightResult, end
-from tasks.adapters import mailbox_jobs
+from tasks.adapters import mailbox_jobs, source_connections
 from tasks.customer import load_customer
 from tasks.migrate import ensure_concurrency_limits
 from tasks.preflight import preflight_all, publish_preflight
@@ -37,10 +37,10 @@ def preflight(spec_path: Path, users: list[str] | None = None) -> State[Any]:
     customer = load_customer(spec_path)
     spec = customer.spec
     jobs = mailbox_jobs(spec, select_users(customer.users, users, path=spec.users_csv))
-    ensure_concurrency_limits(jobs, spec.migration.connections_per_source_host)
+    ensure_concurrency_limits(jobs, source_connections(spec))
     rows = preflight_all(spec, jobs)
     m = spec.migration
-    parallel = min(m.parallel_mailboxes, m.connections_per_source_host)
-    draft = PreflightResult.of(spec.customer, rows, parallel, "")
+    parallel = min(m.parallel_mailboxes, source_connections(spec))
+    draft = PreflightResult.of(spec.customer, rows, parallel, "").warned(spec.warnings)
     folder = publish_preflight(spec, rows, draft.message)
-    return end(PreflightResult.of(spec.customer, rows, parallel, folder))
+    return end(PreflightResult.of(spec.customer, rows, parallel, folder).warned(spec.warnings))

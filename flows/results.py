@@ -21,7 +21,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from prefect.states import Cancelled, Completed, Failed, State
 from pydantic import (
@@ -61,6 +61,7 @@ __all__ = [
     "RunEnded",
     "UserValidationResult",
     "VerifyResult",
+    "WarnedResult",
     "end",
     "json_schema",
     "result_of",
@@ -81,6 +82,21 @@ class FlowResult(_Model):
     def to_json(self) -> dict[str, Any]:
         """The ``--format json`` object (aliases such as ``pass`` as the JSON has them)."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+class WarnedResult(FlowResult):
+    """A result of a flow that talks to the source server (migrate, preflight, cutover)."""
+
+    warnings: tuple[str, ...] = ()  # the spec's (allow_plaintext, tls_verify false)
+
+    def warned(self, warnings: tuple[str, ...]) -> Self:
+        """This result naming the spec's ``warnings`` (tls_verify false, allow_plaintext) in
+        ``warnings`` and at the end of its message, as every report of such a spec must."""
+        if not warnings:
+            return self
+        text = "; ".join(f"warning: {w}" for w in warnings)
+        message = f"{self.message}; {text}" if self.message else text
+        return self.model_copy(update={"warnings": warnings, "message": message})
 
 
 # -- validate-users ------------------------------------------------------------------------
@@ -227,6 +243,8 @@ class MailboxRow(_Model):
     messages_per_second: float
     reconnects: int
     retries: int
+    throttle_waits: int = 0
+    paused: str = ""  # "resumes at 14:00 UTC (2026-12-03)" when the daily byte cap paused it
     error: str
     verdict: str
     gmail: str = ""  # what was done with a Gmail source's All Mail, Starred, Important
@@ -247,7 +265,7 @@ class FailedTransfer(_Model):
     pass_kind: str = Field(alias="pass")
 
 
-class MigrateResult(FlowResult):
+class MigrateResult(WarnedResult):
     """``migrate``: per-mailbox counts, the reconciliation equation, every failed item.
 
     ``problem_mailboxes`` fail the bad-item policy; ``failed_transfers_table`` says where the
@@ -349,7 +367,7 @@ class PreflightUserRow(_Model):
     destination_capabilities: tuple[str, ...]
 
 
-class PreflightResult(FlowResult):
+class PreflightResult(WarnedResult):
     """``preflight``: every selected user on both sides, sizes, limits and an estimated time.
 
     ``failed`` names every user that cannot be migrated as things stand (a login, TLS or
@@ -622,7 +640,7 @@ class NoticeSummaryRow(_Model):
     message: str
 
 
-class CutoverResult(FlowResult):
+class CutoverResult(WarnedResult):
     """``cutover``: how it ended, what was seen (readiness, domains) and done (steps, probes)."""
 
     customer: str

@@ -16,8 +16,10 @@ validators and the engines raise; :func:`decide_tls` raises it as a ValueError, 
 can be built that sends a password in clear to a remote host. The ``opportunistic`` mode is
 the SMTP probe's (no credentials), so it is not refused.
 
-Still to come: a CA bundle per server (a ``cafile=`` keyword feeding
-``create_default_context``) and an explicit, reported ``verify=False``.
+Certificates are verified by default (the system's trust store); ``ca_file`` names a PEM
+bundle to trust instead (a customer's private CA), and ``verify=False`` (the spec's
+``tls_verify: false``, for an old self-signed server) turns checking off, which every report
+of such a spec names (:func:`unverified_warning`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ __all__ = [
     "decide_tls",
     "is_loopback",
     "plaintext_problem",
+    "unverified_warning",
     "url_problem",
 ]
 
@@ -150,18 +153,33 @@ def url_problem(url: str, what: str, *, allow_plaintext: bool = False) -> str | 
     return None
 
 
+def unverified_warning(what: str, host: str) -> str:
+    """The warning every report of a spec with ``tls_verify: false`` carries for ``host``.
+
+    ``unverified_warning("migration.source", "imap.old.example")`` names the setting, the
+    host and the risk.
+    """
+    return (
+        f"{what}.tls_verify is false: the certificate of {host} is not checked, so anyone on "
+        "the path can read the passwords and mail; give its CA as ca_file instead"
+    )
+
+
 def decide_tls(
     mode: str,
     host: str,
     *,
     verify: bool = True,
+    ca_file: str | None = None,
     self_signed_on_loopback: bool = False,
     allow_plaintext: bool = False,
 ) -> TLSDecision:
     """Decide how a client connecting to ``host`` secures the connection in ``mode``.
 
     ``verify=False`` turns off certificate and host-name checks (mailsync's ``verify_tls``
-    for a source server with a self-signed certificate). ``self_signed_on_loopback``: a
+    for a source server with a self-signed certificate). ``ca_file``: a PEM bundle trusted
+    instead of the system's store (a private CA); a file that cannot be read as one raises
+    ValueError naming it. ``self_signed_on_loopback``: a
     loopback ``host`` (the lab's submission service, whose certificate is self-signed) is not
     verified; any other host still is, so the flag can never weaken a production connection.
     Raises ValueError for a mode not in :data:`MODES` (a caller mistake), and for ``none`` to
@@ -174,7 +192,13 @@ def decide_tls(
         if problem:
             raise ValueError(problem)
         return TLSDecision("none", host)
-    context = ssl.create_default_context()
+    try:
+        context = ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(
+            f"ca_file {ca_file} cannot be read as a PEM CA bundle ({exc.strerror or exc}); "
+            "give the path of the CA certificate(s) in PEM form"
+        ) from None
     if not verify or (self_signed_on_loopback and is_loopback(host)):
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE

@@ -28,6 +28,7 @@ from onboarding.documents import SupportContacts
 from onboarding.mailflow import ImapEndpoint, SmtpEndpoint, SubmissionEndpoint
 from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, pair_key
 from onboarding.mailsync.models import PassKind
+from onboarding.mailsync.ratelimit import HostRates, Pacer, RateLimits
 from onboarding.notices import ClientSettings, Notice, NoticeContext, NoticeSender
 from tasks.vault import Vault
 from validation.spec import MigrationNotConfigured, OnboardingSpec, slugify
@@ -52,6 +53,7 @@ __all__ = [
     "dkim_keys",
     "dns_inputs",
     "guide_inputs",
+    "host_rate_limits",
     "imap_endpoint",
     "legacy_dkim_block_name",
     "mailbox_jobs",
@@ -60,6 +62,7 @@ __all__ = [
     "notice_sender",
     "notices_for",
     "smtp_endpoint",
+    "source_connections",
     "source_limit_name",
     "state_url",
     "stored_dkim_pems",
@@ -441,18 +444,34 @@ def _require_source(spec: OnboardingSpec) -> None:
         )
 
 
+def source_connections(spec: OnboardingSpec) -> int:
+    """Connections to one source host at once: ``migration.source.connections`` (a
+    provider's preset) else ``migration.connections_per_source_host``; each actual host
+    (a user's ``source_host`` column) has its own cap of that size."""
+    src = spec.migration.source
+    if src is not None and src.connections is not None:
+        return src.connections
+    return spec.migration.connections_per_source_host
+
+
+def _source_address(spec: OnboardingSpec, user: ValidatedUser | UserCredentials) -> tuple[str, int]:
+    """The user's old server: its ``source_host`` / ``source_port`` cells, else the spec's."""
+    src = spec.migration.source
+    assert src is not None
+    return user.source_host or src.host, user.source_port or src.port
+
+
 def mailbox_jobs(spec: OnboardingSpec, users: Sequence[ValidatedUser]) -> tuple[MailboxJob, ...]:
     """One job per user, in CSV order, except users of a new domain (they have no old
     mailbox); no secret is read."""
     _require_source(spec)
     assert spec.migration.source is not None
-    src = spec.migration.source
     new = set(new_domains(spec))
     return tuple(
         MailboxJob(
             mailbox=u.email,
-            source_host=src.host,
-            source_port=src.port,
+            source_host=_source_address(spec, u)[0],
+            source_port=_source_address(spec, u)[1],
             source_account=u.source_username or u.email,
             destination_host=spec.hosted.imap_host,
             destination_port=spec.hosted.imap_port,
@@ -475,14 +494,17 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
     else:
         login = account
         source_password = (user.source_password or user.password).get_secret_value()
+    host, port = _source_address(spec, user)
     return MailboxPair(
         mailbox=user.email,
         source=Endpoint(
-            host=src.host,
-            port=src.port,
+            host=host,
+            port=port,
             tls=src.tls.value,
             login=login,
             password=source_password,
+            verify_tls=src.tls_verify,
+            ca_file=str(src.ca_file) if src.ca_file else None,
             allow_plaintext=spec.allow_plaintext,
         ),
         destination=Endpoint(
@@ -502,15 +524,27 @@ def sync_options(
     *,
     window: DateWindow | None = None,
     approved_items: frozenset[tuple[str, int]] = frozenset(),
+    source: tuple[str, int] | None = None,
+    host_rates: HostRates | None = None,
 ) -> SyncOptions:
     """The engine options the spec asks for, for one pass (and one mailbox's approvals).
 
-    The byte budget never applies to the final pass: it runs while delivery is held and must
-    copy everything. ``window`` (``--since`` / ``--before``) overrides the spec's dates for
-    this run, except in the final pass, which keeps the spec's scope.
+    The byte budget and the daily byte cap never apply to the final pass: it runs while
+    delivery is held and must copy everything. Rates do: the mailbox's own, and the shared
+    buckets of its source host (``source``) from ``host_rates`` (one per run and process,
+    :func:`host_rate_limits`). A provider's folder hints apply under ``folder_renames``.
+    ``window`` (``--since`` / ``--before``) overrides the spec's dates for this run, except
+    in the final pass, which keeps the spec's scope.
     """
     m = spec.migration
+    src = m.source
     budget = None if m.byte_budget_per_pass_mb is None else m.byte_budget_per_pass_mb << 20
+    daily = None if src is None or src.daily_download_mb is None else src.daily_download_mb << 20
+    pacer = None
+    if src is not None and src.rate_limited:
+        mailbox = RateLimits(src.max_messages_per_second, src.max_bytes_per_second).rates()
+        shared = host_rates.get(f"{source[0]}:{source[1]}") if host_rates and source else None
+        pacer = Pacer(mailbox=mailbox, host=shared or (None, None))
     since, before = m.since, m.before
     if window is not None and pass_kind != "final":
         since = window.since if window.since is not None else since
@@ -519,14 +553,24 @@ def sync_options(
         pass_kind=pass_kind,
         exclude_trash_and_junk=m.exclude_trash_and_junk,
         exclude_folders=tuple(m.exclude_folders),
-        folder_renames=dict(m.folder_renames),
+        folder_renames={**(src.folder_hints if src else {}), **m.folder_renames},
         max_message_bytes=m.max_message_bytes,
         max_retries=m.reconnect_retries,
         byte_budget=None if pass_kind == "final" else budget,
         since=since,
         before=before,
         approved_items=approved_items,
+        pacer=pacer,
+        daily_byte_cap=None if pass_kind == "final" else daily,
     )
+
+
+def host_rate_limits(spec: OnboardingSpec) -> HostRates:
+    """Empty per-host buckets for the spec's ``host_max_*`` rates (None: unlimited)."""
+    src = spec.migration.source
+    if src is None:
+        return HostRates(RateLimits())
+    return HostRates(RateLimits(src.host_max_messages_per_second, src.host_max_bytes_per_second))
 
 
 @dataclass(frozen=True)

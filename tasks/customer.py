@@ -55,8 +55,8 @@ def load_customer(
     raises :class:`~validation.users.UserListInvalidError` naming the file.
     """
     spec = load_spec(Path(spec_path))
-    if spec.plaintext_warning:  # the loud report of the override, in every flow run's log
-        _run_logger().warning("%s: %s", spec.spec_path, spec.plaintext_warning)
+    for warning in spec.warnings:  # allow_plaintext, tls_verify false: in every run's log
+        _run_logger().warning("%s: %s", spec.spec_path, warning)
     report, credentials = load_user_list(spec, users_csv)
     if require_valid_users:
         require_valid(report)

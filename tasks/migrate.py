@@ -66,6 +66,7 @@ from onboarding.mailsync.review import (
 )
 from onboarding.reports import RunFolder, private_dir
 from tasks.adapters import DateWindow, MailboxJob, mailbox_pair, state_url, sync_options
+from tasks.pacing import run_host_rates
 from tasks.slots import SlotWait, slots, stopping_gives_slots_back
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
@@ -176,7 +177,14 @@ def sync_mailbox_task(
     publish(MailboxAttempt(job.mailbox, task_run.run_count))
     vault = current_vault()
     pair = mailbox_pair(spec, vault.credentials(spec)[job.mailbox], vault)
-    options = sync_options(spec, pass_kind, window=window, approved_items=approved)
+    options = sync_options(
+        spec,
+        pass_kind,
+        window=window,
+        approved_items=approved,
+        source=(job.source_host, job.source_port),
+        host_rates=run_host_rates(spec),
+    )
     with slots(
         [job.source_limit, job.pair_limit],
         what=f"source connection ({job.source_host}:{job.source_port}) or mailbox pair",
@@ -256,6 +264,7 @@ def sync_all(
     done: dict[str, MailboxResult] = {}
     runner: ThreadPoolTaskRunner[MailboxOutcome] = ThreadPoolTaskRunner(m.parallel_mailboxes)
     approvals = approvals or Approvals()
+    run_host_rates(spec)  # the tasks' shared per-host buckets, made before they start
     publish(PassStarted(len(jobs)))
     with watching(tally), runner, stopping_gives_slots_back(runner):
         futures: dict[PrefectFuture[MailboxOutcome], MailboxJob] = {
@@ -346,6 +355,7 @@ def publish_migration(
         results,
         approved=approvals.keys,
         bad_item_limit=spec.migration.bad_item_limit,
+        warnings=spec.warnings,
     )
     home = customer_folder(spec)
     latest = load_latest(home).merged(report, at=datetime.now(UTC))

@@ -17,7 +17,7 @@ import re
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -30,7 +30,7 @@ from pydantic import (
 
 from onboarding import OnboardingError
 from onboarding.notices.render import languages  # the templates decide what is supported
-from onboarding.tls import PLAINTEXT_WARNING, plaintext_problem, url_problem
+from onboarding.tls import PLAINTEXT_WARNING, plaintext_problem, unverified_warning, url_problem
 from validation._files import FileRefused, read_bounded
 from validation._yaml import YAMLRefused, load_yaml
 
@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_SPEC_BYTES",
+    "PROVIDER_PRESETS",
     "AccountMode",
     "ControlPanelSettings",
     "CutoverSettings",
@@ -50,6 +51,7 @@ __all__ = [
     "NoticeSettings",
     "OnboardingSpec",
     "PasswordPolicy",
+    "Provider",
     "SourceAuth",
     "SourceServer",
     "SpecError",
@@ -179,13 +181,114 @@ class SourceAuth(_Model):
         return self
 
 
-class SourceServer(_Model):
-    """The customer's old IMAP server."""
+Provider = Literal["generic", "microsoft365", "google"]
 
+_MB = 1 << 20
+# What each provider needs, from its own documents and imapsync's presets (see
+# ../shared/reference/imap-migration.md §3): hosts and ports; Exchange Online allows 20
+# concurrent IMAP connections per mailbox (one here) and Microsoft advises about 10
+# concurrent migrations per source, 3,600 messages per hour and about 300 MB per user per
+# hour (imapsync: --maxmessagespersecond 4, --maxbytespersecond 83333); Gmail allows 15
+# connections per account and about 2,500 MB of IMAP download per day. Any key the spec
+# gives wins over the preset.
+PROVIDER_PRESETS: dict[str, dict[str, Any]] = {
+    "generic": {},
+    "microsoft365": {
+        "host": "outlook.office365.com",
+        "port": 993,
+        "tls": "implicit",
+        "auth_mode": "microsoft365",
+        "connections": 10,
+        "max_messages_per_second": 4.0,
+        "max_bytes_per_second": 83_333.0,
+        "folder_hints": {"Sent Items": "Sent", "Deleted Items": "Trash", "Junk Email": "Junk"},
+    },
+    "google": {
+        "host": "imap.gmail.com",
+        "port": 993,
+        "tls": "implicit",
+        "auth_mode": "google",
+        "connections": 10,
+        "daily_download_mb": 2_500,
+        "folder_hints": {
+            "[Gmail]/Sent Mail": "Sent",
+            "[Gmail]/Spam": "Junk",
+            "[Gmail]/Trash": "Trash",
+            "[Gmail]/Drafts": "Drafts",
+        },
+    },
+}
+
+Rate = Annotated[float, Field(gt=0, le=1e12)]
+
+
+class SourceServer(_Model):
+    """The customer's old IMAP server.
+
+    ``provider`` (``generic``, ``microsoft365``, ``google``) fills in what that provider
+    needs (:data:`PROVIDER_PRESETS`): host, port, TLS, login mode, connection cap, rates, the
+    daily byte cap and folder-name hints; every one of them set in the spec wins.
+
+    Rates bound what is read from the source (imapsync's ``--maxmessagespersecond`` /
+    ``--maxbytespersecond``): ``max_*`` per mailbox, ``host_max_*`` for all mailboxes of one
+    source host together. ``daily_download_mb`` caps what one account sends in 24 hours; a
+    mailbox that reaches it pauses and a later pass continues (never the final pass).
+
+    TLS certificates are verified; ``ca_file`` (a PEM file, relative to the spec's folder)
+    is the CA to trust for a private CA, and ``tls_verify: false`` accepts any certificate
+    (an old self-signed server), which every report then warns about.
+    """
+
+    provider: Provider = "generic"
     host: str = Field(pattern=_HOST_RE.pattern)
     port: Port = 993
     tls: TLSMode = TLSMode.IMPLICIT
+    tls_verify: bool = True
+    ca_file: Path | None = None
     auth: SourceAuth = SourceAuth()
+    connections: int | None = Field(
+        default=None,
+        ge=1,
+        le=200,
+        description="Connections to one source host at once (over all workers); default "
+        "migration.connections_per_source_host.",
+    )
+    max_messages_per_second: Rate | None = None
+    max_bytes_per_second: Rate | None = None
+    host_max_messages_per_second: Rate | None = None
+    host_max_bytes_per_second: Rate | None = None
+    daily_download_mb: int | None = Field(default=None, ge=1)
+    folder_hints: dict[str, str] = Field(
+        default_factory=dict,
+        description="Provider folder names and where they go; migration.folder_renames wins.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        """Fill what the spec leaves out from the provider's preset (the spec wins)."""
+        if not isinstance(data, dict):
+            return data
+        preset = PROVIDER_PRESETS.get(str(data.get("provider", "generic")), {})
+        filled = {k: v for k, v in preset.items() if k != "auth_mode" and k not in data}
+        mode = preset.get("auth_mode")
+        # The provider's login mode, once the spec knows it (OAuth modes: issue 10, part A).
+        if mode in get_args(SourceAuth.model_fields["mode"].annotation) and "auth" not in data:
+            filled["auth"] = {"mode": mode}
+        return {**filled, **data}
+
+    @property
+    def rate_limited(self) -> bool:
+        """True when any per-mailbox or per-host rate is set."""
+        return any(
+            v is not None
+            for v in (
+                self.max_messages_per_second,
+                self.max_bytes_per_second,
+                self.host_max_messages_per_second,
+                self.host_max_bytes_per_second,
+            )
+        )
 
 
 class MigrationSettings(_Model):
@@ -477,6 +580,15 @@ class OnboardingSpec(_Model):
         return PLAINTEXT_WARNING if self.allow_plaintext else None
 
     @property
+    def warnings(self) -> tuple[str, ...]:
+        """What every report of this spec names: plaintext allowed, TLS not verified."""
+        found = [self.plaintext_warning] if self.plaintext_warning else []
+        source = self.migration.source
+        if source is not None and not source.tls_verify and source.tls != TLSMode.NONE:
+            found.append(unverified_warning("migration.source", source.host))
+        return tuple(found)
+
+    @property
     def customer_slug(self) -> str:
         """The slug used in artifact keys and run folders (``user-validation-<slug>``)."""
         return self.slug or slugify(self.customer)
@@ -620,7 +732,21 @@ def parse_spec(data: Any, *, path: Path) -> OnboardingSpec:
     base = path.absolute().parent
     users = base / spec.users_csv
     output = base / spec.output_dir
-    return spec.model_copy(update={"users_csv": users, "output_dir": output, "spec_path": path})
+    update: dict[str, Any] = {"users_csv": users, "output_dir": output, "spec_path": path}
+    source = spec.migration.source
+    if source is not None and source.ca_file is not None:
+        ca_file = base / source.ca_file
+        if not ca_file.is_file():
+            raise SpecError(
+                f"{path}: migration.source.ca_file: {ca_file} is not a file; give the path of "
+                "the source server's CA certificate (PEM), relative to the spec's folder",
+                path=path,
+            )
+        migration = spec.migration.model_copy(
+            update={"source": source.model_copy(update={"ca_file": ca_file})}
+        )
+        update["migration"] = migration
+    return spec.model_copy(update=update)
 
 
 def load_spec(path: str | Path) -> OnboardingSpec:

@@ -50,6 +50,8 @@ _RULE_ORDER = (
     "password_contains_name",
     "duplicate_source_username",
     "master_separator",
+    "source_host_syntax",
+    "source_port_range",
     "alias_syntax",
     "alias_domain",
     "alias_is_account",
@@ -224,6 +226,17 @@ class _Describer:
             return (
                 f"contains {sep!r}, which separates user and admin in the master login",
                 "use the plain login name on the old server",
+            )
+        if rule == "source_host_syntax":
+            return (
+                "is not a server name or IP address",
+                "write the old IMAP server's host name (such as imap2.example.com), or leave "
+                "it empty for migration.source.host",
+            )
+        if rule == "source_port_range":
+            return (
+                "is not a port number from 1 to 65535",
+                "write the old server's IMAP port (993 for implicit TLS), or leave it empty",
             )
         if rule.startswith("alias") or rule == "duplicate_alias":
             return self.describe_alias(rule, column, row, value)

@@ -28,6 +28,8 @@ RULE_LABELS = {
     "password_contains_name": "password contains the user's name",
     "duplicate_source_username": "source login listed twice",
     "master_separator": "source login contains the master separator",
+    "source_host_syntax": "invalid source server name",
+    "source_port_range": "source port not 1-65535",
     "alias_syntax": "invalid alias",
     "alias_domain": "alias in another domain than its account",
     "alias_is_account": "alias is also a mailbox",

@@ -3,11 +3,13 @@
 Runbook phase 1 collects one CSV per customer: an email address and a password per mailbox,
 an optional ``aliases`` column (other localparts of the domain delivering to the mailbox, see
 :mod:`validation.aliases`), plus, when the migration logs in as each user, optional
-``source_username`` / ``source_password`` columns. :func:`validate_user_list` checks every
-row against :class:`UserList` lazily, so one run lists every bad row and every reason; the
-result carries no password. :func:`load_user_list` gives the report and the
-passwords from one read (a flow keeps the passwords in its run's vault, :mod:`tasks.vault`),
-as :class:`pydantic.SecretStr`, never as a flow parameter or a returned value.
+``source_username`` / ``source_password`` columns, and ``source_host`` / ``source_port`` for
+a customer spread over several old servers (empty: ``migration.source``'s).
+:func:`validate_user_list` checks every row against :class:`UserList` lazily, so one run
+lists every bad row and every reason; the result carries no password.
+:func:`load_user_list` gives the report and the passwords from one read (a flow keeps the
+passwords in its run's vault, :mod:`tasks.vault`), as :class:`pydantic.SecretStr`, never as
+a flow parameter or a returned value.
 
 Spec-dependent rules (the customer's domains, the password policy, the master-login
 separator) are class attributes of a per-spec subclass made by :func:`schema_for`; check
@@ -104,6 +106,8 @@ class ValidatedUser:
     source_username: str | None = None
     has_source_credentials: bool = False
     aliases: tuple[str, ...] = ()  # localparts at ``domain``, lower-cased, each once
+    source_host: str | None = None  # this user's old server, when not migration.source's
+    source_port: int | None = None
 
 
 class UserCredentials(_Model):
@@ -115,6 +119,8 @@ class UserCredentials(_Model):
     source_username: str | None = None
     source_password: SecretStr | None = None
     aliases: tuple[str, ...] = ()  # localparts at the address's domain that deliver here
+    source_host: str | None = None  # this user's old server, when not migration.source's
+    source_port: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +146,7 @@ class UserListReport:
         )
 
 
+_SOURCE_HOST = r"[A-Za-z0-9][A-Za-z0-9.\-]{0,252}|\[[0-9A-Fa-f:.]+\]"  # a name or an IP
 _PASSWORD_COLUMNS = frozenset({"password", "source_password"})
 
 
@@ -293,6 +300,19 @@ class MigrationUserList(UserList):
 
     source_username: Series[str] | None = pa.Field(description="login on the old server")
     source_password: Series[str] | None = pa.Field(description="password on the old server")
+    source_host: Series[str] | None = pa.Field(description="this user's old server, if another")
+    source_port: Series[str] | None = pa.Field(description="its IMAP port")
+
+    @pa.check("source_host", name="source_host_syntax")
+    @classmethod
+    def source_host_syntax(cls, source_host: Series[str]) -> Series[bool]:
+        return (source_host == "") | source_host.str.fullmatch(_SOURCE_HOST)  # type: ignore[return-value]
+
+    @pa.check("source_port", name="source_port_range")
+    @classmethod
+    def source_port_range(cls, source_port: Series[str]) -> Series[bool]:
+        number = pd.to_numeric(source_port.where(source_port.str.fullmatch(r"\d{1,5}")), "coerce")
+        return (source_port == "") | ((number >= 1) & (number <= 65535))  # type: ignore[return-value]
 
     @pa.check("source_username", name="duplicate_source_username")
     @classmethod
@@ -367,11 +387,20 @@ def _validated_users(frame: pd.DataFrame) -> tuple[ValidatedUser, ...]:
         return ()
     empty = [""] * len(frame)
     usernames = frame["source_username"].tolist() if "source_username" in frame else empty
+    hosts = frame["source_host"].tolist() if "source_host" in frame else empty
+    ports = frame["source_port"].tolist() if "source_port" in frame else empty
     source_pw = frame["source_password"].tolist() if "source_password" in frame else empty
     aliases = frame["aliases"].tolist() if "aliases" in frame else empty
     users = []
-    for row, email, user, pw, cell in zip(
-        frame.index.tolist(), frame["email"].tolist(), usernames, source_pw, aliases, strict=True
+    for row, email, user, pw, cell, host, port in zip(
+        frame.index.tolist(),
+        frame["email"].tolist(),
+        usernames,
+        source_pw,
+        aliases,
+        hosts,
+        ports,
+        strict=True,
     ):
         local, _, domain = unicodedata.normalize("NFC", email).lower().rpartition("@")
         # The spec names domains in ASCII (IDN as punycode), and so does the control panel:
@@ -386,6 +415,8 @@ def _validated_users(frame: pd.DataFrame) -> tuple[ValidatedUser, ...]:
                 source_username=user or None,
                 has_source_credentials=bool(pw),
                 aliases=alias_localparts(cell),
+                source_host=host.lower() or None,
+                source_port=int(port) if port else None,
             )
         )
     return tuple(users)
@@ -423,6 +454,8 @@ def load_user_list(
             source_username=user.source_username,
             source_password=SecretStr(source_pw) if source_pw else None,
             aliases=user.aliases,
+            source_host=user.source_host,
+            source_port=user.source_port,
         )
         for user, password, source_pw in zip(
             report.users,

@@ -15,7 +15,8 @@ Modules: ``wire`` (pure IMAP grammar), ``connection``/``imap`` (client), ``appen
 ``problems``, ``state`` (SQLAlchemy store, leases), ``sync`` (the pass) with ``tracker``
 (its progress, lease and byte budget), ``folder_sync`` (one changed folder) with
 ``folder_work`` (what its steps share), ``folder_scan``, ``folder_match`` and ``folder_copy``
-(steps 2-4), ``preflight``, ``plan``.
+(steps 2-4), ``preflight``, ``plan``; ``ratelimit`` (messages/bytes per second per mailbox
+and per host) and ``daily_cap`` (an account's bytes per 24 h, kept in the state store).
 
 Invariants of the reference (§5) and the tests that prove them (tests/onboarding/mailsync):
 
@@ -34,7 +35,8 @@ Invariants of the reference (§5) and the tests that prove them (tests/onboardin
 - I9 UIDVALIDITY-aware state: test_state rows_are_keyed…, test_sync uidvalidity_change,
   test_invariants_more destination_uidvalidity_change
 - I10 one sync per pair: test_state lease tests, test_sync a_second_sync…; per-account byte
-  budget (``SyncOptions.byte_budget``): test_invariants_more byte_budget…; per-host cap:
+  budget (``SyncOptions.byte_budget``): test_invariants_more byte_budget…; daily byte cap:
+  test_daily_cap; rates: test_ratelimit; throttling: test_throttle; per-host cap:
   tests/flows/test_migrate_host_cap
 - I11 every skip/failure explained: test_sync refused_flag_over_quota_and_too_big,
   destination_rejecting_a_too_big_message; test_problems

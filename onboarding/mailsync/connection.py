@@ -62,7 +62,9 @@ _DISABLED_RE = re.compile(
     r"IMAP use|web login required",
     re.IGNORECASE,
 )
-_THROTTLE_CODES = frozenset({"UNAVAILABLE", "LIMIT", "INUSE"})
+_THROTTLE_CODES = frozenset({"UNAVAILABLE", "LIMIT", "INUSE", "THROTTLED"})
+# Gmail: "[THROTTLED]" or "Account exceeded command or bandwidth limits" (issue 10).
+_THROTTLE_TEXT = re.compile(r"throttl|exceeded command or bandwidth limits", re.IGNORECASE)
 DEFAULT_BACKOFF_SECONDS = 5.0
 
 
@@ -70,13 +72,14 @@ def throttle_seconds(status: StatusResponse) -> float | None:
     """Return the backoff a throttling answer asks for, or None if it is not throttling.
 
     Office 365 says ``Request is throttled. Suggested Backoff Time: 299961 milliseconds``;
-    Gmail closes with ``BYE Session expired``/``[UNAVAILABLE]``.
+    Gmail answers ``[THROTTLED]`` or ``Account exceeded command or bandwidth limits`` and
+    closes with ``BYE Session expired``/``[UNAVAILABLE]``.
     """
     m = _BACKOFF_RE.search(status.text)
     if m:
         value = float(m.group(1))
         return value / 1000.0 if m.group(2) else value
-    if status.code in _THROTTLE_CODES or "throttl" in status.text.lower():
+    if status.code in _THROTTLE_CODES or _THROTTLE_TEXT.search(status.text):
         return DEFAULT_BACKOFF_SECONDS
     if status.status == "BYE" and "session expired" in status.text.lower():
         return DEFAULT_BACKOFF_SECONDS
@@ -147,7 +150,11 @@ class Connection(Login):
             ep = self.endpoint
             try:
                 self._tls = decide_tls(
-                    ep.tls, ep.host, verify=ep.verify_tls, allow_plaintext=ep.allow_plaintext
+                    ep.tls,
+                    ep.host,
+                    verify=ep.verify_tls,
+                    ca_file=ep.ca_file,
+                    allow_plaintext=ep.allow_plaintext,
                 )
             except ValueError as exc:
                 raise TLSFailed(

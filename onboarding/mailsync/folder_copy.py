@@ -99,20 +99,29 @@ class FolderCopy:
         copyable = self._within_budget(copyable)
         suspects = poison.suspects[w.plan.source]
         for batch in self._batches([m for m in copyable if m.uid not in suspects]):
+            self._pace(batch)
             self._copy_batch(batch)
             self.tracker.keep_lease()
             self.tracker.tick(w.plan.source)
         for m in copyable:  # each alone, so a drop names the message that caused it
             if m.uid in suspects:
+                self._pace([m])
                 self._copy_batch([m], group=1, depth=1)
+
+    def _pace(self, batch: list[SourceMessage]) -> None:
+        """Wait until ``batch`` fits the rate limits (:mod:`.ratelimit`), if any."""
+        if self.opt.pacer is not None:
+            self.opt.pacer.take(messages=len(batch), size=sum(m.size for m in batch))
 
     def _batches(self, todo: list[SourceMessage]) -> Iterable[list[SourceMessage]]:
         batch: list[SourceMessage] = []
         size = 0
+        most, most_bytes = self.opt.fetch_batch, self.opt.fetch_batch_bytes
+        if self.opt.pacer is not None:  # small FETCHes, so the source sees the pace
+            paced, paced_bytes = self.opt.pacer.batch_limit()
+            most, most_bytes = min(most, paced or most), min(most_bytes, paced_bytes or most_bytes)
         for m in todo:
-            if batch and (
-                len(batch) >= self.opt.fetch_batch or size + m.size > self.opt.fetch_batch_bytes
-            ):
+            if batch and (len(batch) >= most or size + m.size > most_bytes):
                 yield batch
                 batch, size = [], 0
             batch.append(m)
@@ -123,7 +132,7 @@ class FolderCopy:
     def _within_budget(self, copyable: list[SourceMessage]) -> list[SourceMessage]:
         """The messages this pass may still copy under ``byte_budget``; the rest are skipped
         with a reason and the folder stays incomplete, so the next pass lists and copies them."""
-        budget = self.opt.byte_budget
+        budget = self.tracker.byte_budget
         if budget is None:
             return copyable
         planned = self.tracker.budget_used
@@ -135,9 +144,7 @@ class FolderCopy:
             else:
                 self.over_budget = True
                 self.work.counts.skipped += 1
-                self.work.problem(
-                    m, "skipped", "ByteBudget", "byte budget reached; the next pass continues", None
-                )
+                self.work.problem(m, "skipped", "ByteBudget", self.tracker.budget_reason, None)
         return allowed
 
     def _copy_batch(

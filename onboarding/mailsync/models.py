@@ -7,9 +7,11 @@ All frozen dataclasses. Secrets live only in :class:`Endpoint.password`, which i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal, overload
+
+from onboarding.mailsync.ratelimit import Pacer
 
 __all__ = [
     "Endpoint",
@@ -49,6 +51,7 @@ class Endpoint:
     login: str
     password: str = field(repr=False, compare=False)
     verify_tls: bool = True
+    ca_file: str | None = None  # a PEM bundle trusted instead of the system's (private CA)
     timeout_seconds: float = 60.0
     allow_plaintext: bool = False  # tls none to a host that is not loopback (onboarding.tls)
 
@@ -129,6 +132,13 @@ class SyncOptions:
     skipped as ``OutsideDateRange`` and their folder stays incomplete, like the byte budget,
     so a later pass without the window copies them.
 
+    ``pacer`` (:mod:`.ratelimit`) holds the pass to its messages and bytes per second, per
+    mailbox and per source host: bodies are fetched in small batches and each waits its turn.
+    ``daily_byte_cap`` is the most a source account may send in 24 hours (Gmail: about
+    2,500 MB); the bytes read are kept in the state store across passes, and once the cap is
+    reached the mailbox pauses (status ``Paused``, ``MailboxOutcome.resumes_at``) and a later
+    pass continues. The final pass is given neither (it must copy everything).
+
     ``approved_items`` are this mailbox's failed or skipped items an operator accepted, as
     ``(folder, uid)`` with ``folder`` as :attr:`MessageProblem.folder` shows it; the engine
     may stop retrying them (callers use them to tell known problems from new ones).
@@ -149,6 +159,8 @@ class SyncOptions:
     since: date | None = None
     before: date | None = None
     approved_items: frozenset[tuple[str, int]] = frozenset()
+    pacer: Pacer | None = field(default=None, compare=False)
+    daily_byte_cap: int | None = None
 
     def __post_init__(self) -> None:
         if self.pass_kind not in ("initial", "incremental", "final"):
@@ -159,8 +171,10 @@ class SyncOptions:
                      "append_group"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)!r}")
-        if self.byte_budget is not None and self.byte_budget < 1:
-            raise ValueError(f"byte_budget must be at least 1 or None, not {self.byte_budget!r}")
+        for name in ("byte_budget", "daily_byte_cap"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1 or None, not {value!r}")
         if self.since is not None and self.before is not None and self.since >= self.before:
             raise ValueError(f"since ({self.since}) must be before before ({self.before})")
         if self.max_retries < 0 or self.max_backoff_seconds < 0:
@@ -172,6 +186,7 @@ class SyncStatus(StrEnum):
 
     SYNCED = "Synced"
     SYNCED_WITH_ERRORS = "SyncedWithErrors"
+    PAUSED = "Paused"  # the daily byte cap was reached: a later pass continues (issue 10)
     FAILED = "Failed"
 
 
@@ -285,6 +300,7 @@ class MailboxOutcome:
     throttle_waits: int = 0
     error: str | None = None
     gmail: GmailOutcome | None = None
+    resumes_at: datetime | None = None  # Paused: when the daily byte cap lets it go on (UTC)
 
     in_scope = _FolderTotal()
     copied = _FolderTotal()

@@ -9,7 +9,10 @@ The bad-item policy (Microsoft's ``BadItemLimit`` / ``ApproveSkippedItems``, ima
 when an operator accepted it (:func:`item_key` names it) and ``new`` otherwise. A mailbox
 fails the pass when it failed as a whole, has a folder in error (not approvable: fix the
 folder), or has more new items than ``bad_item_limit``. Messages left for a later pass
-(byte budget, ``--since`` window) are *deferred*: counted, never items.
+(byte budget, ``--since`` window) are *deferred*: counted, never items. A mailbox that
+reached its account's daily byte cap is ``Paused`` with ``resumes at HH:MM UTC``: it does not
+fail the pass, and its deferred messages reconcile like any others. Throttling answers the
+source gave (and the waits they cost) are counted per mailbox.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ _COUNTED = (
     "approved_items",
 )
 _VOLUME = ("bytes_copied", "flags_updated")
-_TOTALLED = (*_COUNTED, *_VOLUME)
+_TOTALLED = (*_COUNTED, *_VOLUME, "throttle_waits")
 
 MAILBOX_COLUMNS = (
     "mailbox",
@@ -86,6 +89,8 @@ MAILBOX_COLUMNS = (
     "messages_per_second",
     "reconnects",
     "retries",
+    "throttle_waits",
+    "paused",
     "error",
     "verdict",
     "gmail",
@@ -129,6 +134,12 @@ class MigrationReport:
     failed_mailboxes: int
     uncounted_mailboxes: int = 0
     bad_item_limit: int = 0
+    warnings: tuple[str, ...] = ()  # what every report of the spec names (tls_verify false)
+
+    @property
+    def paused(self) -> tuple[str, ...]:
+        """``ann@x (resumes at 14:00 UTC)`` for each mailbox the daily byte cap paused."""
+        return tuple(f"{m['mailbox']} ({m['paused']})" for m in self.mailboxes if m.get("paused"))
 
     @property
     def problem_mailboxes(self) -> tuple[str, ...]:
@@ -185,6 +196,13 @@ class MigrationReport:
             f"({self.totals['new_items']} new, {self.totals['approved_items']} approved; "
             f"limit {self.bad_item_limit} new per mailbox)",
         ]
+        if self.paused:
+            lines.append(
+                f"- paused by the daily byte cap (a later pass continues): {', '.join(self.paused)}"
+            )
+        if self.totals.get("throttle_waits"):
+            lines.append(f"- throttling answers waited out: {self.totals['throttle_waits']}")
+        lines += [f"- **warning**: {w}" for w in self.warnings]
         if not self.ok:
             lines.append(f"- failing the pass: {self.problems_text}")
         lines += [f"- {m['mailbox']}: {m['gmail']}" for m in self.mailboxes if m.get("gmail")]
@@ -216,6 +234,7 @@ class MigrationReport:
             "problem_mailboxes": list(self.problem_mailboxes),
             "mailboxes": list(self.mailboxes),
             "failed_transfers": list(self.failed_transfers),
+            "warnings": list(self.warnings),
         }
 
 
@@ -285,6 +304,8 @@ def _mailbox_row(
             "messages_per_second": 0,
             "reconnects": 0,
             "retries": result.attempts - 1,
+            "throttle_waits": 0,
+            "paused": "",
             "error": type(result.error).__name__ if result.error else "Unknown",
             "verdict": type(result.error).__name__ if result.error else "failed",
             "gmail": "",
@@ -317,6 +338,12 @@ def _mailbox_row(
         "messages_per_second": round(o.messages_per_second, 1),
         "reconnects": o.reconnects,
         "retries": o.retries + result.attempts - 1,
+        "throttle_waits": o.throttle_waits,
+        "paused": (
+            f"resumes at {o.resumes_at:%H:%M} UTC ({o.resumes_at:%Y-%m-%d})"
+            if o.status is SyncStatus.PAUSED and o.resumes_at is not None
+            else ""
+        ),
         "error": o.error or "",
         "verdict": verdict,
         "gmail": o.gmail.sentence() if o.gmail else "",
@@ -330,6 +357,7 @@ def build_report(
     *,
     approved: frozenset[ItemKey] = frozenset(),
     bad_item_limit: int = 0,
+    warnings: tuple[str, ...] = (),
 ) -> MigrationReport:
     """Fold per-mailbox results into the report (mailboxes in the order given).
 
@@ -360,6 +388,7 @@ def build_report(
         mailboxes.append(_mailbox_row(r, items, bad_item_limit))
         failed += items
     totals = {k: sum(int(str(m[k])) for m in mailboxes) for k in _TOTALLED}
+    totals["paused_mailboxes"] = sum(1 for m in mailboxes if m["paused"])
     failed_mailboxes = sum(
         1 for r in results if r.outcome is None or r.outcome.status is SyncStatus.FAILED
     )
@@ -372,6 +401,7 @@ def build_report(
         failed_mailboxes=failed_mailboxes,
         uncounted_mailboxes=sum(1 for r in results if r.outcome is None),
         bad_item_limit=bad_item_limit,
+        warnings=warnings,
     )
 
 

@@ -12,7 +12,9 @@ Three tables, all keyed by the mailbox pair's key (source host/user → destinat
   MESSAGES) and how many of its messages are pending, so an unchanged folder with nothing
   pending is skipped from STATUS alone;
 - ``mailsync_lease``: one row per pair while a sync runs, so two syncs of the same pair never
-  overlap (I10); a lease that is not renewed expires, so a killed run does not block forever.
+  overlap (I10); a lease that is not renewed expires, so a killed run does not block forever;
+- ``mailsync_download``: bytes read from a source account per UTC hour, for the daily byte
+  cap that must hold across passes and workers (:mod:`.daily_cap`, issue 10).
 
 Stores written by older versions are upgraded when opened (:func:`_upgrade`): the digest and
 pending columns are added and Postgres' bounded ``flags`` becomes ``TEXT``; their rows keep
@@ -79,6 +81,14 @@ _lease = sa.Table(
     sa.Column("pair_key", sa.String(600), primary_key=True),
     sa.Column("owner", sa.String(200), nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+_download = sa.Table(
+    "mailsync_download",
+    _meta,
+    sa.Column("account", sa.String(600), primary_key=True),
+    sa.Column("hour", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
 )
 
 INTENT, DONE, DUP, PENDING = "intent", "done", "dup", "pending"
@@ -401,6 +411,41 @@ class StateStore:
                     for r in batch
                 ],
             )
+
+    # -- bytes read per source account (the daily byte cap) ------------------------------------
+
+    def add_download(self, account: str, hour: int, nbytes: int) -> None:
+        """Add ``nbytes`` read from ``account`` in ``hour`` (hours since the epoch, UTC).
+
+        An UPDATE first, else an INSERT; a concurrent first INSERT of the same hour makes
+        the loser add to the winner's row instead.
+        """
+        c = _download.c
+        where = (c.account == account) & (c.hour == hour)
+        for _ in range(3):
+            try:
+                with self._tx() as conn:
+                    bump = sa.update(_download).where(where).values(bytes=c.bytes + nbytes)
+                    if conn.execute(bump).rowcount:
+                        return
+                    conn.execute(
+                        sa.insert(_download).values(account=account, hour=hour, bytes=nbytes)
+                    )
+                return
+            except StateError as exc:
+                if not isinstance(exc.__cause__, IntegrityError):
+                    raise
+
+    def downloads(self, account: str, since_hour: int) -> list[tuple[int, int]]:
+        """``(hour, bytes)`` read from ``account`` since ``since_hour``, oldest first."""
+        c = _download.c
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.select(c.hour, c.bytes)
+                .where((c.account == account) & (c.hour >= since_hour))
+                .order_by(c.hour)
+            ).all()
+        return [(int(r[0]), int(r[1])) for r in rows]
 
     def count_messages(self, pair_key: str) -> dict[str, int]:
         """Rows per state for a pair (for reports and tests)."""

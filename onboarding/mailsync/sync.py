@@ -27,6 +27,7 @@ from onboarding.mailsync._exceptions import (
     Throttled,
     TransientSyncError,
 )
+from onboarding.mailsync.daily_cap import CapLedger, account_key
 from onboarding.mailsync.folder_sync import FolderSync
 from onboarding.mailsync.folder_work import FolderWork
 from onboarding.mailsync.gmail import GmailPass
@@ -50,6 +51,9 @@ __all__ = ["sync_mailbox"]
 
 log = logging.getLogger(__name__)
 
+_MAX_THROTTLE_WAITS = 100  # throttling answers one pass waits out before it gives up
+_LATER = frozenset({"ByteBudget", "OutsideDateRange"})  # left for a later pass, not problems
+
 
 def sync_mailbox(
     pair: MailboxPair,
@@ -59,15 +63,23 @@ def sync_mailbox(
     progress: Callable[[SyncProgress], None] | None = None,
     connector: Connector = open_session,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
 ) -> MailboxOutcome:
     """Run one pass; per-message problems are in the outcome, mailbox-level ones are raised.
 
     Raises a :class:`MailSyncError`: ``AuthFailed``/``TLSFailed``/``IMAPDisabled`` at login,
     ``StateLocked`` if another sync of the pair runs, a transient error when the connection
-    kept failing after ``options.max_retries`` reconnects.
+    kept failing after ``options.max_retries`` reconnects. Throttling answers are waited out
+    (at most ``options.max_backoff_seconds`` each) and counted, and do not use up reconnects.
+    ``clock`` (POSIX seconds) dates the bytes counted against ``options.daily_byte_cap``.
     """
     with state.lease(pair.key):
-        return _Run(pair, options, state, progress, connector, sleep).run()
+        run = _Run(pair, options, state, progress, connector, sleep)
+        if options.daily_byte_cap is not None:
+            src = pair.source
+            account = account_key(src.host, src.port, src.account)
+            run.cap = CapLedger(state, account, options.daily_byte_cap, clock)
+        return run.run()
 
 
 class _Run:
@@ -93,8 +105,11 @@ class _Run:
         self.reconnects = 0
         self.retries = 0
         self.throttle_waits = 0
-        self.tracker = PassTracker(pair.mailbox, self.key, state, progress)
+        self.tracker = PassTracker(
+            pair.mailbox, self.key, state, progress, byte_budget=options.byte_budget
+        )
         self.gmail: GmailPass | None = None
+        self.cap: CapLedger | None = None
 
     # -- connections ----------------------------------------------------------------------
 
@@ -132,10 +147,16 @@ class _Run:
                 s.close()
         self.src = self.dst = None
 
-    def _recover(self, exc: TransientSyncError, attempt: int) -> None:
-        """Back off after a transient failure; re-raise when retries are used up."""
+    def _recover(self, exc: TransientSyncError, attempt: int) -> int:
+        """Back off after a transient failure; re-raise when retries are used up.
+
+        Returns the next attempt number: a throttling answer is the server pacing us, not a
+        failure, so it waits as told (bounded) and does not count (issue 10), up to
+        ``_MAX_THROTTLE_WAITS`` in one pass.
+        """
         self._drop()
-        if attempt >= self.opt.max_retries:
+        throttled = isinstance(exc, Throttled) and self.throttle_waits < _MAX_THROTTLE_WAITS
+        if attempt >= self.opt.max_retries and not throttled:
             raise exc
         self.retries += 1
         self.reconnects += 1
@@ -146,6 +167,7 @@ class _Run:
             wait = min(0.2 * (2**attempt), self.opt.max_backoff_seconds)
         log.warning("%s: %s; retrying in %.1fs", self.pair.mailbox, exc, wait)
         self.sleep(wait)
+        return attempt if throttled else attempt + 1
 
     # -- the pass -------------------------------------------------------------------------
 
@@ -170,8 +192,9 @@ class _Run:
                 )
                 break
             except TransientSyncError as exc:
-                self._recover(exc, attempt)
-                attempt += 1
+                attempt = self._recover(exc, attempt)
+        if self.cap is not None:
+            self.tracker.limit_budget(self.cap.current().remaining, self.cap.cap)
         plans = [p for p in view.plans if p.action == "copy"]
         others = tuple(p for p in view.plans if p.action != "copy")
         tracker = self.tracker
@@ -204,12 +227,13 @@ class _Run:
                     outcome.in_scope,
                     size if size is not None else outcome.bytes_copied,
                 )
+                if self.cap is not None:
+                    self.cap.record(tracker.budget_used)
                 attempt = 0
             except TransientSyncError as exc:
                 if tracker.poison.take_progress():
                     attempt = 0  # a message that breaks connections was set aside: progress
-                self._recover(exc, attempt)
-                attempt += 1
+                attempt = self._recover(exc, attempt)
                 statuses = None  # re-read after reconnecting; the folder redo is idempotent
         for p in errors:
             results[p.source] = _folder_in_error(p, error_status.get(p.source))
@@ -221,6 +245,14 @@ class _Run:
         all_problems = tuple(pr for p in (*plans, *errors) for pr in results[p.source][1])
         bad = bool(errors) or any(f.failed for f in folders) or bool(all_problems)
         status = SyncStatus.SYNCED_WITH_ERRORS if bad else SyncStatus.SYNCED
+        resumes_at = None
+        if self.cap is not None and tracker.capped:
+            self.cap.record(tracker.budget_used)
+            deferred = any(p.error_class == "ByteBudget" for p in all_problems)
+            if deferred:
+                resumes_at = self.cap.current().resumes_at
+                if all(p.error_class in _LATER for p in all_problems) and not errors:
+                    status = SyncStatus.PAUSED
         error = (
             "; ".join(f"folder {p.source_display!r}: {p.reason}" for p in errors)
             if errors
@@ -239,6 +271,7 @@ class _Run:
             throttle_waits=self.throttle_waits,
             error=error,
             gmail=gmail,
+            resumes_at=resumes_at,
         )
 
     @staticmethod

@@ -23,7 +23,8 @@ class PassTracker:
 
     ``done_*`` is what the progress ticks show: ``finished_*`` (the folders already finished)
     plus what the current folder copied so far. ``budget_used`` is the bytes this pass copied,
-    against ``SyncOptions.byte_budget``.
+    against ``byte_budget``: ``SyncOptions.byte_budget``, or less when the account's daily
+    byte cap leaves less (:meth:`limit_budget`; ``budget_reason`` then says so).
     """
 
     def __init__(
@@ -32,6 +33,8 @@ class PassTracker:
         key: str,
         state: StateStore,
         progress: Callable[[SyncProgress], None] | None,
+        *,
+        byte_budget: int | None = None,
     ) -> None:
         self.mailbox = mailbox
         self.key = key
@@ -42,6 +45,9 @@ class PassTracker:
         self.done_msgs = 0
         self.done_bytes = 0
         self.budget_used = 0
+        self.byte_budget = byte_budget
+        self.budget_reason = "byte budget reached; the next pass continues"
+        self.capped = False  # the daily byte cap, not the pass's budget, is what binds
         self.finished_msgs = 0
         self.finished_bytes = 0
         self.total_msgs = 0
@@ -56,6 +62,15 @@ class PassTracker:
         self.dest_alters = False
         # Messages that broke a connection during this pass (:mod:`.poison`).
         self.poison = PoisonLog()
+
+    def limit_budget(self, remaining: int, cap: int) -> None:
+        """Copy at most ``remaining`` bytes more (what the daily ``cap`` leaves; may be <= 0)."""
+        if self.byte_budget is None or remaining < self.byte_budget:
+            self.byte_budget = max(0, remaining)
+            self.capped = True
+            self.budget_reason = (
+                f"daily byte cap of {cap:,} bytes per 24 hours reached; a later pass continues"
+            )
 
     def keep_lease(self) -> None:
         """Renew the pair's lease when a quarter of its time has passed (cheap to call often)."""

@@ -34,3 +34,17 @@ def test_sections_of_steps_that_did_not_run_are_left_out() -> None:
     data = ProvisionResult(ok=True, setup=(), conflicts=0).to_json()
     assert set(data) == {"ok", "message", "run_folder", "setup", "conflicts"}
     assert json.loads(json.dumps(data)) == data
+
+
+def test_results_of_flows_that_reach_the_source_name_the_specs_warnings() -> None:
+    """migrate, preflight and cutover results carry ``tls_verify: false`` (and any other
+    spec warning) in ``warnings`` and at the end of their message; none: unchanged."""
+    from flows.results import CutoverResult, MigrateResult, PreflightResult, WarnedResult
+
+    assert all(issubclass(m, WarnedResult) for m in (CutoverResult, MigrateResult, PreflightResult))
+    result = PreflightResult.of("acme", [], 4, "runs/x")
+    warned = result.warned(("migration.source.tls_verify is false: ...",))
+    assert warned.warnings == ("migration.source.tls_verify is false: ...",)
+    assert warned.message.endswith("; warning: migration.source.tls_verify is false: ...")
+    assert warned.to_json()["warnings"] == ["migration.source.tls_verify is false: ..."]
+    assert result.warned(()) is result

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import socket
 import ssl
+from pathlib import Path
+from typing import Any
 
 import pytest
+from support.tls_proxy import tls_front
 
+from lab import Lab, LabUser
 from onboarding.mailsync import Endpoint, TLSFailed
 from onboarding.mailsync.connection import Connection
-from onboarding.tls import MODES, TLSDecision, decide_tls, is_loopback, url_problem
+from onboarding.mailsync.session import open_session
+from onboarding.tls import (
+    MODES,
+    TLSDecision,
+    decide_tls,
+    is_loopback,
+    unverified_warning,
+    url_problem,
+)
 
 
 def test_none_is_plaintext_without_a_context() -> None:
@@ -134,3 +146,34 @@ def test_url_problem_names_the_rule_never_the_credentials(url: str, fragment: st
         assert problem is None
     else:
         assert problem is not None and fragment in problem and "pw-Secret1" not in problem
+
+
+def test_a_ca_file_that_is_not_a_bundle_is_one_sentence(tmp_path: Path) -> None:
+    """Rule: an unreadable ``ca_file`` is a ValueError naming the file and the fix."""
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate")
+    with pytest.raises(ValueError, match=r"ca_file .*ca\.pem cannot be read as a PEM CA bundle"):
+        decide_tls("implicit", "imap.example", ca_file=str(bad))
+
+
+def test_a_source_with_a_private_ca_is_verified_against_its_ca_file(
+    lab: Lab, lab_user: LabUser, tmp_path: Path
+) -> None:
+    """Rule: certificates are verified by default (a private CA's is refused); with the CA as
+    ``ca_file`` the login succeeds; ``verify_tls=False`` accepts it unverified, and the spec
+    setting that is a warning naming the host."""
+    with tls_front(tmp_path, (lab.source.host, lab.source.imap_port)) as (port, ca_file):
+
+        def endpoint(**tls: Any) -> Endpoint:
+            login = lab.source.master_login(lab_user.email)
+            return Endpoint("127.0.0.1", port, "implicit", login, lab.source.master_password, **tls)
+
+        with pytest.raises(TLSFailed, match="CERTIFICATE_VERIFY_FAILED"):
+            open_session(endpoint(), "source")
+        for tls in ({"ca_file": str(ca_file)}, {"verify_tls": False}):
+            session = open_session(endpoint(**tls), "source")
+            assert session.select("INBOX", readonly=True) is not None
+            session.logout()
+    assert "tls_verify is false: the certificate of imap.old.example is not checked" in (
+        unverified_warning("migration.source", "imap.old.example")
+    )

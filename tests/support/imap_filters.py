@@ -8,6 +8,11 @@ impossible literal, stores a message altered, or drops the connection on a poiso
     proxy.filter("downstream", lambda: LiteralRewriter(drop_body_of({7})))
     proxy.filter("upstream", lambda: LiteralRewriter(reset_on(b"POISON"), client=True))
 
+Lines without a literal go through ``lines`` (a source that throttles, issue 10)::
+
+    answers = [b"NO Request is throttled. Suggested Backoff Time: 100 milliseconds"]
+    proxy.filter("downstream", lambda: LiteralRewriter(keep, lines=throttle_fetches(answers)))
+
 Only non-synchronizing literals (a client's ``{n+}``, LITERAL+, and every server literal) can
 be rewritten: for a synchronizing one the client waits for ``+`` before sending the data, so
 its line is forwarded at once and its data passes through unchanged.
@@ -16,6 +21,7 @@ its line is forwarded at once and its data passes through unchanged.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Collection
 
 from support.faultproxy import ResetConnection
@@ -25,8 +31,11 @@ __all__ = [
     "add_header_to_appends",
     "claim_literal_for",
     "drop_body_of",
+    "keep",
+    "record_bodies",
     "relit",
     "reset_on",
+    "throttle_fetches",
 ]
 
 # (line with its marker, literal) → bytes to forward in place of line + CRLF + literal
@@ -48,9 +57,16 @@ class LiteralRewriter:
     """A :class:`~support.faultproxy.StreamFilter` calling ``rewrite`` on every literal
     (``client``: the stream is the client's, where ``{n}`` waits for the server's ``+``)."""
 
-    def __init__(self, rewrite: Rewrite, *, client: bool = False) -> None:
+    def __init__(
+        self,
+        rewrite: Rewrite,
+        *,
+        client: bool = False,
+        lines: Callable[[bytes], bytes] | None = None,
+    ) -> None:
         self.rewrite = rewrite
         self.client = client
+        self.lines = lines
         self.buf = b""
         self.line: bytes | None = None  # a line waiting for its literal
         self.need = 0
@@ -80,13 +96,46 @@ class LiteralRewriter:
             line, self.buf = self.buf[:end], self.buf[end + 2 :]
             m = _MARKER.search(line)
             if m is None:
-                out.append(line + b"\r\n")
+                out.append((self.lines(line) if self.lines else line) + b"\r\n")
             elif m.group(3) or not self.client:  # LITERAL+, or a server's literal
                 self.line, self.need = line, int(m.group(2))
             else:
                 out.append(line + b"\r\n")
                 self.passthrough = int(m.group(2))
         return b"".join(out)
+
+
+def keep(line: bytes, data: bytes) -> bytes:
+    """Forward a literal as it came."""
+    return line + b"\r\n" + data
+
+
+_BODY = re.compile(rb"\b(?:BODY|BINARY)\[\] ~?\{")
+_FETCH_DONE = re.compile(rb"^(\S+) OK Fetch completed", re.IGNORECASE)
+
+
+def record_bodies(times: list[float]) -> Rewrite:
+    """Forward every literal; append the time of each message body (``BODY[]``) to ``times``."""
+
+    def rewrite(line: bytes, data: bytes) -> bytes:
+        if _BODY.search(line):
+            times.append(time.monotonic())
+        return line + b"\r\n" + data
+
+    return rewrite
+
+
+def throttle_fetches(answers: list[bytes]) -> Callable[[bytes], bytes]:
+    """Turn the next FETCH completions into ``answers`` (popped in order, shared by every
+    connection): a source that throttles, as Office 365 and Gmail do."""
+
+    def lines(line: bytes) -> bytes:
+        m = _FETCH_DONE.match(line)
+        if m and answers:
+            return m.group(1) + b" " + answers.pop(0)
+        return line
+
+    return lines
 
 
 def reset_on(marker: bytes) -> Rewrite:

@@ -38,10 +38,12 @@ def make_customer(
     wrong_password: str = "Wrong-pass-999",
     auth_mode: str = "master",
     master: tuple[str, str] | None = None,
+    source: dict[str, Any] | None = None,
     **migration: Any,
 ) -> Customer:
     """``master`` is another (user, password) of the lab source's master users
-    (``lab.source.add_master_user``) instead of the lab's own."""
+    (``lab.source.add_master_user``) instead of the lab's own; ``source`` adds to (or
+    replaces keys of) ``migration.source``."""
     slug = "t-" + secrets.token_hex(4)
     secret = f"{slug}-src-master"
     env = "ONBOARD_SECRET_" + secret.upper().replace("-", "_")
@@ -78,7 +80,8 @@ def make_customer(
                     "master_user": master_user,
                     "password_secret": secret,
                 },
-            },
+            }
+            | (source or {}),
             "parallel_mailboxes": 2,
             "connections_per_source_host": 3,
             "task_retries": 2,

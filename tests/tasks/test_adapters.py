@@ -8,23 +8,33 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from support.faultproxy import FaultProxy
+from support.mail import connect, fill
 
+from lab import Lab, LabUsers
 from onboarding.controlpanel import CustomerDomain, InboundServer
+from onboarding.mailsync import StateStore, sync_mailbox
+from onboarding.tls import unverified_warning
 from tasks.adapters import (
     MailboxJob,
     customer_domains,
+    host_rate_limits,
     mailbox_jobs,
     mailbox_pair,
+    source_connections,
     source_limit_name,
     state_url,
     sync_options,
 )
 from tasks.vault import Vault
-from validation.spec import MigrationNotConfigured, parse_spec
+from validation.spec import HostedService, MigrationNotConfigured, TLSMode, parse_spec
 from validation.users import UserCredentials, ValidatedUser
 
 
-def _spec(tmp_path: Path, auth: dict[str, Any], **migration: Any) -> Any:
+def _spec(
+    tmp_path: Path, auth: dict[str, Any], *, source: dict[str, Any] | None = None, **migration: Any
+) -> Any:
+    given = {"host": "old.example", "port": 993, "tls": "implicit", "auth": auth} | (source or {})
     data = {
         "customer": "Acme Corp",
         "reseller": "R",
@@ -32,7 +42,7 @@ def _spec(tmp_path: Path, auth: dict[str, Any], **migration: Any) -> Any:
         "users_csv": "users.csv",
         "migration": {
             "enabled": True,
-            "source": {"host": "old.example", "port": 993, "tls": "implicit", "auth": auth},
+            "source": {k: v for k, v in given.items() if v is not None},
             **migration,
         },
         "hosted": {"imap_host": "imap.new.example", "imap_port": 993},
@@ -41,13 +51,19 @@ def _spec(tmp_path: Path, auth: dict[str, Any], **migration: Any) -> Any:
     return parse_spec(data, path=tmp_path / "customer.yaml")
 
 
-def _creds(email: str, source_username: str | None = None, source_pw: str | None = None) -> Any:
+def _creds(
+    email: str,
+    source_username: str | None = None,
+    source_pw: str | None = None,
+    **server: Any,
+) -> Any:
     return UserCredentials(
         row=2,
         email=email,
         password=SecretStr("New-pass-123"),
         source_username=source_username,
         source_password=SecretStr(source_pw) if source_pw else None,
+        **server,
     )
 
 
@@ -184,3 +200,110 @@ def test_the_final_pass_has_no_byte_budget_and_keeps_the_specs_window(tmp_path: 
     assert sync_options(spec, "incremental").since == date(2020, 1, 1)
     with pytest.raises(ValueError, match="must be a day before"):
         DateWindow(since=date(2025, 1, 2), before=date(2025, 1, 1))
+
+
+def test_a_provider_preset_fills_what_the_spec_leaves_out(tmp_path: Path) -> None:
+    """``provider: google``: Gmail's host, port, TLS, connection cap, daily 2,500 MB cap
+    (never in the final pass) and folder hints; every key the spec gives wins."""
+    gmail = {"host": None, "port": None, "tls": None, "provider": "google"}
+    spec = _spec(tmp_path, {"mode": "user"}, source=gmail, folder_renames={"[Gmail]/Spam": "Spam"})
+    src = spec.migration.source
+    assert (src.host, src.port, src.tls.value) == ("imap.gmail.com", 993, "implicit")
+    assert source_connections(spec) == 10
+    assert sync_options(spec, "initial").daily_byte_cap == 2_500 << 20
+    assert sync_options(spec, "final").daily_byte_cap is None
+    renames = sync_options(spec, "initial").folder_renames
+    assert renames["[Gmail]/Sent Mail"] == "Sent" and renames["[Gmail]/Spam"] == "Spam"
+    own = _spec(
+        tmp_path,
+        {"mode": "user"},
+        source={"provider": "microsoft365", "host": "imap.mine.example", "connections": 3},
+    )
+    assert own.migration.source.host == "imap.mine.example" and source_connections(own) == 3
+    assert own.migration.source.max_messages_per_second == 4.0  # imapsync's O365 preset
+
+
+def test_rates_give_each_mailbox_its_bucket_and_each_host_a_shared_one(tmp_path: Path) -> None:
+    """Per-mailbox rates are the pass's own; ``host_max_*`` buckets are one per actual host."""
+    rates = {"max_messages_per_second": 5, "host_max_bytes_per_second": 1e6}
+    spec = _spec(tmp_path, {"mode": "user"}, source=rates)
+    shared = host_rate_limits(spec)
+    a, b, c = (
+        sync_options(spec, "initial", source=host, host_rates=shared).pacer
+        for host in (("old.example", 993), ("old.example", 993), ("old2.example", 993))
+    )
+    assert a is not None and b is not None and c is not None
+    assert a.host[1] is b.host[1] and a.host[1] is not c.host[1]
+    assert a.mailbox[0] is not b.mailbox[0] and a.mailbox[0].per_second == 5
+    assert sync_options(_spec(tmp_path, {"mode": "user"}), "initial").pacer is None
+
+
+def test_a_users_own_source_server_routes_its_job_and_pair(tmp_path: Path) -> None:
+    """The CSV's ``source_host`` / ``source_port`` pick the user's server (its own connection
+    cap); the spec's TLS settings (``tls_verify: false``, warned about) apply to it too."""
+    spec = _spec(tmp_path, {"mode": "user"}, source={"tls_verify": False})
+    users = [
+        ValidatedUser(2, "ann@acme.test", "ann", "acme.test", source_host="old2.example"),
+        ValidatedUser(3, "bob@acme.test", "bob", "acme.test"),
+    ]
+    ann, bob = mailbox_jobs(spec, users)
+    assert (ann.source_host, ann.source_port, bob.source_host) == (
+        "old2.example",
+        993,
+        "old.example",
+    )
+    assert ann.source_limit != bob.source_limit
+    pair = mailbox_pair(
+        spec, _creds("ann@acme.test", source_host="old2.example", source_port=1993), Vault(None)
+    )
+    assert (pair.source.host, pair.source.port, pair.source.verify_tls) == (
+        "old2.example",
+        1993,
+        False,
+    )
+    assert spec.warnings == (unverified_warning("migration.source", "old.example"),)
+
+
+def test_two_users_on_two_source_servers_are_copied_from_their_own(
+    tmp_path: Path, lab: Lab, lab_users: LabUsers
+) -> None:
+    """Lab: the spec's source is one server, a user's ``source_port`` cell another (a proxy
+    on its own port); each pair connects to its user's server only and copies its mail."""
+    ann, bob = lab_users.new(), lab_users.new()
+    with (
+        FaultProxy((lab.source.host, lab.source.imap_port)) as first,
+        FaultProxy((lab.source.host, lab.source.imap_port)) as second,
+    ):
+        spec = _spec(
+            tmp_path,
+            {"mode": "user"},
+            source={"host": lab.source.host, "port": first.port, "tls": "none"},
+            state_url=f"sqlite:///{tmp_path / 'state.db'}",
+        ).model_copy(
+            update={
+                "hosted": HostedService(
+                    imap_host=lab.destination.host,
+                    imap_port=lab.destination.imap_port,
+                    imap_tls=TLSMode.NONE,
+                )
+            }
+        )
+        creds = {
+            ann.email: _creds(ann.email, source_pw=ann.source_password, source_port=second.port),
+            bob.email: _creds(bob.email, source_pw=bob.source_password),
+        }
+        for user, own, other in ((ann, second, first), (bob, first, second)):
+            with connect(
+                lab.source.host, lab.source.imap_port, user.email, user.source_password
+            ) as c:
+                total = fill(c, {"INBOX": 3})
+            seen = (own.stats().connections, other.stats().connections)
+            cred = creds[user.email].model_copy(
+                update={"password": SecretStr(user.destination_password)}
+            )
+            store = StateStore(state_url(spec))
+            pair = mailbox_pair(spec, cred, Vault(None))
+            out = sync_mailbox(pair, sync_options(spec, "initial"), store)
+            store.dispose()
+            assert out.copied == total
+            assert own.stats().connections > seen[0] and other.stats().connections == seen[1]

@@ -84,3 +84,30 @@ def test_credentials_in_base_url_are_refused_without_echoing_them(url: str) -> N
     problem = _problem(_example(controlpanel__base_url=url))
     assert "holds credentials" in problem and "api_key_secret" in problem
     assert "S3cret" not in problem and "ops" not in problem
+
+
+def test_a_ca_file_is_relative_to_the_spec_and_must_exist(tmp_path: Path) -> None:
+    """Rule: ``migration.source.ca_file`` is found in the spec's folder; a missing one is one
+    sentence naming the field, the path and the fix."""
+    (tmp_path / "old-ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    spec = parse_spec(_example(migration__source__ca_file="old-ca.pem"), path=tmp_path / "c.yaml")
+    assert spec.migration.source is not None
+    assert spec.migration.source.ca_file == tmp_path / "old-ca.pem"
+    with pytest.raises(SpecError, match=r"migration.source.ca_file: .*missing.pem is not a file"):
+        parse_spec(_example(migration__source__ca_file="missing.pem"), path=tmp_path / "c.yaml")
+
+
+def test_tls_verify_false_is_a_warning_of_every_run() -> None:
+    """Rule: ``tls_verify: false`` is accepted and named in the spec's warnings (reports)."""
+    spec = parse_spec(
+        _example(migration__source__tls="implicit", migration__source__tls_verify=False),
+        path=Path("customer.yaml"),
+    )
+    assert any("tls_verify is false" in w for w in spec.warnings)
+
+
+def test_an_unknown_provider_names_the_choices() -> None:
+    """Rule: ``provider`` is one of generic, microsoft365, google."""
+    problem = _problem(_example(migration__source__provider="yahoo"))
+    assert problem.startswith("migration.source.provider: must be one of")
+    assert "microsoft365" in problem and "google" in problem

@@ -159,28 +159,52 @@ def test_source_columns_need_migration(tmp_path: Path, no_migration: OnboardingS
     assert problem.column == "source_password" and "migration is off" in problem.problem
 
 
-def test_source_columns_when_migrating(tmp_path: Path, spec: OnboardingSpec) -> None:
-    """Migration columns are optional, unique per login, free of the master separator."""
-    report = check_user_list(
-        tmp_path,
-        spec,
-        "email,password,Source Username,Source Password\n"
-        f"jane@acme.test,{GOOD_PW},jdoe,old\n"
-        f"bob@acme.test,{GOOD_PW},JDOE,\n"
-        f"amy@acme.test,{GOOD_PW},amy*admin,\n"
-        f"joe@acme.test,{GOOD_PW},,\n",
-    )
-    assert _found(report) == {
-        (2, "Source Username", "duplicate_source_username"),
-        (3, "Source Username", "duplicate_source_username"),
-        (4, "Source Username", "master_separator"),
-    }
-    (joe,) = report.users
-    assert (joe.email, joe.source_username, joe.has_source_credentials) == (
-        "joe@acme.test",
-        None,
-        False,
-    )
+@pytest.mark.parametrize(
+    ("csv", "problems", "users"),
+    [
+        (
+            "email,password,Source Username,Source Password\n"
+            f"jane@acme.test,{GOOD_PW},jdoe,old\n"
+            f"bob@acme.test,{GOOD_PW},JDOE,\n"
+            f"amy@acme.test,{GOOD_PW},amy*admin,\n"
+            f"joe@acme.test,{GOOD_PW},,\n",
+            {
+                (2, "Source Username", "duplicate_source_username"),
+                (3, "Source Username", "duplicate_source_username"),
+                (4, "Source Username", "master_separator"),
+            },
+            [("joe@acme.test", None, False, None, None)],
+        ),
+        (
+            "email,password,source_host,source_port\n"
+            f"jane@acme.test,{GOOD_PW},IMAP2.acme.test,1143\n"
+            f"bob@acme.test,{GOOD_PW},,\n"
+            f"amy@acme.test,{GOOD_PW},old server,993\n"
+            f"joe@acme.test,{GOOD_PW},imap3.acme.test,99999\n",
+            {(4, "source_host", "source_host_syntax"), (5, "source_port", "source_port_range")},
+            [
+                ("jane@acme.test", None, False, "imap2.acme.test", 1143),
+                ("bob@acme.test", None, False, None, None),
+            ],
+        ),
+    ],
+)
+def test_source_columns_when_migrating(
+    tmp_path: Path,
+    spec: OnboardingSpec,
+    csv: str,
+    problems: set[tuple[int, str, str]],
+    users: list[tuple[object, ...]],
+) -> None:
+    """Migration columns are optional: source logins unique and free of the master
+    separator; ``source_host`` / ``source_port`` name a user's own old server (empty: the
+    spec's), a port outside 1-65535 or a host that is no name is that row's problem."""
+    report = check_user_list(tmp_path, spec, csv)
+    assert _found(report) == problems
+    assert [
+        (u.email, u.source_username, u.has_source_credentials, u.source_host, u.source_port)
+        for u in report.users
+    ] == users
 
 
 def test_policy_is_configurable(tmp_path: Path, spec: OnboardingSpec) -> None:
