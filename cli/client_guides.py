@@ -6,11 +6,12 @@ when the input or Prefect is unusable. No file contains a password.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from cli.output import Format, FormatOption, Output, SpecArgument
+from cli.spec_flow import run_spec_flow
 
 if TYPE_CHECKING:
     from flows.results import ClientGuidesResult
@@ -20,18 +21,11 @@ __all__ = ["client_guides"]
 
 def client_guides(spec: SpecArgument, output_format: FormatOption = Format.TEXT) -> None:
     """Write the set-up guide, one sheet per user, and the autoconfig files to publish."""
-    from cli.prefect_runtime import run_flow
     from flows.results import ClientGuidesResult
 
     out = Output(output_format)
-    out.load_spec(spec)
-
-    def start() -> Any:
-        from flows.client_guides import client_guides as flow
-
-        return flow(spec_path=spec.resolve(), return_state=True)
-
-    out.finish(run_flow(start, out, ClientGuidesResult), _print)
+    result = run_spec_flow(spec, out, ClientGuidesResult, "flows.client_guides:client_guides")
+    out.finish(result, _print)
 
 
 def _print(result: ClientGuidesResult) -> None:

@@ -12,11 +12,12 @@ sentence on stderr). No output ever contains a DKIM private key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.output import Format, FormatOption, Output, SpecArgument, plain
+from cli.spec_flow import run_spec_flow
 
 if TYPE_CHECKING:
     from flows.results import DNSCheckResult, DNSPlanResult, PropagationResult
@@ -26,18 +27,10 @@ __all__ = ["dns_check", "dns_plan"]
 
 def dns_plan(spec: SpecArgument, output_format: FormatOption = Format.TEXT) -> None:
     """Print the DNS records the customer must remove and add, with the MX TTL."""
-    from cli.prefect_runtime import run_flow
     from flows.results import DNSPlanResult
 
     out = Output(output_format)
-    out.load_spec(spec)
-
-    def start() -> Any:
-        from flows.dns_plan import dns_plan as flow
-
-        return flow(spec_path=spec.resolve(), return_state=True)
-
-    out.finish(run_flow(start, out, DNSPlanResult), _print_plan)
+    out.finish(run_spec_flow(spec, out, DNSPlanResult, "flows.dns_plan:dns_plan"), _print_plan)
 
 
 def _print_plan(result: DNSPlanResult) -> None:
@@ -55,20 +48,16 @@ def dns_check(
     output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Check the published records (MX, SPF, DKIM, DMARC) or their propagation."""
-    from cli.prefect_runtime import run_flow
     from flows.results import DNSCheckResult, PropagationResult
 
     out = Output(output_format)
-    out.load_spec(spec)
-
-    def start() -> Any:
-        from flows.dns_check import dns_check as flow
-
-        return flow(spec_path=spec.resolve(), propagation=propagation, return_state=True)
-
-    if propagation:
-        out.finish(run_flow(start, out, PropagationResult), _print_check)
-    out.finish(run_flow(start, out, DNSCheckResult), _print_check)
+    result_type: type[DNSCheckResult | PropagationResult] = (
+        PropagationResult if propagation else DNSCheckResult
+    )
+    result = run_spec_flow(
+        spec, out, result_type, "flows.dns_check:dns_check", propagation=propagation
+    )
+    out.finish(result, _print_check)
 
 
 def _print_check(result: DNSCheckResult | PropagationResult) -> None:

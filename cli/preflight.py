@@ -11,7 +11,7 @@ artifact and ``preflight.csv`` in the run folder.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.output import Format, FormatOption, Output, SpecArgument
+from cli.spec_flow import run_spec_flow
 
 if TYPE_CHECKING:
     from flows.results import PreflightResult
@@ -34,19 +35,12 @@ def preflight(
     output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Check every user's old and new mailbox: logins, sizes, limits, estimated time."""
-    from cli.prefect_runtime import run_flow
     from flows.results import PreflightResult
 
     out = Output(output_format)
-    out.load_spec(spec)
     wanted = [u for u in users.split(",") if u.strip()] if users is not None else None
-
-    def start() -> Any:
-        from flows.preflight import preflight as preflight_flow
-
-        return preflight_flow(spec_path=spec.resolve(), users=wanted, return_state=True)
-
-    out.finish(run_flow(start, out, PreflightResult), _print)
+    result = run_spec_flow(spec, out, PreflightResult, "flows.preflight:preflight", users=wanted)
+    out.finish(result, _print)
 
 
 def _mb(value: int | None) -> str:

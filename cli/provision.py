@@ -8,9 +8,10 @@ to do), 2 when the input or the API key is unusable (one sentence, nothing chang
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cli.output import Format, FormatOption, Output, SpecArgument, safe
+from cli.spec_flow import run_spec_flow
 
 if TYPE_CHECKING:
     from flows.results import ProvisionResult
@@ -23,18 +24,10 @@ def provision(
     output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Create the customer's control-panel objects and mailboxes (only what is missing)."""
-    from cli.prefect_runtime import run_flow
     from flows.results import ProvisionResult
 
     out = Output(output_format)
-    out.load_spec(spec)
-
-    def start() -> Any:
-        from flows.provision import provision as provision_flow
-
-        return provision_flow(spec_path=spec.resolve(), return_state=True)
-
-    result = run_flow(start, out, ProvisionResult)
+    result = run_spec_flow(spec, out, ProvisionResult, "flows.provision:provision")
     if result.stopped:
         out.fail(result.stopped)
     out.finish(result, _print)

@@ -7,11 +7,12 @@ unusable. ``--follow-up`` labels the run as the 48-hour re-check.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.output import Format, FormatOption, Output, SpecArgument, plain
+from cli.spec_flow import run_spec_flow
 
 if TYPE_CHECKING:
     from flows.results import VerifyResult
@@ -27,18 +28,12 @@ def verify(
     output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Check every account logs in, mail reaches every domain, and the DNS records work."""
-    from cli.prefect_runtime import run_flow
     from flows.results import VerifyResult
 
     out = Output(output_format)
-    out.load_spec(spec)
-
-    def start() -> Any:
-        from flows.verify import verify as verify_flow
-
-        return verify_flow(spec_path=spec.resolve(), followup=followup, return_state=True)
-
-    out.finish(run_flow(start, out, VerifyResult), _print)
+    out.finish(
+        run_spec_flow(spec, out, VerifyResult, "flows.verify:verify", followup=followup), _print
+    )
 
 
 def _print(result: VerifyResult) -> None:

@@ -19,6 +19,8 @@ customer's DNS change) are the operator's: this flow never sleeps for hours.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,9 @@ from tasks.dns import records_key
 from validation.spec import load_spec
 
 __all__ = ["onboard"]
+
+Step = tuple[str, Callable[[], State[Any]] | None, str]
+"""A phase: its name, what runs its flow (None: it is skipped) and why it stops or skips."""
 
 
 class _Phases:
@@ -64,6 +69,18 @@ class _Phases:
         get_run_logger().error(message)
         return end(OnboardResult(ok=False, message=message, completed=False, phases=self.rows))
 
+    def run(self, steps: Iterable[Step]) -> State[Any] | None:
+        """Run the steps' flows in order (a step without one is recorded as skipped, its
+        message the reason); the stopped end at the first that does not complete, else None."""
+        for phase, start, why in steps:
+            if start is None:
+                self.skip(phase, why)
+                continue
+            state = start()
+            if not self.ran(phase, state):
+                return self.stopped(state.message or why)
+        return None
+
     def done(self) -> State[Any]:
         ran = [r.phase for r in self.rows if r.state != "Skipped"]
         message = "onboarded: " + ", ".join(ran)
@@ -78,6 +95,7 @@ def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 9
     ``dns_wait_seconds``: how long the cutover keeps checking DNS readiness before refusing.
     """
     spec = load_spec(spec_path)
+    run: dict[str, Any] = {"spec_path": spec_path, "return_state": True}
     phases = _Phases()
     if cutover_started(spec):
         phases.skip(
@@ -85,27 +103,32 @@ def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 9
             "the cutover has started (users added since: `onboard provision`)",
         )
     else:
-        state = validate_users(spec_path=spec_path, return_state=True)
-        if not phases.ran("validate-users", state):
-            return phases.stopped(state.message or "the user list has problems")
-        state = provision(spec_path=spec_path, return_state=True)
-        if not phases.ran("provision", state):
-            return phases.stopped(state.message or "provisioning failed")
+        setup: list[Step] = [
+            ("validate-users", partial(validate_users, **run), "the user list has problems"),
+            ("provision", partial(provision, **run), "provisioning failed"),
+        ]
         if spec.migration.enabled:
-            state = preflight(spec_path=spec_path, return_state=True)
-            if not phases.ran("preflight", state):
-                return phases.stopped(state.message or "preflight found users that cannot move")
-            state = migrate(spec_path=spec_path, pass_kind="initial", return_state=True)
-            if not phases.ran("migrate", state):
-                return phases.stopped(state.message or "the initial sync failed")
+            setup += [
+                ("preflight", partial(preflight, **run), "preflight found users that cannot move"),
+                (
+                    "migrate",
+                    partial(migrate, **run, pass_kind="initial"),
+                    "the initial sync failed",
+                ),
+            ]
         else:
-            phases.skip("preflight, migrate", "migration is not enabled in the spec")
-        state = dns_plan(spec_path=spec_path, return_state=True)
-        if not phases.ran("dns-plan", state):
-            return phases.stopped(state.message or "the DNS plan failed")
-        state = client_guides(spec_path=spec_path, return_state=True)
-        if not phases.ran("client-guides", state):
-            return phases.stopped(state.message or "the client guides could not be written")
+            setup.append(("preflight, migrate", None, "migration is not enabled in the spec"))
+        setup += [
+            ("dns-plan", partial(dns_plan, **run), "the DNS plan failed"),
+            (
+                "client-guides",
+                partial(client_guides, **run),
+                "the client guides could not be written",
+            ),
+        ]
+        stopped = phases.run(setup)
+        if stopped is not None:
+            return stopped
         if approved:
             phases.skip("confirm-dns-change", "confirmed up front (approved)")
         else:
@@ -113,12 +136,10 @@ def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 9
             phases.note("confirm-dns-change", "Confirmed", answer.notes)
             if not answer.changed:
                 return phases.stopped("the operator says the customer has not changed DNS yet")
-    state = cutover(
-        spec_path=spec_path, approved=approved, wait_seconds=dns_wait_seconds, return_state=True
-    )
-    if not phases.ran("cutover", state):
-        return phases.stopped(state.message or "the cutover did not complete")
-    state = verify(spec_path=spec_path, return_state=True)
-    if not phases.ran("verify", state):
-        return phases.stopped(state.message or "verification found open issues")
-    return phases.done()
+    cutover_now = partial(cutover, **run, approved=approved, wait_seconds=dns_wait_seconds)
+    finish: list[Step] = [
+        ("cutover", cutover_now, "the cutover did not complete"),
+        ("verify", partial(verify, **run), "verification found open issues"),
+    ]
+    stopped = phases.run(finish)
+    return phases.done() if stopped is None else stopped

@@ -120,12 +120,10 @@ def _dns_guard() -> Iterator[None]:
     import dns.nameserver
     import dns.resolver
 
+    from onboarding.dnscheck._scope import swapped_default_resolver
+
     guard = dns.resolver.Resolver(configure=False)
     guard.nameservers = [dns.nameserver.Do53Nameserver("127.0.0.1", _DNS_GUARD_PORT)]
     guard.timeout = guard.lifetime = 0.5
-    previous = dns.resolver.default_resolver
-    dns.resolver.default_resolver = guard
-    try:
+    with swapped_default_resolver(guard):
         yield
-    finally:
-        dns.resolver.default_resolver = previous

@@ -163,6 +163,19 @@ def _field_errors(response: httpx.Response, secrets: tuple[str, ...]) -> dict[st
     return out
 
 
+# Statuses whose error says the same whatever the body: the exception and what to say.
+_BY_STATUS: dict[int, tuple[type[ControlPanelError], str]] = {
+    401: (
+        AuthenticationFailed,
+        "the control panel rejected the API key (401); check that the Secret block holds "
+        "'login:key' for a reseller-level login",
+    ),
+    403: (PermissionDenied, "the API key's login may not do this (403); use a reseller-level key"),
+    404: (NotFound, "not found (404)"),
+    409: (Conflict, "conflict (409)"),
+}
+
+
 def error_for(
     response: httpx.Response, *, method: str, path: str, secrets: tuple[str, ...] = ()
 ) -> ControlPanelError:
@@ -178,25 +191,6 @@ def error_for(
             method=method,
             path=path,
         )
-    if status == 401:
-        return AuthenticationFailed(
-            f"{where}: the control panel rejected the API key (401); check that the Secret "
-            "block holds 'login:key' for a reseller-level login",
-            method=method,
-            path=path,
-            status=status,
-        )
-    if status == 403:
-        return PermissionDenied(
-            f"{where}: the API key's login may not do this (403); use a reseller-level key",
-            method=method,
-            path=path,
-            status=status,
-        )
-    if status == 404:
-        return NotFound(f"{where}: not found (404)", method=method, path=path, status=status)
-    if status == 409:
-        return Conflict(f"{where}: conflict (409)", method=method, path=path, status=status)
     if status == 429:
         return RateLimited(
             f"{where}: still rate limited (429) after every retry; lower "
@@ -205,16 +199,14 @@ def error_for(
             method=method,
             path=path,
         )
-    if status >= 500:
-        return ServerError(
-            f"{where}: the control panel failed ({status}); retry later or ask MailRoute support",
-            method=method,
-            path=path,
-            status=status,
-        )
-    return UnexpectedResponse(
-        f"{where}: unexpected status {status}", method=method, path=path, status=status
-    )
+    if status in _BY_STATUS:
+        kind, what = _BY_STATUS[status]
+    elif status >= 500:
+        kind = ServerError
+        what = f"the control panel failed ({status}); retry later or ask MailRoute support"
+    else:
+        kind, what = UnexpectedResponse, f"unexpected status {status}"
+    return kind(f"{where}: {what}", method=method, path=path, status=status)
 
 
 class Sender:

@@ -53,81 +53,6 @@ class _Read(BaseModel):
     resource_uri: str
 
 
-class Reseller(_Read):
-    """A reseller: owns customers (contract §2.1)."""
-
-    resource: ClassVar[str] = "reseller"
-    name: str
-    allow_branding: bool = False
-    allow_customer_branding: bool = False
-
-
-class Customer(_Read):
-    """A customer of a reseller; ``name`` is unique platform-wide (contract §2.2)."""
-
-    resource: ClassVar[str] = "customer"
-    name: str
-    reseller: str
-    allow_branding: bool = False
-    is_full_user_list: bool = False
-    reported_user_count: int | None = None
-
-
-class Domain(_Read):
-    """A customer domain; ``hold_email`` queues mail, ``deliveryport`` is the inbound port."""
-
-    resource: ClassVar[str] = "domain"
-    name: str
-    customer: str
-    active: bool = True
-    hold_email: bool = False
-    deliveryport: int = 25
-    bounce_unlisted: bool = False
-    outbound_enabled: bool = False
-
-
-class MailServer(_Read):
-    """Where filtered mail for a domain is delivered; the lowest ``priority`` is tried first."""
-
-    resource: ClassVar[str] = "mail_server"
-    server: str
-    domain: str
-    priority: int = 10
-    use_sasl: bool = False
-    sasl_login: str | None = None
-
-
-class EmailAccount(_Read):
-    """A hosted mailbox ``localpart@domain``; passwords are write-only and never read back."""
-
-    resource: ClassVar[str] = "email_account"
-    localpart: str
-    domain: str
-    domain_name: str | None = None
-    priority: int | None = None
-    use_domain_notifications: bool = True
-    aliases: str = ""
-
-
-class LocalpartAlias(_Read):
-    """Another localpart delivering to an email account (contract §2.7)."""
-
-    resource: ClassVar[str] = "localpart_alias"
-    localpart: str
-    email_account: str
-    domain: str | None = None
-    type: str = "alias"
-
-
-class DomainAlias(_Read):
-    """Another domain name behaving exactly like its parent domain (contract §2.8)."""
-
-    resource: ClassVar[str] = "domain_alias"
-    name: str
-    domain: str
-    active: bool = True
-
-
 class _New(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     resource: ClassVar[str]
@@ -141,18 +66,22 @@ class _New(BaseModel):
         return data
 
 
-class NewReseller(_New):
+# The fields a create sends, once per resource: the ``New*`` model is ``_New`` plus them, the
+# model read back is ``_Read`` plus them plus what only the server sets or reports.
+
+
+class _ResellerFields(BaseModel):
     resource: ClassVar[str] = "reseller"
     name: str
 
 
-class NewCustomer(_New):
+class _CustomerFields(BaseModel):
     resource: ClassVar[str] = "customer"
     name: str
     reseller: str
 
 
-class NewDomain(_New):
+class _DomainFields(BaseModel):
     resource: ClassVar[str] = "domain"
     name: str
     customer: str
@@ -162,23 +91,103 @@ class NewDomain(_New):
     outbound_enabled: bool = False
 
 
-class NewMailServer(_New):
+class _MailServerFields(BaseModel):
     resource: ClassVar[str] = "mail_server"
     domain: str
     server: str
     priority: int = 10
 
 
-class NewEmailAccount(_New):
+class _EmailAccountFields(BaseModel):
+    resource: ClassVar[str] = "email_account"
+    domain: str
+    localpart: str
+
+
+class _LocalpartAliasFields(BaseModel):
+    resource: ClassVar[str] = "localpart_alias"
+    email_account: str
+    localpart: str
+
+
+class _DomainAliasFields(BaseModel):
+    resource: ClassVar[str] = "domain_alias"
+    domain: str
+    name: str
+    active: bool = True
+
+
+class Reseller(_Read, _ResellerFields):
+    """A reseller: owns customers (contract §2.1)."""
+
+    allow_branding: bool = False
+    allow_customer_branding: bool = False
+
+
+class Customer(_Read, _CustomerFields):
+    """A customer of a reseller; ``name`` is unique platform-wide (contract §2.2)."""
+
+    allow_branding: bool = False
+    is_full_user_list: bool = False
+    reported_user_count: int | None = None
+
+
+class Domain(_Read, _DomainFields):
+    """A customer domain; ``hold_email`` queues mail, ``deliveryport`` is the inbound port."""
+
+    bounce_unlisted: bool = False
+
+
+class MailServer(_Read, _MailServerFields):
+    """Where filtered mail for a domain is delivered; the lowest ``priority`` is tried first."""
+
+    use_sasl: bool = False
+    sasl_login: str | None = None
+
+
+class EmailAccount(_Read, _EmailAccountFields):
+    """A hosted mailbox ``localpart@domain``; passwords are write-only and never read back."""
+
+    domain_name: str | None = None
+    priority: int | None = None
+    use_domain_notifications: bool = True
+    aliases: str = ""
+
+
+class LocalpartAlias(_Read, _LocalpartAliasFields):
+    """Another localpart delivering to an email account (contract §2.7)."""
+
+    domain: str | None = None
+    type: str = "alias"
+
+
+class DomainAlias(_Read, _DomainAliasFields):
+    """Another domain name behaving exactly like its parent domain (contract §2.8)."""
+
+
+class NewReseller(_New, _ResellerFields):
+    pass
+
+
+class NewCustomer(_New, _CustomerFields):
+    pass
+
+
+class NewDomain(_New, _DomainFields):
+    pass
+
+
+class NewMailServer(_New, _MailServerFields):
+    pass
+
+
+class NewEmailAccount(_New, _EmailAccountFields):
     """An account to create. With a password, ``create_opt`` is the caller-supplied mode.
 
     Contract §6.6: the value naming "I supply the password" is ``create_pwd`` (2013 KB) or
     ``set_pwd`` (client notes); the client sends ``confirm_password`` equal to ``password``.
     """
 
-    resource: ClassVar[str] = "email_account"
-    domain: str
-    localpart: str
     password: SecretStr | None = None
     create_opt: str = "create_pwd"
     send_welcome: bool = False
@@ -193,17 +202,12 @@ class NewEmailAccount(_New):
         return data
 
 
-class NewLocalpartAlias(_New):
-    resource: ClassVar[str] = "localpart_alias"
-    email_account: str
-    localpart: str
+class NewLocalpartAlias(_New, _LocalpartAliasFields):
+    pass
 
 
-class NewDomainAlias(_New):
-    resource: ClassVar[str] = "domain_alias"
-    domain: str
-    name: str
-    active: bool = True
+class NewDomainAlias(_New, _DomainAliasFields):
+    pass
 
 
 class FieldSchema(BaseModel):

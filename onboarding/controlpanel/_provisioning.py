@@ -88,22 +88,14 @@ class ProvisioningReport:
         if self.accounts is not None:
             accounts = self.accounts
             data["accounts"] = {
-                "total": len(accounts.accounts),
-                **accounts.counts,
+                **accounts.summary(),
                 "logins_ok": accounts.logins_ok,
                 "logins_failed": accounts.logins_failed,
-                "reconciles": accounts.reconciles,
-                "http_requests": accounts.requests,
             }
             data["failed"] = [{"email": a.email, "reason": a.reason} for a in accounts.failed]
         if self.aliases is not None:
             aliases = self.aliases
-            data["aliases"] = {
-                "total": len(aliases.aliases),
-                **aliases.counts,
-                "reconciles": aliases.reconciles,
-                "http_requests": aliases.requests,
-            }
+            data["aliases"] = aliases.summary()
             data["alias_problems"] = [
                 {
                     "alias": a.alias,

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 __all__ = [
     "AccountResult",
@@ -131,21 +131,58 @@ class AccountResult:
     login: LoginResult | None = None
 
 
+class _Outcomed(Protocol):
+    @property
+    def outcome(self) -> Outcome: ...
+
+
+T = TypeVar("T", bound=_Outcomed)
+
+
+class _Tally(Generic[T]):
+    """What the accounts and aliases reports count alike: one outcome per item, reconciled."""
+
+    _counted: ClassVar[tuple[Outcome, ...]] = tuple(Outcome)
+    requests: dict[str, int]
+
+    @property
+    def items(self) -> tuple[T, ...]:
+        raise NotImplementedError
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = Counter(item.outcome.value for item in self.items)
+        return {o.value: found.get(o.value, 0) for o in self._counted}
+
+    @property
+    def failed(self) -> tuple[T, ...]:
+        return tuple(item for item in self.items if item.outcome is Outcome.FAILED)
+
+    @property
+    def reconciles(self) -> bool:
+        return sum(self.counts.values()) == len(self.items)
+
+    def summary(self) -> dict[str, Any]:
+        """The totals as ``--format json`` shows them: items, each outcome, HTTP requests."""
+        return {
+            "total": len(self.items),
+            **self.counts,
+            "reconciles": self.reconciles,
+            "http_requests": self.requests,
+        }
+
+
 @dataclass(frozen=True)
-class AccountsReport:
+class AccountsReport(_Tally[AccountResult]):
     """Every account's result, in input order, with counts that reconcile."""
 
+    _counted: ClassVar[tuple[Outcome, ...]] = tuple(o for o in Outcome if o is not Outcome.CONFLICT)
     accounts: tuple[AccountResult, ...]
     requests: dict[str, int] = field(default_factory=dict)
 
     @property
-    def counts(self) -> dict[str, int]:
-        found = Counter(a.outcome.value for a in self.accounts)
-        return {o.value: found.get(o.value, 0) for o in Outcome if o is not Outcome.CONFLICT}
-
-    @property
-    def failed(self) -> tuple[AccountResult, ...]:
-        return tuple(a for a in self.accounts if a.outcome is Outcome.FAILED)
+    def items(self) -> tuple[AccountResult, ...]:
+        return self.accounts
 
     @property
     def logins_ok(self) -> int:
@@ -154,10 +191,6 @@ class AccountsReport:
     @property
     def logins_failed(self) -> int:
         return sum(1 for a in self.accounts if a.login is not None and not a.login.ok)
-
-    @property
-    def reconciles(self) -> bool:
-        return sum(self.counts.values()) == len(self.accounts)
 
     def with_logins(self, checks: Iterable[LoginCheck]) -> AccountsReport:
         """This report with each checked account's login proof; others are left as they are."""
@@ -182,25 +215,16 @@ class AliasResult:
 
 
 @dataclass(frozen=True)
-class AliasesReport:
+class AliasesReport(_Tally[AliasResult]):
     """Every alias's result, in user-list order, with counts that reconcile."""
 
     aliases: tuple[AliasResult, ...] = ()
     requests: dict[str, int] = field(default_factory=dict)
 
     @property
-    def counts(self) -> dict[str, int]:
-        found = Counter(a.outcome.value for a in self.aliases)
-        return {o.value: found.get(o.value, 0) for o in Outcome}
-
-    @property
-    def failed(self) -> tuple[AliasResult, ...]:
-        return tuple(a for a in self.aliases if a.outcome is Outcome.FAILED)
+    def items(self) -> tuple[AliasResult, ...]:
+        return self.aliases
 
     @property
     def conflicts(self) -> tuple[AliasResult, ...]:
         return tuple(a for a in self.aliases if a.outcome is Outcome.CONFLICT)
-
-    @property
-    def reconciles(self) -> bool:
-        return sum(self.counts.values()) == len(self.aliases)

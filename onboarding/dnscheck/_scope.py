@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import checkdmarc.utils
 import dns.resolver
 
-__all__ = ["checkdmarc_scope", "default_resolver_scope"]
+__all__ = ["checkdmarc_scope", "default_resolver_scope", "swapped_default_resolver"]
 
 _CHECKDMARC_LOCK = threading.Lock()
 _DEFAULT_RESOLVER_LOCK = threading.Lock()
@@ -37,10 +37,17 @@ def checkdmarc_scope() -> Iterator[None]:
 @contextmanager
 def default_resolver_scope(resolver: dns.resolver.Resolver) -> Iterator[None]:
     """Make ``resolver`` dnspython's default resolver inside the block only."""
-    with _DEFAULT_RESOLVER_LOCK:
-        previous = dns.resolver.default_resolver
-        dns.resolver.default_resolver = resolver
-        try:
-            yield
-        finally:
-            dns.resolver.default_resolver = previous
+    with _DEFAULT_RESOLVER_LOCK, swapped_default_resolver(resolver):
+        yield
+
+
+@contextmanager
+def swapped_default_resolver(resolver: dns.resolver.Resolver) -> Iterator[None]:
+    """:func:`default_resolver_scope` without the lock, for a block that takes it itself
+    (the test session's DNS guard, around a whole test)."""
+    previous = dns.resolver.default_resolver
+    dns.resolver.default_resolver = resolver
+    try:
+        yield
+    finally:
+        dns.resolver.default_resolver = previous

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -42,11 +43,21 @@ from onboarding.reports import private_file
 __all__ = ["FolderState", "MessageRow", "StateStore"]
 
 _meta = sa.MetaData()
-_message = sa.Table(
+
+
+def _folder_table(name: str, *columns: sa.Column[Any]) -> sa.Table:
+    """A table keyed by the mailbox pair and the source folder, then by ``columns``' keys."""
+    return sa.Table(
+        name,
+        _meta,
+        sa.Column("pair_key", sa.String(600), primary_key=True),
+        sa.Column("src_folder", sa.String(1000), primary_key=True),
+        *columns,
+    )
+
+
+_message = _folder_table(
     "mailsync_message",
-    _meta,
-    sa.Column("pair_key", sa.String(600), primary_key=True),
-    sa.Column("src_folder", sa.String(1000), primary_key=True),
     sa.Column("src_uidvalidity", sa.BigInteger, primary_key=True),
     sa.Column("src_uid", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("dst_folder", sa.String(1000), nullable=False),
@@ -57,11 +68,8 @@ _message = sa.Table(
     sa.Column("state", sa.String(8), nullable=False),
     sa.Column("digest", sa.String(64), nullable=True),
 )
-_folder = sa.Table(
+_folder = _folder_table(
     "mailsync_folder",
-    _meta,
-    sa.Column("pair_key", sa.String(600), primary_key=True),
-    sa.Column("src_folder", sa.String(1000), primary_key=True),
     sa.Column("src_uidvalidity", sa.BigInteger, nullable=False),
     sa.Column("src_uidnext", sa.BigInteger, nullable=False),
     sa.Column("src_modseq", sa.BigInteger, nullable=True),

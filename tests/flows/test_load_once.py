@@ -5,15 +5,14 @@ passwords never become a task parameter."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterFlowRunId
 from support.flow_result import result_json
-from support.mail import connect, fill
-from support.migrate_customer import make_customer
+from support.lab_mailbox import fill_source
+from support.migrate_customer import CustomerFor
 from support.poll import until
 
 from flows.migrate import migrate
@@ -25,18 +24,16 @@ MAILBOXES = 22
 
 
 def test_one_migrate_run_of_22_mailboxes_reads_the_spec_and_the_csv_once(
-    tmp_path: Path,
     lab: Lab,
     lab_users: LabUsers,
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    customer_for: CustomerFor,
 ) -> None:
     """22 sync tasks, yet 1 YAML parse and 1 CSV validation; every mailbox is copied."""
     users = tuple(lab_users.new() for _ in range(MAILBOXES))
     for i, user in enumerate(users):
-        with connect("127.0.0.1", lab.ports.source_imap, user.email, user.source_password) as c:
-            fill(c, {"INBOX": 2}, seed=100 + i)
-    customer = make_customer(tmp_path, lab, users, lab_users.domain, monkeypatch)
+        fill_source(lab, user, {"INBOX": 2}, seed=100 + i)
+    customer = customer_for(users)
 
     with caplog.at_level(logging.DEBUG, logger="validation"):
         state = migrate(spec_path=customer.spec, return_state=True)

@@ -25,8 +25,9 @@ from prefect.client.schemas.filters import (
 from prefect.concurrency.sync import concurrency
 from support.faultproxy import FaultProxy
 from support.flow_result import result_json
-from support.mail import connect, fill, snapshot
-from support.migrate_customer import Customer, make_customer
+from support.lab_mailbox import fill_source
+from support.mail import connect, snapshot
+from support.migrate_customer import Customer, CustomerFor
 from support.poll import until
 from support.prefect_api import flow_run_texts, latest_artifact, prefect_stored_texts
 from typer.testing import CliRunner
@@ -63,23 +64,15 @@ def _run_watched(customer: Customer, listener: Any) -> tuple[Any, dict[str, Any]
 def two_users(lab: Lab, lab_users: LabUsers) -> tuple[LabUser, LabUser]:
     """Two fresh users with a small varied corpus on the source."""
     a, b = lab_users.new(), lab_users.new()
-    with _src(lab, a) as c:
-        fill(c, {"INBOX": 40, "Archive/2023": 25, "Sent": 10}, seed=1)
-    with _src(lab, b) as c:
-        fill(c, {"INBOX": 30, "Projects/Alpha": 12}, seed=2)
+    fill_source(lab, a, {"INBOX": 40, "Archive/2023": 25, "Sent": 10}, seed=1)
+    fill_source(lab, b, {"INBOX": 30, "Projects/Alpha": 12}, seed=2)
     return a, b
 
 
 @pytest.fixture
-def customer(
-    tmp_path: Path,
-    lab: Lab,
-    lab_users: LabUsers,
-    two_users: tuple[LabUser, LabUser],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Customer:
+def customer(two_users: tuple[LabUser, LabUser], customer_for: CustomerFor) -> Customer:
     """The two users' customer with the default migration settings (master login)."""
-    return make_customer(tmp_path, lab, two_users, lab_users.domain, monkeypatch)
+    return customer_for(two_users)
 
 
 def test_migrate_copies_everything_then_a_rerun_copies_nothing(
@@ -140,17 +133,13 @@ def test_migrate_copies_everything_then_a_rerun_copies_nothing(
 
 
 def test_user_mode_logs_in_with_each_users_source_password(
-    tmp_path: Path,
-    lab: Lab,
-    lab_users: LabUsers,
     two_users: tuple[LabUser, LabUser],
     monkeypatch: pytest.MonkeyPatch,
+    customer_for: CustomerFor,
 ) -> None:
     """auth mode "user": every mailbox logs in to the source with its own CSV password, and
     none of those passwords shows up in the artifacts or the run folder."""
-    customer = make_customer(
-        tmp_path, lab, two_users, lab_users.domain, monkeypatch, auth_mode="user"
-    )
+    customer = customer_for(two_users, auth_mode="user")
     monkeypatch.delenv(customer.secret_env)  # no master password available at all
     state, data = _run(customer)
     assert state.is_completed(), state.message
@@ -163,22 +152,16 @@ def test_user_mode_logs_in_with_each_users_source_password(
 
 
 def test_failed_transfers_are_reported_and_the_flow_ends_failed(
-    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+    lab: Lab, lab_users: LabUsers, customer_for: CustomerFor
 ) -> None:
     """A message the destination refuses (too big) and a mailbox whose login fails both land
     in failed-transfers-<slug> with reason and fix; the rest is copied; the run is Failed."""
     small = lab_users.new(max_message_bytes=200_000)
     locked = lab_users.new()
-    with _src(lab, small) as c:
-        fill(c, {"INBOX": 20}, big={"INBOX": 400_000}, seed=3)
-    with _src(lab, locked) as c:
-        fill(c, {"INBOX": 5}, seed=4)
-    customer = make_customer(
-        tmp_path,
-        lab,
+    fill_source(lab, small, {"INBOX": 20}, big={"INBOX": 400_000}, seed=3)
+    fill_source(lab, locked, {"INBOX": 5}, seed=4)
+    customer = customer_for(
         (small, locked),
-        lab_users.domain,
-        monkeypatch,
         wrong_password_for=locked.email,
     )
 
@@ -212,21 +195,16 @@ def test_failed_transfers_are_reported_and_the_flow_ends_failed(
 
 
 def test_source_restart_mid_sync_is_completed_by_the_task_retry(
-    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+    lab: Lab, lab_users: LabUsers, customer_for: CustomerFor
 ) -> None:
     """The source goes down mid-copy (restarted; connections refused meanwhile): the engine
     gives up, Prefect retries the task, and the retry completes the mailbox with no
     duplicate."""
     user = lab_users.new()
-    with _src(lab, user) as c:
-        total = fill(c, {"INBOX": 1500, "Archive": 500}, seed=5)
+    total = fill_source(lab, user, {"INBOX": 1500, "Archive": 500}, seed=5)
     with FaultProxy(("127.0.0.1", lab.ports.source_imap)) as proxy:
-        customer = make_customer(
-            tmp_path,
-            lab,
+        customer = customer_for(
             (user,),
-            lab_users.domain,
-            monkeypatch,
             source_port=proxy.port,
             reconnect_retries=1,
             task_retries=4,
@@ -266,21 +244,16 @@ def test_source_restart_mid_sync_is_completed_by_the_task_retry(
 
 
 def test_a_pair_held_by_another_worker_waits_for_it(
-    tmp_path: Path,
-    lab: Lab,
-    lab_users: LabUsers,
-    monkeypatch: pytest.MonkeyPatch,
+    lab: Lab, lab_users: LabUsers, customer_for: CustomerFor
 ) -> None:
     """I10: while another worker holds the pair's concurrency slot, this run's task waits and
     copies nothing; once the slot is free it completes."""
     user = lab_users.new()
-    with _src(lab, user) as c:
-        fill(c, {"INBOX": 10}, seed=8)
-    customer = make_customer(tmp_path, lab, (user,), lab_users.domain, monkeypatch)
+    fill_source(lab, user, {"INBOX": 10}, seed=8)
+    customer = customer_for((user,))
     state, _ = _run(customer)  # creates the limits, copies the 10
     assert state.is_completed()
-    with _src(lab, user) as c:
-        fill(c, {"INBOX": 3}, seed=9)
+    fill_source(lab, user, {"INBOX": 3}, seed=9)
     loaded = load_customer(customer.spec)
     (job,) = mailbox_jobs(loaded.spec, loaded.users)
     outcome: dict[str, Any] = {}
@@ -423,15 +396,14 @@ def _cli_json(*args: str) -> tuple[int, dict[str, Any]]:
 
 
 def test_since_prestages_the_newest_mail_then_a_pass_without_it_copies_the_rest(
-    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+    lab: Lab, lab_users: LabUsers, customer_for: CustomerFor
 ) -> None:
     """``--since``: only mail dated from that day is copied (the rest is deferred, not a
     failure); the next pass without the window copies the older mail; the final pass
     refuses a window (it must copy everything)."""
     user = lab_users.new()
-    with _src(lab, user) as c:
-        fill(c, {"INBOX": 40}, seed=30)  # dated 2023-01-01 + 7 h × n, n = 1..40
-    customer = make_customer(tmp_path, lab, (user,), lab_users.domain, monkeypatch)
+    fill_source(lab, user, {"INBOX": 40}, seed=30)  # dated 2023-01-01 + 7 h × n, n = 1..40
+    customer = customer_for((user,))
     code, first = _cli_json("migrate", str(customer.spec), "--since", "2023-01-06")
     assert code == 0, first["message"]
     assert first["totals"]["copied"] == 23 and first["totals"]["deferred"] == 17
@@ -454,17 +426,14 @@ def test_since_prestages_the_newest_mail_then_a_pass_without_it_copies_the_rest(
 
 
 def test_the_byte_budget_never_applies_to_the_final_pass(
-    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+    lab: Lab, lab_users: LabUsers, customer_for: CustomerFor
 ) -> None:
     """With a 1 MB budget per pass, an incremental pass leaves mail for later; the final
     pass (delivery held) copies all of it."""
     user = lab_users.new()
     big = {"INBOX": 700_000, "Archive": 700_000, "Sent": 700_000}
-    with _src(lab, user) as c:
-        fill(c, {"INBOX": 1, "Archive": 1, "Sent": 1}, seed=31, big=big)
-    customer = make_customer(
-        tmp_path, lab, (user,), lab_users.domain, monkeypatch, byte_budget_per_pass_mb=1
-    )
+    fill_source(lab, user, {"INBOX": 1, "Archive": 1, "Sent": 1}, seed=31, big=big)
+    customer = customer_for((user,), byte_budget_per_pass_mb=1)
     state, partial = _run(customer, pass_kind="incremental")
     assert state.is_completed(), state.message
     assert partial["totals"]["deferred"] >= 1
@@ -475,18 +444,15 @@ def test_the_byte_budget_never_applies_to_the_final_pass(
 
 
 def test_a_partial_rerun_adds_to_the_customers_latest_table(
-    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+    lab: Lab, lab_users: LabUsers, customer_for: CustomerFor
 ) -> None:
     """Both mailboxes have an item in the failed-transfers table; re-running one of them
     (``--users``) replaces only its rows: the other's stay, and each task run that left a
     new item is not green (a Failed-type state named SyncedWithErrors)."""
     a, b = lab_users.new(), lab_users.new()
     for i, u in enumerate((a, b)):
-        with _src(lab, u) as c:
-            fill(c, {"INBOX": 3}, seed=40 + i, big={"INBOX": 50_000})
-    customer = make_customer(
-        tmp_path, lab, (a, b), lab_users.domain, monkeypatch, max_message_bytes=20_000
-    )
+        fill_source(lab, u, {"INBOX": 3}, seed=40 + i, big={"INBOX": 50_000})
+    customer = customer_for((a, b), max_message_bytes=20_000)
     state, first = _run(customer)
     assert state.is_failed() and sorted(first["problem_mailboxes"]) == sorted([a.email, b.email])
     assert {"SyncedWithErrors"} == _task_states(customer, "sync ")
@@ -501,7 +467,7 @@ def test_a_partial_rerun_adds_to_the_customers_latest_table(
 
 
 def test_sigterm_gives_the_slots_back_and_the_next_run_completes(
-    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, lab: Lab, lab_users: LabUsers, customer_for: CustomerFor
 ) -> None:
     """``onboard migrate`` stopped with SIGTERM mid-copy (one source connection allowed):
     its source and pair slots are free at once, and the next run finishes the mailbox
@@ -513,16 +479,11 @@ def test_sigterm_gives_the_slots_back_and_the_next_run_completes(
     from prefect.settings import PREFECT_API_URL
 
     user = lab_users.new()
-    with _src(lab, user) as c:
-        total = fill(c, {"INBOX": 400}, seed=50)
+    total = fill_source(lab, user, {"INBOX": 400}, seed=50)
     with FaultProxy(("127.0.0.1", lab.ports.source_imap)) as proxy:
         proxy.set_latency(upstream=0.02, downstream=0.02)
-        customer = make_customer(
-            tmp_path,
-            lab,
+        customer = customer_for(
             (user,),
-            lab_users.domain,
-            monkeypatch,
             source_port=proxy.port,
             connections_per_source_host=1,
             slot_wait_seconds=120,

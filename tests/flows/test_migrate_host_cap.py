@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from support.faultproxy import FaultProxy
 from support.flow_result import result_json
-from support.mail import connect, fill
-from support.migrate_customer import make_customer
+from support.lab_mailbox import fill_source
+from support.migrate_customer import CustomerFor
 
 from flows.migrate import migrate, watch_progress
 from lab import Lab, LabUsers
@@ -45,7 +45,7 @@ def _intervals(spec: Path) -> dict[str, tuple[float, float]]:
 
 
 def test_one_connection_per_source_host_serialises_parallel_mailboxes(
-    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+    lab: Lab, lab_users: LabUsers, customer_for: CustomerFor
 ) -> None:
     """Without the concurrency slots these two syncs overlap (checked by replacing
     ``tasks.migrate.concurrency`` with a null context); with a cap of 1 they take turns."""
@@ -54,14 +54,9 @@ def test_one_connection_per_source_host_serialises_parallel_mailboxes(
         proxy.set_latency(upstream=0.015, downstream=0.015)
         users = tuple(lab_users.new() for _ in range(2))
         for i, u in enumerate(users):
-            with connect("127.0.0.1", lab.ports.source_imap, u.email, u.source_password) as c:
-                fill(c, {"INBOX": 30, "Archive": 20, "Sent": 10}, seed=i)
-        customer = make_customer(
-            tmp_path,
-            lab,
+            fill_source(lab, u, {"INBOX": 30, "Archive": 20, "Sent": 10}, seed=i)
+        customer = customer_for(
             users,
-            lab_users.domain,
-            monkeypatch,
             source_port=proxy.port,
             parallel_mailboxes=2,
             connections_per_source_host=1,

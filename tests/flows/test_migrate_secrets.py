@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 from support.flow_result import result_json
-from support.mail import connect, fill, snapshot
-from support.migrate_customer import Customer, make_customer
+from support.lab_mailbox import fill_source
+from support.mail import connect, snapshot
+from support.migrate_customer import Customer, CustomerFor
 from support.prefect_api import flow_run_texts, prefect_stored_texts
 
 from flows.migrate import migrate
@@ -55,11 +56,10 @@ def _assert_no_leak(texts: list[str], secrets_: dict[str, set[str]]) -> None:
 
 
 def test_utf8_master_and_destination_passwords_migrate_and_leak_nowhere(
-    tmp_path: Path,
     lab: Lab,
     lab_users: LabUsers,
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    customer_for: CustomerFor,
 ) -> None:
     """A master password and hosted passwords with non-ASCII characters log in (AUTHENTICATE
     PLAIN), every message is copied, and no form of any password is in anything the run
@@ -67,11 +67,10 @@ def test_utf8_master_and_destination_passwords_migrate_and_leak_nowhere(
     caplog.set_level("DEBUG")
     users = (_umlaut_user(lab, lab_users), _umlaut_user(lab, lab_users))
     for i, u in enumerate(users):
-        with connect("127.0.0.1", lab.ports.source_imap, u.email, u.source_password) as c:
-            fill(c, {"INBOX": 6, "Archiv/Äpfel": 3}, seed=20 + i)
+        fill_source(lab, u, {"INBOX": 6, "Archiv/Äpfel": 3}, seed=20 + i)
     master = (f"ops{secrets.token_hex(3)}", f"Mästerschlüssel-{secrets.token_hex(4)}€")
     lab.source.add_master_user(*master)
-    customer = make_customer(tmp_path, lab, users, lab_users.domain, monkeypatch, master=master)
+    customer = customer_for(users, master=master)
 
     state = migrate(spec_path=customer.spec, return_state=True)
     data = result_json(state)
@@ -91,11 +90,10 @@ def test_utf8_master_and_destination_passwords_migrate_and_leak_nowhere(
 
 
 def test_a_failing_mailbox_fails_the_run_and_its_password_is_nowhere(
-    tmp_path: Path,
     lab: Lab,
     lab_users: LabUsers,
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    customer_for: CustomerFor,
 ) -> None:
     """A mailbox whose hosted login fails (a wrong UTF-8 password) makes the run Failed;
     Prefect persists the failure, and neither that password nor the master password is in
@@ -103,18 +101,9 @@ def test_a_failing_mailbox_fails_the_run_and_its_password_is_nowhere(
     caplog.set_level("DEBUG")
     ok, bad = lab_users.new(), lab_users.new()
     for i, u in enumerate((ok, bad)):
-        with connect("127.0.0.1", lab.ports.source_imap, u.email, u.source_password) as c:
-            fill(c, {"INBOX": 4}, seed=30 + i)
+        fill_source(lab, u, {"INBOX": 4}, seed=30 + i)
     wrong = f"Falsch-{secrets.token_hex(4)}-ö"
-    customer = make_customer(
-        tmp_path,
-        lab,
-        (ok, bad),
-        lab_users.domain,
-        monkeypatch,
-        wrong_password_for=bad.email,
-        wrong_password=wrong,
-    )
+    customer = customer_for((ok, bad), wrong_password_for=bad.email, wrong_password=wrong)
 
     state = migrate(spec_path=customer.spec, return_state=True)
     assert state.is_failed()

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
-from support.mail import connect, fill, snapshot
-from support.migrate_customer import make_customer
+from support.lab_mailbox import fill_source
+from support.mail import connect, snapshot
+from support.migrate_customer import CustomerFor
 from support.prefect_api import latest_artifact
 from typer.testing import CliRunner
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 
 
 def test_two_wrong_passwords_are_both_named_the_rest_sized_and_nothing_written(
-    tmp_path: Path, lab: Lab, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch
+    lab: Lab, lab_users: LabUsers, customer_for: CustomerFor
 ) -> None:
     """Four users, one with a wrong old-server password and one with a wrong hosted password:
     exit 1 naming both (side and fix), the other two ok with messages, size, largest message,
@@ -30,15 +31,12 @@ def test_two_wrong_passwords_are_both_named_the_rest_sized_and_nothing_written(
     DB changed or appeared."""
     users = tuple(lab_users.new(max_message_bytes=300_000) for _ in range(4))
     for i, u in enumerate(users):
-        with connect("127.0.0.1", lab.ports.source_imap, u.email, u.source_password) as c:
-            fill(c, {"INBOX": 30 + i, "Archive/2023": 10}, seed=20 + i, big={"INBOX": 400_000})
+        fill_source(
+            lab, u, {"INBOX": 30 + i, "Archive/2023": 10}, seed=20 + i, big={"INBOX": 400_000}
+        )
     bad_source, bad_hosted = users[1], users[2]
-    customer = make_customer(
-        tmp_path,
-        lab,
+    customer = customer_for(
         users,
-        lab_users.domain,
-        monkeypatch,
         auth_mode="user",
         wrong_source_password_for=bad_source.email,
         wrong_password_for=bad_hosted.email,

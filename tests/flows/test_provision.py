@@ -247,7 +247,7 @@ def test_rerun_makes_no_write_request(prefect_server: str, make_customer: Any) -
 
 
 def test_run_killed_midway_then_rerun_is_complete_without_duplicates(
-    prefect_server: str, lab: Lab, make_customer: Any
+    prefect_server: str, make_customer: Any
 ) -> None:
     """Crash safety: SIGKILL after some accounts; the re-run creates exactly the rest."""
     from prefect.settings import PREFECT_API_URL
@@ -384,7 +384,6 @@ def test_self_service_writes_instructions_and_creates_no_account(
 
 def test_no_password_in_logs_artifacts_parameters_results_or_files(
     prefect_server: str,
-    lab: Lab,
     panel: Endpoint,
     make_customer: Any,
     caplog: pytest.LogCaptureFixture,
@@ -421,8 +420,6 @@ def test_no_password_in_logs_artifacts_parameters_results_or_files(
 
 def test_non_ascii_passwords_provision_log_in_and_leak_nowhere(
     prefect_server: str,
-    lab: Lab,
-    panel: Endpoint,
     make_customer: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -3,6 +3,8 @@ user, and the I2 equation every sync outcome must satisfy."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from lab import Lab, LabUser
 from onboarding.mailsync import MailboxOutcome
 from support.mail import Message, connect, fill, make_message, snapshot
@@ -30,10 +32,17 @@ def dest_snapshot(lab: Lab, user: LabUser) -> dict[str, list[Message]]:
         return snapshot(c)
 
 
-def fill_source(lab: Lab, user: LabUser, folders: dict[str, int]) -> int:
+def fill_source(
+    lab: Lab,
+    user: LabUser,
+    folders: Mapping[str, int],
+    *,
+    seed: int = 0,
+    big: Mapping[str, int] | None = None,
+) -> int:
     """Fill the user's old mailbox (see :func:`fill`); returns how many messages it added."""
     with connect(lab.source.host, lab.source.imap_port, user.email, user.source_password) as c:
-        return fill(c, folders)
+        return fill(c, folders, seed=seed, big=big)
 
 
 def append_new_mail(lab: Lab, user: LabUser) -> None:

@@ -48,6 +48,17 @@ def connect(host: str, port: int, login: str, password: str) -> Iterator[IMAPCli
             client.logout()
 
 
+def append_at_one_date(client: IMAPClient, folder: str, *messages: bytes) -> None:
+    """Append ``messages`` to the empty ``folder``, each dated with the INTERNALDATE the
+    server gave the first (a source duplicate, or different messages alike but for bytes)."""
+    first, *rest = messages
+    client.append(folder, first)
+    client.select_folder(folder)
+    when = next(iter(client.fetch(client.search("ALL"), ["INTERNALDATE"]).values()))
+    for message in rest:
+        client.append(folder, message, msg_time=when[b"INTERNALDATE"])
+
+
 def make_message(n: int, *, size: int = 0, message_id: bool = True, seed: int = 0) -> bytes:
     """A deterministic RFC 5322 message; ``size`` pads the body to about that many bytes."""
     rng = random.Random(seed * 100_003 + n)

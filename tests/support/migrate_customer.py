@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,11 @@ class Customer(SpecFiles):
 
     def state_db(self) -> Path:
         return self.customer_dir / "mailsync-state.db"
+
+
+CustomerFor = Callable[..., Customer]
+"""The ``customer_for`` fixture (tests/flows/conftest.py): ``make_customer`` with this test's
+folder, lab, user domain and environment bound."""
 
 
 def make_customer(

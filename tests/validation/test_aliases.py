@@ -9,11 +9,14 @@ from support.user_lists import GOOD_PW, check_user_list
 
 from validation.aliases import alias_localparts, bad_syntax, foreign, parse_aliases
 from validation.spec import OnboardingSpec
-from validation.users import validate_user_list
+from validation.users import UserListReport, validate_user_list
 
 
-def _rows(*lines: str, header: str = "email,password,aliases") -> str:
-    return header + "\n" + "".join(f"{line}\n" for line in lines)
+def _check(
+    tmp_path: Path, spec: OnboardingSpec, *lines: str, header: str = "email,password,aliases"
+) -> UserListReport:
+    """Validate a users.csv of these rows (under ``header``) against ``spec``."""
+    return check_user_list(tmp_path, spec, header + "\n" + "".join(f"{line}\n" for line in lines))
 
 
 def test_cells_split_on_semicolons_commas_and_whitespace() -> None:
@@ -43,14 +46,12 @@ def test_valid_aliases_reach_the_validated_user(
     tmp_path: Path, spec: OnboardingSpec, no_migration: OnboardingSpec, use_migration: bool
 ) -> None:
     """Both user lists accept the column; users get localparts, lower-cased, de-duplicated."""
-    report = check_user_list(
+    report = _check(
         tmp_path,
         spec if use_migration else no_migration,
-        _rows(
-            f'jane@acme.test,{GOOD_PW},"Sales, info@ACME.test sales"',
-            f"bob@acme-mail.test,{GOOD_PW},",
-            f"eve@acme-mail.test,{GOOD_PW},sales",  # same localpart, other domain: fine
-        ),
+        f'jane@acme.test,{GOOD_PW},"Sales, info@ACME.test sales"',
+        f"bob@acme-mail.test,{GOOD_PW},",
+        f"eve@acme-mail.test,{GOOD_PW},sales",  # same localpart, other domain: fine
     )
     assert report.valid, report.problems
     assert [u.aliases for u in report.users] == [("sales", "info"), (), ("sales",)]
@@ -61,8 +62,8 @@ def test_valid_aliases_reach_the_validated_user(
 )
 def test_header_spellings_are_accepted(tmp_path: Path, spec: OnboardingSpec, header: str) -> None:
     """Rule: the usual spellings of the column header all mean aliases."""
-    report = check_user_list(
-        tmp_path, spec, _rows(f"jane@acme.test,{GOOD_PW},info", header=f"email,password,{header}")
+    report = _check(
+        tmp_path, spec, f"jane@acme.test,{GOOD_PW},info", header=f"email,password,{header}"
     )
     assert report.valid, report.problems
     assert report.users[0].aliases == ("info",)
@@ -94,14 +95,12 @@ def test_each_bad_alias_kind_names_row_column_and_fix(
     tmp_path: Path, spec: OnboardingSpec, cell: str, rule: str, words: str, fix: str
 ) -> None:
     """One bad aliases cell is reported at row 3, column as written, with its value and fix."""
-    report = check_user_list(
+    report = _check(
         tmp_path,
         spec,
-        _rows(
-            f"ok@acme.test,{GOOD_PW},",
-            f'jane@acme.test,{GOOD_PW},"{cell}"',
-            header="email,password,Aliases",
-        ),
+        f"ok@acme.test,{GOOD_PW},",
+        f'jane@acme.test,{GOOD_PW},"{cell}"',
+        header="email,password,Aliases",
     )
     (problem,) = report.problems
     assert (problem.row, problem.column, problem.rule) == (3, "Aliases", rule)
@@ -114,14 +113,12 @@ def test_alias_that_is_a_mailbox_in_the_list_reports_both_rows(
     tmp_path: Path, spec: OnboardingSpec
 ) -> None:
     """Rule: an address is a mailbox or an alias; the two rows name each other."""
-    report = check_user_list(
+    report = _check(
         tmp_path,
         spec,
-        _rows(
-            f"info@acme.test,{GOOD_PW},",
-            f"ok@acme.test,{GOOD_PW},",
-            f"jane@acme.test,{GOOD_PW},INFO",
-        ),
+        f"info@acme.test,{GOOD_PW},",
+        f"ok@acme.test,{GOOD_PW},",
+        f"jane@acme.test,{GOOD_PW},INFO",
     )
     found = {(p.row, p.column): p for p in report.problems}
     assert set(found) == {(2, "email"), (4, "aliases")}
@@ -134,14 +131,12 @@ def test_alias_that_is_a_mailbox_in_the_list_reports_both_rows(
 
 def test_same_alias_on_two_accounts_reports_both_rows(tmp_path: Path, spec: OnboardingSpec) -> None:
     """Rule: an alias delivers to one mailbox; localpart or address form, both rows are named."""
-    report = check_user_list(
+    report = _check(
         tmp_path,
         spec,
-        _rows(
-            f"jane@acme.test,{GOOD_PW},sales",
-            f"bob@acme.test,{GOOD_PW},",
-            f"eve@acme.test,{GOOD_PW},Sales@acme.test",
-        ),
+        f"jane@acme.test,{GOOD_PW},sales",
+        f"bob@acme.test,{GOOD_PW},",
+        f"eve@acme.test,{GOOD_PW},Sales@acme.test",
     )
     dupes = [(p.row, p.column, p.problem) for p in report.problems if p.rule == "duplicate_alias"]
     assert dupes == [
@@ -155,14 +150,12 @@ def test_every_alias_problem_in_one_run_with_other_problems(
     tmp_path: Path, spec: OnboardingSpec
 ) -> None:
     """Lazy validation: alias problems come with the address and password problems of the file."""
-    report = check_user_list(
+    report = _check(
         tmp_path,
         spec,
-        _rows(
-            f"jane@gmail.com,{GOOD_PW},x@y..z",
-            "bob@acme.test,short,billing",
-            f"eve@acme.test,{GOOD_PW},billing; info@acme-mail.test",
-        ),
+        f"jane@gmail.com,{GOOD_PW},x@y..z",
+        "bob@acme.test,short,billing",
+        f"eve@acme.test,{GOOD_PW},billing; info@acme-mail.test",
     )
     found = {(p.row, p.column, p.rule) for p in report.problems}
     assert found >= {
@@ -180,10 +173,8 @@ def test_unknown_columns_are_still_named_next_to_aliases(
     tmp_path: Path, spec: OnboardingSpec
 ) -> None:
     """An aliases column does not hide an unknown column, and the header lists aliases as known."""
-    report = check_user_list(
-        tmp_path,
-        spec,
-        _rows(f"jane@acme.test,{GOOD_PW},info,x", header="email,password,aliases,Notes"),
+    report = _check(
+        tmp_path, spec, f"jane@acme.test,{GOOD_PW},info,x", header="email,password,aliases,Notes"
     )
     (problem,) = report.problems
     assert (problem.row, problem.column, problem.rule) == (1, "Notes", "columns")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from support.append_proxy import end_with_crlf, rewriting_proxy, strip_date
 from support.lab_mailbox import assert_reconciled, dest_snapshot, fill_source, source_snapshot
-from support.mail import connect, contents, make_message
+from support.mail import append_at_one_date, connect, contents, make_message
 
 from lab import Lab, LabUser
 from onboarding.mailsync import MailboxPair, StateStore, SyncOptions, sync_mailbox
@@ -107,11 +107,7 @@ def test_messages_sharing_message_id_date_and_size_are_told_apart_by_their_bytes
     with connect(
         lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
     ) as c:
-        c.append("INBOX", a)
-        c.select_folder("INBOX")
-        when = next(iter(c.fetch(c.search("ALL"), ["INTERNALDATE"]).values()))[b"INTERNALDATE"]
-        c.append("INBOX", b, msg_time=when)
-        c.append("INBOX", a, msg_time=when)  # a true duplicate: the same bytes and date
+        append_at_one_date(c, "INBOX", a, b, a)  # the second a: the same bytes and date
         c.append("INBOX", make_message(2, seed=29))
     pair = pair_for(lab_user)
 

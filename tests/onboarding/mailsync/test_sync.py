@@ -18,7 +18,7 @@ from support.lab_mailbox import (
     fill_source,
     source_snapshot,
 )
-from support.mail import connect, digests, make_message
+from support.mail import append_at_one_date, connect, digests, make_message
 
 from lab import Lab, LabUser, LabUsers
 from onboarding.mailsync import (
@@ -241,11 +241,7 @@ def test_source_side_duplicates_are_counted_not_lost(
     with connect(
         lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
     ) as c:
-        c.append("INBOX", msg, msg_time=None)
-        c.select_folder("INBOX")
-        fetched = c.fetch(c.search("ALL"), ["INTERNALDATE"])
-        when = next(iter(fetched.values()))[b"INTERNALDATE"]
-        c.append("INBOX", msg, msg_time=when)
+        append_at_one_date(c, "INBOX", msg, msg)
         c.append("INBOX", make_message(2, seed=11))
     out = sync_mailbox(pair_for(lab_user), SyncOptions(), store)
     assert (out.in_scope, out.copied, out.source_duplicates) == (3, 2, 1)
@@ -392,10 +388,7 @@ def test_unconfirmed_original_of_a_source_duplicate_is_not_copied_twice(
     with connect(
         lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
     ) as c:
-        c.append("INBOX", msg)
-        c.select_folder("INBOX")
-        when = next(iter(c.fetch(c.search("ALL"), ["INTERNALDATE"]).values()))[b"INTERNALDATE"]
-        c.append("INBOX", msg, msg_time=when)
+        append_at_one_date(c, "INBOX", msg, msg)
         for i in range(2, 6):
             c.append("INBOX", make_message(i, seed=13))
     pair = pair_for(lab_user)
