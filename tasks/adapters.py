@@ -28,9 +28,18 @@ from onboarding.documents import SupportContacts
 from onboarding.mailflow import ImapEndpoint, SmtpEndpoint, SubmissionEndpoint
 from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, pair_key
 from onboarding.mailsync.models import PassKind
+from onboarding.mailsync.oauth import (
+    GOOGLE_SCOPE,
+    MICROSOFT_AUTHORITY,
+    MICROSOFT_SCOPE,
+    ClientCredentialsTokens,
+    GoogleTokens,
+    MicrosoftTokens,
+    TokenSource,
+)
 from onboarding.notices import ClientSettings, Notice, NoticeContext, NoticeSender
 from tasks.vault import Vault
-from validation.spec import MigrationNotConfigured, OnboardingSpec, slugify
+from validation.spec import MigrationNotConfigured, OnboardingSpec, SourceAuth, slugify
 from validation.users import UserCredentials, ValidatedUser
 
 __all__ = [
@@ -468,9 +477,16 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
     assert spec.migration.source is not None
     src = spec.migration.source
     account = user.source_username or user.email
-    if src.auth.mode == "master":
+    authzid: str | None = None
+    tokens = token_source(spec, vault)
+    if tokens is not None:
+        login, source_password = account, ""
+    elif src.auth.mode == "master":
         assert src.auth.master_user and src.auth.password_secret  # the spec validator says so
-        login = f"{account}{src.auth.master_separator}{src.auth.master_user}"
+        if src.auth.master_style == "authzid":
+            login, authzid = src.auth.master_user, account
+        else:
+            login = f"{account}{src.auth.master_separator}{src.auth.master_user}"
         source_password = vault.secret(src.auth.password_secret)
     else:
         login = account
@@ -484,6 +500,8 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
             login=login,
             password=source_password,
             allow_plaintext=spec.allow_plaintext,
+            authzid=authzid,
+            token_source=tokens,
         ),
         destination=Endpoint(
             host=spec.hosted.imap_host,
@@ -493,6 +511,43 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
             password=user.password.get_secret_value(),
             allow_plaintext=spec.allow_plaintext,
         ),
+    )
+
+
+def token_source(spec: OnboardingSpec, vault: Vault) -> TokenSource | None:
+    """The run's OAuth2 token source for the source login (one per run and process, cached
+    in the vault so every mailbox shares its tokens); None for password logins."""
+    src = spec.migration.source
+    if src is None or src.auth.mode not in ("microsoft365", "google", "oauthbearer"):
+        return None
+    auth = src.auth
+    block = auth.service_account_secret if auth.mode == "google" else auth.client_secret_secret
+    assert block is not None  # the spec validator says so
+    key = f"{auth.mode}:{block}:{auth.tenant_id}:{auth.client_id}:{auth.token_url}"
+    return vault.shared(key, lambda: _new_token_source(auth, block, vault.secret(block)))
+
+
+def _new_token_source(auth: SourceAuth, block: str, secret: str) -> TokenSource:
+    if auth.mode == "google":
+        return GoogleTokens(key_json=secret, secret_name=block, scope=auth.scope or GOOGLE_SCOPE)
+    assert auth.client_id is not None
+    if auth.mode == "microsoft365":
+        assert auth.tenant_id is not None
+        return MicrosoftTokens(
+            tenant_id=auth.tenant_id,
+            client_id=auth.client_id,
+            client_secret=secret,
+            secret_name=block,
+            authority=auth.token_url or MICROSOFT_AUTHORITY,
+            scope=auth.scope or MICROSOFT_SCOPE,
+        )
+    assert auth.token_url is not None
+    return ClientCredentialsTokens(
+        token_url=auth.token_url,
+        client_id=auth.client_id,
+        client_secret=secret,
+        secret_name=block,
+        scope=auth.scope,
     )
 
 
