@@ -20,6 +20,7 @@ from lab.idp._registry import Registry, load_registry
 __all__ = ["GOOGLE_UNAUTHORIZED", "JWT_BEARER", "build_app", "issue_token"]
 
 _MAX_REQUEST = 64 * 1024
+GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 MICROSOFT_SCOPE = "https://outlook.office365.com/.default"
 GOOGLE_UNAUTHORIZED = (
@@ -127,7 +128,11 @@ def _google(registry: Registry, token_url: str, form: dict[str, str]) -> Respons
         return _google_error("invalid_grant", "Invalid JWT Signature.")
     try:
         claims = jwt.decode(
-            assertion, account["public_key"], algorithms=["RS256"], audience=token_url
+            assertion,
+            account["public_key"],
+            algorithms=["RS256"],
+            # google-auth puts Google's own token URL in ``aud`` whatever the token_uri is
+            audience=[token_url, GOOGLE_TOKEN_AUDIENCE],
         )
     except jwt.InvalidSignatureError:
         return _google_error("invalid_grant", "Invalid JWT Signature.")
