@@ -184,55 +184,6 @@ class TokenSource:
         )
 
 
-class MicrosoftTokens(TokenSource):
-    """App-only tokens of a Microsoft 365 tenant (client credentials with a client secret)."""
-
-    provider = "Microsoft 365"
-
-    def __init__(
-        self,
-        *,
-        tenant_id: str,
-        client_id: str,
-        client_secret: str,
-        secret_name: str,
-        authority: str = MICROSOFT_AUTHORITY,
-        scope: str = MICROSOFT_SCOPE,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(secret_name=secret_name, clock=clock)
-        self.tenant_id = tenant_id
-        self.client_id = client_id
-        self._client_secret = client_secret
-        self.token_url = f"{authority.rstrip('/')}/{tenant_id}/oauth2/v2.0/token"
-        self.scope = scope
-
-    def secrets(self) -> tuple[str, ...]:
-        return (*super().secrets(), self._client_secret)
-
-    def fetch(self, user: str) -> AccessToken:
-        data = self.post(
-            self.token_url,
-            {
-                "client_id": self.client_id,
-                "client_secret": self._client_secret,
-                "scope": self.scope,
-                "grant_type": "client_credentials",
-            },
-        )
-        if "access_token" in data:
-            return self.accepted(data)
-        codes = data.get("error_codes") or [0]
-        what, fix = _AADSTS.get(
-            int(codes[0]),
-            (
-                f"{data.get('error', 'error')} (AADSTS{codes[0]})",
-                "check tenant_id, client_id and the client secret in {block}",
-            ),
-        )
-        raise self.refused(f"{what} (AADSTS{codes[0]}, tenant {self.tenant_id})", fix)
-
-
 class ClientCredentialsTokens(TokenSource):
     """Client-credentials tokens from any OAuth2 token URL, sent as OAUTHBEARER (RFC 7628)."""
 
@@ -259,19 +210,63 @@ class ClientCredentialsTokens(TokenSource):
 
     def fetch(self, user: str) -> AccessToken:
         form = {
-            "grant_type": "client_credentials",
             "client_id": self.client_id,
             "client_secret": self._client_secret,
+            "grant_type": "client_credentials",
         }
         if self.scope:
             form["scope"] = self.scope
         data = self.post(self.token_url, form)
         if "access_token" in data:
             return self.accepted(data)
-        raise self.refused(
+        raise self.refusal(data)
+
+    def refusal(self, data: dict[str, Any]) -> AuthFailed:
+        """The sentence for an OAuth error answer (RFC 6749 §5.2)."""
+        return self.refused(
             f"{data.get('error', 'error')} at {self.token_url}",
             "check client_id and the client secret in {block}",
         )
+
+
+class MicrosoftTokens(ClientCredentialsTokens):
+    """App-only tokens of a Microsoft 365 tenant (client credentials with a client secret)."""
+
+    mechanism: Mechanism = "xoauth2"
+    provider = "Microsoft 365"
+
+    def __init__(
+        self,
+        *,
+        tenant_id: str,
+        client_id: str,
+        client_secret: str,
+        secret_name: str,
+        authority: str = MICROSOFT_AUTHORITY,
+        scope: str = MICROSOFT_SCOPE,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(
+            token_url=f"{authority.rstrip('/')}/{tenant_id}/oauth2/v2.0/token",
+            client_id=client_id,
+            client_secret=client_secret,
+            secret_name=secret_name,
+            scope=scope,
+            clock=clock,
+        )
+        self.tenant_id = tenant_id
+
+    def refusal(self, data: dict[str, Any]) -> AuthFailed:
+        """The sentence for an ``AADSTS`` error, from :data:`_AADSTS`."""
+        codes = data.get("error_codes") or [0]
+        what, fix = _AADSTS.get(
+            int(codes[0]),
+            (
+                f"{data.get('error', 'error')} (AADSTS{codes[0]})",
+                "check tenant_id, client_id and the client secret in {block}",
+            ),
+        )
+        return self.refused(f"{what} (AADSTS{codes[0]}, tenant {self.tenant_id})", fix)
 
 
 class GoogleTokens(TokenSource):

@@ -28,6 +28,11 @@ def _source_digests(lab: Lab, user: LabUser) -> object:
         return digests(snapshot(c))
 
 
+def _fill(lab: Lab, user: LabUser, folders: dict[str, int]) -> None:
+    with connect(lab.source.host, lab.source.imap_port, user.email, user.source_password) as c:
+        fill(c, folders)
+
+
 def test_sasl_messages_match_the_documented_wire_form() -> None:
     """XOAUTH2 is user=..^Aauth=Bearer ..^A^A; OAUTHBEARER has the RFC 7628 GS2 header."""
     assert sasl_xoauth2("a@x.test", "T") == b"user=a@x.test\x01auth=Bearer T\x01\x01"
@@ -54,8 +59,7 @@ def test_microsoft_migration_with_tokens_expiring_mid_sync_copies_everything_onc
     token (counted), and every message arrives once with its bytes, flags and INTERNALDATE."""
     users = [lab_users.new() for _ in range(3)]
     for u in users:
-        with connect(lab.source.host, lab.source.imap_port, u.email, u.source_password) as c:
-            fill(c, {"INBOX": 30, "Sent Items": 10, "Projects/2024": 10, "Archive": 10})
+        _fill(lab, u, {"INBOX": 30, "Sent Items": 10, "Projects/2024": 10, "Archive": 10})
     app = lab.idp.add_microsoft_app(lab_users.domain)
     tokens = microsoft_tokens(lab, app)
     lab.idp.set_lifetime(3)
@@ -96,10 +100,7 @@ def test_google_service_account_logs_in_as_each_user(
     lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
     """A service account's per-user token (subject = the user) opens that user's mailbox."""
-    with connect(
-        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
-    ) as c:
-        fill(c, {"INBOX": 5})
+    _fill(lab, lab_user, {"INBOX": 5})
     pair = dataclasses.replace(pair_for(lab_user), source=google_source(lab, lab_user.email))
     out = sync_mailbox(pair, SyncOptions(), store)
     assert out.copied == 5
@@ -126,10 +127,7 @@ def test_bad_credentials_fail_with_one_sentence_and_write_nothing(
 ) -> None:
     """Wrong client secret, delegation without the scope, expired key: one AuthFailed naming
     the Secret block and the fix, no secret in it, nothing in the destination."""
-    with connect(
-        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
-    ) as c:
-        fill(c, {"INBOX": 3})
+    _fill(lab, lab_user, {"INBOX": 3})
     if case == "wrong-secret":
         tokens = microsoft_tokens(lab, lab.idp.add_microsoft_app(lab_user.domain), secret="nope")
     elif case == "missing-scope":
@@ -152,10 +150,7 @@ def test_master_login_with_an_authorization_identity_copies_the_mailbox(
     lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:
     """AUTHENTICATE PLAIN authzid=user, authcid=admin opens the user's mailbox (RFC 4616)."""
-    with connect(
-        lab.source.host, lab.source.imap_port, lab_user.email, lab_user.source_password
-    ) as c:
-        fill(c, {"INBOX": 4})
+    _fill(lab, lab_user, {"INBOX": 4})
     pair = pair_for(lab_user)
     source = dataclasses.replace(pair.source, login=lab.source.master_user, authzid=lab_user.email)
     assert source.account == lab_user.email
