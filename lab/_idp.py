@@ -24,10 +24,22 @@ from lab._module_host import ModuleHost
 from lab.idp import Registry, load_registry, save_registry
 from lab.idp._registry import registry_path
 
-__all__ = ["GOOGLE_MAIL_SCOPE", "IdentityProvider", "MicrosoftApp"]
+__all__ = [
+    "DEMO_DOMAIN",
+    "GOOGLE_MAIL_SCOPE",
+    "GOOGLE_SECRET_ENV",
+    "M365_SECRET_ENV",
+    "IdentityProvider",
+    "MicrosoftApp",
+]
 
 GOOGLE_MAIL_SCOPE = "https://mail.google.com/"
 KEY_ID = "lab-1"
+# The example customer's OAuth apps: stand-ins for its Secret blocks acme-m365-client-secret
+# and acme-google-service-account (``Lab.secret_env``).
+DEMO_DOMAIN = "acme.test"
+M365_SECRET_ENV = "ONBOARD_SECRET_ACME_M365_CLIENT_SECRET"
+GOOGLE_SECRET_ENV = "ONBOARD_SECRET_ACME_GOOGLE_SERVICE_ACCOUNT"
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,35 @@ class IdentityProvider(ModuleHost):
             d.chmod(0o755)
         path.write_text(registry["signing_key"])
         path.chmod(0o644)  # read by Dovecot's unprivileged auth process
+        if "demo" not in registry:
+            app = self.add_microsoft_app(DEMO_DOMAIN)
+            key = self.add_google_service_account(DEMO_DOMAIN)
+            with self._edit() as reg:
+                reg["demo"] = {
+                    "tenant_id": app.tenant_id,
+                    "client_id": app.client_id,
+                    "client_secret": app.client_secret,
+                    "service_account_key": key,
+                }
+
+    def demo(self) -> dict[str, str]:
+        """The lab's own Microsoft app (``tenant_id``, ``client_id``, ``client_secret``) and
+        Google key (``service_account_key``) for the example customer's domain; {} before
+        the first ``lab up``."""
+        try:
+            return dict(load_registry(self.state_dir).get("demo", {}))
+        except FileNotFoundError:
+            return {}
+
+    def secret_env(self) -> dict[str, str]:
+        """The ``ONBOARD_SECRET_*`` stand-ins for the demo app's Secret blocks."""
+        demo = self.demo()
+        if not demo:
+            return {}
+        return {
+            M365_SECRET_ENV: demo["client_secret"],
+            GOOGLE_SECRET_ENV: demo["service_account_key"],
+        }
 
     def _edit(self) -> _Edit:
         return _Edit(self)

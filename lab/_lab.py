@@ -284,6 +284,7 @@ class Lab:
         sender = self.destination.account(NOTICE_SENDER)
         if sender is not None:
             env[NOTICE_SECRET_ENV] = sender.password
+        env.update(self.idp.secret_env())
         return env
 
     @property

@@ -527,6 +527,14 @@ def token_source(spec: OnboardingSpec, vault: Vault) -> TokenSource | None:
     return vault.shared(key, lambda: _new_token_source(auth, block, vault.secret(block)))
 
 
+def require_source_tokens(spec: OnboardingSpec, jobs: Sequence[MailboxJob], vault: Vault) -> None:
+    """Get the run's first OAuth token now, so refused credentials fail the run once with
+    one sentence (naming the Secret block and the fix) before any mailbox is touched."""
+    tokens = token_source(spec, vault)
+    if tokens is not None and jobs:
+        tokens.token(jobs[0].source_account)
+
+
 def _new_token_source(auth: SourceAuth, block: str, secret: str) -> TokenSource:
     if auth.mode == "google":
         return GoogleTokens(key_json=secret, secret_name=block, scope=auth.scope or GOOGLE_SCOPE)

@@ -69,9 +69,9 @@ from tasks.adapters import (
     DateWindow,
     MailboxJob,
     mailbox_pair,
+    require_source_tokens,
     state_url,
     sync_options,
-    token_source,
 )
 from tasks.slots import SlotWait, slots, stopping_gives_slots_back
 from tasks.vault import current_vault
@@ -258,9 +258,7 @@ def sync_all(
     is given back before the signal goes on.
     """
     m = spec.migration
-    tokens = token_source(spec, current_vault())
-    if tokens is not None and jobs:  # bad OAuth credentials fail once, before any mailbox
-        tokens.token(jobs[0].source_account)
+    require_source_tokens(spec, jobs, current_vault())  # bad OAuth credentials fail once
     sync = sync_mailbox_task.with_options(**retry_policy(m.task_retries, m.retry_backoff_seconds))
     tally = _Tally(spec.customer_slug, len(jobs))
     done: dict[str, MailboxResult] = {}

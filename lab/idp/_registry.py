@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 __all__ = ["Registry", "load_registry", "registry_path", "save_registry"]
 
@@ -23,6 +23,8 @@ class Registry(TypedDict):
     lifetime_seconds: int
     tenants: dict[str, Any]
     service_accounts: dict[str, Any]
+    # the lab's own app and service account (``lab.idp.demo_*``): their ids and key file
+    demo: NotRequired[dict[str, str]]
 
 
 def registry_path(state_dir: Path) -> Path:

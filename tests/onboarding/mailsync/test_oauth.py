@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
+import socket
 import time
 from collections.abc import Callable
 
+import jwt
 import pytest
 from support.faultproxy import FaultProxy
 from support.mail import connect, digests, fill, snapshot
 from support.oauth import google_source, google_tokens, microsoft_tokens, oauth_source
 
 from lab import Lab, LabUser, LabUsers
+from lab.idp import load_registry
 from onboarding.mailsync import AuthFailed, MailboxPair, StateStore, SyncOptions, sync_mailbox
-from onboarding.mailsync.oauth import AccessToken, sasl_oauthbearer, sasl_xoauth2
+from onboarding.mailsync.oauth import (
+    AccessToken,
+    ClientCredentialsTokens,
+    MicrosoftTokens,
+    sasl_oauthbearer,
+    sasl_xoauth2,
+)
 
 
 def _dest_count(lab: Lab, user: LabUser) -> int:
@@ -156,3 +167,77 @@ def test_master_login_with_an_authorization_identity_copies_the_mailbox(
     assert source.account == lab_user.email
     out = sync_mailbox(dataclasses.replace(pair, source=source), SyncOptions(), store)
     assert out.copied == 4
+
+
+def _expired_token(lab: Lab, domain: str) -> str:
+    """A token signed with the lab provider's key that expired a minute ago."""
+    reg = load_registry(lab.state_dir)
+    now = int(time.time())
+    claims = {"sub": "app", "mailbox_scope": f"*@{domain}", "iat": now - 120, "exp": now - 60}
+    key = base64.b64decode(reg["signing_key"])
+    return jwt.encode(claims, key, algorithm="HS256", headers={"kid": reg["key_id"]})
+
+
+class _StaleFirst(MicrosoftTokens):
+    """Hands out a cached token that has expired (revoked or outlived), then real ones."""
+
+    stale: str = ""
+
+    def fetch(self, user: str) -> AccessToken:
+        if self.stale:
+            value, self.stale = self.stale, ""
+            return AccessToken(value, time.time() - 10, time.time() + 3600)
+        return super().fetch(user)
+
+
+def test_the_source_refuses_an_expired_token_like_the_providers_and_the_sync_reconnects(
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """An expired token gets XOAUTH2's base64 JSON 401 challenge, then NO; when the engine's
+    cached token is refused it drops it, reconnects (counted) and logs in with a new one."""
+    _fill(lab, lab_user, {"INBOX": 4})
+    expired = _expired_token(lab, lab_user.domain)
+    with socket.create_connection((lab.source.host, lab.source.imap_port), timeout=10) as sock:
+        f = sock.makefile("rwb")
+        f.readline()
+        f.write(
+            b"a AUTHENTICATE XOAUTH2 " + base64.b64encode(sasl_xoauth2(lab_user.email, expired))
+        )
+        f.write(b"\r\n")
+        f.flush()
+        challenge = f.readline()
+        assert challenge.startswith(b"+ ")
+        assert json.loads(base64.b64decode(challenge[2:]))["status"] == "401"
+        f.write(b"\r\n")
+        f.flush()
+        assert f.readline().startswith(b"a NO ")
+    app = lab.idp.add_microsoft_app(lab_user.domain)
+    tokens = _StaleFirst(
+        tenant_id=app.tenant_id,
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        secret_name="t-m365",
+        authority=lab.idp.authority,
+    )
+    tokens.stale = expired
+    pair = dataclasses.replace(pair_for(lab_user), source=oauth_source(lab, lab_user.email, tokens))
+    out = sync_mailbox(pair, SyncOptions(), store)
+    assert out.copied == 4 and out.reconnects == 1
+
+
+def test_oauthbearer_with_a_client_credentials_token_url_logs_in(
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """Another provider's token URL (client credentials) and AUTHENTICATE OAUTHBEARER
+    (RFC 7628) copy the mailbox."""
+    _fill(lab, lab_user, {"INBOX": 3})
+    app = lab.idp.add_microsoft_app(lab_user.domain)
+    tokens = ClientCredentialsTokens(
+        token_url=f"{lab.idp.authority}/{app.tenant_id}/oauth2/v2.0/token",
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        secret_name="t-bearer",
+        scope="https://outlook.office365.com/.default",
+    )
+    pair = dataclasses.replace(pair_for(lab_user), source=oauth_source(lab, lab_user.email, tokens))
+    assert sync_mailbox(pair, SyncOptions(), store).copied == 3
