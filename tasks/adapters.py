@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import SecretStr
 
@@ -535,28 +535,24 @@ def require_source_tokens(spec: OnboardingSpec, jobs: Sequence[MailboxJob], vaul
         tokens.token(jobs[0].source_account)
 
 
+class _Client(TypedDict):
+    client_id: str
+    client_secret: str
+    secret_name: str
+
+
 def _new_token_source(auth: SourceAuth, block: str, secret: str) -> TokenSource:
     if auth.mode == "google":
         return GoogleTokens(key_json=secret, secret_name=block, scope=auth.scope or GOOGLE_SCOPE)
     assert auth.client_id is not None
+    client = _Client(client_id=auth.client_id, client_secret=secret, secret_name=block)
     if auth.mode == "microsoft365":
         assert auth.tenant_id is not None
-        return MicrosoftTokens(
-            tenant_id=auth.tenant_id,
-            client_id=auth.client_id,
-            client_secret=secret,
-            secret_name=block,
-            authority=auth.token_url or MICROSOFT_AUTHORITY,
-            scope=auth.scope or MICROSOFT_SCOPE,
-        )
+        authority = auth.token_url or MICROSOFT_AUTHORITY
+        scope = auth.scope or MICROSOFT_SCOPE
+        return MicrosoftTokens(tenant_id=auth.tenant_id, authority=authority, scope=scope, **client)
     assert auth.token_url is not None
-    return ClientCredentialsTokens(
-        token_url=auth.token_url,
-        client_id=auth.client_id,
-        client_secret=secret,
-        secret_name=block,
-        scope=auth.scope,
-    )
+    return ClientCredentialsTokens(token_url=auth.token_url, scope=auth.scope, **client)
 
 
 def sync_options(

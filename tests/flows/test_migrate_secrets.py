@@ -139,12 +139,9 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.")
 
 
 def test_microsoft365_client_secret_and_tokens_leak_nowhere_and_a_wrong_secret_fails_once(
-    tmp_path: Path,
-    lab: Lab,
-    lab_users: LabUsers,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+    caplog: pytest.LogCaptureFixture, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, lab: Lab,
+) -> None:  # fmt: skip
     """An app-only Microsoft 365 migration copies every mailbox with XOAUTH2, and neither
     the client secret nor any token (a JWT) is in anything the run wrote; with a wrong
     secret the run fails once, before any mailbox, with the AADSTS sentence naming the
