@@ -128,15 +128,20 @@ class IdentityProvider(ModuleHost):
         with self._edit() as reg:
             reg["lifetime_seconds"] = int(seconds)
 
-    def add_microsoft_app(self, domain: str) -> MicrosoftApp:
-        """A new tenant owning ``domain`` with one app (``IMAP.AccessAsApp``) and its secret."""
-        app = MicrosoftApp(
-            str(uuid.uuid4()), str(uuid.uuid4()), secrets.token_urlsafe(30), domain.lower()
-        )
+    def add_microsoft_app(self, domain: str, *, certificate: bool = False) -> MicrosoftApp:
+        """A new tenant owning ``domain`` with one app (``IMAP.AccessAsApp``) and its secret;
+        with ``certificate`` the credential is a certificate and ``client_secret`` is the
+        PEM of its private key and certificate (what goes in the Secret block)."""
+        secret = secrets.token_urlsafe(30)
+        record: dict[str, object] = {"secret": secret}
+        if certificate:
+            secret, record["certificate"] = _certificate(domain)
+            record["secret"] = secrets.token_urlsafe(30)  # a secret exists, not handed out
+        app = MicrosoftApp(str(uuid.uuid4()), str(uuid.uuid4()), secret, domain.lower())
         with self._edit() as reg:
             reg["tenants"][app.tenant_id] = {
                 "domain": app.domain,
-                "apps": {app.client_id: {"secret": app.client_secret}},
+                "apps": {app.client_id: record},
             }
         return app
 
@@ -186,6 +191,41 @@ class IdentityProvider(ModuleHost):
                 "token_uri": self.google_token_uri,
             }
         )
+
+
+def _certificate(domain: str) -> tuple[str, dict[str, str]]:
+    """A self-signed certificate: (key + certificate PEM, its registry record)."""
+    import datetime
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"migration app {domain}")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    x5t = base64.urlsafe_b64encode(hashlib.sha1(der).digest()).rstrip(b"=").decode()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ) + cert.public_bytes(serialization.Encoding.PEM)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return pem.decode(), {"x5t": x5t, "public_key": public.decode()}
 
 
 class _Edit:

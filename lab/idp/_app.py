@@ -62,7 +62,25 @@ def _aad_error(status: int, error: str, code: int, text: str) -> JSONResponse:
     )
 
 
-def _microsoft(registry: Registry, tenant: str, form: dict[str, str]) -> Response:
+def _assertion_refused(
+    app: dict[str, Any], form: dict[str, str], token_url: str
+) -> Response | None:
+    """Check a certificate credential (RS256 JWT, ``x5t`` = the registered certificate)."""
+    cert = app.get("certificate")
+    assertion = form["client_assertion"]
+    try:
+        header = jwt.get_unverified_header(assertion)
+        if cert is None or header.get("x5t") != cert["x5t"]:
+            raise jwt.InvalidSignatureError("unknown thumbprint")
+        jwt.decode(assertion, cert["public_key"], algorithms=["RS256"], audience=token_url)
+    except jwt.PyJWTError:
+        return _aad_error(
+            401, "invalid_client", 700027, "Client assertion contains an invalid signature."
+        )
+    return None
+
+
+def _microsoft(registry: Registry, tenant: str, form: dict[str, str], token_url: str) -> Response:
     if form.get("grant_type") != "client_credentials":
         return _aad_error(
             400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
@@ -79,7 +97,11 @@ def _microsoft(registry: Registry, tenant: str, form: dict[str, str]) -> Respons
             700016,
             f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
         )
-    if not secrets.compare_digest(form.get("client_secret", ""), app["secret"]):
+    if "client_assertion" in form:
+        refused = _assertion_refused(app, form, token_url)
+        if refused is not None:
+            return refused
+    elif not secrets.compare_digest(form.get("client_secret", ""), app["secret"]):
         return _aad_error(
             401,
             "invalid_client",
@@ -172,7 +194,9 @@ def build_app(state_dir: Path, *, port: int) -> Starlette:
 
     async def microsoft(request: Request) -> Response:
         form = await _form(request)
-        return _microsoft(load_registry(state_dir), request.path_params["tenant"], form)
+        tenant = request.path_params["tenant"]
+        token_url = f"http://127.0.0.1:{port}/{tenant}/oauth2/v2.0/token"
+        return _microsoft(load_registry(state_dir), tenant, form, token_url)
 
     async def google(request: Request) -> Response:
         form = await _form(request)

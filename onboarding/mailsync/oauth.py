@@ -3,6 +3,8 @@
 Microsoft 365 (app-only): the client-credentials grant of the Microsoft identity platform,
 ``POST <authority>/<tenant>/oauth2/v2.0/token`` with ``client_id``, ``client_secret``,
 ``scope=https://outlook.office365.com/.default``; one token serves every mailbox of the tenant.
+A Secret block holding PEM text (the private key and the certificate) is a certificate
+credential instead: an RS256 ``client_assertion`` with the certificate's ``x5t`` thumbprint.
 ``msal`` is not used: its authority must be ``https://`` with a known host (``canonicalize``
 raises for any other URL, also with ``validate_authority=False`` / ``instance_discovery=False``),
 so it cannot talk to a local provider; the grant is sent with httpx exactly as documented.
@@ -21,6 +23,7 @@ fix; no token, secret or key ever appears in it.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -43,6 +46,7 @@ __all__ = [
     "Mechanism",
     "MicrosoftTokens",
     "TokenSource",
+    "pem_lines",
     "sasl_oauthbearer",
     "sasl_xoauth2",
 ]
@@ -50,6 +54,7 @@ __all__ = [
 Mechanism = Literal["xoauth2", "oauthbearer"]
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
 MICROSOFT_SCOPE = "https://outlook.office365.com/.default"
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 GOOGLE_SCOPE = "https://mail.google.com/"
 REFRESH_AT = 0.8  # share of a token's lifetime after which a new one is fetched
 _TIMEOUT = 30.0
@@ -70,6 +75,11 @@ _AADSTS: dict[int, tuple[str, str]] = {
         "the customer's tenant)",
     ),
     90002: ("the tenant was not found", "check migration.source.auth.tenant_id"),
+    700027: (
+        "the certificate credential is not valid (its signature or thumbprint)",
+        "upload this certificate to the app registration, or store the matching key and "
+        "certificate in {block}",
+    ),
     900023: ("the tenant id is not valid", "check migration.source.auth.tenant_id"),
 }
 
@@ -99,6 +109,13 @@ def sasl_xoauth2(user: str, token: str) -> bytes:
 def sasl_oauthbearer(user: str, token: str, host: str, port: int) -> bytes:
     """The RFC 7628 §3.1 client response: GS2 header with ``a=user``, then key/value pairs."""
     return f"n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01".encode()
+
+
+def pem_lines(text: str) -> tuple[str, ...]:
+    """The base64 lines of the PEM blocks in ``text`` (each is secret key material)."""
+    return tuple(
+        line for line in text.splitlines() if line.strip() and not line.startswith("-----")
+    )
 
 
 class TokenSource:
@@ -206,7 +223,7 @@ class ClientCredentialsTokens(TokenSource):
         self.scope = scope
 
     def secrets(self) -> tuple[str, ...]:
-        return (*super().secrets(), self._client_secret)
+        return (*super().secrets(), self._client_secret, *pem_lines(self._client_secret))
 
     def fetch(self, user: str) -> AccessToken:
         form = {
@@ -256,6 +273,55 @@ class MicrosoftTokens(ClientCredentialsTokens):
         )
         self.tenant_id = tenant_id
 
+    def fetch(self, user: str) -> AccessToken:
+        if "-----BEGIN" not in self._client_secret:
+            return super().fetch(user)
+        data = self.post(
+            self.token_url,
+            {
+                "client_id": self.client_id,
+                "client_assertion_type": CLIENT_ASSERTION_TYPE,
+                "client_assertion": self._assertion(),
+                "scope": self.scope or MICROSOFT_SCOPE,
+                "grant_type": "client_credentials",
+            },
+        )
+        if "access_token" in data:
+            return self.accepted(data)
+        raise self.refusal(data)
+
+    def _assertion(self) -> str:
+        """The certificate credential's JWT (Microsoft identity platform, RS256, ``x5t``)."""
+        import hashlib
+        import uuid
+
+        import jwt
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+
+        pem = self._client_secret.encode()
+        try:
+            cert = x509.load_pem_x509_certificate(pem)
+            key = serialization.load_pem_private_key(pem, password=None)
+        except ValueError:
+            raise self.refused(
+                "it holds PEM text but not both a private key and a certificate",
+                "store the private key and the certificate (PEM, unencrypted) in {block}",
+            ) from None
+        der = cert.public_bytes(serialization.Encoding.DER)
+        x5t = base64.urlsafe_b64encode(hashlib.sha1(der).digest()).rstrip(b"=").decode()
+        now = int(self.clock())
+        claims = {
+            "aud": self.token_url,
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "jti": str(uuid.uuid4()),
+            "nbf": now,
+            "iat": now,
+            "exp": now + 600,
+        }
+        return jwt.encode(claims, key, algorithm="RS256", headers={"x5t": x5t})  # type: ignore[arg-type]
+
     def refusal(self, data: dict[str, Any]) -> AuthFailed:
         """The sentence for an ``AADSTS`` error, from :data:`_AADSTS`."""
         codes = data.get("error_codes") or [0]
@@ -294,7 +360,7 @@ class GoogleTokens(TokenSource):
             private = str(json.loads(self._key_json).get("private_key", ""))
         except ValueError:
             private = ""
-        return (*super().secrets(), self._key_json, *private.splitlines()[1:-1])
+        return (*super().secrets(), self._key_json, *pem_lines(private))
 
     def _credentials(self, user: str) -> Any:
         from google.oauth2 import service_account

@@ -126,6 +126,7 @@ def test_google_service_account_logs_in_as_each_user(
             "domain-wide delegation does not grant the scope https://mail.google.com/",
         ),
         ("expired-key", "the key is expired, deleted or disabled"),
+        ("wrong-certificate", "thumbprint) (AADSTS700027"),
     ],
 )
 def test_bad_credentials_fail_with_one_sentence_and_write_nothing(
@@ -145,8 +146,12 @@ def test_bad_credentials_fail_with_one_sentence_and_write_nothing(
         tokens = google_tokens(
             lab, lab_user.domain, scopes=("https://www.googleapis.com/auth/gmail.readonly",)
         )
-    else:
+    elif case == "expired-key":
         tokens = google_tokens(lab, lab_user.domain, key_expires=time.time() - 60)
+    else:  # the key and certificate of another app
+        other = lab.idp.add_microsoft_app(lab_user.domain, certificate=True).client_secret
+        app = lab.idp.add_microsoft_app(lab_user.domain, certificate=True)
+        tokens = microsoft_tokens(lab, app, secret=other)
     pair = dataclasses.replace(pair_for(lab_user), source=oauth_source(lab, lab_user.email, tokens))
     with pytest.raises(AuthFailed) as info:
         sync_mailbox(pair, SyncOptions(), store)
@@ -241,3 +246,14 @@ def test_oauthbearer_with_a_client_credentials_token_url_logs_in(
     )
     pair = dataclasses.replace(pair_for(lab_user), source=oauth_source(lab, lab_user.email, tokens))
     assert sync_mailbox(pair, SyncOptions(), store).copied == 3
+
+
+def test_microsoft365_certificate_credential_logs_in(
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """A Secret block holding the app's private key and certificate (PEM) is a certificate
+    credential: an RS256 client assertion with the x5t thumbprint gets the token."""
+    _fill(lab, lab_user, {"INBOX": 2})
+    tokens = microsoft_tokens(lab, lab.idp.add_microsoft_app(lab_user.domain, certificate=True))
+    pair = dataclasses.replace(pair_for(lab_user), source=oauth_source(lab, lab_user.email, tokens))
+    assert sync_mailbox(pair, SyncOptions(), store).copied == 2
