@@ -165,7 +165,8 @@ class SourceAuth(_Model):
     Secret block ``password_secret``: Dovecot master user style ``user*admin``, or with
     ``master_style: authzid`` SASL ``AUTHENTICATE PLAIN`` with the user as authorization
     identity (Dovecot, Cyrus, Zimbra). ``microsoft365``: app-only OAuth2 (``tenant_id``,
-    ``client_id``, the client secret in ``client_secret_secret``), ``AUTHENTICATE XOAUTH2``
+    ``client_id``, the client secret in ``client_secret_secret``, or there the PEM private
+    key + certificate of a certificate credential), ``AUTHENTICATE XOAUTH2``
     as each user. ``google``: a service account with domain-wide delegation (its JSON key in
     ``service_account_secret``), a token per user, ``AUTHENTICATE XOAUTH2``. ``oauthbearer``:
     client-credentials tokens from ``token_url`` (``client_id``, ``client_secret_secret``,
