@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import subprocess
 from pathlib import Path
 
-from lab._controlpanel import _http_ok
 from lab._errors import ServerStartError
 from lab._info import ServerInfo
 from lab._ports import HOST
 from lab._process import alive, live_pid, read_pidfile, spawn_lab_module, tail, wait_for
 
 __all__ = ["ModuleHost"]
+
+
+def _http_ok(host: str, port: int) -> bool:
+    """True if something answers ``GET /`` with any HTTP status."""
+    conn = http.client.HTTPConnection(host, port, timeout=1)
+    try:
+        conn.request("GET", "/")
+        conn.getresponse().read()
+        return True
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
 
 
 class ModuleHost:
