@@ -16,6 +16,7 @@ import pytest
 from support.flow_result import result_json
 from support.mail import connect, fill, snapshot
 from support.migrate_customer import Customer, make_customer
+from support.oauth import google_auth, microsoft_auth
 from support.prefect_api import flow_run_texts, prefect_stored_texts
 
 from flows.migrate import migrate
@@ -152,16 +153,8 @@ def test_microsoft365_client_secret_and_tokens_leak_nowhere_and_a_wrong_secret_f
         with connect("127.0.0.1", lab.ports.source_imap, u.email, u.source_password) as c:
             fill(c, {"INBOX": 5}, seed=40 + i)
     app = lab.idp.add_microsoft_app(lab_users.domain)
-    block = f"t-m365-{secrets.token_hex(3)}"
-    auth = {
-        "mode": "microsoft365",
-        "tenant_id": app.tenant_id,
-        "client_id": app.client_id,
-        "client_secret_secret": block,
-        "token_url": lab.idp.authority,
-    }
-    env = "ONBOARD_SECRET_" + block.upper().replace("-", "_")
-    monkeypatch.setenv(env, "not-the-secret")
+    auth = microsoft_auth(lab, app, monkeypatch, secret="not-the-secret")
+    block = auth["client_secret_secret"]
     (tmp_path / "wrong").mkdir()
     wrong = make_customer(tmp_path / "wrong", lab, users, lab_users.domain, monkeypatch, auth=auth)
     failed = migrate(spec_path=wrong.spec, return_state=True)
@@ -171,11 +164,36 @@ def test_microsoft365_client_secret_and_tokens_leak_nowhere_and_a_wrong_secret_f
         with connect("127.0.0.1", lab.ports.destination_imap, u.email, u.destination_password) as c:
             assert sum(len(v) for v in snapshot(c).values()) == 0
 
-    monkeypatch.setenv(env, app.client_secret)
+    auth = microsoft_auth(lab, app, monkeypatch)
     customer = make_customer(tmp_path, lab, users, lab_users.domain, monkeypatch, auth=auth)
     state = migrate(spec_path=customer.spec, return_state=True)
     assert state.is_completed(), state.message
     assert [m["copied"] for m in result_json(state)["mailboxes"]] == [5, 5]
     texts = _everything(customer, state, caplog)
     _assert_no_leak(texts, {"client secret": _forms(app.client_secret)})
+    assert not [t[:80] for t in texts if _JWT.search(t)], "an access token leaked"
+
+
+def test_google_migration_with_a_service_account_key_leaks_no_key(
+    caplog: pytest.LogCaptureFixture, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, lab: Lab,
+) -> None:  # fmt: skip
+    """A Google Workspace migration (service account, a token per user) copies every mailbox,
+    and no line of the service account's private key, nor any token, is in what the run
+    wrote."""
+    caplog.set_level("DEBUG")
+    users = (lab_users.new(), lab_users.new())
+    for i, u in enumerate(users):
+        with connect("127.0.0.1", lab.ports.source_imap, u.email, u.source_password) as c:
+            fill(c, {"INBOX": 3}, seed=50 + i)
+    auth = google_auth(lab, lab_users.domain, monkeypatch)
+    customer = make_customer(tmp_path, lab, users, lab_users.domain, monkeypatch, auth=auth)
+    state = migrate(spec_path=customer.spec, return_state=True)
+    assert state.is_completed(), state.message
+    assert [m["copied"] for m in result_json(state)["mailboxes"]] == [3, 3]
+    env = "ONBOARD_SECRET_" + auth["service_account_secret"].upper().replace("-", "_")
+    key = json.loads(os.environ[env])
+    lines = [ln for ln in key["private_key"].splitlines() if not ln.startswith("-----")]
+    texts = _everything(customer, state, caplog)
+    _assert_no_leak(texts, {"service account key": set(lines) | {key["private_key_id"]}})
     assert not [t[:80] for t in texts if _JWT.search(t)], "an access token leaked"
