@@ -16,6 +16,7 @@ from lab._dovecot_conf import (
     render_auth_deny_conf,
     render_auth_dict_conf,
     render_dovecot_conf,
+    render_oauth2_conf,
 )
 from lab._errors import LabError, ServerStartError
 from lab._info import ServerInfo
@@ -74,6 +75,8 @@ class DovecotServer:
             lay.master_file.write_text(f"{MASTER_USER}:{{PLAIN}}{secrets.token_urlsafe(18)}\n")
         lay.auth_dict_conf.write_text(render_auth_dict_conf(lay))
         lay.auth_dict_conf.with_name("auth-deny.conf").write_text(render_auth_deny_conf(lay))
+        if lay.role == "source":
+            lay.conf.with_name("dovecot-oauth2.conf.ext").write_text(render_oauth2_conf(lay))
         lay.conf.write_text(
             render_dovecot_conf(lay, imap_port=self.imap_port, lmtp_port=self.lmtp_port)
         )

@@ -21,8 +21,10 @@ __all__ = [
     "MAIL_UID",
     "SASL_SOCKET",
     "DovecotLayout",
+    "oauth_key_dir",
     "render_auth_dict_conf",
     "render_dovecot_conf",
+    "render_oauth2_conf",
 ]
 
 # Dovecot refuses mail access as uid 0; the Debian "mail" account (uid/gid 8) owns mail.
@@ -105,6 +107,28 @@ default_pass_scheme = PLAIN
 """
 
 
+def oauth_key_dir(layout: DovecotLayout) -> Path:
+    """The source's JWT validation keys, ``<dir>/<azp>/<ALG>/<kid>`` (the lab identity
+    provider writes its signing key there; see :func:`render_oauth2_conf`)."""
+    return layout.accounts_dir.parent / "oauth-keys"
+
+
+def render_oauth2_conf(layout: DovecotLayout) -> str:
+    """The oauth2 passdb settings of the source: tokens validated locally (Dovecot 2.3.11+).
+
+    ``mailbox_scope`` is the lab identity provider's claim naming who the token may open
+    (the user, or ``*@domain`` for an app-only Microsoft token); ``%Ld`` compares its
+    domain with the login's, so an app of one tenant opens no mailbox of another.
+    Expired, not-yet-valid or badly signed tokens fail like the providers' (XOAUTH2: a
+    base64 JSON ``{"status":"401",...}`` challenge, then NO).
+    """
+    return f"""introspection_mode = local
+local_validation_key_dict = fs:posix:prefix={oauth_key_dir(layout)}/
+username_attribute = mailbox_scope
+username_format = %Ld
+"""
+
+
 def render_auth_deny_conf(layout: DovecotLayout) -> str:
     """The deny passdb: ``deny/<service>/<user>`` refuses that user for that service only
     (``deny/smtp/ann@acme.test``: SMTP AUTH disabled for the mailbox, IMAP still works)."""
@@ -129,6 +153,15 @@ def render_dovecot_conf(
 }}
 """
     deny_passdb = ""
+    mechanisms = "plain login"
+    if role == "source":  # OAuth2 first: its passdb answers only XOAUTH2 / OAUTHBEARER
+        mechanisms = "plain login xoauth2 oauthbearer"
+        master_passdb += f"""passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {layout.conf.with_name("dovecot-oauth2.conf.ext")}
+}}
+"""
     if role == "destination":
         deny_passdb = f"""passdb {{
   driver = dict
@@ -167,7 +200,7 @@ protocols = imap lmtp
 listen = {host}
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 auth_verbose = yes
 # Real servers delay failed logins by 2 s; the lab answers at once to keep tests fast.
 auth_failure_delay = 0
@@ -188,6 +221,7 @@ protocol imap {{
 }}
 {master_passdb}{deny_passdb}passdb {{
   driver = dict
+  mechanisms = plain login
   args = {layout.auth_dict_conf}
 }}
 userdb {{

@@ -26,9 +26,10 @@ from lab._controlpanel import ControlPanel, controlpanel_available
 from lab._dns import DnsServers
 from lab._dns_conf import DnsLayout
 from lab._dovecot import DestinationServer, SourceServer
-from lab._dovecot_conf import SASL_SOCKET, DovecotLayout
+from lab._dovecot_conf import SASL_SOCKET, DovecotLayout, oauth_key_dir
 from lab._errors import LabStateError
 from lab._gateway import Gateway
+from lab._idp import IdentityProvider
 from lab._info import ServerInfo
 from lab._ports import HOST, LabPorts
 from lab._postfix_conf import GatewayLayout
@@ -112,6 +113,7 @@ class Lab:
         )
         self.controlpanel = ControlPanel(self.state_dir, port=ports.controlpanel)
         self.clientconfig = ClientConfigHost(self.state_dir, port=ports.clientconfig)
+        self.idp = IdentityProvider(self.state_dir, port=ports.idp)
         self.destination = DestinationServer(
             self._layout("destination"),
             imap_port=ports.destination_imap,
@@ -183,6 +185,7 @@ class Lab:
             d.chmod(d.stat().st_mode | 0o755)
         self._write_state()
         (self.shared_root / "run").mkdir(parents=True, exist_ok=True)
+        self.idp.prepare(oauth_key_dir(self.source.layout))  # before the source reads the key
         servers = list(self._servers().values())
         # In parallel: Postfix's master alone can take a second or two to come up.
         with ThreadPoolExecutor(max_workers=len(servers)) as pool:
@@ -200,6 +203,7 @@ class Lab:
         stop_pids(pids, with_descendants=True)
         self.controlpanel.reap()
         self.clientconfig.reap()
+        self.idp.reap()
 
     def restart(self, name: str) -> None:
         """Restart one server by name: ``source``, ``destination``, ``dns``, ..."""
@@ -218,6 +222,7 @@ class Lab:
             "dns": self.dns,
             "gateway": self.gateway,
             "clientconfig": self.clientconfig,
+            "idp": self.idp,
             "submission": self.submission,
         }
         if controlpanel_available():
@@ -232,6 +237,7 @@ class Lab:
             self.submission.info(),
             *self.dns.info(),
             self.clientconfig.info(),
+            self.idp.info(),
         )
         if controlpanel_available():
             infos = (*infos, self.controlpanel.info())
@@ -279,6 +285,7 @@ class Lab:
         sender = self.destination.account(NOTICE_SENDER)
         if sender is not None:
             env[NOTICE_SECRET_ENV] = sender.password
+        env.update(self.idp.secret_env())
         return env
 
     @property

@@ -29,6 +29,7 @@ class LabPorts:
     dns_resolver: int = 10054
     controlpanel: int = 18080
     clientconfig: int = 18081
+    idp: int = 18082  # the lab identity provider (OAuth2 token endpoints)
 
     @classmethod
     def free(cls) -> LabPorts:

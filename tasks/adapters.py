@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import SecretStr
 
@@ -28,10 +28,19 @@ from onboarding.documents import SupportContacts
 from onboarding.mailflow import ImapEndpoint, SmtpEndpoint, SubmissionEndpoint
 from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, pair_key
 from onboarding.mailsync.models import PassKind
+from onboarding.mailsync.oauth import (
+    GOOGLE_SCOPE,
+    MICROSOFT_AUTHORITY,
+    MICROSOFT_SCOPE,
+    ClientCredentialsTokens,
+    GoogleTokens,
+    MicrosoftTokens,
+    TokenSource,
+)
 from onboarding.mailsync.ratelimit import HostRates, Pacer, RateLimits
 from onboarding.notices import ClientSettings, Notice, NoticeContext, NoticeSender
 from tasks.vault import Vault
-from validation.spec import MigrationNotConfigured, OnboardingSpec, slugify
+from validation.spec import MigrationNotConfigured, OnboardingSpec, SourceAuth, slugify
 from validation.users import UserCredentials, ValidatedUser
 
 __all__ = [
@@ -487,9 +496,16 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
     assert spec.migration.source is not None
     src = spec.migration.source
     account = user.source_username or user.email
-    if src.auth.mode == "master":
+    authzid: str | None = None
+    tokens = token_source(spec, vault)
+    if tokens is not None:
+        login, source_password = account, ""
+    elif src.auth.mode == "master":
         assert src.auth.master_user and src.auth.password_secret  # the spec validator says so
-        login = f"{account}{src.auth.master_separator}{src.auth.master_user}"
+        if src.auth.master_style == "authzid":
+            login, authzid = src.auth.master_user, account
+        else:
+            login = f"{account}{src.auth.master_separator}{src.auth.master_user}"
         source_password = vault.secret(src.auth.password_secret)
     else:
         login = account
@@ -506,6 +522,8 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
             verify_tls=src.tls_verify,
             ca_file=str(src.ca_file) if src.ca_file else None,
             allow_plaintext=spec.allow_plaintext,
+            authzid=authzid,
+            token_source=tokens,
         ),
         destination=Endpoint(
             host=spec.hosted.imap_host,
@@ -516,6 +534,47 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
             allow_plaintext=spec.allow_plaintext,
         ),
     )
+
+
+def token_source(spec: OnboardingSpec, vault: Vault) -> TokenSource | None:
+    """The run's OAuth2 token source for the source login (one per run and process, cached
+    in the vault so every mailbox shares its tokens); None for password logins."""
+    src = spec.migration.source
+    if src is None or src.auth.mode not in ("microsoft365", "google", "oauthbearer"):
+        return None
+    auth = src.auth
+    block = auth.service_account_secret if auth.mode == "google" else auth.client_secret_secret
+    assert block is not None  # the spec validator says so
+    key = f"{auth.mode}:{block}:{auth.tenant_id}:{auth.client_id}:{auth.token_url}"
+    return vault.shared(key, lambda: _new_token_source(auth, block, vault.secret(block)))
+
+
+def require_source_tokens(spec: OnboardingSpec, jobs: Sequence[MailboxJob], vault: Vault) -> None:
+    """Get the run's first OAuth token now, so refused credentials fail the run once with
+    one sentence (naming the Secret block and the fix) before any mailbox is touched."""
+    tokens = token_source(spec, vault)
+    if tokens is not None and jobs:
+        tokens.token(jobs[0].source_account)
+
+
+class _Client(TypedDict):
+    client_id: str
+    client_secret: str
+    secret_name: str
+
+
+def _new_token_source(auth: SourceAuth, block: str, secret: str) -> TokenSource:
+    if auth.mode == "google":
+        return GoogleTokens(key_json=secret, secret_name=block, scope=auth.scope or GOOGLE_SCOPE)
+    assert auth.client_id is not None
+    client = _Client(client_id=auth.client_id, client_secret=secret, secret_name=block)
+    if auth.mode == "microsoft365":
+        assert auth.tenant_id is not None
+        authority = auth.token_url or MICROSOFT_AUTHORITY
+        scope = auth.scope or MICROSOFT_SCOPE
+        return MicrosoftTokens(tenant_id=auth.tenant_id, authority=authority, scope=scope, **client)
+    assert auth.token_url is not None
+    return ClientCredentialsTokens(token_url=auth.token_url, scope=auth.scope, **client)
 
 
 def sync_options(

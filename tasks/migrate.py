@@ -65,7 +65,14 @@ from onboarding.mailsync.review import (
     save_latest,
 )
 from onboarding.reports import RunFolder, private_dir
-from tasks.adapters import DateWindow, MailboxJob, mailbox_pair, state_url, sync_options
+from tasks.adapters import (
+    DateWindow,
+    MailboxJob,
+    mailbox_pair,
+    require_source_tokens,
+    state_url,
+    sync_options,
+)
 from tasks.pacing import run_host_rates
 from tasks.slots import SlotWait, slots, stopping_gives_slots_back
 from tasks.vault import current_vault
@@ -259,6 +266,7 @@ def sync_all(
     is given back before the signal goes on.
     """
     m = spec.migration
+    require_source_tokens(spec, jobs, current_vault())  # bad OAuth credentials fail once
     sync = sync_mailbox_task.with_options(**retry_policy(m.task_retries, m.retry_backoff_seconds))
     tally = _Tally(spec.customer_slug, len(jobs))
     done: dict[str, MailboxResult] = {}

@@ -21,7 +21,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from onboarding.mailsync.report import human_size
 from onboarding.mailsync.survey import PREFLIGHT_COLUMNS, Survey, survey
 from onboarding.reports import RunFolder
-from tasks.adapters import MailboxJob, mailbox_pair, sync_options
+from tasks.adapters import MailboxJob, mailbox_pair, require_source_tokens, sync_options
 from tasks.slots import slots, stopping_gives_slots_back
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
@@ -81,7 +81,9 @@ def _crashed_row(job: MailboxJob, error: BaseException | str) -> dict[str, objec
 
 
 def preflight_all(spec: OnboardingSpec, jobs: Sequence[MailboxJob]) -> list[dict[str, object]]:
-    """One row per job (job order), every user surveyed whatever the others' results."""
+    """One row per job (job order), every user surveyed whatever the others' results;
+    refused OAuth credentials (the same for every user) fail once, before any survey."""
+    require_source_tokens(spec, jobs, current_vault())
     runner: ThreadPoolTaskRunner[Survey] = ThreadPoolTaskRunner(spec.migration.parallel_mailboxes)
     rows: dict[str, dict[str, object]] = {}
     with runner, stopping_gives_slots_back(runner):

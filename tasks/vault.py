@@ -19,12 +19,15 @@ import threading
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from types import MappingProxyType
+from typing import TypeVar, cast
 
 from prefect.runtime import flow_run
 
 from tasks.secrets import load_secret
 from validation.spec import OnboardingSpec
 from validation.users import UserCredentials, load_user_list, require_valid
+
+T = TypeVar("T")
 
 __all__ = ["Vault", "current_vault", "open_vault"]
 
@@ -43,6 +46,7 @@ class Vault:
         self._lock = threading.Lock()
         self._credentials = None if credentials is None else self._index(credentials)
         self._secrets: dict[str, str] = {}
+        self._shared: dict[str, object] = {}
         self._load_secret = secret
 
     @staticmethod
@@ -64,6 +68,16 @@ class Vault:
             if block_name not in self._secrets:
                 self._secrets[block_name] = self._load_secret(block_name)
             return self._secrets[block_name]
+
+    def shared(self, key: str, make: Callable[[], T]) -> T:
+        """One object per ``key`` for this run, made on first use (the OAuth token source,
+        so every mailbox of the run shares its cached tokens)."""
+        with self._lock:
+            if key in self._shared:
+                return cast(T, self._shared[key])
+        made = make()  # outside the lock: ``make`` may read secrets through this vault
+        with self._lock:
+            return cast(T, self._shared.setdefault(key, made))
 
     def __repr__(self) -> str:
         return f"Vault(run_id={self.run_id!r})"  # never the values

@@ -163,14 +163,34 @@ class SourceAuth(_Model):
     """How the migration logs in to the old server.
 
     ``user``: each user's own password from the CSV (``source_password`` column, or the
-    new password when absent). ``master``: one admin login (Dovecot master user style
-    ``user*admin``) whose password is the Prefect Secret block ``password_secret``.
+    new password when absent). ``master``: one admin login whose password is the Prefect
+    Secret block ``password_secret``: Dovecot master user style ``user*admin``, or with
+    ``master_style: authzid`` SASL ``AUTHENTICATE PLAIN`` with the user as authorization
+    identity (Dovecot, Cyrus, Zimbra). ``microsoft365``: app-only OAuth2 (``tenant_id``,
+    ``client_id``, the client secret in ``client_secret_secret``, or there the PEM private
+    key + certificate of a certificate credential), ``AUTHENTICATE XOAUTH2``
+    as each user. ``google``: a service account with domain-wide delegation (its JSON key in
+    ``service_account_secret``), a token per user, ``AUTHENTICATE XOAUTH2``. ``oauthbearer``:
+    client-credentials tokens from ``token_url`` (``client_id``, ``client_secret_secret``,
+    optional ``scope``), ``AUTHENTICATE OAUTHBEARER`` (RFC 7628).
     """
 
-    mode: Literal["user", "master"] = "user"
+    mode: Literal["user", "master", "microsoft365", "google", "oauthbearer"] = "user"
     master_user: str | None = None
     password_secret: SecretName | None = None
     master_separator: str = "*"
+    master_style: Literal["suffix", "authzid"] = "suffix"
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret_secret: SecretName | None = None
+    service_account_secret: SecretName | None = None
+    token_url: str | None = Field(
+        default=None,
+        description="Token endpoint: microsoft365 the authority (default "
+        "https://login.microsoftonline.com), oauthbearer the token URL (required); google "
+        "uses the key file's token_uri.",
+    )
+    scope: str | None = None
 
     @model_validator(mode="after")
     def _master_needs_login(self) -> SourceAuth:
@@ -178,6 +198,14 @@ class SourceAuth(_Model):
             raise ValueError(
                 "mode 'master' needs master_user and password_secret (a Prefect Secret block name)"
             )
+        needs: dict[str, tuple[str, ...]] = {
+            "microsoft365": ("tenant_id", "client_id", "client_secret_secret"),
+            "google": ("service_account_secret",),
+            "oauthbearer": ("token_url", "client_id", "client_secret_secret"),
+        }
+        missing = [f for f in needs.get(self.mode, ()) if not getattr(self, f)]
+        if missing:
+            raise ValueError(f"mode {self.mode!r} needs {', '.join(missing)}")
         return self
 
 

@@ -13,6 +13,7 @@ import contextlib
 import re
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO, Literal, Self, cast
@@ -124,6 +125,7 @@ class Connection(Login):
         self.selected: str | None = None
         self._tls: TLSDecision | None = None
         self.max_literal = DEFAULT_MAX_LITERAL
+        self.token_deadline: float | None = None  # an OAuth login's token ends the session
 
     # -- connection -------------------------------------------------------------------------
 
@@ -270,7 +272,19 @@ class Connection(Login):
         return _Translating(self)
 
     def next_tag(self) -> bytes:
-        """The next command tag (``M1``, ``M2``, ...)."""
+        """The next command tag (``M1``, ``M2``, ...).
+
+        Past the login token's deadline the session is closed and ConnectionLost raised:
+        the providers end a session when its token expires (Exchange Online: ``BYE
+        Session invalidated - AccessTokenExpired``), so the engine reconnects first, with a
+        new token, and the reconnect is counted like any other.
+        """
+        if self.token_deadline is not None and time.time() >= self.token_deadline:
+            self.close()
+            raise ConnectionLost(
+                "the login's OAuth token is about to expire; reconnecting with a new one",
+                **self.error_context(),
+            )
         self._tag += 1
         return b"M%d" % self._tag
 

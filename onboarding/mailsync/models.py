@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from onboarding.mailsync.ratelimit import Pacer
+
+if TYPE_CHECKING:
+    from onboarding.mailsync.oauth import TokenSource
 
 __all__ = [
     "Endpoint",
@@ -42,7 +45,10 @@ class Endpoint:
     """One side of a mailbox pair: where to connect and how to log in.
 
     ``login`` is what goes on the wire; for a Dovecot master login it is
-    ``user@domain*admin`` and ``password`` is the master password.
+    ``user@domain*admin`` and ``password`` is the master password. With ``authzid`` the
+    login is ``AUTHENTICATE PLAIN`` as ``login`` (the admin) for the mailbox ``authzid``
+    (RFC 4616 authorization identity). With ``token_source`` it is ``AUTHENTICATE XOAUTH2``
+    or ``OAUTHBEARER`` as ``login`` with a token from it (:mod:`.oauth`); no password.
     """
 
     host: str
@@ -54,11 +60,13 @@ class Endpoint:
     ca_file: str | None = None  # a PEM bundle trusted instead of the system's (private CA)
     timeout_seconds: float = 60.0
     allow_plaintext: bool = False  # tls none to a host that is not loopback (onboarding.tls)
+    authzid: str | None = None
+    token_source: TokenSource | None = field(default=None, repr=False, compare=False)
 
     @property
     def account(self) -> str:
-        """The mailbox the login opens (the part before a master separator ``*``)."""
-        return self.login.split("*", 1)[0]
+        """The mailbox the login opens (``authzid``, or the part before a master ``*``)."""
+        return self.authzid or self.login.split("*", 1)[0]
 
     def __str__(self) -> str:
         return f"{self.account}@{self.host}:{self.port}"

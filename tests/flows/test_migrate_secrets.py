@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ from typing import Any
 import pytest
 from support.flow_result import result_json
 from support.lab_mailbox import fill_source
-from support.mail import connect, snapshot
-from support.migrate_customer import Customer, CustomerFor
+from support.mail import connect, fill, snapshot
+from support.migrate_customer import Customer, CustomerFor, make_customer
+from support.oauth import google_auth, microsoft_auth
 from support.prefect_api import flow_run_texts, prefect_stored_texts
 
 from flows.migrate import migrate
@@ -121,3 +123,66 @@ def test_a_failing_mailbox_fails_the_run_and_its_password_is_nowhere(
             "a user's password": _forms(ok.destination_password, *logins),
         },
     )
+
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.")
+
+
+def test_microsoft365_client_secret_and_tokens_leak_nowhere_and_a_wrong_secret_fails_once(
+    caplog: pytest.LogCaptureFixture, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, lab: Lab,
+) -> None:  # fmt: skip
+    """An app-only Microsoft 365 migration copies every mailbox with XOAUTH2, and neither
+    the client secret nor any token (a JWT) is in anything the run wrote; with a wrong
+    secret the run fails once, before any mailbox, with the AADSTS sentence naming the
+    Secret block, and nothing reaches the destination."""
+    caplog.set_level("DEBUG")
+    users = (lab_users.new(), lab_users.new())
+    for i, u in enumerate(users):
+        with connect("127.0.0.1", lab.ports.source_imap, u.email, u.source_password) as c:
+            fill(c, {"INBOX": 5}, seed=40 + i)
+    app = lab.idp.add_microsoft_app(lab_users.domain)
+    auth = microsoft_auth(lab, app, monkeypatch, secret="not-the-secret")
+    block = auth["client_secret_secret"]
+    (tmp_path / "wrong").mkdir()
+    wrong = make_customer(tmp_path / "wrong", lab, users, lab_users.domain, monkeypatch, auth=auth)
+    failed = migrate(spec_path=wrong.spec, return_state=True)
+    assert failed.is_failed()
+    assert "AADSTS7000215" in (failed.message or "") and repr(block) in (failed.message or "")
+    for u in users:
+        with connect("127.0.0.1", lab.ports.destination_imap, u.email, u.destination_password) as c:
+            assert sum(len(v) for v in snapshot(c).values()) == 0
+
+    auth = microsoft_auth(lab, app, monkeypatch)
+    customer = make_customer(tmp_path, lab, users, lab_users.domain, monkeypatch, auth=auth)
+    state = migrate(spec_path=customer.spec, return_state=True)
+    assert state.is_completed(), state.message
+    assert [m["copied"] for m in result_json(state)["mailboxes"]] == [5, 5]
+    texts = _everything(customer, state, caplog)
+    _assert_no_leak(texts, {"client secret": _forms(app.client_secret)})
+    assert not [t[:80] for t in texts if _JWT.search(t)], "an access token leaked"
+
+
+def test_google_migration_with_a_service_account_key_leaks_no_key(
+    caplog: pytest.LogCaptureFixture, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, lab: Lab,
+) -> None:  # fmt: skip
+    """A Google Workspace migration (service account, a token per user) copies every mailbox,
+    and no line of the service account's private key, nor any token, is in what the run
+    wrote."""
+    caplog.set_level("DEBUG")
+    users = (lab_users.new(), lab_users.new())
+    for i, u in enumerate(users):
+        with connect("127.0.0.1", lab.ports.source_imap, u.email, u.source_password) as c:
+            fill(c, {"INBOX": 3}, seed=50 + i)
+    auth = google_auth(lab, lab_users.domain, monkeypatch)
+    customer = make_customer(tmp_path, lab, users, lab_users.domain, monkeypatch, auth=auth)
+    state = migrate(spec_path=customer.spec, return_state=True)
+    assert state.is_completed(), state.message
+    assert [m["copied"] for m in result_json(state)["mailboxes"]] == [3, 3]
+    env = "ONBOARD_SECRET_" + auth["service_account_secret"].upper().replace("-", "_")
+    key = json.loads(os.environ[env])
+    lines = [ln for ln in key["private_key"].splitlines() if not ln.startswith("-----")]
+    texts = _everything(customer, state, caplog)
+    _assert_no_leak(texts, {"service account key": set(lines) | {key["private_key_id"]}})
+    assert not [t[:80] for t in texts if _JWT.search(t)], "an access token leaked"

@@ -45,11 +45,13 @@ def make_customer(
     auth_mode: str = "master",
     master: tuple[str, str] | None = None,
     source: dict[str, Any] | None = None,
+    auth: dict[str, Any] | None = None,
     **migration: Any,
 ) -> Customer:
     """``master`` is another (user, password) of the lab source's master users
     (``lab.source.add_master_user``) instead of the lab's own; ``source`` adds to (or
-    replaces keys of) ``migration.source``."""
+    replaces keys of) ``migration.source``; ``auth`` replaces the whole
+    ``migration.source.auth`` block (OAuth modes)."""
     slug = "t-" + secrets.token_hex(4)
     secret = f"{slug}-src-master"
     env = "ONBOARD_SECRET_" + secret.upper().replace("-", "_")
@@ -79,7 +81,9 @@ def make_customer(
                 "host": "127.0.0.1",
                 "port": source_port or lab.ports.source_imap,
                 "tls": "none",
-                "auth": {"mode": "user"}
+                "auth": auth
+                if auth is not None
+                else {"mode": "user"}
                 if auth_mode == "user"
                 else {
                     "mode": "master",
