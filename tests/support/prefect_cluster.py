@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.workers.process import ProcessWorker
 
+from deployments.__main__ import main as deployments_main
 from lab._process import alive, descendants
 from lab.opsinbox import OpsInbox
 from lab.postgres import PostgresServer
@@ -92,18 +97,11 @@ class PrefectCluster:
         assert done.returncode == 0, f"{' '.join(cmd)}: {done.stdout}{done.stderr}"
         return done.stdout
 
-    def setup_automations(self) -> str:
-        """``python -m deployments --automations`` into the ops inbox (the README's step)."""
-        return self.run(
-            sys.executable,
-            "-m",
-            "deployments",
-            "--automations",
-            "--notify-webhook",
-            self.inbox.url,
-            "--zombie-after",
-            str(ZOMBIE_AFTER_S),
-        )
+    def setup_automations(self) -> None:
+        """``python -m deployments --automations`` into the ops inbox (the README's step; in
+        this process, whose Prefect client must talk to this server)."""
+        argv = ["--automations", "--notify-webhook", self.inbox.url]
+        assert deployments_main([*argv, "--zombie-after", str(ZOMBIE_AFTER_S)]) == 0
 
     def start_worker(self, name: str, *, limit: int = 1) -> Worker:
         """``prefect worker start --pool onboarding --type process --name NAME``."""
@@ -205,7 +203,11 @@ def prefect_cluster(root: Path, postgres: PostgresServer) -> Iterator[PrefectClu
     )
     try:
         _wait_healthy(cluster, log)
-        cluster.prefect("work-pool", "create", POOL, "--type", "process")
+        with temporary_settings({PREFECT_API_URL: api_url}), get_client(sync_client=True) as c:
+            template = ProcessWorker.get_default_base_job_template()
+            c.create_work_pool(
+                WorkPoolCreate(name=POOL, type="process", base_job_template=template)
+            )
         deploy = ["--no-prompt", "deploy", "--name", "migrate/initial"]
         cluster.prefect(*deploy, "--name", "migrate-batch/batch", "--name", "cutover/default")
         yield cluster
