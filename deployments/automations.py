@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from prefect.automations import Automation
@@ -46,7 +47,7 @@ __all__ = [
 PREFIX = "onboarding:"
 _ANY_FLOW_RUN = {"prefect.resource.id": "prefect.flow-run.*"}
 _FAILED_FLOWS = ["migrate", "cutover", "onboard"]
-_PIPELINE_FLOWS = [
+_PIPELINE = [
     "validate-users",
     "provision",
     "preflight",
@@ -64,7 +65,8 @@ _WHO = (
     "{{ flow_run.parameters.get('spec_path', '?') }}"
 )
 _LINK = (
-    "\n\nRun: {{ flow_run|ui_url }}\nState: {{ flow_run.state.name }}: {{ flow_run.state.message }}"
+    "\n\nFlow run {{ flow_run.id }}{% if flow_run|ui_url %}: {{ flow_run|ui_url }}{% endif %}"
+    "\nState: {{ flow_run.state.name }}: {{ flow_run.state.message }}"
 )
 
 
@@ -79,68 +81,68 @@ def _flows(names: list[str]) -> ResourceSpecification:
     return ResourceSpecification({"prefect.resource.role": "flow", "prefect.resource.name": names})
 
 
-def _notify(block_id: UUID, subject: str, body: str) -> SendNotification:
-    return SendNotification(block_document_id=block_id, subject=subject, body=body + _LINK)
+def _notice(
+    block_id: UUID,
+    name: str,
+    description: str,
+    trigger: tuple[set[str], dict[str, Any], ResourceSpecification | list[ResourceSpecification]],
+    message: tuple[str, str],
+) -> Automation:
+    """A reactive automation: when ``trigger`` (expect, match, match_related) fires, notify
+    ``block_id`` with ``message`` (subject, body; the body gets the run's link and state)."""
+    expect, match, related = trigger
+    subject, body = message
+    return Automation(
+        name=f"{PREFIX} {name}",
+        description=description,
+        trigger=EventTrigger(
+            expect=expect,
+            match=ResourceSpecification(_ANY_FLOW_RUN | match),
+            match_related=related,
+            posture=Posture.Reactive,
+            threshold=1,
+        ),
+        actions=[SendNotification(block_document_id=block_id, subject=subject, body=body + _LINK)],
+    )
 
 
 def automations(block_id: UUID, *, zombie_after: timedelta) -> list[Automation]:
     """The four automations, notifying the notification block ``block_id``."""
+    ended = {"prefect.flow-run.*"}
     return [
-        Automation(
-            name=f"{PREFIX} approval needed",
-            description="A pipeline run paused for an operator: approve or answer in the UI.",
-            trigger=EventTrigger(
-                expect={"prefect.flow-run.Paused", "prefect.flow-run.Suspended"},
-                match=ResourceSpecification(_ANY_FLOW_RUN),
-                match_related=_flows(_PIPELINE_FLOWS),
-                posture=Posture.Reactive,
-                threshold=1,
+        _notice(
+            block_id,
+            "approval needed",
+            "A pipeline run paused for an operator: approve or answer in the UI.",
+            ({"prefect.flow-run.Paused", "prefect.flow-run.Suspended"}, {}, _flows(_PIPELINE)),
+            (
+                "Onboarding: approval needed: {{ flow_run.name }}",
+                _WHO + " waits for an operator (Resume in the UI, or `onboard resume`).",
             ),
-            actions=[
-                _notify(
-                    block_id,
-                    "Onboarding: approval needed: {{ flow_run.name }}",
-                    _WHO + " waits for an operator (Resume in the UI, or `onboard resume`).",
-                )
-            ],
         ),
-        Automation(
-            name=f"{PREFIX} migrate or cutover failed",
-            description="A migrate, cutover or onboard run ended Failed or Crashed.",
-            trigger=EventTrigger(
-                expect={"prefect.flow-run.*"},
-                match=ResourceSpecification(
-                    _ANY_FLOW_RUN | {"prefect.state-type": ["FAILED", "CRASHED"]}
-                ),
-                match_related=_flows(_FAILED_FLOWS),
-                posture=Posture.Reactive,
-                threshold=1,
+        _notice(
+            block_id,
+            "migrate or cutover failed",
+            "A migrate, cutover or onboard run ended Failed or Crashed.",
+            (ended, {"prefect.state-type": ["FAILED", "CRASHED"]}, _flows(_FAILED_FLOWS)),
+            (
+                "Onboarding: {{ flow.name }} failed: {{ flow_run.name }}",
+                _WHO + " ended {{ flow_run.state.name }}; its artifacts say what to fix.",
             ),
-            actions=[
-                _notify(
-                    block_id,
-                    "Onboarding: {{ flow.name }} failed: {{ flow_run.name }}",
-                    _WHO + " ended {{ flow_run.state.name }}; its artifacts say what to fix.",
-                )
-            ],
         ),
-        Automation(
-            name=f"{PREFIX} follow-up found open issues",
-            description="The verification after the cutover (verify, followup) found issues.",
-            trigger=EventTrigger(
-                expect={"prefect.flow-run.*"},
-                match=ResourceSpecification(_ANY_FLOW_RUN | {"prefect.state-type": "FAILED"}),
-                match_related=[_flows(["verify"]), ResourceSpecification(_FOLLOW_UP)],
-                posture=Posture.Reactive,
-                threshold=1,
+        _notice(
+            block_id,
+            "follow-up found open issues",
+            "The verification after the cutover (verify, followup) found issues.",
+            (
+                ended,
+                {"prefect.state-type": "FAILED"},
+                [_flows(["verify"]), ResourceSpecification(_FOLLOW_UP)],
             ),
-            actions=[
-                _notify(
-                    block_id,
-                    "Onboarding: follow-up found open issues: {{ flow_run.name }}",
-                    _WHO + " found open issues; see its onboarding report.",
-                )
-            ],
+            (
+                "Onboarding: follow-up found open issues: {{ flow_run.name }}",
+                _WHO + " found open issues; see its onboarding report.",
+            ),
         ),
         Automation(
             name=f"{PREFIX} crash flow runs whose heartbeats stopped",

@@ -326,17 +326,12 @@ class MigrateBatchResult(FlowResult):
     ) -> MigrateBatchResult:
         copied = sum(r.outcome.copied for r in results if r.outcome is not None)
         failed = sum(1 for r in results if r.outcome is None or r.outcome.error)
-        return cls(
-            ok=failed == 0,
-            message=f"batch {batch}: {len(results)} mailbox(es), {copied} copied, "
-            f"{failed} failed as a whole",
-            customer=customer,
-            pass_kind=pass_kind,
-            batch=batch,
-            mailboxes=tuple(r.mailbox for r in results),
-            copied=copied,
-            failed_mailboxes=failed,
-            outcomes=tuple(results),
+        counts = f"{len(results)} mailbox(es), {copied} copied, {failed} failed as a whole"
+        mailboxes = tuple(r.mailbox for r in results)
+        return cls.model_validate(
+            {"ok": failed == 0, "message": f"batch {batch}: {counts}", "customer": customer}
+            | {"pass": pass_kind, "batch": batch, "mailboxes": mailboxes, "copied": copied}
+            | {"failed_mailboxes": failed, "outcomes": tuple(results)}
         )
 
 
