@@ -117,7 +117,7 @@ def automations(block_id: UUID, *, zombie_after: timedelta) -> list[Automation]:
             ({"prefect.flow-run.Paused", "prefect.flow-run.Suspended"}, {}, _flows(_PIPELINE)),
             (
                 "Onboarding: approval needed: {{ flow_run.name }}",
-                _WHO + " waits for an operator (Resume in the UI, or `onboard resume`).",
+                _WHO + " waits for an operator: Resume it in the Prefect UI.",
             ),
         ),
         _notice(

@@ -4,6 +4,7 @@ target, here the lab's ops inbox behind a ``custom-webhook`` block."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,13 +65,20 @@ def test_a_failed_migrate_notifies_ops(
     assert "ended Failed" in notice["body"] and str(run.id) in notice["body"], notice
 
 
+@pytest.fixture
+def ready_customer(on_cluster: PrefectCluster, make_customer: Any) -> LabCustomer:
+    """A cutover customer provisioned (and its DNS published) through the cluster's server."""
+    c: LabCustomer = make_customer(require_approval=True)
+    publish_plan(c)
+    return c
+
+
 def test_a_paused_cutover_notifies_ops_naming_the_customer(
-    on_cluster: PrefectCluster, make_customer: Any
+    on_cluster: PrefectCluster, ready_customer: LabCustomer
 ) -> None:
     """A cutover that pauses for approval sends "approval needed" naming the customer's spec
     before anyone answers; the operator then declines and nothing is held."""
-    c: LabCustomer = make_customer(require_approval=True)
-    publish_plan(c)
+    c = ready_customer
     heard: list[bool] = []
 
     def operator(_question: str) -> bool:  # answers only once the notice is in the inbox
@@ -80,10 +88,14 @@ def test_a_paused_cutover_notifies_ops_naming_the_customer(
         return False
 
     done = threading.Event()
-    resumer = threading.Thread(target=answer_pauses, args=(datetime.now(UTC), done, operator))
+    # The thread runs in this context: its Prefect client talks to the cluster too.
+    resumer = threading.Thread(
+        target=contextvars.copy_context().run,
+        args=(answer_pauses, datetime.now(UTC), done, operator),
+    )
     resumer.start()
     try:
-        state = cutover(spec_path=c.spec, return_state=True)
+        state = cutover(spec_path=c.spec, return_state=True, wait_seconds=30)
     finally:
         done.set()
         resumer.join()
