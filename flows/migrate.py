@@ -9,11 +9,14 @@ Steps: load the customer once (spec, validated users, passwords kept in the run'
 sure the concurrency limits exist (the
 source server's connection cap, one sync per mailbox pair); sync each mailbox pair in its own
 task (bounded parallelism, retries for transient failures) while a progress artifact counts
-finished mailboxes; publish the failed-transfers table and the summary, and write them to the
-run folder. The run ends Failed when a mailbox fails the bad-item policy: it failed as a
-whole, a folder is in error, or it has more new failed or skipped items than
-``migration.bad_item_limit`` (items an operator approved do not count; ``approve_failed``
-approves the ones the customer's latest table lists before the pass starts).
+finished mailboxes — or, for a deployment run of more than ``migration.batch_size``
+mailboxes, hand each batch to a ``migrate-batch`` child flow run on any worker of the pool
+(``tasks.batches``; a batch whose worker died runs again); publish the failed-transfers
+table and the summary, and write them to the run folder. The run ends Failed when a mailbox
+fails the bad-item policy: it failed as a whole, a folder is in error, or it has more new
+failed or skipped items than ``migration.bad_item_limit`` (items an operator approved do not
+count; ``approve_failed`` approves the ones the customer's latest table lists before the pass
+starts).
 
 ``since`` / ``before`` limit this run to mail of those days (pre-staging the newest mail
 first); the final pass always keeps the spec's own window.
@@ -31,10 +34,11 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.states import State
 
-from flows.results import MigrateResult, MigrationPlanResult, end
+from flows.results import BatchRow, MigrateResult, MigrationPlanResult, end
 from onboarding.mailsync.models import PassKind
 from onboarding.mailsync.progress import watching as watch_progress
 from tasks.adapters import DateWindow, mailbox_jobs, source_connections
+from tasks.batches import batched, migrate_in_batches
 from tasks.customer import load_customer
 from tasks.migrate import (
     approve_known,
@@ -74,8 +78,12 @@ def migrate(
         approve_known(spec, [j.mailbox for j in jobs], "approved with --approve-failed")
     approvals, _latest = load_review(spec)
     ensure_concurrency_limits(jobs, source_connections(spec))
-    results = sync_all(spec, jobs, pass_kind, window=window, approvals=approvals)
+    batches: list[BatchRow] = []
+    if batched(spec, jobs):
+        results, batches = migrate_in_batches(spec, spec_path, jobs, pass_kind, window=window)
+    else:
+        results = sync_all(spec, jobs, pass_kind, window=window, approvals=approvals)
     report, folder, table = publish_migration(spec, results, pass_kind, approvals)
-    result = MigrateResult.of(report, folder, table).warned(spec.warnings)
+    result = MigrateResult.of(report, folder, table, batches).warned(spec.warnings)
     nothing = report.totals["copied"] == 0 and report.totals["flags_updated"] == 0
     return end(result, name="NothingToSync" if result.ok and nothing else None)

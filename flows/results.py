@@ -33,6 +33,7 @@ from pydantic import (
     model_serializer,
 )
 
+from onboarding.mailsync.report import MailboxResult
 from validation.users import UserListReport
 
 if TYPE_CHECKING:
@@ -47,11 +48,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RESULT_MODELS",
+    "BatchRow",
     "ClientGuidesResult",
     "CutoverResult",
     "DNSCheckResult",
     "DNSPlanResult",
     "FlowResult",
+    "MigrateBatchResult",
     "MigrateResult",
     "MigrationPlanResult",
     "OnboardResult",
@@ -265,11 +268,23 @@ class FailedTransfer(_Model):
     pass_kind: str = Field(alias="pass")
 
 
+class BatchRow(_Model):
+    """One batch of a migration spread over the work pool: its child flow runs, in order."""
+
+    batch: int
+    mailboxes: int
+    flow_runs: tuple[str, ...]
+    state: str
+    attempts: int
+
+
 class MigrateResult(WarnedResult):
     """``migrate``: per-mailbox counts, the reconciliation equation, every failed item.
 
     ``problem_mailboxes`` fail the bad-item policy; ``failed_transfers_table`` says where the
-    customer's whole latest table is (the artifact's UI link, else the CSV).
+    customer's whole latest table is (the artifact's UI link, else the CSV). ``batches`` lists
+    the child flow runs of a migration spread over the work pool (empty when it ran in one
+    process).
     """
 
     customer: str
@@ -282,9 +297,16 @@ class MigrateResult(WarnedResult):
     failed_transfers_table: str
     mailboxes: tuple[MailboxRow, ...]
     failed_transfers: tuple[FailedTransfer, ...]
+    batches: tuple[BatchRow, ...] = ()
 
     @classmethod
-    def of(cls, report: MigrationReport, run_folder: str, table: str) -> MigrateResult:
+    def of(
+        cls,
+        report: MigrationReport,
+        run_folder: str,
+        table: str,
+        batches: Sequence[BatchRow] = (),
+    ) -> MigrateResult:
         data = report.as_json()
         if report.ok:
             message = report.equation
@@ -293,8 +315,43 @@ class MigrateResult(WarnedResult):
                 f"migration has problems in {len(report.problem_mailboxes)} mailbox(es): "
                 f"{report.problems_text}; table {table}; {report.equation}"
             )
-        extra = {"message": message, "run_folder": run_folder, "failed_transfers_table": table}
+        extra = {
+            "message": message,
+            "run_folder": run_folder,
+            "failed_transfers_table": table,
+            "batches": tuple(batches),
+        }
         return cls.model_validate(data | extra)
+
+
+class MigrateBatchResult(FlowResult):
+    """``migrate-batch``: one batch's mailboxes, for the parent ``migrate`` run to aggregate.
+
+    ``outcomes`` (the engine's per-mailbox results, no secret in them) travel to the parent
+    in the persisted result and never into the JSON; the parent builds the one report.
+    """
+
+    customer: str
+    pass_kind: str = Field(alias="pass")
+    batch: int
+    mailboxes: tuple[str, ...]
+    copied: int
+    failed_mailboxes: int
+    outcomes: tuple[InstanceOf[MailboxResult], ...] = Field(default=(), exclude=True)
+
+    @classmethod
+    def of(
+        cls, customer: str, pass_kind: str, batch: int, results: Sequence[MailboxResult]
+    ) -> MigrateBatchResult:
+        copied = sum(r.outcome.copied for r in results if r.outcome is not None)
+        failed = sum(1 for r in results if r.outcome is None or r.outcome.error)
+        counts = f"{len(results)} mailbox(es), {copied} copied, {failed} failed as a whole"
+        mailboxes = tuple(r.mailbox for r in results)
+        return cls.model_validate(
+            {"ok": failed == 0, "message": f"batch {batch}: {counts}", "customer": customer}
+            | {"pass": pass_kind, "batch": batch, "mailboxes": mailboxes, "copied": copied}
+            | {"failed_mailboxes": failed, "outcomes": tuple(results)}
+        )
 
 
 class FolderPlanRow(_Model):
@@ -760,6 +817,7 @@ RESULT_MODELS: tuple[type[FlowResult], ...] = (
     UserValidationResult,
     ProvisionResult,
     MigrateResult,
+    MigrateBatchResult,
     MigrationPlanResult,
     PreflightResult,
     DNSPlanResult,

@@ -79,12 +79,14 @@ from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
 
 __all__ = [
+    "Tally",
     "approve_known",
     "customer_folder",
     "ensure_concurrency_limits",
     "is_transient",
     "load_review",
     "plan_mailboxes",
+    "progress_key_of",
     "publish_migration",
     "retry_policy",
     "sync_all",
@@ -216,18 +218,20 @@ def _result_of(
     return MailboxResult(job.mailbox, error=error, attempts=attempts)
 
 
-class _Tally:
+def progress_key_of(spec: OnboardingSpec) -> str:
+    """The key of the customer's migration progress artifact."""
+    return f"migration-progress-{spec.customer_slug}"
+
+
+class Tally:
     """Counts attempts per mailbox (from the tasks' own ticks) and the progress artifact."""
 
-    def __init__(self, slug: str, total: int) -> None:
+    def __init__(self, key: str, total: int) -> None:
         self.attempts: dict[str, int] = {}
         self.total = total
         self.done = self.copied = self.bytes_copied = 0
         self.artifact = cast(
-            UUID,
-            create_progress_artifact(
-                0.0, key=f"migration-progress-{slug}", description=f"0/{total} mailboxes"
-            ),
+            UUID, create_progress_artifact(0.0, key=key, description=f"0/{total} mailboxes")
         )
 
     def __call__(self, event: object) -> None:
@@ -235,6 +239,7 @@ class _Tally:
             self.attempts[event.mailbox] = max(self.attempts.get(event.mailbox, 0), event.attempt)
 
     def finished(self, result: MailboxResult) -> None:
+        """Count one finished mailbox and update the progress artifact."""
         self.done += 1
         if result.outcome is not None:
             self.copied += result.outcome.copied
@@ -256,10 +261,12 @@ def sync_all(
     *,
     window: DateWindow | None = None,
     approvals: Approvals | None = None,
+    progress_key: str | None = None,
 ) -> list[MailboxResult]:
     """Run one sync task per job, ``parallel_mailboxes`` at once; results in job order.
 
-    The progress artifact counts finished mailboxes; every engine tick, attempt and finished
+    The progress artifact (``progress_key``, default ``migration-progress-<slug>``; a batch
+    has its own) counts finished mailboxes; every engine tick, attempt and finished
     mailbox is also published to whoever watches (:func:`onboarding.mailsync.progress.watching`,
     the command line's display). When the run is stopped (SIGTERM, Ctrl-C: the flow thread
     gets the signal while the task threads hold their slots) every slot this process holds
@@ -268,7 +275,7 @@ def sync_all(
     m = spec.migration
     require_source_tokens(spec, jobs, current_vault())  # bad OAuth credentials fail once
     sync = sync_mailbox_task.with_options(**retry_policy(m.task_retries, m.retry_backoff_seconds))
-    tally = _Tally(spec.customer_slug, len(jobs))
+    tally = Tally(progress_key or progress_key_of(spec), len(jobs))
     done: dict[str, MailboxResult] = {}
     runner: ThreadPoolTaskRunner[MailboxOutcome] = ThreadPoolTaskRunner(m.parallel_mailboxes)
     approvals = approvals or Approvals()

@@ -29,6 +29,7 @@ import pytest  # noqa: E402
 
 if TYPE_CHECKING:
     from lab import Lab, LabUser, LabUsers
+    from lab.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -92,6 +93,37 @@ def lab_users(lab: Lab) -> Iterator[LabUsers]:
 def lab_user(lab_users: LabUsers) -> LabUser:
     """One fresh user that exists on the source and the destination."""
     return lab_users.new()
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PostgresServer]:
+    """One PostgreSQL for the session, on a free port in a temporary folder, stopped at the end."""
+    import shutil
+
+    from support.free_ports import free_port
+
+    from lab import ServerStartError
+    from lab.postgres import PostgresServer
+
+    state = Path(tempfile.mkdtemp(prefix="mrpg-"))
+    state.chmod(0o755)  # the postgres user must reach the cluster below it
+    server: PostgresServer | None = None
+    try:
+        for attempt in range(3):  # a free port can be taken between picking and binding
+            server = PostgresServer(state / f"try{attempt}", free_port())
+            try:
+                server.start()
+                break
+            except ServerStartError:
+                server.stop()
+                if attempt == 2:
+                    raise
+        assert server is not None
+        yield server
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(state, ignore_errors=True)
 
 
 # --- DNS guard: no test reaches the system resolver ------------------------------------------

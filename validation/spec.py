@@ -360,6 +360,14 @@ class MigrationSettings(_Model):
     before: date | None = Field(
         default=None, description="Copy only mail dated before this day (UTC INTERNALDATE)."
     )
+    batch_size: int = Field(
+        default=50,
+        ge=1,
+        le=10_000,
+        description="Mailboxes per batch when a deployment run migrates more than this many: "
+        "each batch is a child flow run of the migrate-batch deployment on any worker of the "
+        "pool. Up to this many mailboxes (and every local `onboard migrate`) run in one process.",
+    )
     slot_wait_seconds: float = Field(
         default=1800.0,
         gt=0,

@@ -19,6 +19,7 @@ def test_project_prefect_yaml_is_valid() -> None:
         "provision",
         "preflight",
         "migrate",
+        "migrate-batch",
         "dns-plan",
         "dns-check",
         "client-guides",

@@ -7,6 +7,7 @@ harmless without hiding a server that really cannot start: the last failure is r
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -47,3 +48,10 @@ def lab_on_free_ports(state: Path) -> tuple[Lab, LabStatus]:
     from lab import Lab, LabPorts
 
     return up_on_free_ports(lambda n: Lab(state / f"try{n}", LabPorts.free()), Lab.up, Lab.down)
+
+
+def free_port() -> int:
+    """A loopback TCP port free right now (bound, then released: see the module doc)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

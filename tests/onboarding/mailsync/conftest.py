@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from lab import Lab, LabUser, ServerStartError
+from lab import Lab, LabUser
 from lab.postgres import PostgresServer
 from onboarding.mailsync import Endpoint, MailboxPair, StateStore
 
@@ -54,36 +51,6 @@ def pair_for(lab: Lab) -> Callable[..., MailboxPair]:
         return make_pair(lab, user, src_port=src_port, dst_port=dst_port)
 
     return make
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def pg() -> Iterator[PostgresServer]:
-    """One PostgreSQL for the session, on a free port in a temporary folder, stopped at the end."""
-    state = Path(tempfile.mkdtemp(prefix="mrpg-"))
-    state.chmod(0o755)  # the postgres user must reach the cluster below it
-    server: PostgresServer | None = None
-    try:
-        for attempt in range(3):  # a free port can be taken between picking and binding
-            server = PostgresServer(state / f"try{attempt}", _free_port())
-            try:
-                server.start()
-                break
-            except ServerStartError:
-                server.stop()
-                if attempt == 2:
-                    raise
-        assert server is not None
-        yield server
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(state, ignore_errors=True)
 
 
 @pytest.fixture
