@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from lab import Account, LabUser, SeedReport
+from lab.controlpanel._effects import AccountLogin
 from lab.corpus import MailboxSpec
 
 SECRET = "s3cret-not-in-repr"
@@ -18,6 +19,7 @@ HOLDERS = [
     LabUser("a@example.test", SECRET, SECRET),
     SeedReport("small", 7, {"a@example.test": {"INBOX": 1}}, {"a@example.test": SECRET}),
     MailboxSpec("a@example.test", SECRET, "plain", ()),
+    AccountLogin("a@example.test", SECRET, f"{{SHA512-CRYPT}}{SECRET}"),
 ]
 
 
