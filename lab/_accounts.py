@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ class Account:
     """One mailbox login; limits are None for "no limit"."""
 
     email: str
-    password: str
+    password: str = field(repr=False)
     quota_bytes: int | None = None
     max_message_bytes: int | None = None
 

@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from imapclient import imap_utf7
@@ -37,7 +37,7 @@ class SeedReport:
     profile: str
     seed: int
     counts: dict[str, dict[str, int]]
-    passwords: dict[str, str]
+    passwords: dict[str, str] = field(repr=False)
 
     @property
     def total(self) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,8 +22,8 @@ class LabUser:
     """One mailbox that exists on the source and (usually) on the destination."""
 
     email: str
-    source_password: str
-    destination_password: str
+    source_password: str = field(repr=False)
+    destination_password: str = field(repr=False)
 
     @property
     def domain(self) -> str:

@@ -120,7 +120,7 @@ class FolderSpec:
 @dataclass(frozen=True)
 class MailboxSpec:
     email: str
-    password: str
+    password: str = field(repr=False)
     style: str
     folders: tuple[FolderSpec, ...]
 

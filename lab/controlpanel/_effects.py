@@ -10,18 +10,22 @@ lab adapter (``_lab_effects.py``) applies them to the running lab's Postfix and 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from typing import NamedTuple, Protocol
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
 
 __all__ = ["AccountLogin", "LabEffects", "RecordingEffects", "lmtp_transport"]
 
 
-class AccountLogin(NamedTuple):
-    """A destination login to create or replace; ``password`` lives only in memory."""
+@dataclass(frozen=True)
+class AccountLogin:
+    """A destination login to create or replace; ``password`` lives only in memory (and
+    neither it nor its hash shows in ``repr()``)."""
 
     email: str
-    password: str
-    password_hash: str
+    password: str = field(repr=False)
+    password_hash: str = field(repr=False)
 
 
 def lmtp_transport(server: str, port: int) -> str:
@@ -60,46 +64,43 @@ class RecordingEffects:
         self.accounts: dict[str, str] = {}  # email -> password hash
         self.calls: list[tuple[str, str]] = []
 
-    def _note(self, name: str, arg: str) -> None:
-        self.calls.append((name, arg))
+    @contextmanager
+    def _change(self, name: str, arg: str) -> Iterator[None]:
+        """Make one change under the lock, then record the call ``(name, arg)``."""
+        with self._lock:
+            yield
+            self.calls.append((name, arg))
 
     def set_route(self, domain: str, transport: str) -> None:
-        with self._lock:
+        with self._change("set_route", domain):
             self.routes[domain] = transport
-            self._note("set_route", domain)
 
     def remove_route(self, domain: str) -> None:
-        with self._lock:
+        with self._change("remove_route", domain):
             self.routes.pop(domain, None)
-            self._note("remove_route", domain)
 
     def hold(self, domain: str) -> None:
-        with self._lock:
+        with self._change("hold", domain):
             self.held.add(domain)
-            self._note("hold", domain)
 
     def release(self, domain: str) -> None:
-        with self._lock:
+        with self._change("release", domain):
             self.held.discard(domain)
-            self._note("release", domain)
 
     def set_alias(self, alias: str, target: str) -> None:
-        with self._lock:
+        with self._change("set_alias", alias):
             self.aliases[alias] = target
-            self._note("set_alias", alias)
 
     def remove_alias(self, alias: str) -> None:
-        with self._lock:
+        with self._change("remove_alias", alias):
             self.aliases.pop(alias, None)
-            self._note("remove_alias", alias)
 
     def set_accounts(self, logins: Sequence[AccountLogin]) -> None:
         with self._lock:
             for login in logins:
                 self.accounts[login.email] = login.password_hash
-                self._note("set_account", login.email)
+                self.calls.append(("set_account", login.email))
 
     def remove_account(self, email: str) -> None:
-        with self._lock:
+        with self._change("remove_account", email):
             self.accounts.pop(email, None)
-            self._note("remove_account", email)

@@ -23,19 +23,7 @@ from typing import Any
 
 import httpx
 
-from onboarding.controlpanel._exceptions import (
-    AuthenticationFailed,
-    Conflict,
-    ControlPanelError,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-    ServerError,
-    Timeout,
-    TransportError,
-    UnexpectedResponse,
-    ValidationFailed,
-)
+import onboarding.controlpanel._exceptions as errors
 from onboarding.redact import scrub
 
 __all__ = ["RetryPolicy", "Sender", "translate"]
@@ -51,20 +39,20 @@ _RETRY_EXC: tuple[type[Exception], ...] = (
 
 # First match wins (most specific first). tests/onboarding/controlpanel/test_http.py checks
 # that every exception class httpx exports lands on an entry here.
-EXCEPTION_MAP: tuple[tuple[type[Exception], type[ControlPanelError]], ...] = (
-    (httpx.TimeoutException, Timeout),
-    (httpx.TransportError, TransportError),
-    (httpx.InvalidURL, TransportError),
-    (httpx.DecodingError, UnexpectedResponse),
-    (httpx.TooManyRedirects, UnexpectedResponse),
-    (httpx.HTTPStatusError, UnexpectedResponse),
-    (httpx.CookieConflict, UnexpectedResponse),
-    (httpx.StreamError, UnexpectedResponse),
-    (httpx.HTTPError, ControlPanelError),
+EXCEPTION_MAP: tuple[tuple[type[Exception], type[errors.ControlPanelError]], ...] = (
+    (httpx.TimeoutException, errors.Timeout),
+    (httpx.TransportError, errors.TransportError),
+    (httpx.InvalidURL, errors.TransportError),
+    (httpx.DecodingError, errors.UnexpectedResponse),
+    (httpx.TooManyRedirects, errors.UnexpectedResponse),
+    (httpx.HTTPStatusError, errors.UnexpectedResponse),
+    (httpx.CookieConflict, errors.UnexpectedResponse),
+    (httpx.StreamError, errors.UnexpectedResponse),
+    (httpx.HTTPError, errors.ControlPanelError),
 )
 
 
-def mapped_class(exc_type: type[Exception]) -> type[ControlPanelError] | None:
+def mapped_class(exc_type: type[Exception]) -> type[errors.ControlPanelError] | None:
     """Return the ControlPanelError class an httpx exception type translates to."""
     for foreign, ours in EXCEPTION_MAP:
         if issubclass(exc_type, foreign):
@@ -72,19 +60,19 @@ def mapped_class(exc_type: type[Exception]) -> type[ControlPanelError] | None:
     return None
 
 
-def translate(exc: Exception, *, method: str, path: str) -> ControlPanelError:
+def translate(exc: Exception, *, method: str, path: str) -> errors.ControlPanelError:
     """Return our exception for an httpx one, naming the call but no body or header.
 
     Anything else raised while sending (an encoding error of a header or body, which quotes
     the value) becomes a :class:`ControlPanelError` naming only the error's class.
     """
-    ours = mapped_class(type(exc)) or ControlPanelError
+    ours = mapped_class(type(exc)) or errors.ControlPanelError
     reason = type(exc).__name__
-    if ours is ControlPanelError and mapped_class(type(exc)) is None:
+    if ours is errors.ControlPanelError and mapped_class(type(exc)) is None:
         text = f"{method} {path}: the request could not be sent ({reason})"
-    elif ours is Timeout:
+    elif ours is errors.Timeout:
         text = f"{method} {path}: the control panel did not answer in time ({reason})"
-    elif issubclass(ours, TransportError):
+    elif issubclass(ours, errors.TransportError):
         text = (
             f"{method} {path}: no response from the control panel ({reason}); check "
             "controlpanel.base_url in the spec and that the server is reachable"
@@ -164,35 +152,38 @@ def _field_errors(response: httpx.Response, secrets: tuple[str, ...]) -> dict[st
 
 
 # Statuses whose error says the same whatever the body: the exception and what to say.
-_BY_STATUS: dict[int, tuple[type[ControlPanelError], str]] = {
+_BY_STATUS: dict[int, tuple[type[errors.ControlPanelError], str]] = {
     401: (
-        AuthenticationFailed,
+        errors.AuthenticationFailed,
         "the control panel rejected the API key (401); check that the Secret block holds "
         "'login:key' for a reseller-level login",
     ),
-    403: (PermissionDenied, "the API key's login may not do this (403); use a reseller-level key"),
-    404: (NotFound, "not found (404)"),
-    409: (Conflict, "conflict (409)"),
+    403: (
+        errors.PermissionDenied,
+        "the API key's login may not do this (403); use a reseller-level key",
+    ),
+    404: (errors.NotFound, "not found (404)"),
+    409: (errors.Conflict, "conflict (409)"),
 }
 
 
 def error_for(
     response: httpx.Response, *, method: str, path: str, secrets: tuple[str, ...] = ()
-) -> ControlPanelError:
+) -> errors.ControlPanelError:
     """Return the exception for a final non-2xx ``response`` (branching on status alone)."""
     status = response.status_code
     where = f"{method} {path}"
     if status == 400:
         fields = _field_errors(response, secrets)
         detail = "; ".join(f"{f}: {' '.join(m)}" for f, m in sorted(fields.items()))
-        return ValidationFailed(
+        return errors.ValidationFailed(
             f"{where}: the control panel rejected the request (400): {detail or 'no details'}",
             field_errors=fields,
             method=method,
             path=path,
         )
     if status == 429:
-        return RateLimited(
+        return errors.RateLimited(
             f"{where}: still rate limited (429) after every retry; lower "
             "controlpanel.concurrency or try later",
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
@@ -202,10 +193,10 @@ def error_for(
     if status in _BY_STATUS:
         kind, what = _BY_STATUS[status]
     elif status >= 500:
-        kind = ServerError
+        kind = errors.ServerError
         what = f"the control panel failed ({status}); retry later or ask MailRoute support"
     else:
-        kind, what = UnexpectedResponse, f"unexpected status {status}"
+        kind, what = errors.UnexpectedResponse, f"unexpected status {status}"
     return kind(f"{where}: {what}", method=method, path=path, status=status)
 
 
@@ -245,7 +236,7 @@ class Sender:
             last = attempt == self._retry.attempts
             with self._lock:
                 self.requests[method] += 1
-            failure: ControlPanelError | None = None
+            failure: errors.ControlPanelError | None = None
             try:
                 response = self._http.request(method, path, params=params, json=json)
             except Exception as exc:
