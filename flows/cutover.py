@@ -26,6 +26,11 @@ A new domain (no ``mail_servers``) is routed to the hosted mailboxes by ``provis
 start: it takes no part in steps 1–8 (no readiness wait, hold, sync or switch); its users get
 the welcome.
 
+One cutover per customer at a time: the run holds ``customer-<slug>-cutover`` throughout
+(a second one is refused at once, naming this run; a pause for approval blocks no other
+customer) and ``customer-<slug>-migrate`` from the hold to the release, so no nightly pass
+runs while mail is held; the final pass runs inside that slot (see :mod:`tasks.customer_lock`).
+
 Every step reads before it writes, so a re-run after any failure finishes the job: a held
 domain is not held again, a routed one not re-routed, a finished cutover only re-probes. A
 cutover already under way (a domain is held) is finished without asking again. It does not
@@ -43,12 +48,13 @@ from prefect.runtime import deployment
 from prefect.states import State
 
 from flows.migrate import migrate
-from flows.results import CutoverResult, MigrateResult, end, result_of
+from flows.results import CustomerBusyResult, CutoverResult, MigrateResult, end, result_of
 from onboarding import OnboardingError
 from onboarding.cutover import CutoverOutcome, CutoverReport, DomainPhase, Readiness, StepResult
 from onboarding.mailflow import ProbeMessage
 from tasks.adapters import new_domains
 from tasks.customer import load_customer
+from tasks.customer_lock import CustomerBusy, customer_slot
 from tasks.cutover import (
     ask_approval,
     ask_items_approval,
@@ -84,6 +90,16 @@ def cutover(spec_path: Path, approved: bool = False, wait_seconds: float = 0.0) 
     ``wait_seconds``: how long to keep checking DNS readiness before refusing (0: once).
     """
     spec = load_customer(spec_path).spec
+    try:
+        with customer_slot(spec, "cutover"):  # one cutover per customer; others run meanwhile
+            return _cut_over(spec, spec_path, approved, wait_seconds)
+    except CustomerBusy as busy:
+        return end(CustomerBusyResult.of(busy), name="CustomerBusy")
+
+
+def _cut_over(
+    spec: OnboardingSpec, spec_path: Path, approved: bool, wait_seconds: float
+) -> State[Any]:
     before = domain_states(spec)
     report = CutoverReport(
         spec.customer, CutoverOutcome.FAILED, "", before=before, new_domains=new_domains(spec)
@@ -123,6 +139,16 @@ def cutover(spec_path: Path, approved: bool = False, wait_seconds: float = 0.0) 
         stop = _items_gate(spec, approved)
         if stop is not None:
             return _finish(spec, report.concluded(CutoverOutcome.FAILED, message=stop))
+    try:
+        with customer_slot(spec, "migrate"):  # no other pass while mail is held
+            return _hold_sync_switch(spec, spec_path, report)
+    except CustomerBusy as busy:
+        message = f"nothing held: {busy}"
+        return _finish(spec, report.concluded(CutoverOutcome.FAILED, message=message))
+
+
+def _hold_sync_switch(spec: OnboardingSpec, spec_path: Path, report: CutoverReport) -> State[Any]:
+    """Steps 5-9, holding the customer's migrate slot (its final pass runs in it)."""
     steps: list[StepResult] = []
     try:
         steps += hold_all(spec)

@@ -5,7 +5,9 @@ again as delta passes while the customer changes DNS (``--pass incremental``), a
 with delivery held during the cutover (``--pass final``). Every pass copies only what is
 missing, so re-running after a failure or a crash redoes nothing twice.
 
-Steps: load the customer once (spec, validated users, passwords kept in the run's vault); make
+Steps: load the customer once (spec, validated users, passwords kept in the run's vault); take
+the customer's migrate slot (``customer-<slug>-migrate``: a second pass for the same customer
+is refused at once, naming the run that holds it; other customers run meanwhile); make
 sure the concurrency limits exist (the
 source server's connection cap, one sync per mailbox pair); sync each mailbox pair in its own
 task (bounded parallelism, retries for transient failures) while a progress artifact counts
@@ -31,11 +33,12 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.states import State
 
-from flows.results import MigrateResult, MigrationPlanResult, end
+from flows.results import CustomerBusyResult, MigrateResult, MigrationPlanResult, end
 from onboarding.mailsync.models import PassKind
 from onboarding.mailsync.progress import watching as watch_progress
-from tasks.adapters import DateWindow, mailbox_jobs
+from tasks.adapters import DateWindow, MailboxJob, mailbox_jobs
 from tasks.customer import load_customer
+from tasks.customer_lock import CustomerBusy, customer_slot
 from tasks.migrate import (
     approve_known,
     ensure_concurrency_limits,
@@ -45,6 +48,7 @@ from tasks.migrate import (
     sync_all,
 )
 from tasks.slots import SlotWait
+from validation.spec import OnboardingSpec
 from validation.users import select_users
 
 __all__ = ["SlotWait", "migrate", "watch_progress"]
@@ -70,6 +74,20 @@ def migrate(
         plans = plan_mailboxes(spec, jobs, pass_kind)
         get_run_logger().info("dry run: %d mailbox(es) planned, nothing written", len(plans))
         return end(MigrationPlanResult.of(plans, pass_kind), name="DryRun")
+    try:
+        with customer_slot(spec, "migrate"):  # one pass per customer at a time
+            return _sync(spec, jobs, pass_kind, window, approve_failed)
+    except CustomerBusy as busy:
+        return end(CustomerBusyResult.of(busy), name="CustomerBusy")
+
+
+def _sync(
+    spec: OnboardingSpec,
+    jobs: tuple[MailboxJob, ...],
+    pass_kind: PassKind,
+    window: DateWindow | None,
+    approve_failed: bool,
+) -> State[Any]:
     if approve_failed:
         approve_known(spec, [j.mailbox for j in jobs], "approved with --approve-failed")
     approvals, _latest = load_review(spec)

@@ -9,6 +9,10 @@ customer changed DNS (skipped with ``approved``) → cutover (approved by the sa
 verification. It stops at the first phase that does not complete, and completes only if every
 phase did.
 
+One ``onboard`` per customer at a time (``customer-<slug>-onboard``, refused at once naming
+the holder); its migrate and cutover take the customer's own slots, so a second migrate or
+cutover of the same customer meanwhile is refused too (:mod:`tasks.customer_lock`).
+
 Re-running is safe: every phase does only missing work. Once a cutover has started (a domain
 is held or routed to the hosted mailboxes) the set-up phases are skipped and the run goes
 straight to the cutover, which finishes or re-checks: a crashed cutover must not wait behind
@@ -31,12 +35,13 @@ from flows.dns_plan import dns_plan
 from flows.migrate import migrate
 from flows.preflight import preflight
 from flows.provision import provision
-from flows.results import OnboardResult, PhaseRow, end
+from flows.results import CustomerBusyResult, OnboardResult, PhaseRow, end
 from flows.validate_users import validate_users
 from flows.verify import verify
+from tasks.customer_lock import CustomerBusy, customer_slot
 from tasks.cutover import ask_dns_changed, cutover_started
 from tasks.dns import records_key
-from validation.spec import load_spec
+from validation.spec import OnboardingSpec, load_spec
 
 __all__ = ["onboard"]
 
@@ -78,6 +83,16 @@ def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 9
     ``dns_wait_seconds``: how long the cutover keeps checking DNS readiness before refusing.
     """
     spec = load_spec(spec_path)
+    try:
+        with customer_slot(spec, "onboard"):  # its phases take their own slots as they go
+            return _onboard(spec, spec_path, approved, dns_wait_seconds)
+    except CustomerBusy as busy:
+        return end(CustomerBusyResult.of(busy), name="CustomerBusy")
+
+
+def _onboard(
+    spec: OnboardingSpec, spec_path: Path, approved: bool, dns_wait_seconds: float
+) -> State[Any]:
     phases = _Phases()
     if cutover_started(spec):
         phases.skip(

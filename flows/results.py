@@ -44,10 +44,12 @@ if TYPE_CHECKING:
     from onboarding.mailsync import SyncPlan
     from onboarding.mailsync.report import MigrationReport
     from tasks.client_guides import GuidesWritten
+    from tasks.customer_lock import CustomerBusy
 
 __all__ = [
     "RESULT_MODELS",
     "ClientGuidesResult",
+    "CustomerBusyResult",
     "CutoverResult",
     "DNSCheckResult",
     "DNSPlanResult",
@@ -737,6 +739,17 @@ class OnboardResult(FlowResult):
     phases: tuple[PhaseRow, ...]
 
 
+class CustomerBusyResult(FlowResult):
+    """Any customer flow refused at once: another run holds the customer's slot."""
+
+    limit: str
+    holder: str
+
+    @classmethod
+    def of(cls, busy: CustomerBusy) -> CustomerBusyResult:
+        return cls(ok=False, message=str(busy), limit=busy.limit, holder=busy.holder)
+
+
 RESULT_MODELS: tuple[type[FlowResult], ...] = (
     UserValidationResult,
     ProvisionResult,
@@ -750,6 +763,7 @@ RESULT_MODELS: tuple[type[FlowResult], ...] = (
     CutoverResult,
     VerifyResult,
     OnboardResult,
+    CustomerBusyResult,
 )
 
 

@@ -1,0 +1,134 @@
+"""One run per customer and phase at a time, any number of customers at once (issue 11).
+
+Each customer has Prefect global concurrency limits of 1 named after its slug, created on
+demand: ``customer-<slug>-migrate`` (every migrate pass: initial, incremental, final,
+catch-up), ``customer-<slug>-cutover`` and ``customer-<slug>-onboard``. A flow takes its
+customer's slot for the whole run (:func:`customer_slot`) and gives it back on every end,
+SIGTERM and Ctrl-C included (:mod:`tasks.slots` keeps the lease and releases it); a killed
+process's lease expires within :data:`LEASE_SECONDS`. A second run for the same customer
+and phase is refused at once, not queued, naming the run that holds the slot: the holder
+tags itself ``holds:<limit>`` (and ``customer:<slug>``, for the UI's filter).
+
+Nesting, so nothing deadlocks: a run holds its slots for the flows it calls in-process. The
+cutover takes ``…-cutover`` for the whole run (a pause for approval blocks only this
+customer's second cutover) and ``…-migrate`` from the hold to the release, so no nightly
+pass runs while mail is held; its final pass (the ``migrate`` subflow) finds the slot held
+by its parent run and goes on. ``onboard`` takes ``…-onboard``; its phases take their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Literal
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+    FlowRunFilterTags,
+)
+from prefect.client.schemas.objects import ConcurrencyLeaseHolder, StateType
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.runtime import flow_run
+
+from tasks.slots import holding, reap_expired, try_acquire
+from validation.spec import OnboardingSpec
+
+__all__ = ["LEASE_SECONDS", "CustomerBusy", "CustomerPhase", "customer_slot", "limit_name"]
+
+CustomerPhase = Literal["migrate", "cutover", "onboard"]
+LEASE_SECONDS = 60.0
+_ACTIVE = [StateType.RUNNING, StateType.PAUSED, StateType.PENDING, StateType.CANCELLING]
+_MINE: ContextVar[frozenset[str]] = ContextVar("customer_slots", default=frozenset())
+
+
+class CustomerBusy(RuntimeError):
+    """Raised when another run holds the customer's slot for this phase; names that run."""
+
+    def __init__(self, message: str, *, limit: str, holder: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.holder = holder
+
+
+def limit_name(slug: str, phase: CustomerPhase) -> str:
+    """The global concurrency limit of ``slug``'s ``phase``.
+
+    Example::
+
+        >>> limit_name("acme-corp", "migrate")
+        'customer-acme-corp-migrate'
+    """
+    return f"customer-{slug}-{phase}"
+
+
+def _holder_of(limit: str, me: str | None) -> str:
+    """``run 'brave-fox' (<id>, Paused)`` for the newest active run tagged as holding."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                tags=FlowRunFilterTags(all_=[f"holds:{limit}"]),
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=_ACTIVE)),
+                id=FlowRunFilterId(not_any_=[UUID(me)]) if me else None,
+            ),
+            sort=FlowRunSort.START_TIME_DESC,
+            limit=1,
+        )
+    if not runs:
+        return "another run (whose lease expires within a minute if its process is gone)"
+    run = runs[0]
+    state = run.state.name if run.state else "unknown state"
+    return f"run {run.name!r} ({run.id}, {state})"
+
+
+def _tag(run_id: str, slug: str, limit: str, *, holds: bool) -> None:
+    """Add (or, once released, drop) the run's ``holds:<limit>`` tag; keep ``customer:<slug>``."""
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(run_id))
+        tags = [t for t in run.tags if t != f"holds:{limit}"]
+        tags += [f"customer:{slug}"] * (f"customer:{slug}" not in tags)
+        client.update_flow_run(UUID(run_id), tags=[*tags, *[f"holds:{limit}"] * holds])
+
+
+@contextmanager
+def customer_slot(spec: OnboardingSpec, phase: CustomerPhase) -> Iterator[None]:
+    """Hold ``spec``'s ``phase`` slot for the block, or raise :class:`CustomerBusy` at once.
+
+    Re-entrant within one run and the flows it calls in-process (the cutover's final pass).
+    """
+    limit = limit_name(spec.customer_slug, phase)
+    if limit in _MINE.get():
+        yield
+        return
+    run_id = flow_run.get_id()
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(limit)
+        except Exception:  # created on demand; a limit an operator resized is kept
+            client.upsert_global_concurrency_limit_by_name(limit, 1)
+    reap_expired([limit])
+    holder = ConcurrencyLeaseHolder(type="flow_run", id=UUID(run_id)) if run_id else None
+    lease_id, _ = try_acquire([limit], LEASE_SECONDS, holder)
+    if lease_id is None:
+        who = _holder_of(limit, run_id)
+        raise CustomerBusy(
+            f"{spec.customer} ({spec.customer_slug}) already has a {phase} under way: {who} "
+            f"holds {limit}; this run was refused (nothing done): re-run when that one ends",
+            limit=limit,
+            holder=who,
+        )
+    with holding(lease_id, f"{phase} of {spec.customer_slug}", LEASE_SECONDS, strict=False):
+        if run_id:
+            _tag(run_id, spec.customer_slug, limit, holds=True)
+        token = _MINE.set(_MINE.get() | {limit})
+        try:
+            yield
+        finally:
+            _MINE.reset(token)
+            if run_id:
+                _tag(run_id, spec.customer_slug, limit, holds=False)
