@@ -148,7 +148,8 @@ def run(
         OnboardResult,
         interactive=not yes,
         refusal="onboard run stops for the operator (DNS changed? approve the cutover?); pass "
-        "--yes to answer both now, or run the onboard/default deployment and answer in the UI",
+        "--yes to answer both now, or run the onboard/whole-runbook deployment and answer in "
+        "the UI",
     )
     out.finish(result, _print)
 

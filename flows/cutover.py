@@ -1,7 +1,7 @@
 """Runbook phase 3, the cutover: move the customer's inbound mail to the hosted mailboxes.
 
 Triggered by an operator once the customer has changed DNS (``onboard cutover SPEC``, the
-``cutover/default`` deployment, or ``onboard run``). Steps:
+``cutover/cut-over`` deployment, or ``onboard run``). Steps:
 
 1. read each domain's hold and routing in the control panel;
 2. check DNS: propagated, and ttl_multiple × MX TTL since the change (refuse with the ETA
@@ -49,6 +49,7 @@ from prefect.states import State
 
 from flows.migrate import migrate
 from flows.results import CustomerBusyResult, CutoverResult, MigrateResult, end, result_of
+from flows.run_names import run_name
 from onboarding import OnboardingError
 from onboarding.cutover import CutoverOutcome, CutoverReport, DomainPhase, Readiness, StepResult
 from onboarding.mailflow import ProbeMessage
@@ -83,11 +84,14 @@ from validation.spec import OnboardingSpec
 __all__ = ["cutover"]
 
 
-@flow(name="cutover", log_prints=False)
+@flow(name="cutover", flow_run_name=run_name("cutover"), log_prints=False)
 def cutover(spec_path: Path, approved: bool = False, wait_seconds: float = 0.0) -> State[Any]:
-    """Cut the customer over; ``approved`` = the operator said yes on the command line.
+    """Cut the customer over (see the module doc).
 
-    ``wait_seconds``: how long to keep checking DNS readiness before refusing (0: once).
+    Args:
+        spec_path: Customer slug (``acme``: <customers root>/acme/customer.yaml) or spec path.
+        approved: The operator already said yes (the command line's --yes): no pause.
+        wait_seconds: How long to keep checking DNS readiness before refusing (0: once).
     """
     spec = load_customer(spec_path).spec
     try:

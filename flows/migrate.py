@@ -34,6 +34,7 @@ from prefect import flow, get_run_logger
 from prefect.states import State
 
 from flows.results import CustomerBusyResult, MigrateResult, MigrationPlanResult, end
+from flows.run_names import run_name
 from onboarding.mailsync.models import PassKind
 from onboarding.mailsync.progress import watching as watch_progress
 from tasks.adapters import DateWindow, MailboxJob, mailbox_jobs
@@ -54,7 +55,7 @@ from validation.users import select_users
 __all__ = ["SlotWait", "migrate", "watch_progress"]
 
 
-@flow(name="migrate", log_prints=False)
+@flow(name="migrate", flow_run_name=run_name("migrate {pass_kind}"), log_prints=False)
 def migrate(
     spec_path: Path,
     pass_kind: PassKind = "initial",
@@ -64,7 +65,17 @@ def migrate(
     before: date | None = None,
     approve_failed: bool = False,
 ) -> State[Any]:
-    """Sync the selected users' mailboxes (all when ``users`` is None); see the module doc."""
+    """Sync the selected users' mailboxes; see the module doc.
+
+    Args:
+        spec_path: Customer slug (``acme``: <customers root>/acme/customer.yaml) or spec path.
+        pass_kind: initial (first full copy), incremental (delta) or final (during cutover).
+        users: Only these addresses (all users when empty).
+        dry_run: Print the plan and write nothing.
+        since: Only mail of this day or later (pre-staging the newest mail first).
+        before: Only mail before this day.
+        approve_failed: Approve the failed items the latest table lists before the pass.
+    """
     customer = load_customer(spec_path)
     spec = customer.spec
     selected = select_users(customer.users, users, path=spec.users_csv)

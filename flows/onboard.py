@@ -1,6 +1,6 @@
 """The whole runbook for one customer: each phase's flow in order, pausing where a human acts.
 
-``onboard run SPEC`` (or the ``onboard/default`` deployment) chains: validate the user list →
+``onboard run SPEC`` (or the ``onboard/whole-runbook`` deployment) chains: validate the user list →
 provision (customer, domains, routing, mailboxes) → preflight of every user and initial mail
 sync (when migration is enabled; a user who fails preflight stops the run before any mail
 is copied) → DNS plan (the records for the customer) → client guides (set-up guide, user
@@ -36,12 +36,14 @@ from flows.migrate import migrate
 from flows.preflight import preflight
 from flows.provision import provision
 from flows.results import CustomerBusyResult, OnboardResult, PhaseRow, end
+from flows.run_names import run_name
 from flows.validate_users import validate_users
 from flows.verify import verify
+from tasks.customer import read_spec
 from tasks.customer_lock import CustomerBusy, customer_slot
 from tasks.cutover import ask_dns_changed, cutover_started
 from tasks.dns import records_key
-from validation.spec import OnboardingSpec, load_spec
+from validation.spec import OnboardingSpec
 
 __all__ = ["onboard"]
 
@@ -75,14 +77,16 @@ class _Phases:
         return end(OnboardResult(ok=True, message=message, completed=True, phases=self.rows))
 
 
-@flow(name="onboard", log_prints=False)
+@flow(name="onboard", flow_run_name=run_name("onboard"), log_prints=False)
 def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 900.0) -> State[Any]:
     """Run every phase for the customer in ``spec_path``; see the module docstring.
 
-    ``approved``: the operator confirms the DNS change and approves the cutover up front.
-    ``dns_wait_seconds``: how long the cutover keeps checking DNS readiness before refusing.
+    Args:
+        spec_path: Customer slug (``acme``: <customers root>/acme/customer.yaml) or spec path.
+        approved: The operator confirms the DNS change and approves the cutover up front.
+        dns_wait_seconds: How long the cutover keeps checking DNS readiness before refusing.
     """
-    spec = load_spec(spec_path)
+    spec = read_spec(spec_path)
     try:
         with customer_slot(spec, "onboard"):  # its phases take their own slots as they go
             return _onboard(spec, spec_path, approved, dns_wait_seconds)

@@ -19,11 +19,12 @@ from pathlib import Path
 from prefect import get_run_logger
 from prefect.exceptions import MissingContextError
 
+from tasks.customers_root import resolve_spec_path
 from tasks.vault import open_vault
 from validation.spec import OnboardingSpec, load_spec
 from validation.users import UserListReport, ValidatedUser, load_user_list, require_valid
 
-__all__ = ["Customer", "load_customer"]
+__all__ = ["Customer", "load_customer", "read_spec"]
 
 
 def _run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
@@ -46,15 +47,23 @@ class Customer:
         return self.users_report.users
 
 
+def read_spec(spec_path: Path | str) -> OnboardingSpec:
+    """The spec ``spec_path`` names: a file, or a slug under the customers root
+    (:mod:`tasks.customers_root`); for flows that need no user list."""
+    return load_spec(resolve_spec_path(spec_path))
+
+
 def load_customer(
     spec_path: Path | str, users_csv: Path | None = None, *, require_valid_users: bool = True
 ) -> Customer:
     """Parse the spec and check the user list once; keep the passwords in the run's vault.
 
+    ``spec_path`` is the spec file or the customer's slug under the customers root.
+
     With ``require_valid_users`` (every flow but ``validate-users``), a list with problems
     raises :class:`~validation.users.UserListInvalidError` naming the file.
     """
-    spec = load_spec(Path(spec_path))
+    spec = read_spec(spec_path)
     if spec.plaintext_warning:  # the loud report of the override, in every flow run's log
         _run_logger().warning("%s: %s", spec.spec_path, spec.plaintext_warning)
     report, credentials = load_user_list(spec, users_csv)

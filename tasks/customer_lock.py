@@ -7,7 +7,10 @@ customer's slot for the whole run (:func:`customer_slot`) and gives it back on e
 SIGTERM and Ctrl-C included (:mod:`tasks.slots` keeps the lease and releases it); a killed
 process's lease expires within :data:`LEASE_SECONDS`. A second run for the same customer
 and phase is refused at once, not queued, naming the run that holds the slot: the holder
-tags itself ``holds:<limit>`` (and ``customer:<slug>``, for the UI's filter).
+tags itself ``holds:<limit>`` (and ``customer:<slug>``, for the UI's filter) and names its
+process (``lease-held-by:<host>:<pid>:<lease>``): a holder killed on this machine (SIGKILL,
+a power cut: no ``finally`` ran, its run still says Running) is seen to be gone, and its
+lease released, so the re-run the runbook asks for goes ahead at once.
 
 Nesting, so nothing deadlocks: a run holds its slots for the flows it calls in-process. The
 cutover takes ``…-cutover`` for the whole run (a pause for approval blocks only this
@@ -18,6 +21,9 @@ by its parent run and goes on. ``onboard`` takes ``…-onboard``; its phases tak
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,7 +38,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
     FlowRunFilterTags,
 )
-from prefect.client.schemas.objects import ConcurrencyLeaseHolder, StateType
+from prefect.client.schemas.objects import ConcurrencyLeaseHolder, FlowRun, StateType
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.runtime import flow_run
 
@@ -44,6 +50,7 @@ __all__ = ["LEASE_SECONDS", "CustomerBusy", "CustomerPhase", "customer_slot", "l
 CustomerPhase = Literal["migrate", "cutover", "onboard"]
 LEASE_SECONDS = 60.0
 _ACTIVE = [StateType.RUNNING, StateType.PAUSED, StateType.PENDING, StateType.CANCELLING]
+_LEASE_TAG = "lease-held-by:"
 _MINE: ContextVar[frozenset[str]] = ContextVar("customer_slots", default=frozenset())
 
 
@@ -67,18 +74,21 @@ def limit_name(slug: str, phase: CustomerPhase) -> str:
     return f"customer-{slug}-{phase}"
 
 
-def _holder_of(limit: str, me: str | None) -> str:
-    """``run 'brave-fox' (<id>, Paused)`` for the newest active run tagged as holding."""
+def _holders(limit: str, me: str | None) -> list[FlowRun]:
+    """The active runs tagged as holding ``limit`` (newest first), other than ``me``."""
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
+        return client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
                 tags=FlowRunFilterTags(all_=[f"holds:{limit}"]),
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=_ACTIVE)),
                 id=FlowRunFilterId(not_any_=[UUID(me)]) if me else None,
             ),
             sort=FlowRunSort.START_TIME_DESC,
-            limit=1,
         )
+
+
+def _describe(runs: list[FlowRun]) -> str:
+    """``run 'acme · migrate initial' (<id>, Paused)`` for the newest holder."""
     if not runs:
         return "another run (whose lease expires within a minute if its process is gone)"
     run = runs[0]
@@ -86,13 +96,51 @@ def _holder_of(limit: str, me: str | None) -> str:
     return f"run {run.name!r} ({run.id}, {state})"
 
 
-def _tag(run_id: str, slug: str, limit: str, *, holds: bool) -> None:
-    """Add (or, once released, drop) the run's ``holds:<limit>`` tag; keep ``customer:<slug>``."""
+def _process_tag(lease_id: UUID) -> str:
+    return f"{_LEASE_TAG}{socket.gethostname()}:{os.getpid()}:{lease_id}"
+
+
+def _dead_lease(run: FlowRun) -> UUID | None:
+    """The lease of a holder whose process on this machine is gone (killed: no ``finally``
+    ran, and a run left Running says nothing), else None."""
+    for tag in run.tags:
+        host, _, rest = tag.removeprefix(_LEASE_TAG).partition(":")
+        pid, _, lease = rest.partition(":")
+        if not tag.startswith(_LEASE_TAG) or host != socket.gethostname() or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return UUID(lease)
+        except PermissionError:  # alive, another user's
+            return None
+    return None
+
+
+def _reclaim(runs: list[FlowRun], limit: str, slug: str) -> bool:
+    """Release the leases of dead holders on this machine; True when one was released."""
+    released = False
+    for run in runs:
+        lease = _dead_lease(run)
+        if lease is None:
+            continue
+        with get_client(sync_client=True) as client, contextlib.suppress(Exception):
+            client.release_concurrency_slots_with_lease(lease)
+            released = True
+        _tag(str(run.id), slug, limit, holds=None)
+    return released
+
+
+def _tag(run_id: str, slug: str, limit: str, *, holds: UUID | None) -> None:
+    """Tag the run ``customer:<slug>``, and ``holds:<limit>`` plus the holding process while
+    it holds the lease ``holds`` (the tags go when it is released)."""
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(UUID(run_id))
-        tags = [t for t in run.tags if t != f"holds:{limit}"]
+        tags = [t for t in run.tags if t != f"holds:{limit}" and not t.startswith(_LEASE_TAG)]
         tags += [f"customer:{slug}"] * (f"customer:{slug}" not in tags)
-        client.update_flow_run(UUID(run_id), tags=[*tags, *[f"holds:{limit}"] * holds])
+        if holds is not None:
+            tags += [f"holds:{limit}", _process_tag(holds)]
+        client.update_flow_run(UUID(run_id), tags=tags)
 
 
 @contextmanager
@@ -114,8 +162,10 @@ def customer_slot(spec: OnboardingSpec, phase: CustomerPhase) -> Iterator[None]:
     reap_expired([limit])
     holder = ConcurrencyLeaseHolder(type="flow_run", id=UUID(run_id)) if run_id else None
     lease_id, _ = try_acquire([limit], LEASE_SECONDS, holder)
+    if lease_id is None and _reclaim(_holders(limit, run_id), limit, spec.customer_slug):
+        lease_id, _ = try_acquire([limit], LEASE_SECONDS, holder)
     if lease_id is None:
-        who = _holder_of(limit, run_id)
+        who = _describe(_holders(limit, run_id))
         raise CustomerBusy(
             f"{spec.customer} ({spec.customer_slug}) already has a {phase} under way: {who} "
             f"holds {limit}; this run was refused (nothing done): re-run when that one ends",
@@ -124,11 +174,11 @@ def customer_slot(spec: OnboardingSpec, phase: CustomerPhase) -> Iterator[None]:
         )
     with holding(lease_id, f"{phase} of {spec.customer_slug}", LEASE_SECONDS, strict=False):
         if run_id:
-            _tag(run_id, spec.customer_slug, limit, holds=True)
+            _tag(run_id, spec.customer_slug, limit, holds=lease_id)
         token = _MINE.set(_MINE.get() | {limit})
         try:
             yield
         finally:
             _MINE.reset(token)
             if run_id:
-                _tag(run_id, spec.customer_slug, limit, holds=False)
+                _tag(run_id, spec.customer_slug, limit, holds=None)
