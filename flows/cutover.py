@@ -18,8 +18,9 @@ Triggered by an operator once the customer has changed DNS (``onboard cutover SP
    the hold with the reason (routing unchanged); a failed mailbox keeps it (re-run);
 7. switch each domain's routing to the hosted mailboxes; 8. release the hold;
 9. confirm the mail held meanwhile arrived, and a fresh probe per domain flows;
-10. schedule the catch-up passes (``cutover.catchup_after_hours``) for mail still delivered to
-    the old server, and the follow-up verification (or say when they are due); mail every
+10. remove the customer's nightly incremental schedule; schedule the catch-up passes
+    (``cutover.catchup_after_hours``) for mail still delivered to the old server, and the
+    follow-up verification (or say when they are due); mail every
     user the welcome (if the spec asks; once per user, also when a re-run finds it done).
 
 A new domain (no ``mail_servers``) is routed to the hosted mailboxes by ``provision`` from the
@@ -47,8 +48,9 @@ from prefect import flow, get_run_logger
 from prefect.runtime import deployment
 from prefect.states import State
 
+from flows.customer_runs import one_at_a_time
 from flows.migrate import migrate
-from flows.results import CustomerBusyResult, CutoverResult, MigrateResult, end, result_of
+from flows.results import CutoverResult, MigrateResult, end, result_of
 from flows.run_names import run_name
 from onboarding import OnboardingError
 from onboarding.cutover import CutoverOutcome, CutoverReport, DomainPhase, Readiness, StepResult
@@ -73,6 +75,7 @@ from tasks.cutover import (
 )
 from tasks.migrate import approve_known
 from tasks.notices import send_user_notices
+from tasks.schedules import remove_nightly
 from tasks.verify import (
     await_held_probes,
     check_test_accounts,
@@ -94,11 +97,9 @@ def cutover(spec_path: Path, approved: bool = False, wait_seconds: float = 0.0) 
         wait_seconds: How long to keep checking DNS readiness before refusing (0: once).
     """
     spec = load_customer(spec_path).spec
-    try:
-        with customer_slot(spec, "cutover"):  # one cutover per customer; others run meanwhile
-            return _cut_over(spec, spec_path, approved, wait_seconds)
-    except CustomerBusy as busy:
-        return end(CustomerBusyResult.of(busy), name="CustomerBusy")
+    return one_at_a_time(  # one cutover per customer; other customers run meanwhile
+        spec, "cutover", lambda: _cut_over(spec, spec_path, approved, wait_seconds)
+    )
 
 
 def _cut_over(
@@ -181,6 +182,7 @@ def _completed(spec: OnboardingSpec, report: CutoverReport) -> CutoverReport:
     """Note the completion; schedule the catch-up passes and the follow-up; send the welcome
     (all idempotent)."""
     cutover_id, completed_at = mark_completed(spec)
+    remove_nightly(spec)  # cut over: the catch-up passes replace the nightly ones
     under = deployment.id is not None
     catchups = schedule_catchups(spec, cutover_id, under, completed_at)
     followup = schedule_followup(spec, cutover_id, under, completed_at)

@@ -12,7 +12,9 @@ sure the concurrency limits exist (the
 source server's connection cap, one sync per mailbox pair); sync each mailbox pair in its own
 task (bounded parallelism, retries for transient failures) while a progress artifact counts
 finished mailboxes; publish the failed-transfers table and the summary, and write them to the
-run folder. The run ends Failed when a mailbox fails the bad-item policy: it failed as a
+run folder; after a successful initial pass, create (or update) the customer's nightly
+incremental schedule on ``migrate/nightly-incremental`` (:mod:`tasks.schedules`; the cutover
+removes it). The run ends Failed when a mailbox fails the bad-item policy: it failed as a
 whole, a folder is in error, or it has more new failed or skipped items than
 ``migration.bad_item_limit`` (items an operator approved do not count; ``approve_failed``
 approves the ones the customer's latest table lists before the pass starts).
@@ -33,13 +35,13 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.states import State
 
-from flows.results import CustomerBusyResult, MigrateResult, MigrationPlanResult, end
+from flows.customer_runs import one_at_a_time
+from flows.results import MigrateResult, MigrationPlanResult, end
 from flows.run_names import run_name
 from onboarding.mailsync.models import PassKind
 from onboarding.mailsync.progress import watching as watch_progress
 from tasks.adapters import DateWindow, MailboxJob, mailbox_jobs
 from tasks.customer import load_customer
-from tasks.customer_lock import CustomerBusy, customer_slot
 from tasks.migrate import (
     approve_known,
     ensure_concurrency_limits,
@@ -48,6 +50,7 @@ from tasks.migrate import (
     publish_migration,
     sync_all,
 )
+from tasks.schedules import schedule_nightly
 from tasks.slots import SlotWait
 from validation.spec import OnboardingSpec
 from validation.users import select_users
@@ -85,15 +88,14 @@ def migrate(
         plans = plan_mailboxes(spec, jobs, pass_kind)
         get_run_logger().info("dry run: %d mailbox(es) planned, nothing written", len(plans))
         return end(MigrationPlanResult.of(plans, pass_kind), name="DryRun")
-    try:
-        with customer_slot(spec, "migrate"):  # one pass per customer at a time
-            return _sync(spec, jobs, pass_kind, window, approve_failed)
-    except CustomerBusy as busy:
-        return end(CustomerBusyResult.of(busy), name="CustomerBusy")
+    return one_at_a_time(  # one pass per customer at a time; other customers run meanwhile
+        spec, "migrate", lambda: _sync(spec, spec_path, jobs, pass_kind, window, approve_failed)
+    )
 
 
 def _sync(
     spec: OnboardingSpec,
+    spec_path: Path,
     jobs: tuple[MailboxJob, ...],
     pass_kind: PassKind,
     window: DateWindow | None,
@@ -106,5 +108,7 @@ def _sync(
     results = sync_all(spec, jobs, pass_kind, window=window, approvals=approvals)
     report, folder, table = publish_migration(spec, results, pass_kind, approvals)
     result = MigrateResult.of(report, folder, table)
+    if result.ok and pass_kind == "initial":  # nightly passes from now until the cutover
+        result = result.model_copy(update={"nightly_schedule": schedule_nightly(spec, spec_path)})
     nothing = report.totals["copied"] == 0 and report.totals["flags_updated"] == 0
     return end(result, name="NothingToSync" if result.ok and nothing else None)

@@ -30,17 +30,17 @@ from prefect import flow, get_run_logger
 from prefect.states import State
 
 from flows.client_guides import client_guides
+from flows.customer_runs import one_at_a_time
 from flows.cutover import cutover
 from flows.dns_plan import dns_plan
 from flows.migrate import migrate
 from flows.preflight import preflight
 from flows.provision import provision
-from flows.results import CustomerBusyResult, OnboardResult, PhaseRow, end
+from flows.results import OnboardResult, PhaseRow, end
 from flows.run_names import run_name
 from flows.validate_users import validate_users
 from flows.verify import verify
 from tasks.customer import read_spec
-from tasks.customer_lock import CustomerBusy, customer_slot
 from tasks.cutover import ask_dns_changed, cutover_started
 from tasks.dns import records_key
 from validation.spec import OnboardingSpec
@@ -87,11 +87,9 @@ def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 9
         dns_wait_seconds: How long the cutover keeps checking DNS readiness before refusing.
     """
     spec = read_spec(spec_path)
-    try:
-        with customer_slot(spec, "onboard"):  # its phases take their own slots as they go
-            return _onboard(spec, spec_path, approved, dns_wait_seconds)
-    except CustomerBusy as busy:
-        return end(CustomerBusyResult.of(busy), name="CustomerBusy")
+    return one_at_a_time(  # its phases take their own slots as they go
+        spec, "onboard", lambda: _onboard(spec, spec_path, approved, dns_wait_seconds)
+    )
 
 
 def _onboard(

@@ -265,6 +265,7 @@ class MigrateResult(FlowResult):
     failed_transfers_table: str
     mailboxes: tuple[MailboxRow, ...]
     failed_transfers: tuple[FailedTransfer, ...]
+    nightly_schedule: str | None = None  # after an initial pass: the customer's nightly pass
 
     @classmethod
     def of(cls, report: MigrationReport, run_folder: str, table: str) -> MigrateResult:

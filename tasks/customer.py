@@ -50,7 +50,9 @@ class Customer:
 def read_spec(spec_path: Path | str) -> OnboardingSpec:
     """The spec ``spec_path`` names: a file, or a slug under the customers root
     (:mod:`tasks.customers_root`); for flows that need no user list."""
-    return load_spec(resolve_spec_path(spec_path))
+    spec = load_spec(resolve_spec_path(spec_path))
+    open_vault(team_api=spec.prefect.api_url)  # Secret blocks only on the customer's server
+    return spec
 
 
 def load_customer(
@@ -63,12 +65,15 @@ def load_customer(
     With ``require_valid_users`` (every flow but ``validate-users``), a list with problems
     raises :class:`~validation.users.UserListInvalidError` naming the file.
     """
-    spec = read_spec(spec_path)
+    spec = load_spec(resolve_spec_path(spec_path))
     if spec.plaintext_warning:  # the loud report of the override, in every flow run's log
         _run_logger().warning("%s: %s", spec.spec_path, spec.plaintext_warning)
     report, credentials = load_user_list(spec, users_csv)
     if require_valid_users:
         require_valid(report)
     # Another file's passwords (``validate --users other.csv``) are not this customer's.
-    open_vault(credentials if report.valid and users_csv is None else None)
+    open_vault(
+        credentials if report.valid and users_csv is None else None,
+        team_api=spec.prefect.api_url,
+    )
     return Customer(spec, report)

@@ -8,7 +8,7 @@ SIGTERM and Ctrl-C included (:mod:`tasks.slots` keeps the lease and releases it)
 process's lease expires within :data:`LEASE_SECONDS`. A second run for the same customer
 and phase is refused at once, not queued, naming the run that holds the slot: the holder
 tags itself ``holds:<limit>`` (and ``customer:<slug>``, for the UI's filter) and names its
-process (``lease-held-by:<host>:<pid>:<lease>``): a holder killed on this machine (SIGKILL,
+process (``lease-held-by:<limit>@<host>:<pid>:<lease>``): a holder killed on this machine (SIGKILL,
 a power cut: no ``finally`` ran, its run still says Running) is seen to be gone, and its
 lease released, so the re-run the runbook asks for goes ahead at once.
 
@@ -96,17 +96,23 @@ def _describe(runs: list[FlowRun]) -> str:
     return f"run {run.name!r} ({run.id}, {state})"
 
 
-def _process_tag(lease_id: UUID) -> str:
-    return f"{_LEASE_TAG}{socket.gethostname()}:{os.getpid()}:{lease_id}"
+def _process_tag(limit: str, lease_id: UUID | None = None) -> str:
+    """``lease-held-by:<limit>@<host>:<pid>:<lease>`` (the prefix alone without a lease)."""
+    prefix = f"{_LEASE_TAG}{limit}@"
+    return (
+        prefix if lease_id is None else f"{prefix}{socket.gethostname()}:{os.getpid()}:{lease_id}"
+    )
 
 
-def _dead_lease(run: FlowRun) -> UUID | None:
+def _dead_lease(run: FlowRun, limit: str) -> UUID | None:
     """The lease of a holder whose process on this machine is gone (killed: no ``finally``
     ran, and a run left Running says nothing), else None."""
     for tag in run.tags:
-        host, _, rest = tag.removeprefix(_LEASE_TAG).partition(":")
+        host, _, rest = tag.removeprefix(_process_tag(limit)).partition(":")
         pid, _, lease = rest.partition(":")
-        if not tag.startswith(_LEASE_TAG) or host != socket.gethostname() or not pid.isdigit():
+        if not tag.startswith(_process_tag(limit)) or host != socket.gethostname():
+            continue
+        if not pid.isdigit():
             continue
         try:
             os.kill(int(pid), 0)
@@ -121,7 +127,7 @@ def _reclaim(runs: list[FlowRun], limit: str, slug: str) -> bool:
     """Release the leases of dead holders on this machine; True when one was released."""
     released = False
     for run in runs:
-        lease = _dead_lease(run)
+        lease = _dead_lease(run, limit)
         if lease is None:
             continue
         with get_client(sync_client=True) as client, contextlib.suppress(Exception):
@@ -136,10 +142,11 @@ def _tag(run_id: str, slug: str, limit: str, *, holds: UUID | None) -> None:
     it holds the lease ``holds`` (the tags go when it is released)."""
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(UUID(run_id))
-        tags = [t for t in run.tags if t != f"holds:{limit}" and not t.startswith(_LEASE_TAG)]
+        mine = (f"holds:{limit}", _process_tag(limit))
+        tags = [t for t in run.tags if not t.startswith(mine)]
         tags += [f"customer:{slug}"] * (f"customer:{slug}" not in tags)
         if holds is not None:
-            tags += [f"holds:{limit}", _process_tag(holds)]
+            tags += [f"holds:{limit}", _process_tag(limit, holds)]
         client.update_flow_run(UUID(run_id), tags=tags)
 
 

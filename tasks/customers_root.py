@@ -13,10 +13,14 @@ there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
 
+import yaml
+
+from validation.spec import MAX_SPEC_BYTES as _MAX_SPEC_BYTES
 from validation.spec import SpecError
 
 __all__ = [
@@ -80,10 +84,16 @@ def resolve_spec_path(ref: Path | str) -> Path:
 
 
 def slug_of(ref: Path | str) -> str:
-    """The customer's slug for a run name, without reading the spec: the slug given, else the
-    name of the folder holding the spec (``examples/acme/customer.yaml`` → ``acme``)."""
-    path = Path(ref)
+    """The customer's slug for a run name, before the flow validates the spec: the slug
+    given, else the spec's ``slug`` key, else the name of the folder holding the spec."""
     if _SLUG.match(str(ref)):
         return str(ref)
-    folder = path if path.suffix not in (".yaml", ".yml") else path.parent
-    return folder.name or str(ref)
+    path = Path(ref)
+    spec = path / SPEC_FILE if path.is_dir() else path
+    with contextlib.suppress(OSError, yaml.YAMLError, UnicodeDecodeError):
+        if spec.stat().st_size <= _MAX_SPEC_BYTES:
+            data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+            slug = data.get("slug") if isinstance(data, dict) else None
+            if isinstance(slug, str) and _SLUG.match(slug):
+                return slug
+    return spec.parent.name or str(ref)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Literal, cast
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -20,6 +20,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
+from pydantic import Field
 
 from onboarding.cutover import (
     STEP_COLUMNS,
@@ -78,10 +79,25 @@ _READY_POLL_SECONDS = 5.0
 
 
 class CutoverApproval(RunInput):
-    """The operator's go/no-go for the cutover (the UI's Resume form)."""
+    """The operator's go/no-go for the cutover (the UI's Resume form).
 
-    approve: bool = False
-    notes: str = ""
+    ``decision`` has no default: the form cannot be submitted without choosing, so pressing
+    Submit never declines (or approves) by accident.
+    """
+
+    decision: Literal["approve", "decline"] = Field(
+        description="approve: hold, final sync, switch routing, release; decline: change nothing"
+    )
+    notes: str = Field("", description="Why (kept in the cutover report)")
+
+    @property
+    def approve(self) -> bool:
+        return self.decision == "approve"
+
+
+def _whose(spec: OnboardingSpec) -> str:
+    """``Acme Corp (acme-corp)``: the customer a form is about, by name and slug."""
+    return f"{spec.customer} (`{spec.customer_slug}`)"
 
 
 @task(name="read-domain-states", persist_result=False, cache_policy=NO_CACHE)
@@ -133,15 +149,15 @@ def wait_until_ready(spec: OnboardingSpec, wait_seconds: float = 0.0) -> Readine
 def ask_approval(spec: OnboardingSpec, readiness: Readiness) -> CutoverApproval:
     """Pause the flow run until an operator approves or declines in the UI (or the API)."""
     description = (
-        f"**Cut over {spec.customer}** ({', '.join(cutover_domains(spec))}): hold delivery, final "
-        f"sync, route to {spec.hosted.delivery_host}:{spec.hosted.delivery_port}, release.\n\n"
-        f"DNS: {readiness.message}"
+        f"**Cut over {_whose(spec)}** ({', '.join(cutover_domains(spec))}): hold delivery, "
+        f"final sync, route to {spec.hosted.delivery_host}:{spec.hosted.delivery_port}, "
+        f"release.\n\nDNS: {readiness.message}\n\nChoose **approve** or **decline**."
     )
-    answer = pause_flow_run(
-        wait_for_input=CutoverApproval.with_initial_data(description=description, approve=False),
+    answer: CutoverApproval = pause_flow_run(
+        wait_for_input=CutoverApproval.with_initial_data(description=description),
         timeout=int(spec.cutover.approval_timeout_hours * 3600),
         poll_interval=_APPROVAL_POLL_SECONDS,
-        key="cutover-approval",
+        key=f"cutover-approval-{spec.customer_slug}",
     )
     return answer
 
@@ -269,11 +285,13 @@ def schedule_catchups(
     return tuple(out)
 
 
-class ItemsApproval(RunInput):
-    """The operator's word on known failed items before the hold (the UI's Resume form)."""
+class ItemsApproval(CutoverApproval):
+    """The operator's word on known failed items before the hold (the UI's Resume form);
+    ``decision`` has no default (see :class:`CutoverApproval`)."""
 
-    approve: bool = False
-    notes: str = ""
+    decision: Literal["approve", "decline"] = Field(
+        description="approve: accept the listed items; decline: hold nothing, fix them first"
+    )
 
 
 @task(name="check-failed-items", persist_result=False, cache_policy=NO_CACHE)
@@ -301,19 +319,19 @@ def ask_items_approval(
         f"\n\n… and {len(rows) - 50} more in the failed-transfers table" if len(rows) > 50 else ""
     )
     description = (
-        f"**Before holding {spec.customer}'s mail**: the latest migration left items that "
+        f"**Before holding the mail of {_whose(spec)}**: the latest migration left items that "
         "would stop the final pass: "
         + "; ".join(f"{m} ({why})" for m, why in blocking.items())
-        + ".\n\nResume with **approve** ticked to accept the listed items (the cutover then "
-        "goes past them and stops only on new ones), or decline and fix them first. Mailboxes "
+        + ".\n\nChoose **approve** to accept the listed items (the cutover then goes past "
+        "them and stops only on new ones), or **decline** and fix them first. Mailboxes "
         "that failed as a whole cannot be approved.\n\n"
         "| mailbox | folder | reason | fix | approval |\n|---|---|---|---|---|\n" + listing + more
     )
     answer: ItemsApproval = pause_flow_run(
-        wait_for_input=ItemsApproval.with_initial_data(description=description, approve=False),
+        wait_for_input=ItemsApproval.with_initial_data(description=description),
         timeout=int(spec.cutover.approval_timeout_hours * 3600),
         poll_interval=_APPROVAL_POLL_SECONDS,
-        key="failed-items-approval",
+        key=f"failed-items-approval-{spec.customer_slug}",
     )
     return answer
 
@@ -338,24 +356,31 @@ def publish_cutover(spec: OnboardingSpec, report: CutoverReport) -> Path:
 
 
 class DnsChanged(RunInput):
-    """The operator's word that the customer published the DNS records (the Resume form)."""
+    """The operator's word that the customer published the DNS records (the Resume form);
+    ``decision`` has no default (see :class:`CutoverApproval`)."""
 
-    changed: bool = False
-    notes: str = ""
+    decision: Literal["published", "not-yet"] = Field(
+        description="published: go on to the cutover; not-yet: stop here (re-run later)"
+    )
+    notes: str = Field("", description="What the customer said")
+
+    @property
+    def changed(self) -> bool:
+        return self.decision == "published"
 
 
 def ask_dns_changed(spec: OnboardingSpec, records_artifact: str) -> DnsChanged:
     """Pause until an operator confirms the customer changed DNS (or says they did not)."""
     description = (
-        f"Send {spec.customer} the records in the `{records_artifact}` artifact. Resume with "
-        "**changed** ticked once they have published them; the cutover then checks "
-        "propagation and the TTL wait itself."
+        f"Send {_whose(spec)} the records in the `{records_artifact}` artifact. Choose "
+        "**published** once they have published them (the cutover then checks propagation "
+        "and the TTL wait itself), or **not-yet** to stop here."
     )
     answer: DnsChanged = pause_flow_run(
-        wait_for_input=DnsChanged.with_initial_data(description=description, changed=False),
+        wait_for_input=DnsChanged.with_initial_data(description=description),
         timeout=int(spec.cutover.approval_timeout_hours * 3600),
         poll_interval=_APPROVAL_POLL_SECONDS,
-        key="dns-changed",
+        key=f"dns-changed-{spec.customer_slug}",
     )
     return answer
 

@@ -16,6 +16,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import StateType
 from prefect.flow_runs import resume_flow_run
+from prefect.input import keyset_from_paused_state, read_flow_run_input
 from support.cutover_customer import LabCustomer, make_customer, panel, publish_plan
 from support.flow_result import result_json
 from support.mail import connect, fill
@@ -28,6 +29,7 @@ from flows.migrate import migrate, watch_progress
 from lab import Lab, LabUsers
 from onboarding.mailsync import SyncProgress
 from tasks.customer_lock import limit_name
+from validation.spec import load_spec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 __all__ = ["make_customer", "panel"]  # fixtures used by name
@@ -133,11 +135,21 @@ def _paused(c: LabCustomer) -> Any:
     return None
 
 
+def _form(run: Any) -> tuple[dict[str, Any], str]:
+    """The Resume form a paused run shows: its JSON schema and its description."""
+    keyset = keyset_from_paused_state(run.state)
+    schema = read_flow_run_input(keyset["schema"], flow_run_id=run.id)
+    description = read_flow_run_input(keyset["description"], flow_run_id=run.id)
+    return schema, str(description)
+
+
 def test_a_cutover_paused_for_approval_blocks_only_its_own_customer(
     make_customer: Callable[..., LabCustomer],
 ) -> None:
     """Customer A's cutover waits for approval; meanwhile customer B's cutover completes,
-    and A's second cutover is refused naming A's paused run. A declined, its slot is free."""
+    and A's second cutover is refused naming A's paused run. A's form names A (name and
+    slug) and has a required approve/decline choice with no default. A declined, its slot
+    is free."""
     a = make_customer(require_approval=True)
     b = make_customer()
     publish_plan(a)
@@ -149,6 +161,10 @@ def test_a_cutover_paused_for_approval_blocks_only_its_own_customer(
     thread.start()
     try:
         assert until(lambda: _paused(a) is not None, timeout=90), "A never paused"
+        schema, description = _form(_paused(a))
+        assert f"{load_spec(a.spec).customer} (`{a.slug}`)" in description, description
+        assert "decision" in schema["required"], schema
+        assert "default" not in schema["properties"]["decision"], schema
         b_state = cutover(spec_path=b.spec, approved=True, wait_seconds=30, return_state=True)
         assert b_state.is_completed(), result_json(b_state)["message"]
         assert b.lab.gateway.route(b.domains[0]) is not None
@@ -159,7 +175,7 @@ def test_a_cutover_paused_for_approval_blocks_only_its_own_customer(
     finally:
         paused = _paused(a)
         if paused is not None:
-            resume_flow_run(paused.id, run_input={"approve": False, "notes": "test over"})
+            resume_flow_run(paused.id, run_input={"decision": "decline", "notes": "test over"})
         thread.join(120)
     assert states and states[0].name == "Declined", states
     assert _free_slots(limit_name(a.slug, "cutover")) == 1
