@@ -211,7 +211,7 @@ def _approval(spec: OnboardingSpec, readiness: Readiness, approved: bool) -> str
     if approved:
         return "approved by the operator when starting the run (--yes)"
     answer = ask_approval(spec, readiness)
-    if not answer.approve:
+    if not answer.yes:
         get_run_logger().warning("the operator declined the cutover: %s", answer.notes)
         return None
     return "approved when the paused run was resumed" + (
@@ -228,7 +228,7 @@ def _items_gate(spec: OnboardingSpec, approved: bool) -> str | None:
     someone_answers = not approved and spec.cutover.require_approval
     if blocking and someone_answers and any(r.get("approval") == "new" for r in rows):
         answer = ask_items_approval(spec, blocking, rows)
-        if answer.approve:
+        if answer.yes:
             note = "approved in the cutover's form" + (f": {answer.notes}" if answer.notes else "")
             approve_known(spec, list(blocking), note)
             blocking, rows = bad_items(spec)

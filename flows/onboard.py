@@ -128,7 +128,7 @@ def _onboard(
         else:
             answer = ask_dns_changed(spec, records_key(spec))
             phases.note("confirm-dns-change", "Confirmed", answer.notes)
-            if not answer.changed:
+            if not answer.yes:
                 return phases.stopped("the operator says the customer has not changed DNS yet")
     state = cutover(
         spec_path=spec_path, approved=approved, wait_seconds=dns_wait_seconds, return_state=True

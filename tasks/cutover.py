@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal, cast
+from typing import ClassVar, Literal, cast
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -78,21 +78,24 @@ _APPROVAL_POLL_SECONDS = 2
 _READY_POLL_SECONDS = 5.0
 
 
-class CutoverApproval(RunInput):
-    """The operator's go/no-go for the cutover (the UI's Resume form).
+class _Answer(RunInput):
+    """A Resume form's answer: ``decision`` has no default, so the form cannot be submitted
+    without choosing and Submit never declines (or approves) by accident."""
 
-    ``decision`` has no default: the form cannot be submitted without choosing, so pressing
-    Submit never declines (or approves) by accident.
-    """
-
-    decision: Literal["approve", "decline"] = Field(
-        description="approve: hold, final sync, switch routing, release; decline: change nothing"
-    )
-    notes: str = Field("", description="Why (kept in the cutover report)")
+    YES: ClassVar[str] = "approve"
+    decision: str
+    notes: str = Field("", description="Why (kept in the report)")
 
     @property
-    def approve(self) -> bool:
-        return self.decision == "approve"
+    def yes(self) -> bool:
+        """The operator chose to go on (:data:`YES`)."""
+        return self.decision == self.YES
+
+
+class CutoverApproval(_Answer):
+    """The operator's go/no-go for the cutover (the UI's Resume form)."""
+
+    decision: Literal["approve", "decline"] = Field(description="approve: cut over; decline: stop")
 
 
 def _whose(spec: OnboardingSpec) -> str:
@@ -286,12 +289,7 @@ def schedule_catchups(
 
 
 class ItemsApproval(CutoverApproval):
-    """The operator's word on known failed items before the hold (the UI's Resume form);
-    ``decision`` has no default (see :class:`CutoverApproval`)."""
-
-    decision: Literal["approve", "decline"] = Field(
-        description="approve: accept the listed items; decline: hold nothing, fix them first"
-    )
+    """The operator's word on known failed items before the hold (the UI's Resume form)."""
 
 
 @task(name="check-failed-items", persist_result=False, cache_policy=NO_CACHE)
@@ -355,18 +353,11 @@ def publish_cutover(spec: OnboardingSpec, report: CutoverReport) -> Path:
     return folder.path
 
 
-class DnsChanged(RunInput):
-    """The operator's word that the customer published the DNS records (the Resume form);
-    ``decision`` has no default (see :class:`CutoverApproval`)."""
+class DnsChanged(_Answer):
+    """The operator's word that the customer published the DNS records (the Resume form)."""
 
-    decision: Literal["published", "not-yet"] = Field(
-        description="published: go on to the cutover; not-yet: stop here (re-run later)"
-    )
-    notes: str = Field("", description="What the customer said")
-
-    @property
-    def changed(self) -> bool:
-        return self.decision == "published"
+    YES: ClassVar[str] = "published"
+    decision: Literal["published", "not-yet"] = Field(description="not-yet: stop here")
 
 
 def ask_dns_changed(spec: OnboardingSpec, records_artifact: str) -> DnsChanged:
