@@ -51,7 +51,7 @@ def cutover(
         CutoverResult,
         interactive=interactive,
         refusal="the spec requires approval for the cutover: pass --yes, or run the "
-        "cutover/default deployment and approve it in the Prefect UI",
+        "cutover/cut-over deployment and approve it in the Prefect UI",
     )
     out.finish(result, _print)
 

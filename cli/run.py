@@ -32,16 +32,16 @@ _QUESTIONS = {
     "dns-changed": (
         "The customer has the DNS records (dns-records artifact / run folder). Have they "
         "published them?",
-        "changed",
+        ("published", "not-yet"),
     ),
     "failed-items-approval": (
         "The latest migration left failed or skipped items (listed in the failed-transfers "
         "table). Approve them, so the cutover goes past them?",
-        "approve",
+        ("approve", "decline"),
     ),
     "cutover-approval": (
         "DNS is ready. Cut over now (hold, final sync, switch routing, release)?",
-        "approve",
+        ("approve", "decline"),
     ),
 }
 
@@ -71,13 +71,14 @@ def answer_pauses(started: datetime, done: threading.Event, ask: Callable[[str],
             key = (run.state.state_details.pause_key if run.state else None) or ""
             if str(run.id) in answered:
                 continue
-            question, field = next(
+            question, (yes, no) = next(
                 (q for k, q in _QUESTIONS.items() if key.startswith(k) or k in key),
-                ("Continue?", "approve"),
+                ("Continue?", ("approve", "decline")),
             )
             answered.add(str(run.id))
-            yes = ask(question)
-            resume_flow_run(run.id, run_input={field: yes, "notes": "answered on the command line"})
+            decision = yes if ask(question) else no
+            notes = "answered on the command line"
+            resume_flow_run(run.id, run_input={"decision": decision, "notes": notes})
 
 
 def run_flow_with_prompts(
@@ -148,7 +149,8 @@ def run(
         OnboardResult,
         interactive=not yes,
         refusal="onboard run stops for the operator (DNS changed? approve the cutover?); pass "
-        "--yes to answer both now, or run the onboard/default deployment and answer in the UI",
+        "--yes to answer both now, or run the onboard/whole-runbook deployment and answer in "
+        "the UI",
     )
     out.finish(result, _print)
 

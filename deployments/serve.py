@@ -32,6 +32,7 @@ def main(path: Path = ROOT / "prefect.yaml") -> None:
                 parameters=entry.get("parameters") or {},
                 tags=entry.get("tags") or [],
                 description=entry.get("description"),
+                enforce_parameter_schema=entry.get("enforce_parameter_schema", True),
             ),
         )  # sync call
         for entry in entries

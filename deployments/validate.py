@@ -7,7 +7,12 @@ What it checks, each a mistake that otherwise surfaces only when ops press "Run"
 - parameters are ones the flow accepts (required ones left out are asked for by the UI's run
   form, which is how ops name the customer spec);
 - no parameter or job variable holds a secret (flows take Secret-block names, never values);
-- schedules parse.
+- schedules parse;
+- hygiene (issue 11): every flow parameter has a description (the flow docstring's ``Args:``,
+  which Prefect puts in the UI's run form), ``enforce_parameter_schema: true``, a flow-run
+  name (``flow_run_name``: customer and phase), a deployment name that says the runbook step
+  (never ``default``), and no deployment ``concurrency_limit`` (concurrency is per customer,
+  taken by the flows, so many customers run at once).
 
 ``validate_prefect_yaml(path)`` never raises for content problems; it returns them.
 """
@@ -25,6 +30,7 @@ from typing import Any
 import yaml
 from prefect.cli.deploy._models import PrefectYamlModel
 from prefect.flows import Flow
+from prefect.utilities.callables import parameter_schema
 from pydantic import ValidationError
 
 __all__ = ["DeploymentProblems", "load_flow", "validate_prefect_yaml"]
@@ -96,6 +102,28 @@ def _check_parameters(label: str, flow: Flow[Any, Any], parameters: dict[str, An
     ]
 
 
+def _check_hygiene(label: str, flow: Flow[Any, Any], deployment: Any) -> list[str]:
+    problems: list[str] = []
+    schema = parameter_schema(flow.fn).model_dump()["properties"]
+    problems += [
+        f"{label}: parameter {name!r} of flow {flow.name!r} has no description (add it to "
+        "the flow docstring's Args: section)"
+        for name, prop in schema.items()
+        if not prop.get("description")
+    ]
+    if deployment.enforce_parameter_schema is not True:
+        problems.append(f"{label}: set enforce_parameter_schema: true")
+    if flow.flow_run_name is None:
+        problems.append(f"{label}: flow {flow.name!r} has no flow_run_name (customer and phase)")
+    if deployment.name == "default":
+        problems.append(f"{label}: name the runbook step, not 'default'")
+    if deployment.concurrency_limit is not None:
+        problems.append(
+            f"{label}: no deployment concurrency_limit; the flows take per-customer limits"
+        )
+    return problems
+
+
 def validate_prefect_yaml(path: Path) -> DeploymentProblems:
     """Validate ``path`` (a prefect.yaml) against the flows it names; return every problem."""
     root = path.parent
@@ -123,6 +151,7 @@ def validate_prefect_yaml(path: Path) -> DeploymentProblems:
         seen.add(key)
         labels.append(f"{flow.name}/{deployment.name}")
         problems.extend(_check_parameters(label, flow, deployment.parameters))
+        problems.extend(_check_hygiene(label, flow, deployment))
         for j, schedule in enumerate(deployment.schedules or []):
             extra = getattr(schedule, "parameters", None) or {}
             problems.extend(_check_parameters(f"{label} schedules[{j}]", flow, extra))

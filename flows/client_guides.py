@@ -18,15 +18,20 @@ from prefect import flow
 from prefect.states import State
 
 from flows.results import ClientGuidesResult, end
+from flows.run_names import run_name
 from tasks.client_guides import write_client_guides
 from tasks.customer import load_customer
 
 __all__ = ["client_guides"]
 
 
-@flow(name="client-guides", log_prints=False)
+@flow(name="client-guides", flow_run_name=run_name("client guides"), log_prints=False)
 def client_guides(spec_path: Path) -> State[Any]:
-    """Write the client guides of the customer in ``spec_path``; see the module doc."""
+    """Write the client guides of the customer in ``spec_path``; see the module doc.
+
+    Args:
+        spec_path: Customer slug (``acme``: <customers root>/acme/customer.yaml) or spec path.
+    """
     customer = load_customer(spec_path)
     written = write_client_guides(customer.spec, customer.users)
     return end(ClientGuidesResult.of(written))

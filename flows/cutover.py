@@ -1,7 +1,7 @@
 """Runbook phase 3, the cutover: move the customer's inbound mail to the hosted mailboxes.
 
 Triggered by an operator once the customer has changed DNS (``onboard cutover SPEC``, the
-``cutover/default`` deployment, or ``onboard run``). Steps:
+``cutover/cut-over`` deployment, or ``onboard run``). Steps:
 
 1. read each domain's hold and routing in the control panel;
 2. check DNS: propagated, and ttl_multiple × MX TTL since the change (refuse with the ETA
@@ -18,13 +18,19 @@ Triggered by an operator once the customer has changed DNS (``onboard cutover SP
    the hold with the reason (routing unchanged); a failed mailbox keeps it (re-run);
 7. switch each domain's routing to the hosted mailboxes; 8. release the hold;
 9. confirm the mail held meanwhile arrived, and a fresh probe per domain flows;
-10. schedule the catch-up passes (``cutover.catchup_after_hours``) for mail still delivered to
-    the old server, and the follow-up verification (or say when they are due); mail every
+10. remove the customer's nightly incremental schedule; schedule the catch-up passes
+    (``cutover.catchup_after_hours``) for mail still delivered to the old server, and the
+    follow-up verification (or say when they are due); mail every
     user the welcome (if the spec asks; once per user, also when a re-run finds it done).
 
 A new domain (no ``mail_servers``) is routed to the hosted mailboxes by ``provision`` from the
 start: it takes no part in steps 1–8 (no readiness wait, hold, sync or switch); its users get
 the welcome.
+
+One cutover per customer at a time: the run holds ``customer-<slug>-cutover`` throughout
+(a second one is refused at once, naming this run; a pause for approval blocks no other
+customer) and ``customer-<slug>-migrate`` from the hold to the release, so no nightly pass
+runs while mail is held; the final pass runs inside that slot (see :mod:`tasks.customer_lock`).
 
 Every step reads before it writes, so a re-run after any failure finishes the job: a held
 domain is not held again, a routed one not re-routed, a finished cutover only re-probes. A
@@ -42,13 +48,16 @@ from prefect import flow, get_run_logger
 from prefect.runtime import deployment
 from prefect.states import State
 
+from flows.customer_runs import one_at_a_time
 from flows.migrate import migrate
 from flows.results import CutoverResult, MigrateResult, end, result_of
+from flows.run_names import run_name
 from onboarding import OnboardingError
 from onboarding.cutover import CutoverOutcome, CutoverReport, DomainPhase, Readiness, StepResult
 from onboarding.mailflow import ProbeMessage
 from tasks.adapters import new_domains
 from tasks.customer import load_customer
+from tasks.customer_lock import CustomerBusy, customer_slot
 from tasks.cutover import (
     ask_approval,
     ask_items_approval,
@@ -66,6 +75,7 @@ from tasks.cutover import (
 )
 from tasks.migrate import approve_known
 from tasks.notices import send_user_notices
+from tasks.schedules import remove_nightly
 from tasks.verify import (
     await_held_probes,
     check_test_accounts,
@@ -77,13 +87,24 @@ from validation.spec import OnboardingSpec
 __all__ = ["cutover"]
 
 
-@flow(name="cutover", log_prints=False)
+@flow(name="cutover", flow_run_name=run_name("cutover"), log_prints=False)
 def cutover(spec_path: Path, approved: bool = False, wait_seconds: float = 0.0) -> State[Any]:
-    """Cut the customer over; ``approved`` = the operator said yes on the command line.
+    """Cut the customer over (see the module doc).
 
-    ``wait_seconds``: how long to keep checking DNS readiness before refusing (0: once).
+    Args:
+        spec_path: Customer slug (``acme``: <customers root>/acme/customer.yaml) or spec path.
+        approved: The operator already said yes (the command line's --yes): no pause.
+        wait_seconds: How long to keep checking DNS readiness before refusing (0: once).
     """
     spec = load_customer(spec_path).spec
+    return one_at_a_time(  # one cutover per customer; other customers run meanwhile
+        spec, "cutover", lambda: _cut_over(spec, spec_path, approved, wait_seconds)
+    )
+
+
+def _cut_over(
+    spec: OnboardingSpec, spec_path: Path, approved: bool, wait_seconds: float
+) -> State[Any]:
     before = domain_states(spec)
     report = CutoverReport(
         spec.customer, CutoverOutcome.FAILED, "", before=before, new_domains=new_domains(spec)
@@ -123,6 +144,16 @@ def cutover(spec_path: Path, approved: bool = False, wait_seconds: float = 0.0) 
         stop = _items_gate(spec, approved)
         if stop is not None:
             return _finish(spec, report.concluded(CutoverOutcome.FAILED, message=stop))
+    try:
+        with customer_slot(spec, "migrate"):  # no other pass while mail is held
+            return _hold_sync_switch(spec, spec_path, report)
+    except CustomerBusy as busy:
+        message = f"nothing held: {busy}"
+        return _finish(spec, report.concluded(CutoverOutcome.FAILED, message=message))
+
+
+def _hold_sync_switch(spec: OnboardingSpec, spec_path: Path, report: CutoverReport) -> State[Any]:
+    """Steps 5-9, holding the customer's migrate slot (its final pass runs in it)."""
     steps: list[StepResult] = []
     try:
         steps += hold_all(spec)
@@ -151,6 +182,7 @@ def _completed(spec: OnboardingSpec, report: CutoverReport) -> CutoverReport:
     """Note the completion; schedule the catch-up passes and the follow-up; send the welcome
     (all idempotent)."""
     cutover_id, completed_at = mark_completed(spec)
+    remove_nightly(spec)  # cut over: the catch-up passes replace the nightly ones
     under = deployment.id is not None
     catchups = schedule_catchups(spec, cutover_id, under, completed_at)
     followup = schedule_followup(spec, cutover_id, under, completed_at)
@@ -179,7 +211,7 @@ def _approval(spec: OnboardingSpec, readiness: Readiness, approved: bool) -> str
     if approved:
         return "approved by the operator when starting the run (--yes)"
     answer = ask_approval(spec, readiness)
-    if not answer.approve:
+    if not answer.yes:
         get_run_logger().warning("the operator declined the cutover: %s", answer.notes)
         return None
     return "approved when the paused run was resumed" + (
@@ -196,7 +228,7 @@ def _items_gate(spec: OnboardingSpec, approved: bool) -> str | None:
     someone_answers = not approved and spec.cutover.require_approval
     if blocking and someone_answers and any(r.get("approval") == "new" for r in rows):
         answer = ask_items_approval(spec, blocking, rows)
-        if answer.approve:
+        if answer.yes:
             note = "approved in the cutover's form" + (f": {answer.notes}" if answer.notes else "")
             approve_known(spec, list(blocking), note)
             blocking, rows = bad_items(spec)

@@ -21,16 +21,26 @@ from prefect import flow
 from prefect.states import State
 
 from flows.results import DNSCheckResult, PropagationResult, end
+from flows.run_names import run_name
+from tasks.customer import read_spec
 from tasks.dns import check_dns, check_propagation, publish_dns_check, record_propagation
-from validation.spec import load_spec
 
 __all__ = ["dns_check"]
 
 
-@flow(name="dns-check", log_prints=False)
+@flow(
+    name="dns-check",
+    flow_run_name=run_name(lambda p: "dns propagation" if p.get("propagation") else "dns check"),
+    log_prints=False,
+)
 def dns_check(spec_path: Path, propagation: bool = False) -> State[Any]:
-    """Check the published DNS (or its propagation) of the customer in ``spec_path``."""
-    spec = load_spec(spec_path)
+    """Check the published DNS (or its propagation) of the customer in ``spec_path``.
+
+    Args:
+        spec_path: Customer slug (``acme``: <customers root>/acme/customer.yaml) or spec path.
+        propagation: Check that the changes reached every server and resolver instead.
+    """
+    spec = read_spec(spec_path)
     if propagation:
         summary = check_propagation(spec)
         record_propagation(spec, summary)

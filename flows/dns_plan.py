@@ -20,16 +20,21 @@ from prefect import flow
 from prefect.states import State
 
 from flows.results import DNSPlanResult, end
+from flows.run_names import run_name
+from tasks.customer import read_spec
 from tasks.dns import plan_dns, publish_dns_plan
-from validation.spec import load_spec
 
 __all__ = ["dns_plan"]
 
 
-@flow(name="dns-plan", log_prints=False)
+@flow(name="dns-plan", flow_run_name=run_name("dns plan"), log_prints=False)
 def dns_plan(spec_path: Path) -> State[Any]:
-    """Plan the DNS records of the customer in ``spec_path``; see the module doc."""
-    spec = load_spec(spec_path)
+    """Plan the DNS records of the customer in ``spec_path``; see the module doc.
+
+    Args:
+        spec_path: Customer slug (``acme``: <customers root>/acme/customer.yaml) or spec path.
+    """
+    spec = read_spec(spec_path)
     plan = plan_dns(spec)
     folder = publish_dns_plan(spec, plan)
     return end(DNSPlanResult.of(plan, folder))

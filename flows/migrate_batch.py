@@ -26,6 +26,7 @@ from prefect import flow
 from prefect.states import State
 
 from flows.results import MigrateBatchResult, end
+from flows.run_names import run_name
 from onboarding.mailsync.models import PassKind
 from tasks.adapters import DateWindow, mailbox_jobs
 from tasks.customer import load_customer
@@ -35,7 +36,12 @@ from validation.users import select_users
 __all__ = ["migrate_batch"]
 
 
-@flow(name="migrate-batch", log_prints=False, persist_result=True)
+@flow(
+    name="migrate-batch",
+    flow_run_name=run_name("migrate {pass_kind} batch {batch}"),
+    log_prints=False,
+    persist_result=True,
+)
 def migrate_batch(
     spec_path: Path,
     users: list[str],

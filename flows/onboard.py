@@ -1,6 +1,6 @@
 """The whole runbook for one customer: each phase's flow in order, pausing where a human acts.
 
-``onboard run SPEC`` (or the ``onboard/default`` deployment) chains: validate the user list →
+``onboard run SPEC`` (or the ``onboard/whole-runbook`` deployment) chains: validate the user list →
 provision (customer, domains, routing, mailboxes) → preflight of every user and initial mail
 sync (when migration is enabled; a user who fails preflight stops the run before any mail
 is copied) → DNS plan (the records for the customer) → client guides (set-up guide, user
@@ -8,6 +8,10 @@ sheets, autoconfig files to publish) → **pause** until an operator confirms th
 customer changed DNS (skipped with ``approved``) → cutover (approved by the same flag) →
 verification. It stops at the first phase that does not complete, and completes only if every
 phase did.
+
+One ``onboard`` per customer at a time (``customer-<slug>-onboard``, refused at once naming
+the holder); its migrate and cutover take the customer's own slots, so a second migrate or
+cutover of the same customer meanwhile is refused too (:mod:`tasks.customer_lock`).
 
 Re-running is safe: every phase does only missing work. Once a cutover has started (a domain
 is held or routed to the hosted mailboxes) the set-up phases are skipped and the run goes
@@ -28,17 +32,20 @@ from prefect import flow, get_run_logger
 from prefect.states import State
 
 from flows.client_guides import client_guides
+from flows.customer_runs import one_at_a_time
 from flows.cutover import cutover
 from flows.dns_plan import dns_plan
 from flows.migrate import migrate
 from flows.preflight import preflight
 from flows.provision import provision
 from flows.results import OnboardResult, PhaseRow, end
+from flows.run_names import run_name
 from flows.validate_users import validate_users
 from flows.verify import verify
+from tasks.customer import read_spec
 from tasks.cutover import ask_dns_changed, cutover_started
 from tasks.dns import records_key
-from validation.spec import load_spec
+from validation.spec import OnboardingSpec
 
 __all__ = ["onboard"]
 
@@ -87,14 +94,24 @@ class _Phases:
         return end(OnboardResult(ok=True, message=message, completed=True, phases=self.rows))
 
 
-@flow(name="onboard", log_prints=False)
+@flow(name="onboard", flow_run_name=run_name("onboard"), log_prints=False)
 def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 900.0) -> State[Any]:
     """Run every phase for the customer in ``spec_path``; see the module docstring.
 
-    ``approved``: the operator confirms the DNS change and approves the cutover up front.
-    ``dns_wait_seconds``: how long the cutover keeps checking DNS readiness before refusing.
+    Args:
+        spec_path: Customer slug (``acme``: <customers root>/acme/customer.yaml) or spec path.
+        approved: The operator confirms the DNS change and approves the cutover up front.
+        dns_wait_seconds: How long the cutover keeps checking DNS readiness before refusing.
     """
-    spec = load_spec(spec_path)
+    spec = read_spec(spec_path)
+    return one_at_a_time(  # its phases take their own slots as they go
+        spec, "onboard", lambda: _onboard(spec, spec_path, approved, dns_wait_seconds)
+    )
+
+
+def _onboard(
+    spec: OnboardingSpec, spec_path: Path, approved: bool, dns_wait_seconds: float
+) -> State[Any]:
     run: dict[str, Any] = {"spec_path": spec_path, "return_state": True}
     phases = _Phases()
     if cutover_started(spec):
@@ -134,7 +151,7 @@ def onboard(spec_path: Path, approved: bool = False, dns_wait_seconds: float = 9
         else:
             answer = ask_dns_changed(spec, records_key(spec))
             phases.note("confirm-dns-change", "Confirmed", answer.notes)
-            if not answer.changed:
+            if not answer.yes:
                 return phases.stopped("the operator says the customer has not changed DNS yet")
     cutover_now = partial(cutover, **run, approved=approved, wait_seconds=dns_wait_seconds)
     finish: list[Step] = [

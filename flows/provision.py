@@ -24,6 +24,7 @@ from prefect import flow
 from prefect.states import State
 
 from flows.results import ProvisionResult, end
+from flows.run_names import run_name
 from onboarding.controlpanel import ControlPanelError, ProvisioningReport
 from tasks.customer import load_customer
 from tasks.provision import (
@@ -41,9 +42,13 @@ from validation.spec import AccountMode
 __all__ = ["provision"]
 
 
-@flow(name="provision", log_prints=False)
+@flow(name="provision", flow_run_name=run_name("provision"), log_prints=False)
 def provision(spec_path: Path) -> State[Any]:
-    """Create what the customer needs in the control panel; see the module docstring."""
+    """Create what the customer needs in the control panel; see the module docstring.
+
+    Args:
+        spec_path: Customer slug (``acme``: <customers root>/acme/customer.yaml) or spec path.
+    """
     customer = load_customer(spec_path)
     spec = customer.spec
     try:

@@ -45,11 +45,13 @@ if TYPE_CHECKING:
     from onboarding.mailsync import SyncPlan
     from onboarding.mailsync.report import MigrationReport
     from tasks.client_guides import GuidesWritten
+    from tasks.customer_lock import CustomerBusy
 
 __all__ = [
     "RESULT_MODELS",
     "BatchRow",
     "ClientGuidesResult",
+    "CustomerBusyResult",
     "CutoverResult",
     "DNSCheckResult",
     "DNSPlanResult",
@@ -298,6 +300,7 @@ class MigrateResult(WarnedResult):
     mailboxes: tuple[MailboxRow, ...]
     failed_transfers: tuple[FailedTransfer, ...]
     batches: tuple[BatchRow, ...] = ()
+    nightly_schedule: str | None = None  # after an initial pass: the customer's nightly pass
 
     @classmethod
     def of(
@@ -813,6 +816,17 @@ class OnboardResult(FlowResult):
     phases: tuple[PhaseRow, ...]
 
 
+class CustomerBusyResult(FlowResult):
+    """Any customer flow refused at once: another run holds the customer's slot."""
+
+    limit: str
+    holder: str
+
+    @classmethod
+    def of(cls, busy: CustomerBusy) -> CustomerBusyResult:
+        return cls(ok=False, message=str(busy), limit=busy.limit, holder=busy.holder)
+
+
 RESULT_MODELS: tuple[type[FlowResult], ...] = (
     UserValidationResult,
     ProvisionResult,
@@ -827,6 +841,7 @@ RESULT_MODELS: tuple[type[FlowResult], ...] = (
     CutoverResult,
     VerifyResult,
     OnboardResult,
+    CustomerBusyResult,
 )
 
 

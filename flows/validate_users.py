@@ -21,18 +21,24 @@ from prefect.states import State
 from prefect.utilities.annotations import quote
 
 from flows.results import UserValidationResult, end
+from flows.run_names import run_name
+from tasks.customer import read_spec
 from tasks.validate_users import check_user_list, publish_user_validation, table_key
-from validation.spec import load_spec
 from validation.user_report import summary_line
 from validation.users import UserListReport
 
 __all__ = ["validate_users"]
 
 
-@flow(name="validate-users", log_prints=False)
+@flow(name="validate-users", flow_run_name=run_name("validate users"), log_prints=False)
 def validate_users(spec_path: Path, users_csv: Path | None = None) -> State[Any]:
-    """Validate the user CSV of the customer in ``spec_path`` (or ``users_csv``); see module doc."""
-    spec = load_spec(spec_path)
+    """Validate the user CSV of the customer in ``spec_path``; see the module doc.
+
+    Args:
+        spec_path: Customer slug (``acme``: <customers root>/acme/customer.yaml) or spec path.
+        users_csv: Check this CSV instead of the one the spec names.
+    """
+    spec = read_spec(spec_path)
     report = check_user_list(spec, users_csv)
     # quote(): Prefect need not walk 100,000 users looking for futures (~2 s); the task gets
     # the report itself. The flow's own return value is still walked (Prefect always does).

@@ -24,6 +24,7 @@ from prefect import flow
 from prefect.states import State
 
 from flows.results import VerifyResult, end
+from flows.run_names import run_name
 from tasks.customer import load_customer
 from tasks.customer_report import publish_customer_report
 from tasks.dns import check_dns_outcome
@@ -38,9 +39,18 @@ from tasks.verify import (
 __all__ = ["verify"]
 
 
-@flow(name="verify", log_prints=False)
+@flow(
+    name="verify",
+    flow_run_name=run_name(lambda p: "follow-up verify" if p.get("followup") else "verify"),
+    log_prints=False,
+)
 def verify(spec_path: Path, followup: bool = False) -> State[Any]:
-    """Verify the customer in ``spec_path`` after the cutover; ``followup`` labels the re-check."""
+    """Verify the customer in ``spec_path`` after the cutover.
+
+    Args:
+        spec_path: Customer slug (``acme``: <customers root>/acme/customer.yaml) or spec path.
+        followup: This is the scheduled re-check after the cutover (labels the report).
+    """
     customer = load_customer(spec_path)
     spec = customer.spec
     accounts = check_account_logins(spec)

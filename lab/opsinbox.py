@@ -5,8 +5,8 @@ Slack, Teams or webhook block; the lab points a ``custom-webhook`` block at this
 127.0.0.1. Every POST body (the block sends JSON ``{"subject", "body", "source"}``) is appended
 as one line to ``<state_dir>/ops-inbox.jsonl``, which :meth:`OpsInbox.messages` reads::
 
-    uv run python -m lab.opsinbox --state-dir .lab --port 18082
-    uv run python -m deployments --automations --notify-webhook http://127.0.0.1:18082/
+    uv run python -m lab.opsinbox --state-dir .lab --port 18083
+    uv run python -m deployments --automations --notify-webhook http://127.0.0.1:18083/
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class OpsInbox:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m lab.opsinbox", description=__doc__)
     parser.add_argument("--state-dir", type=Path, default=Path(".lab"))
-    parser.add_argument("--port", type=int, default=18082)
+    parser.add_argument("--port", type=int, default=18083)
     args = parser.parse_args()
     inbox = OpsInbox(args.state_dir, args.port)
     print(f"ops inbox on {inbox.url}, notices in {inbox.path}", flush=True)

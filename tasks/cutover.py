@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import ClassVar, Literal, TypeVar, cast
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -20,6 +20,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
+from pydantic import Field
 
 from onboarding.cutover import (
     STEP_COLUMNS,
@@ -76,14 +77,33 @@ CATCHUP_DEPLOYMENT = "migrate/catch-up"
 _APPROVAL_POLL_SECONDS = 2
 _READY_POLL_SECONDS = 5.0
 
-_Answer = TypeVar("_Answer", bound=RunInput)
+
+class _Answer(RunInput):
+    """A Resume form's answer: ``decision`` has no default, so the form cannot be submitted
+    without choosing and Submit never declines (or approves) by accident."""
+
+    YES: ClassVar[str] = "approve"
+    decision: str
+    notes: str = Field("", description="Why (kept in the report)")
+
+    @property
+    def yes(self) -> bool:
+        """The operator chose to go on (:data:`YES`)."""
+        return self.decision == self.YES
 
 
-class CutoverApproval(RunInput):
+_Form = TypeVar("_Form", bound=_Answer)
+
+
+class CutoverApproval(_Answer):
     """The operator's go/no-go for the cutover (the UI's Resume form)."""
 
-    approve: bool = False
-    notes: str = ""
+    decision: Literal["approve", "decline"] = Field(description="approve: cut over; decline: stop")
+
+
+def _whose(spec: OnboardingSpec) -> str:
+    """``Acme Corp (acme-corp)``: the customer a form is about, by name and slug."""
+    return f"{spec.customer} (`{spec.customer_slug}`)"
 
 
 @task(name="read-domain-states", persist_result=False, cache_policy=NO_CACHE)
@@ -132,9 +152,9 @@ def wait_until_ready(spec: OnboardingSpec, wait_seconds: float = 0.0) -> Readine
         time.sleep(min(left, max(1.0, min(float(eta or _READY_POLL_SECONDS), 30.0))))
 
 
-def _ask_operator(spec: OnboardingSpec, form: type[_Answer], *, key: str) -> _Answer:
+def _ask_operator(spec: OnboardingSpec, form: type[_Form], *, key: str) -> _Form:
     """Pause the flow run until an operator submits ``form`` (or the approval timeout ends)."""
-    answer: _Answer = pause_flow_run(
+    answer: _Form = pause_flow_run(
         wait_for_input=form,
         timeout=int(spec.cutover.approval_timeout_hours * 3600),
         poll_interval=_APPROVAL_POLL_SECONDS,
@@ -146,12 +166,12 @@ def _ask_operator(spec: OnboardingSpec, form: type[_Answer], *, key: str) -> _An
 def ask_approval(spec: OnboardingSpec, readiness: Readiness) -> CutoverApproval:
     """Pause the flow run until an operator approves or declines in the UI (or the API)."""
     description = (
-        f"**Cut over {spec.customer}** ({', '.join(cutover_domains(spec))}): hold delivery, final "
-        f"sync, route to {spec.hosted.delivery_host}:{spec.hosted.delivery_port}, release.\n\n"
-        f"DNS: {readiness.message}"
+        f"**Cut over {_whose(spec)}** ({', '.join(cutover_domains(spec))}): hold delivery, "
+        f"final sync, route to {spec.hosted.delivery_host}:{spec.hosted.delivery_port}, "
+        f"release.\n\nDNS: {readiness.message}\n\nChoose **approve** or **decline**."
     )
-    form = CutoverApproval.with_initial_data(description=description, approve=False)
-    return _ask_operator(spec, form, key="cutover-approval")
+    form = CutoverApproval.with_initial_data(description=description)
+    return _ask_operator(spec, form, key=f"cutover-approval-{spec.customer_slug}")
 
 
 @task(name="plan-cutover", persist_result=False, cache_policy=NO_CACHE)
@@ -277,11 +297,8 @@ def schedule_catchups(
     return tuple(out)
 
 
-class ItemsApproval(RunInput):
+class ItemsApproval(CutoverApproval):
     """The operator's word on known failed items before the hold (the UI's Resume form)."""
-
-    approve: bool = False
-    notes: str = ""
 
 
 @task(name="check-failed-items", persist_result=False, cache_policy=NO_CACHE)
@@ -309,19 +326,19 @@ def ask_items_approval(
         f"\n\n… and {len(rows) - 50} more in the failed-transfers table" if len(rows) > 50 else ""
     )
     description = (
-        f"**Before holding {spec.customer}'s mail**: the latest migration left items that "
+        f"**Before holding the mail of {_whose(spec)}**: the latest migration left items that "
         "would stop the final pass: "
         + "; ".join(f"{m} ({why})" for m, why in blocking.items())
-        + ".\n\nResume with **approve** ticked to accept the listed items (the cutover then "
-        "goes past them and stops only on new ones), or decline and fix them first. Mailboxes "
+        + ".\n\nChoose **approve** to accept the listed items (the cutover then goes past "
+        "them and stops only on new ones), or **decline** and fix them first. Mailboxes "
         "that failed as a whole cannot be approved.\n\n"
         "| mailbox | folder | reason | fix | approval |\n|---|---|---|---|---|\n" + listing + more
     )
     answer: ItemsApproval = pause_flow_run(
-        wait_for_input=ItemsApproval.with_initial_data(description=description, approve=False),
+        wait_for_input=ItemsApproval.with_initial_data(description=description),
         timeout=int(spec.cutover.approval_timeout_hours * 3600),
         poll_interval=_APPROVAL_POLL_SECONDS,
-        key="failed-items-approval",
+        key=f"failed-items-approval-{spec.customer_slug}",
     )
     return answer
 
@@ -345,22 +362,22 @@ def publish_cutover(spec: OnboardingSpec, report: CutoverReport) -> Path:
     return folder.path
 
 
-class DnsChanged(RunInput):
+class DnsChanged(_Answer):
     """The operator's word that the customer published the DNS records (the Resume form)."""
 
-    changed: bool = False
-    notes: str = ""
+    YES: ClassVar[str] = "published"
+    decision: Literal["published", "not-yet"] = Field(description="not-yet: stop here")
 
 
 def ask_dns_changed(spec: OnboardingSpec, records_artifact: str) -> DnsChanged:
     """Pause until an operator confirms the customer changed DNS (or says they did not)."""
     description = (
-        f"Send {spec.customer} the records in the `{records_artifact}` artifact. Resume with "
-        "**changed** ticked once they have published them; the cutover then checks "
-        "propagation and the TTL wait itself."
+        f"Send {_whose(spec)} the records in the `{records_artifact}` artifact. Choose "
+        "**published** once they have published them (the cutover then checks propagation "
+        "and the TTL wait itself), or **not-yet** to stop here."
     )
-    form = DnsChanged.with_initial_data(description=description, changed=False)
-    return _ask_operator(spec, form, key="dns-changed")
+    form = DnsChanged.with_initial_data(description=description)
+    return _ask_operator(spec, form, key=f"dns-changed-{spec.customer_slug}")
 
 
 @task(name="cutover-started", persist_result=False, cache_policy=NO_CACHE)

@@ -13,6 +13,7 @@ have no cache key; what they return to the flow carries no private key.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +43,14 @@ from onboarding.dnscheck import (
 from onboarding.dnscheck.checks import PropagationSummary
 from onboarding.dnscheck.render import render_checks_markdown, render_propagation_markdown
 from onboarding.reports import RunFolder
-from tasks.adapters import dkim_blocks_to_save, dkim_keys, dns_inputs, stored_dkim_pems
+from tasks.adapters import (
+    dkim_block_name,
+    dkim_blocks_to_save,
+    dkim_keys,
+    dns_inputs,
+    stored_dkim_pems,
+)
+from tasks.secrets import current_api_url, require_team_server
 from tasks.vault import current_vault
 from validation.spec import OnboardingSpec
 
@@ -68,10 +76,43 @@ def records_key(spec: OnboardingSpec) -> str:
 def plan_dns(spec: OnboardingSpec) -> DNSPlan:
     """Read current DNS, build the plan; store any newly generated DKIM key in a Secret block."""
     vault = current_vault()
-    plan = build_plan(dns_inputs(spec), dkim_keys=stored_dkim_pems(spec, vault))
-    for name, value in dkim_blocks_to_save(spec, vault, [d.dkim for d in plan.domains]).items():
+    stored = stored_dkim_pems(spec, vault)
+    plan = build_plan(dns_inputs(spec), dkim_keys=stored)
+    _require_published_keys(spec, plan, stored)
+    to_save = dkim_blocks_to_save(spec, vault, [d.dkim for d in plan.domains])
+    if to_save:
+        require_team_server(spec.prefect.api_url, "create DKIM key Secret blocks")
+    for name, value in to_save.items():
         Secret(value=value).save(name, overwrite=False)
     return plan
+
+
+class DKIMKeyNotFound(RuntimeError):
+    """Raised when a DKIM key is published at our selector but its private key is not where
+    ``dns-plan`` stored it: the plan must not ask the customer to replace the record."""
+
+    transient = False
+
+
+def _require_published_keys(
+    spec: OnboardingSpec, plan: DNSPlan, stored: Mapping[str, object | None]
+) -> None:
+    """Refuse a plan that would replace a published key of ours it cannot find."""
+    lost = [d for d in plan.domains if stored.get(d.domain) is None and d.current.dkim]
+    if not lost:
+        return
+    server = current_api_url() or "no Prefect server (a temporary local one)"
+    where = "; ".join(
+        f"{d.domain}: Secret block {dkim_block_name(d.domain, spec.dns.dkim_selector)}"
+        for d in lost
+    )
+    raise DKIMKeyNotFound(
+        f"a DKIM key is already published at selector {spec.dns.dkim_selector} but its private "
+        f"key is not on the Prefect server this run uses ({server}); it should have been "
+        f"there ({where}): run dns-plan against the server that first planned this customer "
+        f"(PREFECT_API_URL; name it in the spec as prefect.api_url) or restore the block, and "
+        f"do not ask the customer to replace the published record"
+    )
 
 
 @task(name="publish-dns-plan", persist_result=False, cache_policy=NO_CACHE)

@@ -45,10 +45,12 @@ __all__ = [
     "SlotWait",
     "SlotWaitTimeout",
     "held",
+    "holding",
     "reap_expired",
     "release_held",
     "slots",
     "stopping_gives_slots_back",
+    "try_acquire",
 ]
 
 FILE_LEASES = "prefect.server.concurrency.lease_storage.filesystem"
@@ -200,7 +202,7 @@ def _describe_holder(client: Any, holder: ConcurrencyLeaseHolder) -> str:
     return f"{name}, task {run.name!r}"
 
 
-def _acquire(
+def try_acquire(
     names: list[str], lease_seconds: float, holder: ConcurrencyLeaseHolder | None
 ) -> tuple[UUID | None, float]:
     """One attempt: the lease id, or None and how long the server asks us to wait."""
@@ -239,7 +241,7 @@ def slots(
     said = -_SAY_EVERY
     reap_expired(names)
     while True:
-        lease_id, retry_after = _acquire(names, lease_seconds, holder)
+        lease_id, retry_after = try_acquire(names, lease_seconds, holder)
         if lease_id is not None:
             break
         waited = time.monotonic() - started
@@ -262,11 +264,21 @@ def slots(
                 said = waited
             reap_expired(names)
         time.sleep(min(max(retry_after, 0.2), _POLL_SECONDS, max(wait_seconds - waited, 0.05)))
+    with holding(lease_id, what, lease_seconds):
+        yield
+
+
+@contextmanager
+def holding(
+    lease_id: UUID, what: str, lease_seconds: float, *, strict: bool = True
+) -> Iterator[None]:
+    """Keep the lease ``lease_id`` (renewed) for the block, then release it; a stopped run's
+    :func:`release_held` gives it back too. ``strict``: a failed renewal stops the block."""
     with _HELD_LOCK:
         _HELD[lease_id] = what
     try:
         with maintain_concurrency_lease(
-            lease_id, lease_seconds, raise_on_lease_renewal_failure=True
+            lease_id, lease_seconds, raise_on_lease_renewal_failure=strict
         ):
             yield
     finally:

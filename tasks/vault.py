@@ -15,6 +15,7 @@ sees an earlier run's values.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -40,14 +41,15 @@ class Vault:
         run_id: str | None,
         credentials: tuple[UserCredentials, ...] | None = None,
         *,
-        secret: Callable[[str], str] = load_secret,
+        secret: Callable[[str], str] | None = None,
+        team_api: str | None = None,
     ) -> None:
         self.run_id = run_id
         self._lock = threading.Lock()
         self._credentials = None if credentials is None else self._index(credentials)
         self._secrets: dict[str, str] = {}
         self._shared: dict[str, object] = {}
-        self._load_secret = secret
+        self._load_secret = secret or functools.partial(load_secret, team_api=team_api)
 
     @staticmethod
     def _index(credentials: tuple[UserCredentials, ...]) -> Mapping[str, UserCredentials]:
@@ -90,9 +92,12 @@ def _run_id() -> str | None:
     return flow_run.get_id()
 
 
-def open_vault(credentials: tuple[UserCredentials, ...] | None = None) -> Vault:
-    """Start this flow run's vault (called once, by ``load_customer``) and return it."""
-    vault = Vault(_run_id(), credentials)
+def open_vault(
+    credentials: tuple[UserCredentials, ...] | None = None, *, team_api: str | None = None
+) -> Vault:
+    """Start this flow run's vault (called once, by ``load_customer``) and return it;
+    ``team_api``: Secret blocks are read only there (:func:`tasks.secrets.load_secret`)."""
+    vault = Vault(_run_id(), credentials, team_api=team_api)
     _VAULT.set(vault)
     return vault
 

@@ -51,6 +51,7 @@ __all__ = [
     "NoticeSettings",
     "OnboardingSpec",
     "PasswordPolicy",
+    "PrefectServer",
     "Provider",
     "SourceAuth",
     "SourceServer",
@@ -547,6 +548,19 @@ class FollowUpSettings(_Model):
         return timedelta(hours=self.after_hours)
 
 
+class PrefectServer(_Model):
+    """Which Prefect API the customer belongs to: the one source of its secrets and state."""
+
+    api_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s]+$",
+        description=(
+            "The team's Prefect API (e.g. https://prefect.ops.example/api) whose Secret blocks "
+            "hold this customer's DKIM keys and secrets; runs elsewhere refuse to touch them."
+        ),
+    )
+
+
 class OnboardingSpec(_Model):
     """Everything about one customer's onboarding, as read from customer.yaml."""
 
@@ -566,6 +580,7 @@ class OnboardingSpec(_Model):
     notices: NoticeSettings = NoticeSettings()
     followup: FollowUpSettings = FollowUpSettings()
     support: SupportContacts = SupportContacts()
+    prefect: PrefectServer = PrefectServer()
     output_dir: Path = Field(
         default=Path("runs"),
         description="Run folders, state DB and cutover ledger; relative to the spec's folder.",

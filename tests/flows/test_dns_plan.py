@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from prefect.client.orchestration import get_client
 from support.dns_customer import make_customer
 from support.flow_result import result_json
@@ -17,7 +18,9 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from flows.dns_plan import dns_plan
+from flows.results import result_of
 from lab import Lab
+from lab.customer_dns import planned_records, publish_records
 from onboarding.dnscheck import DKIMKeyError
 from onboarding.dnscheck.dkim import generate_private_key, load_key, stored_key_value
 from tasks.adapters import dkim_block_name, legacy_dkim_block_name
@@ -161,3 +164,46 @@ def test_cli_unreadable_dns_is_one_clear_sentence_within_bounded_time(
     assert time.monotonic() - started < startup + 10 * 1.0
     missing = CliRunner().invoke(app, ["dns-plan", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def _blocks() -> set[str]:
+    with get_client(sync_client=True) as client:
+        return {b.name for b in client.read_block_documents() if b.name}
+
+
+def test_a_spec_naming_the_team_server_refuses_secrets_on_another(tmp_path: Path, lab: Lab) -> None:
+    """Issue 11: the spec names the team's Prefect API; on any other server (this one) the
+    plan neither reads nor creates the DKIM key there, and says both URLs in one sentence."""
+    from prefect.settings import PREFECT_API_URL
+
+    c = make_customer(tmp_path, lab)
+    data = yaml.safe_load(c.spec.read_text())
+    team = "https://prefect.team.example/api"
+    c.spec.write_text(yaml.safe_dump(data | {"prefect": {"api_url": team}}))
+    before = _blocks()
+    state = dns_plan(spec_path=c.spec, return_state=True)
+    error = str(result_of(state))
+    assert state.is_failed()
+    assert f"on {PREFECT_API_URL.value()}" in error and f"team Prefect server {team}" in error
+    assert _blocks() == before, "a key was created on the wrong server"
+
+
+def test_a_published_key_missing_from_the_server_says_where_it_should_be(
+    tmp_path: Path, lab: Lab
+) -> None:
+    """Issue 11: our key is published but its Secret block is not on this server: the plan
+    fails naming the block and the server, and does not tell the customer to replace the
+    published record (nor make a new key)."""
+    c = make_customer(tmp_path, lab)
+    first = dns_plan(spec_path=c.spec, return_state=True)
+    for domain, records in planned_records(result_json(first)).items():
+        publish_records(lab.dns, domain, records, ttl=60)
+    block = dkim_block_name(c.domain, "mr1")
+    with get_client(sync_client=True) as client:
+        client.delete_block_document(client.read_block_document_by_name(block, "secret").id)
+    state = dns_plan(spec_path=c.spec, return_state=True)
+    error = str(result_of(state))
+    assert state.is_failed()
+    assert f"it should have been there ({c.domain}: Secret block {block})" in error, error
+    assert "do not ask the customer to replace the published record" in error
+    assert block not in _blocks()

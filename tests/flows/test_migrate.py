@@ -470,8 +470,8 @@ def test_sigterm_gives_the_slots_back_and_the_next_run_completes(
     tmp_path: Path, lab: Lab, lab_users: LabUsers, customer_for: CustomerFor
 ) -> None:
     """``onboard migrate`` stopped with SIGTERM mid-copy (one source connection allowed):
-    its source and pair slots are free at once, and the next run finishes the mailbox
-    instead of waiting for them."""
+    its source and pair slots and the customer's migrate slot are free at once, and the next
+    run finishes the mailbox instead of waiting for them."""
     import signal
     import subprocess
     import sys
@@ -508,6 +508,8 @@ def test_sigterm_gives_the_slots_back_and_the_next_run_completes(
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)
         assert _active_slots(limit) == 0, "a stopped run kept its slot"
+        customer_limit = f"customer-{customer.slug}-migrate"
+        assert _active_slots(customer_limit) == 0, "a stopped run kept its customer's slot"
         state, _ = _run(customer)
     assert state.is_completed(), state.message
     with _dst(lab, user) as c:

@@ -209,7 +209,7 @@ def prefect_cluster(root: Path, postgres: PostgresServer) -> Iterator[PrefectClu
                 WorkPoolCreate(name=POOL, type="process", base_job_template=template)
             )
         deploy = ["--no-prompt", "deploy", "--name", "migrate/initial"]
-        cluster.prefect(*deploy, "--name", "migrate-batch/batch", "--name", "cutover/default")
+        cluster.prefect(*deploy, "--name", "migrate-batch/batch", "--name", "cutover/cut-over")
         yield cluster
     finally:
         cluster.stop()
