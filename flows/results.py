@@ -33,6 +33,8 @@ from pydantic import (
     model_serializer,
 )
 
+from onboarding.clientconfig import LookupResult
+from onboarding.mailflow import AccountCheck, ClientCheck, ProbeResult
 from onboarding.mailsync.report import MailboxResult
 from validation.users import UserListReport
 
@@ -667,27 +669,10 @@ class StepRow(_Model):
     detail: str
 
 
-class ProbeRow(_Model):
-    domain: str
-    recipient: str | None
-    tag: str | None
-    delivered: bool
-    seconds: float | None
-    error: str | None
-
-
 class FollowUpRow(_Model):
     due_at: str
     scheduled_flow_run_id: str | None
     how_to_run: str
-
-
-class ClientCheckRow(_Model):
-    email: str
-    ok: bool
-    stage: str | None
-    seconds: float | None
-    error: str | None
 
 
 class NoticeSummaryRow(_Model):
@@ -712,11 +697,11 @@ class CutoverResult(WarnedResult):
     changes: int
     approval: str | None
     final_sync: str | None
-    held_mail_probes: tuple[ProbeRow, ...]
-    mail_flow_probes: tuple[ProbeRow, ...]
+    held_mail_probes: tuple[ProbeResult, ...]
+    mail_flow_probes: tuple[ProbeResult, ...]
     followup: FollowUpRow | None
     new_domains: tuple[str, ...]
-    test_accounts: tuple[ClientCheckRow, ...]
+    test_accounts: tuple[ClientCheck, ...]
     notices: tuple[NoticeSummaryRow, ...]
     catchup_passes: tuple[FollowUpRow, ...]
 
@@ -726,18 +711,11 @@ class CutoverResult(WarnedResult):
         return cls.model_validate(report.to_dict() | extra)
 
 
-class AccountCheckRow(_Model):
-    email: str
-    ok: bool
-    messages: int | None
-    error: str | None
-
-
 class AccountsSummary(_Model):
     total: int
     ok: int
     failed: int
-    results: tuple[AccountCheckRow, ...]
+    results: tuple[AccountCheck, ...]
 
 
 class IssueRow(_Model):
@@ -750,19 +728,6 @@ class IssueRow(_Model):
 class DNSChecks(_Model):
     status: str
     results: tuple[CheckRow, ...]
-
-
-class ClientLookupRow(_Model):
-    domain: str
-    client: str
-    name: str
-    url: str
-    resolved: tuple[str, ...]
-    valid: bool
-    imap: str | None
-    smtp: str | None
-    error: str | None
-    fix: str | None
 
 
 class CatchupRow(_Model):
@@ -782,10 +747,10 @@ class VerifyResult(FlowResult):
     followup: bool
     summary: str
     accounts: AccountsSummary
-    mail_flow: tuple[ProbeRow, ...]
-    aliases: tuple[ProbeRow, ...]
+    mail_flow: tuple[ProbeResult, ...]
+    aliases: tuple[ProbeResult, ...]
     dns: DNSChecks | None
-    client_config: tuple[ClientLookupRow, ...]
+    client_config: tuple[LookupResult, ...]
     open_issues: tuple[IssueRow, ...]
     notes: tuple[str, ...]
     customer_report: str | None = None

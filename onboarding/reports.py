@@ -22,14 +22,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ConfigDict, with_config
+
 __all__ = [
     "RunFolder",
     "escape_cell",
     "markdown_table",
     "private_dir",
     "private_file",
+    "report_row",
     "write_private",
 ]
+
+#: For a frozen dataclass that is also a row of a flow's typed result (``flows/results.py`` uses
+#: it as the field type instead of a copy of its fields): pydantic refuses unknown keys in it,
+#: and its JSON schema lists every field as required, as every dump of it has them all.
+report_row = with_config(
+    ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+)
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

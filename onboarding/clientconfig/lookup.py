@@ -35,6 +35,7 @@ from onboarding.clientconfig.publish import (
     autodiscover_site,
 )
 from onboarding.clientconfig.records import ClientHosts
+from onboarding.reports import report_row
 
 if TYPE_CHECKING:
     from onboarding.dnscheck.query import Server
@@ -81,6 +82,7 @@ class ServerSetting:
         return f"{self.host}:{self.port} {self.security}"
 
 
+@report_row
 @dataclass(frozen=True)
 class LookupResult:
     """One client-style lookup for one domain; one shape whether it passed or not."""

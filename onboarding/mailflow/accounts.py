@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Protocol, TypeVar
 
 from pydantic import SecretStr
 
 from onboarding.mailflow._exceptions import MailboxFailed, MailFlowError, translate
 from onboarding.mailflow._imap import ImapConnect, ImapEndpoint, connect_imap, session
+from onboarding.reports import report_row
 
 __all__ = ["AccountCheck", "Login", "check_account", "check_accounts", "first_working"]
 
@@ -38,6 +39,7 @@ class Login(Protocol):
 L = TypeVar("L", bound=Login)
 
 
+@report_row
 @dataclass(frozen=True)
 class AccountCheck:
     """One account: ``ok`` with its INBOX message count, or the reason it failed."""
@@ -48,7 +50,7 @@ class AccountCheck:
     error: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {"email": self.email, "ok": self.ok, "messages": self.messages, "error": self.error}
+        return asdict(self)
 
 
 def check_account(

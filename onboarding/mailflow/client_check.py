@@ -24,6 +24,7 @@ from onboarding.mailflow._imap import ImapConnect, ImapEndpoint, connect_imap
 from onboarding.mailflow.accounts import Login, check_account
 from onboarding.mailflow.probe import find_probe, new_tag, tagged_message
 from onboarding.mailflow.submission import SubmissionEndpoint, submit
+from onboarding.reports import report_row
 
 __all__ = ["CLIENT_CHECK_COLUMNS", "ClientCheck", "check_client_account", "check_client_accounts"]
 
@@ -31,6 +32,7 @@ Stage = Literal["imap", "submission", "receipt"]
 CLIENT_CHECK_COLUMNS = ("email", "ok", "stage", "seconds", "error")
 
 
+@report_row
 @dataclass(frozen=True)
 class ClientCheck:
     """One test account: ``ok``, or the ``stage`` that failed and why."""

@@ -30,6 +30,7 @@ from pydantic import SecretStr
 
 from onboarding.mailflow._exceptions import MailboxFailed, MailFlowError, SendFailed, translate
 from onboarding.mailflow._imap import ImapEndpoint, session
+from onboarding.reports import report_row
 from onboarding.tls import decide_tls
 
 __all__ = [
@@ -76,6 +77,7 @@ class ProbeMessage:
     sent_at: datetime
 
 
+@report_row
 @dataclass(frozen=True)
 class ProbeResult:
     """One domain's probe: ``delivered`` with the time it took, or the reason it was not."""
