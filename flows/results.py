@@ -34,6 +34,7 @@ from pydantic import (
 )
 
 from onboarding.clientconfig import LookupResult
+from onboarding.cutover.routing import StepResult
 from onboarding.mailflow import AccountCheck, ClientCheck, ProbeResult
 from onboarding.mailsync.report import MailboxResult
 from validation.users import UserListReport
@@ -662,13 +663,6 @@ class DomainStateRow(_Model):
     routing: tuple[str, ...]
 
 
-class StepRow(_Model):
-    domain: str
-    step: str
-    changed: bool
-    detail: str
-
-
 class FollowUpRow(_Model):
     due_at: str
     scheduled_flow_run_id: str | None
@@ -693,7 +687,7 @@ class CutoverResult(WarnedResult):
     cutover_id: str | None
     readiness: ReadinessRow | None
     before: tuple[DomainStateRow, ...]
-    steps: tuple[StepRow, ...]
+    steps: tuple[StepResult, ...]
     changes: int
     approval: str | None
     final_sync: str | None

@@ -23,6 +23,7 @@ from onboarding.controlpanel import (
     routed_only_to,
 )
 from onboarding.cutover._exceptions import CutoverError, DomainMissing, HoldNotConfirmed
+from onboarding.reports import report_row
 
 __all__ = [
     "DeliveryTarget",
@@ -81,6 +82,7 @@ class DomainState:
         }
 
 
+@report_row
 @dataclass(frozen=True)
 class StepResult:
     """One step on one domain: ``changed`` False when it was already so (no write)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -77,7 +77,7 @@ class NoticeOutcome:
     error: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "email": self.email, "status": self.status, "error": self.error}
+        return asdict(self)
 
 
 @dataclass(frozen=True)
