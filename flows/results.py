@@ -35,6 +35,7 @@ from pydantic import (
 
 from onboarding.clientconfig import LookupResult
 from onboarding.cutover.routing import StepResult
+from onboarding.dnscheck import Finding
 from onboarding.mailflow import AccountCheck, ClientCheck, ProbeResult
 from onboarding.mailsync.report import MailboxResult
 from validation.users import UserListReport
@@ -496,13 +497,6 @@ def _duration(seconds: float) -> str:
 # -- DNS -----------------------------------------------------------------------------------------
 
 
-class FindingRow(_Model):
-    severity: str
-    code: str
-    message: str
-    fix: str
-
-
 class DKIMRow(_Model):
     selector: str
     bits: int
@@ -530,7 +524,7 @@ class DomainPlanRow(_Model):
     spf_void_lookups: int | None
     dkim: DKIMRow
     changes: tuple[ChangeRow, ...]
-    findings: tuple[FindingRow, ...]
+    findings: tuple[Finding, ...]
 
 
 class DNSPlanResult(FlowResult):
@@ -555,7 +549,7 @@ class CheckRow(_Model):
     valid: bool
     record: str | None
     error: str | None
-    findings: tuple[FindingRow, ...]
+    findings: tuple[Finding, ...]
 
 
 class DNSCheckResult(FlowResult):

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from onboarding.reports import report_row
+
 __all__ = ["CheckResult", "Finding", "Severity", "findings_or_ok", "worst"]
 
 
@@ -36,6 +38,7 @@ def worst(severities: list[Severity] | tuple[Severity, ...]) -> Severity:
     return max(severities, key=lambda s: s.rank, default=Severity.PASS)
 
 
+@report_row
 @dataclass(frozen=True)
 class Finding:
     """One observation: what is wrong (or right), the rule, and the fix."""
