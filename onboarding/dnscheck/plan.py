@@ -108,10 +108,7 @@ class DomainPlan:
                 }
                 for c in self.changes
             ],
-            "findings": [
-                {"severity": str(f.severity), "code": f.code, "message": f.message, "fix": f.fix}
-                for f in self.findings
-            ],
+            "findings": [f.to_dict() for f in self.findings],
         }
 
 

@@ -11,7 +11,7 @@ finding (``fail`` when the check could not run at all, ``error`` set), ``valid``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -47,6 +47,9 @@ class Finding:
     code: str
     message: str
     fix: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"severity": str(self.severity)}
 
 
 def findings_or_ok(findings: list[Finding], message: str) -> tuple[Finding, ...]:
@@ -90,8 +93,5 @@ class CheckResult:
             "valid": self.valid,
             "record": self.record,
             "error": self.error,
-            "findings": [
-                {"severity": str(f.severity), "code": f.code, "message": f.message, "fix": f.fix}
-                for f in self.findings
-            ],
+            "findings": [f.to_dict() for f in self.findings],
         }
