@@ -19,10 +19,8 @@ cutover is only re-verified. ``onboard lab down`` stops the lab afterwards.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -31,34 +29,9 @@ from typing import Annotated, Any
 import typer
 
 from cli.output import Format, FormatOption, Output, exit_with, print_json
+from cli.prefect_runtime import LAB_STATE_ENV
 
 __all__ = ["demo"]
-
-
-def _latest_plan(output_dir: Path, slug: str) -> dict[str, Any]:
-    """The newest ``dns-plan.json`` this customer's runs wrote."""
-    plans = sorted((output_dir / slug).glob("*-dns-plan*/dns-plan.json"))
-    if not plans:
-        raise FileNotFoundError(f"no dns-plan.json under {output_dir / slug}")
-    data: dict[str, Any] = json.loads(plans[-1].read_text(encoding="utf-8"))
-    return data
-
-
-def _customer_publishes(lab: Any, spec: Any, say: Callable[[str], None]) -> None:
-    """Play the customer: publish every record the plan says to add or keep."""
-    from lab.customer_dns import planned_records, publish_records
-
-    plan = _latest_plan(Path(spec.output_dir), spec.customer_slug)
-    for domain, records in planned_records(plan).items():
-        publish_records(lab.dns, domain, records)
-        say(f"  customer published {len(records)} records for {domain}")
-    # And MailRoute's operations put the client-configuration files on their hosts.
-    guides = sorted((Path(spec.output_dir) / spec.customer_slug).glob("*-client-guides*/publish"))
-    if guides:
-        from lab.clientconfig import publish_tree
-
-        published = publish_tree(lab.state_dir, guides[-1])
-        say(f"  autoconfig/autodiscover files published: {len(published)}")
 
 
 def demo(
@@ -87,7 +60,7 @@ def demo(
     say(f"1/3 lab: starting real servers under {state_dir}/")
     lab = Lab(state_dir)
     try:
-        status = lab.up()
+        status = lab.up(prefect=True)  # the long-lived Prefect server the runs report to
         seeded = lab.seeded()
         if seeded is None or set(seeded.counts) != set(users):
             report = lab.seed("small", users=users)
@@ -101,8 +74,10 @@ def demo(
     if created:
         say(f"  DNS before onboarding published for: {', '.join(created)}")
     os.environ.update(lab.secret_env())
+    os.environ[LAB_STATE_ENV] = str(state_dir)  # so the runs find this lab's Prefect server
 
     say(f"2/3 onboard {customer.customer}: every phase as a Prefect flow run")
+    from cli.lab import customer_publishes
     from cli.prefect_runtime import run_flow
     from cli.run import answer_pauses
     from flows.results import OnboardResult
@@ -110,7 +85,7 @@ def demo(
     def answer(question: str) -> bool:
         say(f"  pause: {question}")
         if "DNS" in question and "published" in question:
-            _customer_publishes(lab, customer, say)
+            customer_publishes(lab, customer, say)
         say("  answered: yes")
         return True
 
