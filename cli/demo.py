@@ -28,6 +28,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.lab import customer_publishes, customer_users
 from cli.output import Format, FormatOption, Output, exit_with, print_json
 from cli.prefect_runtime import LAB_STATE_ENV
 
@@ -44,15 +45,10 @@ def demo(
     """Start the lab and onboard the example customer end to end."""
     from lab import Lab, LabError
     from lab.customer_dns import publish_initial
-    from onboarding import OnboardingError
-    from validation.users import read_user_credentials
 
     out = Output(output_format)
     customer = out.load_spec(spec)
-    try:
-        users = [u.email for u in read_user_credentials(customer)]
-    except OnboardingError as exc:
-        out.fail(str(exc))
+    users = customer_users(out, customer)
     # With --format json, stdout carries only the final JSON document; the narrative goes
     # to stderr so a person still sees it.
     say = partial(typer.echo, err=output_format is Format.JSON)
@@ -77,7 +73,6 @@ def demo(
     os.environ[LAB_STATE_ENV] = str(state_dir)  # so the runs find this lab's Prefect server
 
     say(f"2/3 onboard {customer.customer}: every phase as a Prefect flow run")
-    from cli.lab import customer_publishes
     from cli.prefect_runtime import run_flow
     from cli.run import answer_pauses
     from flows.results import OnboardResult

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from lab import Lab, LabStatus
     from validation.spec import OnboardingSpec
 
-__all__ = ["app", "customer_publishes"]
+__all__ = ["app", "customer_publishes", "customer_users"]
 
 app = typer.Typer(
     name="lab",
@@ -121,8 +121,7 @@ def up(
         ),
     ] = True,
     customer: Annotated[
-        Path,
-        typer.Option("--customer", help="Publish this customer's DNS as before onboarding."),
+        Path, typer.Option("--customer", help="Publish this customer's DNS as before onboarding.")
     ] = EXAMPLE_SPEC,
     output_format: OutputFormat = Format.TEXT,
 ) -> None:
@@ -149,8 +148,11 @@ def seed(
     ] = Profile.SMALL,
     users: Annotated[
         list[str] | None,
-        typer.Option("--user", help="Seed this mailbox (repeat); default: the example users."),
+        typer.Option("--user", help="Seed this mailbox (repeat); default: the customer's users."),
     ] = None,
+    customer: Annotated[
+        Path, typer.Option("--customer", help="Seed every user of this customer's list.")
+    ] = EXAMPLE_SPEC,
     state_dir: StateDir = DEFAULT_STATE,
     output_format: OutputFormat = Format.TEXT,
 ) -> None:
@@ -158,8 +160,10 @@ def seed(
     from lab import LabError
 
     lab = _running(state_dir)
+    out = Output(output_format)
+    mailboxes = users or customer_users(out, out.load_spec(customer))
     try:
-        report = lab.seed(profile.value, users=users or None)
+        report = lab.seed(profile.value, users=mailboxes)
     except (LabError, ValueError) as exc:
         fail(str(exc))
     if output_format is Format.JSON:
@@ -172,6 +176,18 @@ def seed(
         for email, folders in report.counts.items():
             typer.echo(f"  {email}: {sum(folders.values())} messages in {len(folders)} folders")
     raise typer.Exit(EXIT_OK)
+
+
+def customer_users(out: Output, spec: OnboardingSpec) -> list[str]:
+    """The addresses in the customer's user list (the mailboxes its old server has); an
+    unreadable list exits 2 with its one sentence."""
+    from onboarding import OnboardingError
+    from validation.users import read_user_credentials
+
+    try:
+        return [u.email for u in read_user_credentials(spec)]
+    except OnboardingError as exc:
+        out.fail(str(exc))
 
 
 @app.command("status")

@@ -78,7 +78,7 @@ TEMPORARY_NOTE = (
     "starting a temporary one for this command (20-35 s)"
 )
 _STARTUP_TIMEOUT_S = 120  # the temporary server takes ~10 s to start on a busy 2-core machine
-_DRAIN_TIMEOUT_S = 10.0
+_DRAIN_TIMEOUT_S = 30.0  # a loaded machine's SQLite server can take that long
 _MUTED = logging.CRITICAL + 1
 
 # Defaults only: a value the user exported wins. The temporary server inherits these.

@@ -2,45 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 from collections.abc import Mapping
-from pathlib import Path
 
-from lab._controlpanel import _http_ok
-from lab._errors import ServerStartError
-from lab._info import ServerInfo
-from lab._ports import HOST
-from lab._process import alive, live_pid, read_pidfile, spawn_lab_module, tail, wait_for
+from lab._process import spawn_lab_module
+from lab._spawned import SpawnedServer
 
 __all__ = ["ClientConfigHost"]
 
 
-class ClientConfigHost:
+class ClientConfigHost(SpawnedServer):
     """The autoconfig/autodiscover host on ``port``; files in ``<state>/clientconfig/sites``."""
 
     name = "clientconfig"
-
-    def __init__(self, state_dir: Path, *, port: int) -> None:
-        self.state_dir = state_dir
-        self.host = HOST
-        self.port = port
-        self.folder = state_dir / "clientconfig"
-        self.pidfile = self.folder / "clientconfig.pid"
-        self.log = self.folder / "clientconfig.log"
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        return live_pid(self.pidfile, str(self.state_dir))
-
-    def pids(self) -> list[int]:
-        pid = self.pid
-        return [] if pid is None else [pid]
 
     def publish(self, files: Mapping[str, str | bytes]) -> list[str]:
         """Publish ``{"<host>/<path>": content}`` (see :func:`lab.clientconfig.publish`)."""
@@ -48,42 +22,7 @@ class ClientConfigHost:
 
         return publish(self.state_dir, files)
 
-    def launch(self) -> None:
-        if self.pid is not None:
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._proc = spawn_lab_module(
+    def spawn(self) -> subprocess.Popen[bytes]:
+        return spawn_lab_module(
             "lab.clientconfig", state_dir=self.state_dir, port=self.port, log=self.log
-        )
-        self.pidfile.write_text(f"{self._proc.pid}\n")
-
-    def wait_ready(self, timeout: float = 20.0) -> None:
-        def ready() -> bool:
-            pid = read_pidfile(self.pidfile)
-            if pid is None or not alive(pid):
-                raise ServerStartError(self.name, "the process exited", log_tail=tail(self.log))
-            return _http_ok(self.host, self.port)
-
-        if not wait_for(ready, timeout=timeout, interval=0.05):
-            raise ServerStartError(
-                self.name,
-                f"nothing answers HTTP on {self.host}:{self.port}",
-                log_tail=tail(self.log),
-            )
-
-    def reap(self) -> None:
-        """Collect the exit status of a host this process started (no zombie)."""
-        if self._proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(timeout=0)
-
-    def info(self) -> ServerInfo:
-        pid = self.pid
-        return ServerInfo(
-            self.name,
-            self.host,
-            {"http": self.port},
-            pid,
-            pid is not None and _http_ok(self.host, self.port),
-            str(self.log),
         )
