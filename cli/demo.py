@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -74,7 +73,7 @@ def demo(
 
     say(f"2/3 onboard {customer.customer}: every phase as a Prefect flow run")
     from cli.prefect_runtime import run_flow
-    from cli.run import answer_pauses
+    from cli.run import answer_pauses, runs_tag
     from flows.results import OnboardResult
 
     def answer(question: str) -> bool:
@@ -85,15 +84,19 @@ def demo(
         return True
 
     def start() -> Any:
+        from prefect import tags
+
         from flows.onboard import onboard
 
         done = threading.Event()
+        tag = runs_tag()
         asker = threading.Thread(
-            target=answer_pauses, args=(datetime.now(UTC), done, answer), daemon=True
+            target=answer_pauses, args=(tag, customer.customer, done, answer), daemon=True
         )
         asker.start()
         try:
-            return onboard(spec_path=spec.resolve(), dns_wait_seconds=120, return_state=True)
+            with tags(tag):
+                return onboard(spec_path=spec.resolve(), dns_wait_seconds=120, return_state=True)
         finally:
             done.set()
             asker.join(5)
