@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lab import Lab, ServerStartError
+from lab.example_customer import write_example_customer
 from support.free_ports import up_on_free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "acme"
 
 
 @dataclass(frozen=True)
@@ -71,13 +69,7 @@ class CliLab:
     def example_spec(self, folder: Path) -> Path:
         """The example customer (its spec and user list) in ``folder``, on this lab's ports,
         with its reports under ``folder/runs``."""
-        text = self.lab.ports.rewrite((EXAMPLE / "customer.yaml").read_text(encoding="utf-8"))
-        data = yaml.safe_load(text)
-        data["output_dir"] = "runs"
-        (folder / "users.csv").write_bytes((EXAMPLE / "users.csv").read_bytes())
-        spec = folder / "customer.yaml"
-        spec.write_text(yaml.safe_dump(data), encoding="utf-8")
-        return spec
+        return write_example_customer(self.lab.ports, folder)
 
 
 def _up(state_dir: Path) -> CliLab:
