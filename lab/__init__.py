@@ -1,7 +1,8 @@
 """A local mail lab of real servers (Dovecot, Postfix, NSD, Unbound) on 127.0.0.1.
 
 Used by the tests (pytest fixtures ``lab``, ``lab_users``, ``lab_user`` in tests/conftest.py),
-the demo and ``onboard lab``. No Prefect import here (its server is only another process). The API in one screen::
+the demo and ``onboard lab``. No Prefect import here (its server is only another process).
+The API in one screen::
 
     lab = Lab(state_dir, LabPorts.free())   # Lab(state_dir) reuses a running lab's ports
     lab.up(); lab.status(); lab.down(); lab.restart("source")
