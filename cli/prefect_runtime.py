@@ -41,7 +41,8 @@ What it does, and why:
 - **Opt out.** ``ONBOARD_PREFECT_VERBOSE=1`` leaves Prefect's console logging as it is.
 
 Nothing here changes settings outside the block: environment variables and handler levels
-are restored on exit.
+are restored on exit. The one exception: a Prefect service's "failed with N pending items"
+line at interpreter exit, after the block drained the logs, stays off the console (quiet mode).
 """
 
 from __future__ import annotations
@@ -148,13 +149,29 @@ def _muted_console() -> Iterator[None]:
             handler.setLevel(level)
 
 
-def _drain() -> None:
-    """Block until queued logs and events have been sent (or the timeout passes)."""
+def _drain(*, quiet: bool) -> None:
+    """Block until queued logs and events have been sent (or the timeout passes).
+
+    ``quiet``: a log or event service that Prefect stops again at interpreter exit, after
+    this block, may report "Service 'EventsWorker' failed with 0 pending items" from its
+    exit hook (seen on a loaded machine); the run's logs were drained here, so that line
+    is kept off the console from now on (``ONBOARD_PREFECT_VERBOSE=1`` shows it).
+    """
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
     APILogWorker.drain_all(timeout=_DRAIN_TIMEOUT_S, at_exit=False)
     EventsWorker.drain_all(timeout=_DRAIN_TIMEOUT_S, at_exit=False)
+    services = logging.getLogger("prefect._internal.concurrency")
+    if quiet and not any(isinstance(f, _ExitNoise) for f in services.filters):
+        services.addFilter(_ExitNoise())
+
+
+class _ExitNoise(logging.Filter):
+    """Drops a Prefect service's report that it failed while being stopped at exit."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Service %r failed with")
 
 
 @dataclass(frozen=True)
@@ -199,7 +216,7 @@ def prefect_runtime(*, verbose: bool | None = None) -> Iterator[str]:
             url = configured if team else lab.url
             with _environment({} if team else lab.secrets):
                 if not url:
-                    with _temporary_server() as temporary:
+                    with _temporary_server(verbose=verbose) as temporary:
                         yield temporary
                     return
                 with temporary_settings({PREFECT_API_URL: url}):
@@ -207,7 +224,7 @@ def prefect_runtime(*, verbose: bool | None = None) -> Iterator[str]:
                     try:
                         yield url
                     finally:
-                        _drain()
+                        _drain(quiet=not verbose)
 
 
 def _same_url(a: str | None, b: str | None) -> bool:
@@ -215,7 +232,7 @@ def _same_url(a: str | None, b: str | None) -> bool:
 
 
 @contextmanager
-def _temporary_server() -> Iterator[str]:
+def _temporary_server(*, verbose: bool) -> Iterator[str]:
     """Prefect's temporary local server for the block, stopped after the logs are drained."""
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -229,7 +246,7 @@ def _temporary_server() -> Iterator[str]:
                 try:
                     yield server.api_url
                 finally:
-                    _drain()
+                    _drain(quiet=not verbose)
         finally:
             server.stop()
 
