@@ -217,6 +217,12 @@ def report(timings: list[Timing], up_s: float, runs: int, load: str) -> str:
             f"({'n/a' if seconds is None else f'{seconds:.2f} s'}); with a temporary one "
             f"{slow.wall - fast.wall:.1f} s more"
         )
+    if any((t.prefect_overhead or 0) < 0 for t in timings):
+        lines += [
+            "",
+            "A negative overhead means the imports floor varied more than the overhead itself "
+            "under this load: the overhead is then within the noise, not measured.",
+        ]
     return "\n".join(lines) + "\n"
 
 
