@@ -73,7 +73,7 @@ def demo(
 
     say(f"2/3 onboard {customer.customer}: every phase as a Prefect flow run")
     from cli.prefect_runtime import run_flow
-    from cli.run import answer_pauses, runs_tag
+    from cli.run import answer_pauses, in_thread, runs_tag
     from flows.results import OnboardResult
 
     def answer(question: str) -> bool:
@@ -90,10 +90,7 @@ def demo(
 
         done = threading.Event()
         tag = runs_tag()
-        asker = threading.Thread(
-            target=answer_pauses, args=(tag, customer.customer, done, answer), daemon=True
-        )
-        asker.start()
+        asker = in_thread(answer_pauses, tag, customer.customer, done, answer)
         try:
             with tags(tag):
                 return onboard(spec_path=spec.resolve(), dns_wait_seconds=120, return_state=True)

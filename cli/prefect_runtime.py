@@ -219,7 +219,12 @@ def prefect_runtime(*, verbose: bool | None = None) -> Iterator[str]:
                     with _temporary_server(verbose=verbose) as temporary:
                         yield temporary
                     return
-                with temporary_settings({PREFECT_API_URL: url}):
+                # Also in the environment: threads the command starts (the pause answerer)
+                # do not inherit Prefect's settings context.
+                with (
+                    temporary_settings({PREFECT_API_URL: url}),
+                    _environment({"PREFECT_API_URL": url}),
+                ):
                     _require_api(url)
                     try:
                         yield url

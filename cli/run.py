@@ -14,6 +14,7 @@ Exit code 0 when every phase completed, 1 when a phase stopped the run (the outp
 
 from __future__ import annotations
 
+import contextvars
 import sys
 import threading
 from collections.abc import Callable
@@ -29,7 +30,14 @@ if TYPE_CHECKING:
 
 R = TypeVar("R", bound="FlowResult")
 
-__all__ = ["answer_pauses", "pause_question", "run", "run_flow_with_prompts", "runs_tag"]
+__all__ = [
+    "answer_pauses",
+    "in_thread",
+    "pause_question",
+    "run",
+    "run_flow_with_prompts",
+    "runs_tag",
+]
 
 _QUESTIONS = {
     "dns-changed": (
@@ -55,6 +63,16 @@ def pause_question(key: str) -> tuple[str, str]:
         (q for k, q in _QUESTIONS.items() if key.startswith(k) or k in key),
         ("Continue?", "approve"),
     )
+
+
+def in_thread(target: Callable[..., Any], *args: Any) -> threading.Thread:
+    """A started daemon thread running ``target(*args)`` in a copy of this thread's context:
+    Prefect's settings (which API) live in a context variable a new thread does not inherit,
+    and without them the thread would talk to a temporary server of its own."""
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(target, *args))
+    thread.daemon = True
+    thread.start()
+    return thread
 
 
 def runs_tag() -> str:
@@ -134,14 +152,8 @@ def _with_prompts(call: Callable[[], Any], *, interactive: bool, customer: str) 
         with tags(tag):
             result.append(call())
 
-    worker = threading.Thread(target=tagged, daemon=True)
-    worker.start()
-    asker = threading.Thread(
-        target=answer_pauses,
-        args=(tag, customer, done, lambda q: typer.confirm(q, default=False)),
-        daemon=True,
-    )
-    asker.start()
+    worker = in_thread(tagged)
+    asker = in_thread(answer_pauses, tag, customer, done, lambda q: typer.confirm(q, default=False))
     while worker.is_alive():
         worker.join(0.5)
     done.set()
