@@ -36,7 +36,8 @@ def cutover(
     from flows.results import CutoverResult
 
     out = Output(output_format)
-    interactive = out.load_spec(spec).cutover.require_approval and not yes
+    customer = out.load_spec(spec)
+    interactive = customer.cutover.require_approval and not yes
 
     def start() -> Any:
         from flows.cutover import cutover as cutover_flow
@@ -52,6 +53,7 @@ def cutover(
         interactive=interactive,
         refusal="the spec requires approval for the cutover: pass --yes, or run the "
         "cutover/cut-over deployment and approve it in the Prefect UI",
+        customer=customer.customer,
     )
     out.finish(result, _print)
 

@@ -19,46 +19,19 @@ cutover is only re-verified. ``onboard lab down`` stops the lab afterwards.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
-from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from cli.lab import customer_publishes, customer_users
 from cli.output import Format, FormatOption, Output, exit_with, print_json
+from cli.prefect_runtime import LAB_STATE_ENV
 
 __all__ = ["demo"]
-
-
-def _latest_plan(output_dir: Path, slug: str) -> dict[str, Any]:
-    """The newest ``dns-plan.json`` this customer's runs wrote."""
-    plans = sorted((output_dir / slug).glob("*-dns-plan*/dns-plan.json"))
-    if not plans:
-        raise FileNotFoundError(f"no dns-plan.json under {output_dir / slug}")
-    data: dict[str, Any] = json.loads(plans[-1].read_text(encoding="utf-8"))
-    return data
-
-
-def _customer_publishes(lab: Any, spec: Any, say: Callable[[str], None]) -> None:
-    """Play the customer: publish every record the plan says to add or keep."""
-    from lab.customer_dns import planned_records, publish_records
-
-    plan = _latest_plan(Path(spec.output_dir), spec.customer_slug)
-    for domain, records in planned_records(plan).items():
-        publish_records(lab.dns, domain, records)
-        say(f"  customer published {len(records)} records for {domain}")
-    # And MailRoute's operations put the client-configuration files on their hosts.
-    guides = sorted((Path(spec.output_dir) / spec.customer_slug).glob("*-client-guides*/publish"))
-    if guides:
-        from lab.clientconfig import publish_tree
-
-        published = publish_tree(lab.state_dir, guides[-1])
-        say(f"  autoconfig/autodiscover files published: {len(published)}")
 
 
 def demo(
@@ -71,15 +44,10 @@ def demo(
     """Start the lab and onboard the example customer end to end."""
     from lab import Lab, LabError
     from lab.customer_dns import publish_initial
-    from onboarding import OnboardingError
-    from validation.users import read_user_credentials
 
     out = Output(output_format)
     customer = out.load_spec(spec)
-    try:
-        users = [u.email for u in read_user_credentials(customer)]
-    except OnboardingError as exc:
-        out.fail(str(exc))
+    users = customer_users(out, customer)
     # With --format json, stdout carries only the final JSON document; the narrative goes
     # to stderr so a person still sees it.
     say = partial(typer.echo, err=output_format is Format.JSON)
@@ -87,7 +55,7 @@ def demo(
     say(f"1/3 lab: starting real servers under {state_dir}/")
     lab = Lab(state_dir)
     try:
-        status = lab.up()
+        status = lab.up(prefect=True)  # the long-lived Prefect server the runs report to
         seeded = lab.seeded()
         if seeded is None or set(seeded.counts) != set(users):
             report = lab.seed("small", users=users)
@@ -101,29 +69,31 @@ def demo(
     if created:
         say(f"  DNS before onboarding published for: {', '.join(created)}")
     os.environ.update(lab.secret_env())
+    os.environ[LAB_STATE_ENV] = str(state_dir)  # so the runs find this lab's Prefect server
 
     say(f"2/3 onboard {customer.customer}: every phase as a Prefect flow run")
     from cli.prefect_runtime import run_flow
-    from cli.run import answer_pauses
+    from cli.run import answer_pauses, in_thread, runs_tag
     from flows.results import OnboardResult
 
     def answer(question: str) -> bool:
         say(f"  pause: {question}")
         if "DNS" in question and "published" in question:
-            _customer_publishes(lab, customer, say)
+            customer_publishes(lab, customer, say)
         say("  answered: yes")
         return True
 
     def start() -> Any:
+        from prefect import tags
+
         from flows.onboard import onboard
 
         done = threading.Event()
-        asker = threading.Thread(
-            target=answer_pauses, args=(datetime.now(UTC), done, answer), daemon=True
-        )
-        asker.start()
+        tag = runs_tag()
+        asker = in_thread(answer_pauses, tag, customer.customer, done, answer)
         try:
-            return onboard(spec_path=spec.resolve(), dns_wait_seconds=120, return_state=True)
+            with tags(tag):
+                return onboard(spec_path=spec.resolve(), dns_wait_seconds=120, return_state=True)
         finally:
             done.set()
             asker.join(5)

@@ -28,7 +28,9 @@ def _register() -> None:
         migrate,
         preflight,
         provision,
+        resume,
         run,
+        status,
         validate,
         verify,
     )
@@ -45,6 +47,8 @@ def _register() -> None:
     app.command("cutover")(cutover.cutover)
     app.command("verify")(verify.verify)
     app.command("run")(run.run)
+    app.command("resume")(resume.resume)
+    app.command("status")(status.status)
     app.command("demo")(demo.demo)
 
 

@@ -13,7 +13,11 @@ and calls it; the import happens *inside* :func:`prefect_runtime`::
 What it does, and why:
 
 - **Which API.** When a Prefect API is configured (``PREFECT_API_URL`` or the active profile,
-  e.g. a team server, or the test session's server), runs report there. Otherwise it starts
+  e.g. a team server, or the test session's server), runs report there. Otherwise, when the
+  lab (``ONBOARD_LAB_STATE_DIR``, default ``.lab``) runs its long-lived Prefect server
+  (``onboard lab up``), runs report there: no start-up cost, and history, artifacts and
+  Secret blocks (the DKIM keys) stay on one server. Otherwise it notes so in one line on
+  stderr and starts
   Prefect's temporary local server itself (SQLite under ``PREFECT_HOME``, so run history and
   artifact versions persist between commands) instead of letting Prefect start one lazily
   and stop it from an ``atexit`` hook. Owning the server lets it stop in the right order:
@@ -31,18 +35,25 @@ What it does, and why:
   command that died leaves slot counts in the database, and only a lease record lets the
   next command see that they expired and give them back (``tasks.slots.reap_expired``; the
   ephemeral server runs no repossessor). ``PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE`` wins.
+- **The lab's secrets.** While a lab runs and no team server is configured, the lab's
+  ``ONBOARD_SECRET_*`` stand-ins (``onboard lab env``) are set for the block, so the
+  README's steps work without ``eval "$(onboard lab env)"``; a variable the user exported wins.
 - **Opt out.** ``ONBOARD_PREFECT_VERBOSE=1`` leaves Prefect's console logging as it is.
 
 Nothing here changes settings outside the block: environment variables and handler levels
-are restored on exit.
+are restored on exit. The one exception: a Prefect service's "failed with N pending items"
+line at interpreter exit, after the block drained the logs, stays off the console (quiet mode).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cli.output import Output
@@ -53,6 +64,8 @@ if TYPE_CHECKING:
 R = TypeVar("R", bound="FlowResult")
 
 __all__ = [
+    "LAB_STATE_ENV",
+    "TEMPORARY_NOTE",
     "VERBOSE_ENV",
     "PrefectUnavailableError",
     "prefect_runtime",
@@ -60,8 +73,13 @@ __all__ = [
 ]
 
 VERBOSE_ENV = "ONBOARD_PREFECT_VERBOSE"
+LAB_STATE_ENV = "ONBOARD_LAB_STATE_DIR"
+TEMPORARY_NOTE = (
+    "note: no long-lived Prefect server runs (`onboard lab up` starts one); "
+    "starting a temporary one for this command (20-35 s)"
+)
 _STARTUP_TIMEOUT_S = 120  # the temporary server takes ~10 s to start on a busy 2-core machine
-_DRAIN_TIMEOUT_S = 10.0
+_DRAIN_TIMEOUT_S = 30.0  # a loaded machine's SQLite server can take that long
 _MUTED = logging.CRITICAL + 1
 
 # Defaults only: a value the user exported wins. The temporary server inherits these.
@@ -131,18 +149,60 @@ def _muted_console() -> Iterator[None]:
             handler.setLevel(level)
 
 
-def _drain() -> None:
-    """Block until queued logs and events have been sent (or the timeout passes)."""
+def _drain(*, quiet: bool) -> None:
+    """Block until queued logs and events have been sent (or the timeout passes).
+
+    ``quiet``: a log or event service that Prefect stops again at interpreter exit, after
+    this block, may report "Service 'EventsWorker' failed with 0 pending items" from its
+    exit hook (seen on a loaded machine); the run's logs were drained here, so that line
+    is kept off the console from now on (``ONBOARD_PREFECT_VERBOSE=1`` shows it).
+    """
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
     APILogWorker.drain_all(timeout=_DRAIN_TIMEOUT_S, at_exit=False)
     EventsWorker.drain_all(timeout=_DRAIN_TIMEOUT_S, at_exit=False)
+    services = logging.getLogger("prefect._internal.concurrency")
+    if quiet and not any(isinstance(f, _ExitNoise) for f in services.filters):
+        services.addFilter(_ExitNoise())
+
+
+class _ExitNoise(logging.Filter):
+    """Drops a Prefect service's report that it failed while being stopped at exit."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Service %r failed with")
+
+
+@dataclass(frozen=True)
+class _LabApi:
+    """The running lab's long-lived Prefect API and its secret stand-ins."""
+
+    url: str | None
+    secrets: dict[str, str]
+
+
+def _running_lab() -> _LabApi:
+    """What the lab in ``$ONBOARD_LAB_STATE_DIR`` (or ``.lab``) offers now: its Prefect API
+    when that server answers, and its secrets when the lab's servers run."""
+    from lab import Lab, LabError
+
+    state = Path(os.environ.get(LAB_STATE_ENV) or ".lab")
+    if not (state / "lab.json").exists():
+        return _LabApi(None, {})
+    try:
+        lab = Lab(state)
+    except LabError:
+        return _LabApi(None, {})
+    url = lab.prefect.api_url if lab.prefect.pid is not None and lab.prefect.healthy() else None
+    secrets = lab.secret_env() if lab.source.pid is not None else {}
+    return _LabApi(url, secrets)
 
 
 @contextmanager
 def prefect_runtime(*, verbose: bool | None = None) -> Iterator[str]:
-    """Give the block a Prefect API (configured, or a temporary local server); yield its URL."""
+    """Give the block a Prefect API (configured, the lab's long-lived server, or a temporary
+    local one); yield its URL."""
     if verbose is None:
         verbose = os.environ.get(VERBOSE_ENV) == "1"
     quiet = {} if verbose else _QUIET_ENV
@@ -151,26 +211,49 @@ def prefect_runtime(*, verbose: bool | None = None) -> Iterator[str]:
 
         with _muted_console() if not verbose else _nothing():
             configured = get_current_settings().api.url
-            if configured:
-                _require_api(configured)
-                try:
-                    yield configured
-                finally:
-                    _drain()
-                return
-            from prefect.server.api.server import SubprocessASGIServer
+            lab = _running_lab()
+            team = bool(configured) and not _same_url(configured, lab.url)
+            url = configured if team else lab.url
+            with _environment({} if team else lab.secrets):
+                if not url:
+                    with _temporary_server(verbose=verbose) as temporary:
+                        yield temporary
+                    return
+                # Also in the environment: threads the command starts (the pause answerer)
+                # do not inherit Prefect's settings context.
+                with (
+                    temporary_settings({PREFECT_API_URL: url}),
+                    _environment({"PREFECT_API_URL": url}),
+                ):
+                    _require_api(url)
+                    try:
+                        yield url
+                    finally:
+                        _drain(quiet=not verbose)
 
-            with _file_leases():
-                server = SubprocessASGIServer()
-                server.start(timeout=_STARTUP_TIMEOUT_S)
+
+def _same_url(a: str | None, b: str | None) -> bool:
+    return (a or "").rstrip("/") == (b or "").rstrip("/")
+
+
+@contextmanager
+def _temporary_server(*, verbose: bool) -> Iterator[str]:
+    """Prefect's temporary local server for the block, stopped after the logs are drained."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    sys.stderr.write(TEMPORARY_NOTE + "\n")
+    with _file_leases():
+        server = SubprocessASGIServer()
+        server.start(timeout=_STARTUP_TIMEOUT_S)
+        try:
+            with temporary_settings({PREFECT_API_URL: server.api_url}):
                 try:
-                    with temporary_settings({PREFECT_API_URL: server.api_url}):
-                        try:
-                            yield server.api_url
-                        finally:
-                            _drain()
+                    yield server.api_url
                 finally:
-                    server.stop()
+                    _drain(quiet=not verbose)
+        finally:
+            server.stop()
 
 
 _LEASE_STORAGE_ENV = "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE"

@@ -2,8 +2,11 @@
 
 Where the runbook needs a person, the flow pauses (the customer changed DNS; the cutover is
 approved). ``--yes`` answers both up front. Without it, on a terminal, this command asks the
-question here and resumes the paused run with the answer (the same Resume the Prefect UI
-offers); without a terminal it refuses to start, because nobody could answer.
+question here (naming the customer) and resumes the paused run with the answer (the same
+Resume the Prefect UI offers); it answers only the runs it started itself (they carry its
+own tag), never another run paused on a shared server. Without a terminal it refuses to
+start, because nobody could answer; ``onboard resume RUN approve|decline`` answers a paused
+run from any shell.
 
 Exit code 0 when every phase completed, 1 when a phase stopped the run (the output names it),
 2 when the spec or the Prefect API is unusable.
@@ -11,11 +14,12 @@ Exit code 0 when every phase completed, 1 when a phase stopped the run (the outp
 
 from __future__ import annotations
 
+import contextvars
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from uuid import uuid4
 
 import typer
 
@@ -26,7 +30,14 @@ if TYPE_CHECKING:
 
 R = TypeVar("R", bound="FlowResult")
 
-__all__ = ["answer_pauses", "run", "run_flow_with_prompts"]
+__all__ = [
+    "answer_pauses",
+    "in_thread",
+    "pause_question",
+    "run",
+    "run_flow_with_prompts",
+    "runs_tag",
+]
 
 _QUESTIONS = {
     "dns-changed": (
@@ -46,14 +57,42 @@ _QUESTIONS = {
 }
 
 
-def answer_pauses(started: datetime, done: threading.Event, ask: Callable[[str], bool]) -> None:
-    """Until ``done``: resume every flow run paused since ``started`` with the operator's answer."""
+def pause_question(key: str) -> tuple[str, tuple[str, str]]:
+    """The question a pause with ``key`` asks, and its Resume form's two ``decision`` values
+    (yes, no): the forms have no default, so the answer always names one."""
+    return next(
+        (q for k, q in _QUESTIONS.items() if key.startswith(k) or k in key),
+        ("Continue?", ("approve", "decline")),
+    )
+
+
+def in_thread(target: Callable[..., Any], *args: Any) -> threading.Thread:
+    """A started daemon thread running ``target(*args)`` in a copy of this thread's context:
+    Prefect's settings (which API) live in a context variable a new thread does not inherit,
+    and without them the thread would talk to a temporary server of its own."""
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(target, *args))
+    thread.daemon = True
+    thread.start()
+    return thread
+
+
+def runs_tag() -> str:
+    """A tag naming one command's runs (its flow runs and their subflow runs carry it), so
+    it answers only the pauses of runs it started itself, also on a shared server."""
+    return f"onboard-cli-{uuid4().hex[:12]}"
+
+
+def answer_pauses(
+    tag: str, customer: str, done: threading.Event, ask: Callable[[str], bool]
+) -> None:
+    """Until ``done``: resume every paused flow run tagged ``tag`` with the operator's answer
+    to its question, which names ``customer``."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowRunFilter,
-        FlowRunFilterStartTime,
         FlowRunFilterState,
         FlowRunFilterStateType,
+        FlowRunFilterTags,
     )
     from prefect.client.schemas.objects import StateType
     from prefect.flow_runs import resume_flow_run
@@ -64,19 +103,16 @@ def answer_pauses(started: datetime, done: threading.Event, ask: Callable[[str],
             runs = client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(
                     state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
-                    start_time=FlowRunFilterStartTime(after_=started),
+                    tags=FlowRunFilterTags(all_=[tag]),
                 )
             )
         for run in runs:
             key = (run.state.state_details.pause_key if run.state else None) or ""
-            if str(run.id) in answered:
+            if f"{run.id}:{key}" in answered:
                 continue
-            question, (yes, no) = next(
-                (q for k, q in _QUESTIONS.items() if key.startswith(k) or k in key),
-                ("Continue?", ("approve", "decline")),
-            )
-            answered.add(str(run.id))
-            decision = yes if ask(question) else no
+            question, (yes, no) = pause_question(key)
+            answered.add(f"{run.id}:{key}")
+            decision = yes if ask(f"{customer}: {question}") else no
             notes = "answered on the command line"
             resume_flow_run(run.id, run_input={"decision": decision, "notes": notes})
 
@@ -88,31 +124,38 @@ def run_flow_with_prompts(
     *,
     interactive: bool,
     refusal: str,
+    customer: str,
 ) -> R:
     """:func:`cli.prefect_runtime.run_flow` for a flow that pauses for a person: when
-    ``interactive`` its pauses are answered on the terminal, and without a terminal the
+    ``interactive`` its pauses (only those of the runs it started) are answered on the
+    terminal, each question naming ``customer``, and without a terminal the
     command exits 2 with ``refusal`` (how to answer instead) before anything runs."""
     from cli.prefect_runtime import run_flow
 
     if interactive and not sys.stdin.isatty():
         out.fail(refusal)
-    return run_flow(lambda: _with_prompts(call, interactive=interactive), out, result_type)
+    return run_flow(
+        lambda: _with_prompts(call, interactive=interactive, customer=customer),
+        out,
+        result_type,
+    )
 
 
-def _with_prompts(call: Callable[[], Any], *, interactive: bool) -> Any:
+def _with_prompts(call: Callable[[], Any], *, interactive: bool, customer: str) -> Any:
     if not interactive:
         return call()
+    from prefect import tags
+
     done = threading.Event()
-    started = datetime.now(UTC)
+    tag = runs_tag()
     result: list[Any] = []
-    worker = threading.Thread(target=lambda: result.append(call()), daemon=True)
-    worker.start()
-    asker = threading.Thread(
-        target=answer_pauses,
-        args=(started, done, lambda q: typer.confirm(q, default=False)),
-        daemon=True,
-    )
-    asker.start()
+
+    def tagged() -> None:
+        with tags(tag):
+            result.append(call())
+
+    worker = in_thread(tagged)
+    asker = in_thread(answer_pauses, tag, customer, done, lambda q: typer.confirm(q, default=False))
     while worker.is_alive():
         worker.join(0.5)
     done.set()
@@ -134,7 +177,7 @@ def run(
     from flows.results import OnboardResult
 
     out = Output(output_format)
-    out.load_spec(spec)
+    customer = out.load_spec(spec)
 
     def start() -> Any:
         from flows.onboard import onboard
@@ -151,6 +194,7 @@ def run(
         refusal="onboard run stops for the operator (DNS changed? approve the cutover?); pass "
         "--yes to answer both now, or run the onboard/whole-runbook deployment and answer in "
         "the UI",
+        customer=customer.customer,
     )
     out.finish(result, _print)
 

@@ -1,10 +1,12 @@
 """A local mail lab of real servers (Dovecot, Postfix, NSD, Unbound) on 127.0.0.1.
 
 Used by the tests (pytest fixtures ``lab``, ``lab_users``, ``lab_user`` in tests/conftest.py),
-the demo and ``onboard lab``. No Prefect here. The API in one screen::
+the demo and ``onboard lab``. No Prefect import here (its server is only another process).
+The API in one screen::
 
     lab = Lab(state_dir, LabPorts.free())   # Lab(state_dir) reuses a running lab's ports
     lab.up(); lab.status(); lab.down(); lab.restart("source")
+    lab.up(prefect=True); lab.prefect.api_url          # + the long-lived Prefect server
     lab.source.add_user(email, pw); lab.source.master_login(email)  # "email*admin"
     lab.source.master_password; lab.source.reset_uidvalidity(email, "Archive/2024")
     lab.source.add_master_user("ops2", "Grün-pw")  # another master: "email*ops2"

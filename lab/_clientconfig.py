@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lab._pyserver import LabPythonServer
+from lab._spawned import SpawnedServer
 
 __all__ = ["ClientConfigHost"]
 
 
-class ClientConfigHost(LabPythonServer):
+class ClientConfigHost(SpawnedServer):
     """The autoconfig/autodiscover host on ``port``; files in ``<state>/clientconfig/sites``."""
 
     name = "clientconfig"

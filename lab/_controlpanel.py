@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab._pyserver import LabPythonServer
+from lab._spawned import SpawnedServer
 
 __all__ = ["ControlPanel", "controlpanel_available"]
 
@@ -17,7 +17,7 @@ def controlpanel_available() -> bool:
     return (Path(__file__).parent / "controlpanel" / "__main__.py").exists()
 
 
-class ControlPanel(LabPythonServer):
+class ControlPanel(SpawnedServer):
     """The lab control panel on ``port``; its state lives in ``<state>/controlpanel/``."""
 
     name = "controlpanel"

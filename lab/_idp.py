@@ -20,7 +20,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from lab._pyserver import LabPythonServer
+from lab._spawned import SpawnedServer
 from lab.idp import Registry, load_registry, save_registry
 from lab.idp._registry import registry_path
 
@@ -52,7 +52,7 @@ class MicrosoftApp:
     domain: str
 
 
-class IdentityProvider(LabPythonServer):
+class IdentityProvider(SpawnedServer):
     """The token service on ``port`` (``http://127.0.0.1:<port>``), registry in ``<state>/idp``."""
 
     name = "idp"

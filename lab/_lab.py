@@ -33,6 +33,7 @@ from lab._idp import IdentityProvider
 from lab._info import ServerInfo
 from lab._ports import HOST, LabPorts
 from lab._postfix_conf import GatewayLayout
+from lab._prefect import PrefectServer
 from lab._process import stop_pids
 from lab._seed import SeedReport, seed_source
 from lab._submission import SubmissionServer
@@ -128,6 +129,7 @@ class Lab:
             sasl_socket=self.destination.layout.base_dir / SASL_SOCKET,
         )
         self.gateway.followers.append(self.submission.reload)
+        self.prefect = PrefectServer(self.state_dir, port=ports.prefect)
 
     # -- state ---------------------------------------------------------------------
     def _read_state(self) -> dict[str, Any] | None:
@@ -177,8 +179,12 @@ class Lab:
         )
 
     # -- lifecycle -----------------------------------------------------------------
-    def up(self) -> LabStatus:
-        """Start every server that is not running (idempotent); return the status."""
+    def up(self, *, prefect: bool = False) -> LabStatus:
+        """Start every server that is not running (idempotent); return the status.
+
+        ``prefect`` also starts the lab's long-lived Prefect server (``onboard lab up`` does;
+        the test session's lab does not, its flows report to the session's own server).
+        """
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.shared_root.mkdir(parents=True, exist_ok=True)
         for d in (self.state_dir, self.shared_root):
@@ -187,6 +193,8 @@ class Lab:
         (self.shared_root / "run").mkdir(parents=True, exist_ok=True)
         self.idp.prepare(oauth_key_dir(self.source.layout))  # before the source reads the key
         servers = list(self._servers().values())
+        if not prefect:
+            servers.remove(self.prefect)
         # In parallel: Postfix's master alone can take a second or two to come up.
         with ThreadPoolExecutor(max_workers=len(servers)) as pool:
             for future in [pool.submit(server.launch) for server in servers]:
@@ -204,6 +212,7 @@ class Lab:
         self.controlpanel.reap()
         self.clientconfig.reap()
         self.idp.reap()
+        self.prefect.reap()
 
     def restart(self, name: str) -> None:
         """Restart one server by name: ``source``, ``destination``, ``dns``, ..."""
@@ -224,6 +233,7 @@ class Lab:
             "clientconfig": self.clientconfig,
             "idp": self.idp,
             "submission": self.submission,
+            "prefect": self.prefect,
         }
         if controlpanel_available():
             servers["controlpanel"] = self.controlpanel
@@ -241,6 +251,8 @@ class Lab:
         )
         if controlpanel_available():
             infos = (*infos, self.controlpanel.info())
+        if self.prefect.started_once:
+            infos = (*infos, self.prefect.info())
         master = (
             self.source.master_password
             if self.source.layout.master_file and self.source.layout.master_file.exists()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import socket
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = ["HOST", "LabPorts"]
 
@@ -30,6 +31,9 @@ class LabPorts:
     controlpanel: int = 18080
     clientconfig: int = 18081
     idp: int = 18082  # the lab identity provider (OAuth2 token endpoints)
+    prefect: int = 14200  # the long-lived Prefect server (`onboard lab up`)
+
+    DEFAULT: ClassVar[LabPorts]
 
     @classmethod
     def free(cls) -> LabPorts:
@@ -56,6 +60,16 @@ class LabPorts:
                 sock.close()
         return cls(**dict(zip(names, ports, strict=True)))
 
+    def rewrite(self, text: str) -> str:
+        """``text`` (e.g. ``examples/acme/customer.yaml``) with every default port of the
+        lab replaced by this lab's port for the same server (a spec for a free-ports lab)."""
+        ours = {
+            str(d): str(p)
+            for d, p in zip(self.DEFAULT.to_dict().values(), self.to_dict().values(), strict=True)
+        }
+        pattern = re.compile(r"(?<!\d)(" + "|".join(ours) + r")(?!\d)")
+        return pattern.sub(lambda m: ours[m.group(1)], text)
+
     def to_dict(self) -> dict[str, int]:
         return dataclasses.asdict(self)
 
@@ -63,3 +77,6 @@ class LabPorts:
     def from_dict(cls, data: dict[str, Any]) -> LabPorts:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: int(v) for k, v in data.items() if k in names})
+
+
+LabPorts.DEFAULT = LabPorts()

@@ -16,9 +16,17 @@ from typing import Any
 
 import pytest
 import yaml
-from prefect import flow
+from prefect import flow, tags
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowFilter,
+    FlowFilterName,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
 from prefect.client.schemas.objects import StateType
+from prefect.flow_runs import pause_flow_run, resume_flow_run
 from support.cutover_customer import (
     LabCustomer,
     assert_no_secrets,
@@ -32,12 +40,18 @@ from support.prefect_api import latest_artifact
 from typer.testing import CliRunner
 
 from cli.main import app
-from cli.run import answer_pauses
+from cli.run import answer_pauses, runs_tag
 from flows.cutover import cutover
 from flows.provision import provision
 from flows.verify import verify
 from lab import Lab
-from tasks.cutover import FOLLOWUP_DEPLOYMENT, hold_all, schedule_catchups, schedule_followup
+from tasks.cutover import (
+    FOLLOWUP_DEPLOYMENT,
+    CutoverApproval,
+    hold_all,
+    schedule_catchups,
+    schedule_followup,
+)
 from tasks.secrets import env_var_for
 from validation.spec import load_spec
 
@@ -111,9 +125,17 @@ def test_crash_after_hold_rerun_delivers_held_mail_none_lost(make_customer: Make
     assert c.subjects(user, hosted=False) == ["before the cutover"]
 
 
+@flow(name="someone-elses-cutover")
+def _someone_elses_pause() -> bool:
+    """A run another operator started on the same server, paused for its own approval."""
+    answer = pause_flow_run(wait_for_input=CutoverApproval, timeout=120, key="cutover-approval")
+    return answer.yes
+
+
 def test_full_cutover_with_approval_pause_then_rerun_changes_nothing(make_customer: Make) -> None:
     """From DNS published to mail flowing: the run pauses for approval, an operator resumes
-    it, both domains are held, switched and released, and new mail goes to the hosted
+    it (the question names the customer; another run paused on the same server is left
+    alone), both domains are held, switched and released, and new mail goes to the hosted
     mailbox. A second run writes nothing to the control panel. No password or key leaks."""
     c = make_customer(domains=2, require_approval=True)
     publish_plan(c)
@@ -124,12 +146,29 @@ def test_full_cutover_with_approval_pause_then_rerun_changes_nothing(make_custom
         asked.append(question)
         return True
 
-    resumer = threading.Thread(target=answer_pauses, args=(datetime.now(UTC), done, operator))
+    foreign: list[Any] = []
+    other = threading.Thread(target=lambda: foreign.append(_someone_elses_pause(return_state=True)))
+    other.start()
+    tag = runs_tag()
+    resumer = threading.Thread(target=answer_pauses, args=(tag, c.slug, done, operator))
     resumer.start()
-    state, data = _run(c, wait_seconds=30)
+    with tags(tag):
+        state, data = _run(c, wait_seconds=30)
     done.set()
     resumer.join()
-    assert asked == ["DNS is ready. Cut over now (hold, final sync, switch routing, release)?"]
+    assert asked == [
+        f"{c.slug}: DNS is ready. Cut over now (hold, final sync, switch routing, release)?"
+    ]
+    with get_client(sync_client=True) as client:
+        (theirs,) = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["someone-elses-cutover"])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
+            ),
+        )
+    resume_flow_run(theirs.id, run_input={"decision": "decline", "notes": "their own operator"})
+    other.join()
+    assert foreign[0].is_completed() and foreign[0].result() is False
     assert state.is_completed(), json.dumps(data, indent=1)
     assert (
         data["approval"] == "approved when the paused run was resumed: answered on the command line"
