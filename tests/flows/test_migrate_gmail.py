@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from support.flow_result import result_json
 from support.migrate_customer import make_customer
+from support.oauth import google_auth
 from support.prefect_api import latest_artifact
 from typer.testing import CliRunner
 
@@ -19,9 +20,10 @@ from lab.gmail_corpus import GMAIL_EXPECTED
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-# The customer spec's migration.source.auth.mode: "user" (each user's own password) until
-# Google's service-account XOAUTH2 lands; integration adds "google".
-AUTH_MODES = ("user",)
+# The customer spec's migration.source.auth.mode: "google" (a service account with domain-wide
+# delegation, a token per user, AUTHENTICATE XOAUTH2, as Google Workspace requires) and "user"
+# (each user's own password: a Gmail account with an app password).
+AUTH_MODES = ("google", "user")
 ARCHIVED = GMAIL_EXPECTED["Archive"]
 
 
@@ -38,8 +40,9 @@ def test_google_style_migrate_reports_all_mail_starred_and_important(
     and Important, and so does `onboard migrate`; the incremental re-run copies 0."""
     users = (lab_users.new(), lab_users.new())
     lab.seed("gmail", users=[u.email for u in users])
+    auth = google_auth(lab, lab_users.domain, monkeypatch) if auth_mode == "google" else None
     customer = make_customer(
-        tmp_path, lab, users, lab_users.domain, monkeypatch, auth_mode=auth_mode
+        tmp_path, lab, users, lab_users.domain, monkeypatch, auth_mode=auth_mode, auth=auth
     )
     total = sum(GMAIL_EXPECTED.values())
 
