@@ -4,13 +4,12 @@ target, here the lab's ops inbox behind a ``custom-webhook`` block."""
 
 from __future__ import annotations
 
-import contextvars
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from prefect import tags
 from prefect.blocks.system import Secret
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
@@ -20,7 +19,7 @@ from support.migrate_customer import make_customer as make_migration_customer
 from support.poll import until
 from support.prefect_cluster import PrefectCluster
 
-from cli.run import answer_pauses
+from cli.run import answer_pauses, in_thread, runs_tag
 from flows.cutover import cutover
 from lab import Lab, LabUsers
 
@@ -88,14 +87,12 @@ def test_a_paused_cutover_notifies_ops_naming_the_customer(
         return False
 
     done = threading.Event()
-    # The thread runs in this context: its Prefect client talks to the cluster too.
-    resumer = threading.Thread(
-        target=contextvars.copy_context().run,
-        args=(answer_pauses, datetime.now(UTC), done, operator),
-    )
-    resumer.start()
+    tag = runs_tag()
+    # in_thread runs it in this context: its Prefect client talks to the cluster too.
+    resumer = in_thread(answer_pauses, tag, c.slug, done, operator)
     try:
-        state = cutover(spec_path=c.spec, return_state=True, wait_seconds=30)
+        with tags(tag):
+            state = cutover(spec_path=c.spec, return_state=True, wait_seconds=30)
     finally:
         done.set()
         resumer.join()
