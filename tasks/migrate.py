@@ -30,6 +30,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import TaskRun
+from prefect.exceptions import ObjectAlreadyExists
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import task_run
 from prefect.settings import PREFECT_UI_URL
@@ -125,7 +126,10 @@ def ensure_concurrency_limits(jobs: Sequence[MailboxJob], per_source_host: int) 
         wanted[job.pair_limit] = 1
     with get_client(sync_client=True) as client:
         for name, limit in wanted.items():
-            client.upsert_global_concurrency_limit_by_name(name, limit)
+            try:
+                client.upsert_global_concurrency_limit_by_name(name, limit)
+            except ObjectAlreadyExists:  # another customer's run on this host created it just now
+                client.upsert_global_concurrency_limit_by_name(name, limit)
     return sorted(wanted)
 
 

@@ -169,7 +169,15 @@ def test_a_big_customer_spreads_over_two_workers_and_survives_one_dying(
     big_users = _filled(lab, lab_users, 100, seed=0)
     small_users = _filled(lab, lab_users, 6, seed=500)
     big = _customer(
-        tmp_path / "big", lab, big_users, lab_users.domain, monkeypatch, state, batch_size=25
+        tmp_path / "big",
+        lab,
+        big_users,
+        lab_users.domain,
+        monkeypatch,
+        state,
+        batch_size=25,
+        # ~10 s per batch on an idle machine, so a worker can be killed half-way through one
+        source={"host_max_messages_per_second": 15},
     )
     small = _customer(tmp_path / "small", lab, small_users, lab_users.domain, monkeypatch, state)
     log_start = lab.source.log.stat().st_size
