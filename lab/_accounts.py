@@ -8,6 +8,7 @@ passwd-file is re-read at most once per second, which made fast tests flaky.
 Layout under the store root (``<email>`` lower-cased)::
 
     passdb/<email>   {"password": "{PLAIN}secret"}
+    master/<name>    {"password": "{PLAIN}secret"}  a master user (source): "<email>*<name>"
     deny/smtp/<email>  present: SMTP AUTH refused for this account (IMAP still works)
     userdb/<email>   {"quota_rule": "*:storage=1000B", "quota_max_mail_size": "500B",
                       "imap_capability": "+APPENDLIMIT=500"}
@@ -92,7 +93,7 @@ class AccountStore:
         self.root = root
 
     def ensure_exists(self) -> None:
-        for sub in ("passdb", "userdb", "deny", "deny/smtp"):
+        for sub in ("passdb", "userdb", "master", "deny", "deny/smtp"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
             (self.root / sub).chmod(0o755)
 
@@ -114,6 +115,23 @@ class AccountStore:
         # userdb first: a login that sees the new password also sees the new limits.
         _write_json(self.root / "userdb" / key, userdb)
         _write_json(self.root / "passdb" / key, passdb)
+
+    def put_master(self, name: str, password: str) -> None:
+        """Create or replace the master user ``name``; the next ``<email>*<name>`` login uses it."""
+        if not name or any(c in name for c in _FORBIDDEN_IN_EMAIL + "@*"):
+            raise ValueError(f"lab master user {name!r} must be a plain name")
+        if not password or any(c in password for c in "\r\n\0"):
+            raise ValueError(f"lab master user {name}: password must be non-empty, no newlines")
+        self.ensure_exists()
+        _write_json(self.root / "master" / name, {"password": "{PLAIN}" + password})
+
+    def master_password(self, name: str) -> str | None:
+        """The password of master user ``name``, or None when there is none."""
+        try:
+            record = json.loads((self.root / "master" / name).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        return str(record["password"]).removeprefix("{PLAIN}")
 
     def remove(self, email: str) -> bool:
         """Remove the account; return whether it existed."""

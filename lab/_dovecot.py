@@ -15,6 +15,7 @@ from lab._dovecot_conf import (
     DovecotLayout,
     render_auth_deny_conf,
     render_auth_dict_conf,
+    render_auth_master_conf,
     render_dovecot_conf,
     render_oauth2_conf,
 )
@@ -71,8 +72,11 @@ class DovecotServer:
         lay.mail_root.mkdir(parents=True, exist_ok=True)
         os.chown(lay.mail_root, MAIL_UID, MAIL_GID)
         self.store.ensure_exists()
-        if lay.master_file is not None and not lay.master_file.exists():
-            lay.master_file.write_text(f"{MASTER_USER}:{{PLAIN}}{secrets.token_urlsafe(18)}\n")
+        if lay.has_masters:
+            if self.store.master_password(MASTER_USER) is None:
+                self.store.put_master(MASTER_USER, secrets.token_urlsafe(18))
+            master_conf = lay.auth_dict_conf.with_name("auth-master.conf")
+            master_conf.write_text(render_auth_master_conf(lay))
         lay.auth_dict_conf.write_text(render_auth_dict_conf(lay))
         lay.auth_dict_conf.with_name("auth-deny.conf").write_text(render_auth_deny_conf(lay))
         if lay.role == "source":
@@ -164,21 +168,21 @@ class SourceServer(DovecotServer):
 
     @property
     def master_password(self) -> str:
-        assert self.layout.master_file is not None
-        line = self.layout.master_file.read_text(encoding="utf-8").splitlines()[0]
-        return line.split(":", 2)[1].removeprefix("{PLAIN}")
+        password = self.store.master_password(MASTER_USER)
+        if password is None:
+            raise LabError("the source has no admin master user yet: run `onboard lab up`")
+        return password
+
+    def has_master_password(self) -> bool:
+        return self.store.master_password(MASTER_USER) is not None
 
     def add_master_user(self, name: str, password: str) -> None:
         """Add another master user (``user@dom*<name>`` logs in with ``password``, UTF-8).
 
-        Appended in one write, so tests adding their own master users at once do not clash;
-        Dovecot re-reads the passwd-file when it changes.
+        One dict record per master user (not a passwd-file, which Dovecot re-reads at most
+        once a second): the very next login sees it, even one in the same second.
         """
-        assert self.layout.master_file is not None
-        if ":" in name + password or "\n" in name + password:
-            raise ValueError("a master user's name and password cannot hold ':' or a newline")
-        with self.layout.master_file.open("a", encoding="utf-8") as fh:
-            fh.write(f"{name}:{{PLAIN}}{password}\n")
+        self.store.put_master(name, password)
 
     def master_login(self, email: str) -> str:
         """The login name that authenticates as admin for ``email`` (``user@dom*admin``)."""

@@ -23,6 +23,7 @@ __all__ = [
     "DovecotLayout",
     "oauth_key_dir",
     "render_auth_dict_conf",
+    "render_auth_master_conf",
     "render_dovecot_conf",
     "render_oauth2_conf",
 ]
@@ -77,7 +78,7 @@ class DovecotLayout:
     log: Path
     accounts_dir: Path  # per-user passdb/userdb JSON records (lab._accounts)
     auth_dict_conf: Path
-    master_file: Path | None  # master users (source only)
+    has_masters: bool  # master users (source only), records in accounts_dir/master
     mail_root: Path  # <mail_root>/<domain>/<localpart>/Maildir
 
     def home(self, email: str) -> Path:
@@ -129,6 +130,16 @@ username_format = %Ld
 """
 
 
+def render_auth_master_conf(layout: DovecotLayout) -> str:
+    """The master passdb: ``master/<name>`` is the master user ``<email>*<name>`` logs in
+    as; a dict record, so a master user added by a test works at the very next login."""
+    return f"""uri = fs:posix:prefix={layout.accounts_dir}/
+password_key = master/%u
+iterate_disable = yes
+default_pass_scheme = PLAIN
+"""
+
+
 def render_auth_deny_conf(layout: DovecotLayout) -> str:
     """The deny passdb: ``deny/<service>/<user>`` refuses that user for that service only
     (``deny/smtp/ann@acme.test``: SMTP AUTH disabled for the mailbox, IMAP still works)."""
@@ -145,10 +156,10 @@ def render_dovecot_conf(
     role = layout.role
     plugins = "quota" if role == "destination" else ""
     master_passdb = ""
-    if layout.master_file is not None:
+    if layout.has_masters:
         master_passdb = f"""passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {layout.master_file}
+  driver = dict
+  args = {layout.auth_dict_conf.with_name("auth-master.conf")}
   master = yes
 }}
 """

@@ -174,7 +174,7 @@ class Lab:
             log=base / "dovecot.log",
             accounts_dir=shared / "accounts",
             auth_dict_conf=base / "auth-dict.conf",
-            master_file=shared / "master.passwd" if role == "source" else None,
+            has_masters=role == "source",
             mail_root=self.shared_root / "mail" / role,
         )
 
@@ -253,11 +253,7 @@ class Lab:
             infos = (*infos, self.controlpanel.info())
         if self.prefect.started_once:
             infos = (*infos, self.prefect.info())
-        master = (
-            self.source.master_password
-            if self.source.layout.master_file and self.source.layout.master_file.exists()
-            else ""
-        )
+        master = self.source.master_password if self.source.has_master_password() else ""
         return LabStatus(
             state_dir=str(self.state_dir),
             servers=infos,
@@ -288,8 +284,7 @@ class Lab:
     def secret_env(self) -> dict[str, str]:
         """Environment variables that stand in for the lab's Prefect Secret blocks."""
         env: dict[str, str] = {}
-        master_file = self.source.layout.master_file
-        if master_file is not None and master_file.exists():
+        if self.source.has_master_password():
             env["ONBOARD_SECRET_ACME_SOURCE_MASTER"] = self.source.master_password
         api_key = self.controlpanel.api_key()
         if api_key is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 
 import pytest
@@ -58,6 +59,23 @@ def test_source_master_login_rejects_wrong_password(lab: Lab, lab_user: LabUser)
     """The master login is a real check, not an open door."""
     with _imap(lab.ports.source_imap) as imap, pytest.raises(LoginError):
         imap.login(lab.source.master_login(lab_user.email), "not-the-master-password")
+
+
+def test_a_new_master_user_logs_in_at_once(lab: Lab, lab_user: LabUser) -> None:
+    """A master user added right after another master login works at the very next login.
+
+    Dovecot re-reads a passwd-file at most once a second; the lab keeps master users as dict
+    records so a test adding one is not refused for the rest of that second. Five rounds of
+    login, add, login make the old one-second window all but certain to be hit.
+    """
+    for round_ in range(5):
+        with _imap(lab.ports.source_imap) as imap:
+            imap.login(lab.source.master_login(lab_user.email), lab.source.master_password)
+        name, password = f"ops{round_}{secrets.token_hex(3)}", f"pw-{secrets.token_hex(6)}"
+        lab.source.add_master_user(name, password)
+        with _imap(lab.ports.source_imap) as imap:
+            imap.login(f"{lab_user.email}*{name}", password)
+            assert imap.select_folder("INBOX", readonly=True)
 
 
 def test_destination_account_changes_apply_at_once(lab: Lab, lab_users: LabUsers) -> None:
