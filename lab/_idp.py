@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
 import threading
 import uuid
@@ -88,8 +89,11 @@ class IdentityProvider(SpawnedServer):
         path.parent.mkdir(parents=True, exist_ok=True)
         for d in (key_dir, key_dir / "default", path.parent):
             d.chmod(0o755)
-        path.write_text(registry["signing_key"])
-        path.chmod(0o644)  # read by Dovecot's unprivileged auth process
+        if not path.exists() or path.read_text() != registry["signing_key"]:
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(registry["signing_key"])
+            tmp.chmod(0o644)  # read by Dovecot's unprivileged auth process
+            os.replace(tmp, path)  # a login validating a token meanwhile never reads half a key
         if "demo" not in registry:
             app = self.add_microsoft_app(DEMO_DOMAIN)
             key = self.add_google_service_account(DEMO_DOMAIN)

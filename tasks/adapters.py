@@ -26,7 +26,7 @@ from onboarding.dnscheck.dkim import DKIMKey, load_key, parse_stored_key, stored
 from onboarding.dnscheck.query import parse_server
 from onboarding.documents import SupportContacts
 from onboarding.mailflow import ImapEndpoint, SmtpEndpoint, SubmissionEndpoint
-from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, pair_key
+from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, check_app_access, pair_key
 from onboarding.mailsync.models import PassKind
 from onboarding.mailsync.oauth import (
     GOOGLE_SCOPE,
@@ -513,18 +513,7 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
     host, port = _source_address(spec, user)
     return MailboxPair(
         mailbox=user.email,
-        source=Endpoint(
-            host=host,
-            port=port,
-            tls=src.tls.value,
-            login=login,
-            password=source_password,
-            verify_tls=src.tls_verify,
-            ca_file=str(src.ca_file) if src.ca_file else None,
-            allow_plaintext=spec.allow_plaintext,
-            authzid=authzid,
-            token_source=tokens,
-        ),
+        source=_source_endpoint(spec, host, port, login, source_password, authzid, tokens),
         destination=Endpoint(
             host=spec.hosted.imap_host,
             port=spec.hosted.imap_port,
@@ -533,6 +522,31 @@ def mailbox_pair(spec: OnboardingSpec, user: UserCredentials, vault: Vault) -> M
             password=user.password.get_secret_value(),
             allow_plaintext=spec.allow_plaintext,
         ),
+    )
+
+
+def _source_endpoint(
+    spec: OnboardingSpec,
+    host: str,
+    port: int,
+    login: str,
+    password: str,
+    authzid: str | None,
+    tokens: TokenSource | None,
+) -> Endpoint:
+    src = spec.migration.source
+    assert src is not None
+    return Endpoint(
+        host=host,
+        port=port,
+        tls=src.tls.value,
+        login=login,
+        password=password,
+        verify_tls=src.tls_verify,
+        ca_file=str(src.ca_file) if src.ca_file else None,
+        allow_plaintext=spec.allow_plaintext,
+        authzid=authzid,
+        token_source=tokens,
     )
 
 
@@ -550,11 +564,19 @@ def token_source(spec: OnboardingSpec, vault: Vault) -> TokenSource | None:
 
 
 def require_source_tokens(spec: OnboardingSpec, jobs: Sequence[MailboxJob], vault: Vault) -> None:
-    """Get the run's first OAuth token now, so refused credentials fail the run once with
-    one sentence (naming the Secret block and the fix) before any mailbox is touched."""
+    """Get the run's first OAuth token and log in with it now, so refused credentials, or
+    an app the mail server refuses, fail the run once with one sentence (naming the Secret
+    block and the fix) before any mailbox is touched (:func:`check_app_access`)."""
     tokens = token_source(spec, vault)
-    if tokens is not None and jobs:
-        tokens.token(jobs[0].source_account)
+    if tokens is None or not jobs:
+        return
+    tokens.token(jobs[0].source_account)
+    check_app_access(
+        [
+            _source_endpoint(spec, j.source_host, j.source_port, j.source_account, "", None, tokens)
+            for j in jobs[:2]
+        ]
+    )
 
 
 class _Client(TypedDict):

@@ -7,9 +7,12 @@ server cannot report sizes with ``STATUS (SIZE)`` (RFC 8438).
 
 from __future__ import annotations
 
-from onboarding.mailsync._exceptions import MailSyncError
+from collections.abc import Sequence
+
+from onboarding.mailsync._exceptions import AuthFailed, ConnectionLost, MailSyncError
 from onboarding.mailsync.imap import ImapSession, ListEntry, Side
 from onboarding.mailsync.models import (
+    Endpoint,
     FolderInfo,
     MailboxPair,
     PreflightReport,
@@ -19,7 +22,7 @@ from onboarding.mailsync.models import (
 from onboarding.mailsync.session import Connector, open_session
 from onboarding.mailsync.wire import Token
 
-__all__ = ["CAPABILITIES_OF_INTEREST", "folder_infos", "preflight"]
+__all__ = ["CAPABILITIES_OF_INTEREST", "check_app_access", "folder_infos", "preflight"]
 
 CAPABILITIES_OF_INTEREST = (
     "UIDPLUS",
@@ -109,3 +112,35 @@ def preflight(
         source=_side(pair, "source", connector),
         destination=_side(pair, "destination", connector),
     )
+
+
+def check_app_access(sources: Sequence[Endpoint], *, connector: Connector = open_session) -> None:
+    """Log in to the first one or two OAuth sources before any mailbox starts.
+
+    A token endpoint can grant a token for an app the mail server still refuses (Microsoft:
+    no ``IMAP.AccessAsApp`` or no service principal; Google: delegation without the IMAP
+    scope). Then every mailbox would fail the same way, so the run fails once, with that
+    sentence. The server refusing the first mailbox but letting the second in means only
+    that mailbox lacks access: it fails on its own, the run goes on. Anything but a refused
+    login (a server that does not answer, say) is left to the mailboxes.
+    """
+    refused: AuthFailed | None = None
+    for endpoint in sources[:2]:
+        try:
+            _log_in_once(endpoint, connector)
+            return
+        except AuthFailed as exc:
+            refused = refused or exc
+        except MailSyncError:
+            return
+    if refused is not None:
+        raise refused
+
+
+def _log_in_once(endpoint: Endpoint, connector: Connector) -> None:
+    """Log in and out; a refused cached token (ConnectionLost: dropped from the cache) is
+    tried once more with a new one, as a sync would."""
+    try:
+        connector(endpoint, "source").logout()
+    except ConnectionLost:
+        connector(endpoint, "source").logout()

@@ -32,11 +32,15 @@ def customer_for(
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cluster(pg: PostgresServer) -> Iterator[PrefectCluster]:
     """``prefect server start`` on the lab's PostgreSQL with every service, the process pool,
     the deployments, the automations (notifying the cluster's ops inbox) and two workers;
-    the test's Prefect client talks to it while a test uses it."""
+    the test's Prefect client talks to it while a test uses it.
+
+    One per test module: a module may kill a worker (test_workers does), and the server and
+    its workers are gone before the next module, so no test depends on which ran before it.
+    """
     root = Path(tempfile.mkdtemp(prefix="mrprefect-"))
     try:
         with prefect_cluster(root, pg) as running:

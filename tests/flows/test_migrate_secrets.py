@@ -163,6 +163,31 @@ def test_microsoft365_client_secret_and_tokens_leak_nowhere_and_a_wrong_secret_f
     assert not [t[:80] for t in texts if _JWT.search(t)], "an access token leaked"
 
 
+def test_an_app_the_source_refuses_fails_the_run_once_before_any_mailbox(
+    lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, lab: Lab
+) -> None:
+    """A Microsoft 365 app whose tokens are granted but which has no access to these mailboxes
+    (another tenant's app; likewise one without IMAP.AccessAsApp) fails the run once, with the
+    server's refusal naming the Secret block and the fix, not once per mailbox; nothing
+    reaches the destination."""
+    users = (lab_users.new(), lab_users.new(), lab_users.new())
+    for i, u in enumerate(users):
+        with connect("127.0.0.1", lab.ports.source_imap, u.email, u.source_password) as c:
+            fill(c, {"INBOX": 2}, seed=60 + i)
+    app = lab.idp.add_microsoft_app(f"other-{lab_users.domain}")
+    auth = microsoft_auth(lab, app, monkeypatch)
+    customer = make_customer(tmp_path, lab, users, lab_users.domain, monkeypatch, auth=auth)
+    failed = migrate(spec_path=customer.spec, return_state=True)
+    assert failed.is_failed()
+    message = failed.message or ""
+    assert "refused a new Microsoft 365 token" in message, message
+    assert repr(auth["client_secret_secret"]) in message and "IMAP.AccessAsApp" in message
+    assert "mailbox(es)" not in message, message  # one sentence, not a per-mailbox summary
+    for u in users:
+        with connect("127.0.0.1", lab.ports.destination_imap, u.email, u.destination_password) as c:
+            assert sum(len(v) for v in snapshot(c).values()) == 0
+
+
 def test_google_migration_with_a_service_account_key_leaks_no_key(
     caplog: pytest.LogCaptureFixture, lab_users: LabUsers, monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path, lab: Lab,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -177,9 +178,10 @@ def _wait_healthy(cluster: PrefectCluster, log: Path) -> None:
 
 @contextlib.contextmanager
 def prefect_cluster(root: Path, postgres: PostgresServer) -> Iterator[PrefectCluster]:
-    """A Prefect server on ``postgres`` (database ``prefect``) with every service running,
+    """A Prefect server on ``postgres`` (a database of its own) with every service running,
     the ``onboarding`` process pool and the migrate deployments deployed; no workers yet."""
-    postgres.create_database("prefect")
+    database = f"prefect_{secrets.token_hex(4)}"  # nothing left by an earlier cluster
+    postgres.create_database(database)
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     inbox = OpsInbox(root / "ops").start()
@@ -187,7 +189,7 @@ def prefect_cluster(root: Path, postgres: PostgresServer) -> Iterator[PrefectClu
     log = root / "server.log"
     server_env = cluster.env | {
         "PREFECT_HOME": str(root / "server-home"),
-        "PREFECT_API_DATABASE_CONNECTION_URL": postgres.url("prefect").replace(
+        "PREFECT_API_DATABASE_CONNECTION_URL": postgres.url(database).replace(
             "postgresql+psycopg://", "postgresql+asyncpg://"
         ),
         "PREFECT_UI_ENABLED": "false",

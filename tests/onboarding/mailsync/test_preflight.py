@@ -6,10 +6,19 @@ import json
 import socket
 from collections.abc import Callable
 
+import pytest
 from support.mail import connect, fill, snapshot
+from support.oauth import microsoft_tokens, oauth_source
 
 from lab import Lab, LabUser, LabUsers
-from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, preflight
+from onboarding.mailsync import (
+    AuthFailed,
+    Endpoint,
+    MailboxPair,
+    SyncOptions,
+    check_app_access,
+    preflight,
+)
 
 
 def test_preflight_reports_capabilities_folders_counts_and_sizes(
@@ -104,3 +113,23 @@ def test_preflight_reads_the_destination_quota(
     assert report.bytes > 10_240 and report.fits is False
     roomy = preflight(pair_for(lab_users.new(quota_bytes=50_000_000)), SyncOptions())
     assert roomy.fits is True
+
+
+def test_an_app_the_server_refuses_for_two_mailboxes_fails_once(
+    lab: Lab, lab_users: LabUsers
+) -> None:
+    """A token the provider grants but the mail server refuses for the first two mailboxes
+    (an app of another tenant: no access to these mailboxes) is one AuthFailed naming the
+    Secret block and the fix; refused for the first but not the second, it is that mailbox's
+    own problem and the check passes."""
+    users = (lab_users.new(), lab_users.new())
+    other_tenant = microsoft_tokens(lab, lab.idp.add_microsoft_app(f"other-{lab_users.domain}"))
+    refused = [oauth_source(lab, u.email, other_tenant) for u in users]
+    with pytest.raises(AuthFailed) as info:
+        check_app_access(refused)
+    text = str(info.value)
+    assert "refused a new" in text and "Secret block 't-m365-client-secret'" in text
+    assert "IMAP.AccessAsApp" in text
+    own = microsoft_tokens(lab, lab.idp.add_microsoft_app(lab_users.domain))
+    check_app_access([refused[0], oauth_source(lab, users[1].email, own)])
+    check_app_access([])
