@@ -66,9 +66,7 @@ class FolderSync:
         w = self.work
         c, s_info = w.counts, w.s_info
         w.state.forget_other_validity(w.key, w.plan.source, s_info.uidvalidity)
-        rows = w.state.messages(
-            w.key, w.plan.source, s_info.uidvalidity, w.dname, w.d_info.uidvalidity
-        )
+        rows = w.state.messages(w.rows_key)
         delta = delta_scan(w, rows)
         scan: Literal["delta", "full"]
         if delta is not None:
