@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 from support.checkout import ROOT, run_in_checkout
+from support.user_lists import GOOD_PW
 from typer.testing import CliRunner
 
 from cli.main import app
 from cli.prefect_runtime import TEMPORARY_NOTE
 
 EXAMPLE = ROOT / "examples" / "acme" / "customer.yaml"
-GOOD_PW = "Tr7!kd9Lqw"
 
 
 def _customer(tmp_path: Path, csv_text: str | None = None) -> Path:
