@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prefect.events.worker import EventsWorker
+from prefect.logging.handlers import APILogWorker
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from support.migrate_customer import Customer, CustomerFor, make_customer
 from support.prefect_cluster import PrefectCluster, prefect_cluster
@@ -58,6 +60,15 @@ def cluster(pg: PostgresServer) -> Iterator[PrefectCluster]:
 
 @pytest.fixture
 def on_cluster(cluster: PrefectCluster) -> Iterator[PrefectCluster]:
-    """The test's Prefect client (and flows it runs in-process) use the cluster's server."""
+    """The test's Prefect client (and flows it runs in-process) use the cluster's server.
+
+    Prefect's events worker is one per process and keeps the API it was started with: it is
+    drained while the cluster still runs, so the next test's events go to the session's own
+    server, not to a cluster that is gone (which made the session's end wait for ever).
+    """
     with temporary_settings({PREFECT_API_URL: cluster.api_url}):
-        yield cluster
+        try:
+            yield cluster
+        finally:
+            EventsWorker.drain_all(timeout=30)
+            APILogWorker.drain_all(timeout=30)
