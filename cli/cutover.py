@@ -11,7 +11,7 @@ a step failed (the output says what is safe to do), 2 when the input or Prefect 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -32,28 +32,20 @@ def cutover(
     output_format: FormatOption = Format.TEXT,
 ) -> None:
     """Hold, final sync, switch routing, release, probe: once DNS allows it."""
-    from cli.run import run_flow_with_prompts
+    from cli.run import run_spec_flow_with_prompts
     from flows.results import CutoverResult
 
     out = Output(output_format)
-    customer = out.load_spec(spec)
-    interactive = customer.cutover.require_approval and not yes
-
-    def start() -> Any:
-        from flows.cutover import cutover as cutover_flow
-
-        return cutover_flow(
-            spec_path=spec.resolve(), approved=yes, wait_seconds=wait, return_state=True
-        )
-
-    result = run_flow_with_prompts(
-        start,
+    result = run_spec_flow_with_prompts(
+        spec,
         out,
         CutoverResult,
-        interactive=interactive,
+        "flows.cutover:cutover",
+        interactive=lambda customer: customer.cutover.require_approval and not yes,
         refusal="the spec requires approval for the cutover: pass --yes, or run the "
         "cutover/cut-over deployment and approve it in the Prefect UI",
-        customer=customer.customer,
+        approved=yes,
+        wait_seconds=wait,
     )
     out.finish(result, _print)
 

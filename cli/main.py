@@ -7,6 +7,8 @@ and are registered here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 
 app = typer.Typer(
@@ -36,20 +38,25 @@ def _register() -> None:
     )
     from cli import lab as lab_cli
 
-    app.command("validate")(validate.validate)
-    app.command("preflight")(preflight.preflight)
-    app.command("migrate")(migrate.migrate)
-    app.command("provision")(provision.provision)
-    app.command("dns-plan")(dns.dns_plan)
-    app.command("dns-check")(dns.dns_check)
-    app.command("client-guides")(client_guides.client_guides)
+    # In runbook order, the order `onboard --help` lists them in (the lab group after them).
+    commands: dict[str, Callable[..., None]] = {
+        "validate": validate.validate,
+        "preflight": preflight.preflight,
+        "migrate": migrate.migrate,
+        "provision": provision.provision,
+        "dns-plan": dns.dns_plan,
+        "dns-check": dns.dns_check,
+        "client-guides": client_guides.client_guides,
+        "cutover": cutover.cutover,
+        "verify": verify.verify,
+        "run": run.run,
+        "resume": resume.resume,
+        "status": status.status,
+        "demo": demo.demo,
+    }
+    for name, command in commands.items():
+        app.command(name)(command)
     app.add_typer(lab_cli.app, name="lab")
-    app.command("cutover")(cutover.cutover)
-    app.command("verify")(verify.verify)
-    app.command("run")(run.run)
-    app.command("resume")(resume.resume)
-    app.command("status")(status.status)
-    app.command("demo")(demo.demo)
 
 
 _register()

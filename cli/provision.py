@@ -8,15 +8,22 @@ to do), 2 when the input or the API key is unusable (one sentence, nothing chang
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from cli.output import Format, FormatOption, Output, SpecArgument, safe
 from cli.spec_flow import run_spec_flow
 
 if TYPE_CHECKING:
-    from flows.results import ProvisionResult
+    from rich.console import Console
+
+    from flows.results import AliasProblem, ProvisionResult
 
 __all__ = ["provision"]
+
+# A long list of failures belongs in the report; the terminal shows the first ones.
+_SHOWN = 20
 
 
 def provision(
@@ -47,22 +54,33 @@ def _print(result: ProvisionResult) -> None:
     console.print(table)
     accounts = result.accounts
     if accounts:
-        console.print(
+        _print_tally(
+            console,
             f"accounts: {accounts.total} in the list; {accounts.created} created, "
             f"{accounts.already_existed} already existed, {accounts.failed} failed; "
-            f"IMAP logins proven {accounts.logins_ok}, failed {accounts.logins_failed}"
+            f"IMAP logins proven {accounts.logins_ok}, failed {accounts.logins_failed}",
+            (f"failed {safe(f.email)}: {safe(f.reason)}" for f in result.failed),
         )
-        for f in result.failed[:20]:
-            console.print(f"  failed {safe(f.email)}: {safe(f.reason)}")
     aliases = result.aliases
     if aliases:
-        console.print(
+        _print_tally(
+            console,
             f"aliases: {aliases.total} in the list; {aliases.created} created, "
             f"{aliases.already_existed} already existed, {aliases.conflict} conflict, "
-            f"{aliases.failed} failed"
+            f"{aliases.failed} failed",
+            (_alias_problem(p) for p in result.alias_problems),
         )
-        for p in result.alias_problems[:20]:
-            todo = f"; {p.action}" if p.action else ""
-            console.print(f"  {safe(p.result)} {safe(p.alias)}: {safe(p.reason + todo)}")
     console.print(safe(result.message))
     console.print(f"reports: {safe(str(result.run_folder))}")
+
+
+def _print_tally(console: Console, tally: str, problems: Iterable[str]) -> None:
+    """Print ``tally`` and under it the first ``_SHOWN`` problems; the report has them all."""
+    console.print(tally)
+    for line in itertools.islice(problems, _SHOWN):
+        console.print(f"  {line}")
+
+
+def _alias_problem(p: AliasProblem) -> str:
+    todo = f"; {p.action}" if p.action else ""
+    return f"{safe(p.result)} {safe(p.alias)}: {safe(p.reason + todo)}"

@@ -18,15 +18,18 @@ import contextvars
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from uuid import uuid4
 
 import typer
 
 from cli.output import Format, FormatOption, Output, SpecArgument, plain
+from cli.spec_flow import flow_call
 
 if TYPE_CHECKING:
     from flows.results import FlowResult, OnboardResult
+    from validation.spec import OnboardingSpec
 
 R = TypeVar("R", bound="FlowResult")
 
@@ -35,7 +38,7 @@ __all__ = [
     "in_thread",
     "pause_question",
     "run",
-    "run_flow_with_prompts",
+    "run_spec_flow_with_prompts",
     "runs_tag",
 ]
 
@@ -117,25 +120,29 @@ def answer_pauses(
             resume_flow_run(run.id, run_input={"decision": decision, "notes": notes})
 
 
-def run_flow_with_prompts(
-    call: Callable[[], Any],
+def run_spec_flow_with_prompts(
+    spec: Path,
     out: Output,
     result_type: type[R],
+    flow: str,
     *,
-    interactive: bool,
+    interactive: Callable[[OnboardingSpec], bool],
     refusal: str,
-    customer: str,
+    **parameters: Any,
 ) -> R:
-    """:func:`cli.prefect_runtime.run_flow` for a flow that pauses for a person: when
-    ``interactive`` its pauses (only those of the runs it started) are answered on the
-    terminal, each question naming ``customer``, and without a terminal the
+    """:func:`cli.spec_flow.run_spec_flow` for a flow that pauses for a person: when
+    ``interactive(customer)`` its pauses (only those of the runs it started) are answered on
+    the terminal, each question naming the customer, and without a terminal the
     command exits 2 with ``refusal`` (how to answer instead) before anything runs."""
     from cli.prefect_runtime import run_flow
 
-    if interactive and not sys.stdin.isatty():
+    customer = out.load_spec(spec)
+    asks = interactive(customer)
+    if asks and not sys.stdin.isatty():
         out.fail(refusal)
+    call = flow_call(spec, flow, **parameters)
     return run_flow(
-        lambda: _with_prompts(call, interactive=interactive, customer=customer),
+        lambda: _with_prompts(call, interactive=asks, customer=customer.customer),
         out,
         result_type,
     )
@@ -177,24 +184,17 @@ def run(
     from flows.results import OnboardResult
 
     out = Output(output_format)
-    customer = out.load_spec(spec)
-
-    def start() -> Any:
-        from flows.onboard import onboard
-
-        return onboard(
-            spec_path=spec.resolve(), approved=yes, dns_wait_seconds=dns_wait, return_state=True
-        )
-
-    result = run_flow_with_prompts(
-        start,
+    result = run_spec_flow_with_prompts(
+        spec,
         out,
         OnboardResult,
-        interactive=not yes,
+        "flows.onboard:onboard",
+        interactive=lambda _customer: not yes,
         refusal="onboard run stops for the operator (DNS changed? approve the cutover?); pass "
         "--yes to answer both now, or run the onboard/whole-runbook deployment and answer in "
         "the UI",
-        customer=customer.customer,
+        approved=yes,
+        dns_wait_seconds=dns_wait,
     )
     out.finish(result, _print)
 

@@ -9,6 +9,7 @@ flow module *inside* :func:`cli.prefect_runtime.run_flow` and calls the flow wit
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,7 +18,7 @@ from cli.output import Output
 if TYPE_CHECKING:
     from flows.results import FlowResult
 
-__all__ = ["run_spec_flow"]
+__all__ = ["flow_call", "run_spec_flow"]
 
 R = TypeVar("R", bound="FlowResult")
 
@@ -27,10 +28,16 @@ def run_spec_flow(spec: Path, out: Output, result_type: type[R], flow: str, **pa
     from cli.prefect_runtime import run_flow
 
     out.load_spec(spec)
+    return run_flow(flow_call(spec, flow, **parameters), out, result_type)
+
+
+def flow_call(spec: Path, flow: str, **parameters: Any) -> Callable[[], Any]:
+    """A call of the flow ``flow`` (``"module:function"``) on ``spec`` returning its state; the
+    flow's module is imported only when it is called, inside the Prefect runtime."""
     module, name = flow.split(":")
 
     def start() -> Any:
         function = getattr(importlib.import_module(module), name)
         return function(spec_path=spec.resolve(), return_state=True, **parameters)
 
-    return run_flow(start, out, result_type)
+    return start

@@ -202,22 +202,14 @@ def _certificate(domain: str) -> tuple[str, dict[str, str]]:
     import datetime
     import hashlib
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.x509.oid import NameOID
+    from lab._certs import self_signed
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"migration app {domain}")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .sign(key, hashes.SHA256())
+    cert = self_signed(
+        key,
+        f"migration app {domain}",
+        backdate=datetime.timedelta(days=1),
+        lifetime=datetime.timedelta(days=365),
     )
     der = cert.public_bytes(serialization.Encoding.DER)
     x5t = base64.urlsafe_b64encode(hashlib.sha1(der).digest()).rstrip(b"=").decode()

@@ -13,10 +13,10 @@ import ipaddress
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from lab._certs import self_signed
 from lab._postfix import PostfixServer
 from lab._postfix_conf import GatewayLayout
 from lab._submission_conf import SENDER_LOGINS, render_main_cf, render_master_cf
@@ -29,20 +29,16 @@ CERT_NAMES = ("smtp.mailroute.test", "localhost")
 def make_self_signed(cert: Path, key: Path, *, names: tuple[str, ...] = CERT_NAMES) -> None:
     """Write a self-signed P-256 certificate for ``names`` and 127.0.0.1 (valid ten years)."""
     private = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-    now = datetime.datetime.now(datetime.UTC)
     alt = [x509.DNSName(n) for n in names] + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(private.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(private, hashes.SHA256())
+    certificate = self_signed(
+        private,
+        names[0],
+        backdate=datetime.timedelta(minutes=5),
+        lifetime=datetime.timedelta(days=3650),
+        extensions=(
+            (x509.SubjectAlternativeName(alt), False),
+            (x509.BasicConstraints(ca=True, path_length=None), True),
+        ),
     )
     key.write_bytes(
         private.private_bytes(

@@ -25,7 +25,6 @@ __all__ = [
     "REPORT_MARKDOWN",
     "check_user_list",
     "publish_user_validation",
-    "summary_key",
     "table_key",
 ]
 
@@ -36,10 +35,6 @@ REPORT_MARKDOWN = "user-validation.md"
 
 def table_key(spec: OnboardingSpec) -> str:
     return f"user-validation-{spec.customer_slug}"
-
-
-def summary_key(spec: OnboardingSpec) -> str:
-    return f"user-validation-summary-{spec.customer_slug}"
 
 
 @task(name="check-user-list", persist_result=False, cache_policy=NO_CACHE)
@@ -63,6 +58,10 @@ def publish_user_validation(spec: OnboardingSpec, report: UserListReport) -> Pat
         key=table_key(spec),
         description=f"{summary_line(report)}{more}",
     )
-    create_markdown_artifact(markdown, key=summary_key(spec), description=summary_line(report))
+    create_markdown_artifact(
+        markdown,
+        key=f"user-validation-summary-{spec.customer_slug}",
+        description=summary_line(report),
+    )
     get_run_logger().info("%s: %s; report in %s", report.path, summary_line(report), folder.path)
     return folder.path

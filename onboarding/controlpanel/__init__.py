@@ -9,6 +9,7 @@ log in is checked by ``onboarding.mailflow.check_accounts`` (the one login path)
 
 from __future__ import annotations
 
+from onboarding.controlpanel import _models
 from onboarding.controlpanel._accounts import Credential, provision_accounts
 from onboarding.controlpanel._aliases import AliasOwner, provision_aliases
 from onboarding.controlpanel._client import API_ROOT, ControlPanelClient, Resource
@@ -26,25 +27,7 @@ from onboarding.controlpanel._exceptions import (
     ValidationFailed,
 )
 from onboarding.controlpanel._http import RetryPolicy
-from onboarding.controlpanel._models import (
-    Customer,
-    Domain,
-    DomainAlias,
-    EmailAccount,
-    FieldSchema,
-    LocalpartAlias,
-    MailServer,
-    NewCustomer,
-    NewDomain,
-    NewDomainAlias,
-    NewEmailAccount,
-    NewLocalpartAlias,
-    NewMailServer,
-    NewReseller,
-    Reseller,
-    ResourceSchema,
-    uri_id,
-)
+from onboarding.controlpanel._models import *  # noqa: F403  (its __all__ is the list)
 from onboarding.controlpanel._provisioning import ProvisioningReport
 from onboarding.controlpanel._report import (
     ACCOUNT_COLUMNS,
@@ -90,34 +73,18 @@ __all__ = [
     "ControlPanelClient",
     "ControlPanelError",
     "Credential",
-    "Customer",
     "CustomerDomain",
-    "Domain",
-    "DomainAlias",
     "DomainSetup",
-    "EmailAccount",
-    "FieldSchema",
     "InboundServer",
-    "LocalpartAlias",
     "LoginCheck",
     "LoginResult",
-    "MailServer",
-    "NewCustomer",
-    "NewDomain",
-    "NewDomainAlias",
-    "NewEmailAccount",
-    "NewLocalpartAlias",
-    "NewMailServer",
-    "NewReseller",
     "NotFound",
     "ObjectResult",
     "Outcome",
     "PermissionDenied",
     "ProvisioningReport",
     "RateLimited",
-    "Reseller",
     "Resource",
-    "ResourceSchema",
     "RetryPolicy",
     "ServerError",
     "SetupResult",
@@ -134,5 +101,7 @@ __all__ = [
     "set_up_customer",
     "setup_rows",
     "summary_markdown",
-    "uri_id",
 ]
+# The resource models are re-exported as one list, kept in ``_models.__all__`` (asyncio's
+# pattern; type checkers follow ``import *`` and ``__all__ +=``).
+__all__ += _models.__all__

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from onboarding.mailsync._exceptions import ProtocolError
@@ -46,29 +47,21 @@ from onboarding.mailsync.wire import chunked, uid_set
 __all__ = ["FolderSync"]
 
 
+@dataclass
 class FolderSync:
     """The changed-folder path of one folder (see the module docstring, steps 2-4)."""
 
-    def __init__(
-        self,
-        work: FolderWork,
-        tracker: PassTracker,
-        options: SyncOptions,
-        sleep: Callable[[float], None],
-    ) -> None:
-        self.work = work
-        self.tracker = tracker
-        self.opt = options
-        self.sleep = sleep
+    work: FolderWork
+    tracker: PassTracker
+    opt: SyncOptions
+    sleep: Callable[[float], None]
 
     def run(self) -> tuple[FolderOutcome, list[MessageProblem]]:
         """Sync the folder; returns its outcome and the per-message problems (I11)."""
         w = self.work
         c, s_info = w.counts, w.s_info
         w.state.forget_other_validity(w.key, w.plan.source, s_info.uidvalidity)
-        rows = w.state.messages(
-            w.key, w.plan.source, s_info.uidvalidity, w.dname, w.d_info.uidvalidity
-        )
+        rows = w.state.messages(w.rows_key)
         delta = delta_scan(w, rows)
         scan: Literal["delta", "full"]
         if delta is not None:

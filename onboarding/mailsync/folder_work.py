@@ -17,7 +17,14 @@ from onboarding.mailsync.identity import ContentKey
 from onboarding.mailsync.imap import ImapSession, SelectInfo
 from onboarding.mailsync.models import FolderOutcome, FolderPlan, MessageProblem
 from onboarding.mailsync.problems import FIXES
-from onboarding.mailsync.state import DUP, FolderState, MessageRow, StateStore, flags_text
+from onboarding.mailsync.state import (
+    DUP,
+    FolderKey,
+    FolderState,
+    MessageRow,
+    StateStore,
+    flags_text,
+)
 
 __all__ = ["FlagUpdates", "FolderCounts", "FolderWork", "SourceMessage"]
 
@@ -111,16 +118,16 @@ class FolderWork:
         self.save(MessageRow(m.uid, None, None, flags_text(m.flags), DUP) for m in dropped)
         return keep
 
+    @property
+    def rows_key(self) -> FolderKey:
+        """This folder pair under both current UIDVALIDITYs (``d_info`` may be re-selected)."""
+        return FolderKey(
+            self.key, self.plan.source, self.s_info.uidvalidity, self.dname, self.d_info.uidvalidity
+        )
+
     def save(self, rows: Iterable[MessageRow]) -> None:
         """Record message rows under this folder pair and both current UIDVALIDITYs."""
-        self.state.put_messages(
-            self.key,
-            self.plan.source,
-            self.s_info.uidvalidity,
-            self.dname,
-            self.d_info.uidvalidity,
-            rows,
-        )
+        self.state.put_messages(self.rows_key, rows)
 
     def problem(
         self,

@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from onboarding.mailsync._exceptions import StateError, StateLocked
 from onboarding.reports import private_file
 
-__all__ = ["FolderState", "MessageRow", "StateStore"]
+__all__ = ["FolderKey", "FolderState", "MessageRow", "StateStore"]
 
 _meta = sa.MetaData()
 
@@ -113,6 +113,18 @@ class MessageRow:
     flags: str
     state: str
     digest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FolderKey:
+    """Which message rows belong together: a folder pair of one mailbox pair, under both
+    folders' current UIDVALIDITYs (rows of any other UIDVALIDITY are ignored, I9)."""
+
+    pair_key: str
+    src_folder: str
+    src_uidvalidity: int
+    dst_folder: str
+    dst_uidvalidity: int
 
 
 @dataclass(frozen=True)
@@ -320,24 +332,17 @@ class StateStore:
 
     # -- messages -----------------------------------------------------------------------------
 
-    def messages(
-        self,
-        pair_key: str,
-        src_folder: str,
-        src_uidvalidity: int,
-        dst_folder: str,
-        dst_uidvalidity: int,
-    ) -> dict[int, MessageRow]:
+    def messages(self, key: FolderKey) -> dict[int, MessageRow]:
         """Rows valid for these UIDVALIDITYs on both sides (other rows are ignored, I9)."""
         c = _message.c
         with self._tx() as conn:
             rows = conn.execute(
                 sa.select(c.src_uid, c.dst_uid, c.identity, c.flags, c.state, c.digest).where(
-                    c.pair_key == pair_key,
-                    c.src_folder == src_folder,
-                    c.src_uidvalidity == src_uidvalidity,
-                    c.dst_folder == dst_folder,
-                    c.dst_uidvalidity == dst_uidvalidity,
+                    c.pair_key == key.pair_key,
+                    c.src_folder == key.src_folder,
+                    c.src_uidvalidity == key.src_uidvalidity,
+                    c.dst_folder == key.dst_folder,
+                    c.dst_uidvalidity == key.dst_uidvalidity,
                 )
             ).all()
         return {r[0]: MessageRow(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
@@ -372,35 +377,27 @@ class StateStore:
             )
         return int(res.rowcount or 0)
 
-    def put_messages(
-        self,
-        pair_key: str,
-        src_folder: str,
-        src_uidvalidity: int,
-        dst_folder: str,
-        dst_uidvalidity: int,
-        rows: Iterable[MessageRow],
-    ) -> None:
+    def put_messages(self, key: FolderKey, rows: Iterable[MessageRow]) -> None:
         """Insert or replace rows (one transaction: a batch's intents, or its confirmations)."""
         batch = list(rows)
         if not batch:
             return
         c = _message.c
         base = {
-            "pair_key": pair_key,
-            "src_folder": src_folder,
-            "src_uidvalidity": src_uidvalidity,
-            "dst_folder": dst_folder,
-            "dst_uidvalidity": dst_uidvalidity,
+            "pair_key": key.pair_key,
+            "src_folder": key.src_folder,
+            "src_uidvalidity": key.src_uidvalidity,
+            "dst_folder": key.dst_folder,
+            "dst_uidvalidity": key.dst_uidvalidity,
         }
         with self._tx() as conn:
             uids = [r.src_uid for r in batch]
             for k in range(0, len(uids), 500):
                 conn.execute(
                     _message.delete().where(
-                        c.pair_key == pair_key,
-                        c.src_folder == src_folder,
-                        c.src_uidvalidity == src_uidvalidity,
+                        c.pair_key == key.pair_key,
+                        c.src_folder == key.src_folder,
+                        c.src_uidvalidity == key.src_uidvalidity,
                         c.src_uid.in_(uids[k : k + 500]),
                     )
                 )

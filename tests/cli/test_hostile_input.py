@@ -20,14 +20,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.checkout import ROOT
+from support.user_lists import GOOD_PW
 
 from validation.csv_reader import CSV_LIMITS
 from validation.spec import MAX_SPEC_BYTES
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "acme" / "customer.yaml"
 HANG_GUARD_S = 600  # only catches a hang; the real bound is the CPU time below
-GOOD_PW = "Tr7!kd9Lqw"
 
 
 # Runs the command as its only child, so RUSAGE_CHILDREN is exactly the command's own cost.

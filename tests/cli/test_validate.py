@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from support.checkout import ROOT, run_in_checkout
+from support.user_lists import GOOD_PW
 from typer.testing import CliRunner
 
 from cli.main import app
 from cli.prefect_runtime import TEMPORARY_NOTE
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "acme" / "customer.yaml"
-GOOD_PW = "Tr7!kd9Lqw"
 
 
 def _customer(tmp_path: Path, csv_text: str | None = None) -> Path:
@@ -142,14 +141,10 @@ def test_real_command_with_temporary_server_is_quiet(tmp_path: Path) -> None:
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     env["ONBOARD_LAB_STATE_DIR"] = str(tmp_path / "no-lab")
     env.pop("PREFECT_SERVER_ANALYTICS_ENABLED", None)  # the command must quiet this itself
-    proc = subprocess.run(
+    proc = run_in_checkout(
         [sys.executable, "-m", "cli.main", "validate", str(_customer(tmp_path))],
-        cwd=ROOT,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=300,
-        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "22 rows: 22 valid" in " ".join(proc.stdout.split())
@@ -201,14 +196,10 @@ def test_escape_sequences_in_a_header_reach_no_terminal(tmp_path: Path) -> None:
     """Issue 13: a header name with an escape sequence, in the one-sentence error of an
     unusable file, is shown escaped (the real command, so nothing is swallowed)."""
     spec = _customer(tmp_path, f"e\x1b[31mmail,password\nann@acme.test,{GOOD_PW}\n")
-    proc = subprocess.run(
+    proc = run_in_checkout(
         [sys.executable, "-m", "cli.main", "validate", str(spec)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
         env={**os.environ, "ONBOARD_PREFECT_VERBOSE": ""},
         timeout=300,
-        check=False,
     )
     assert proc.returncode in (1, 2), proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr

@@ -7,9 +7,11 @@ import csv
 import json
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from imapclient import IMAPClient
+from prefect.states import State
 from support.cutover_customer import LabCustomer, make_customer, panel, publish_plan, until
 from support.flow_result import result_json
 
@@ -17,6 +19,20 @@ from flows.onboard import onboard
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 __all__ = ["make_customer", "panel"]  # fixtures used by name
+
+
+def _onboard(c: LabCustomer, *, dns_wait_seconds: float) -> tuple[State[Any], dict[str, Any]]:
+    """The onboard flow on ``c``, DNS change confirmed and cutover approved up front: its final
+    state and the JSON of its result."""
+    state = onboard(
+        spec_path=c.spec, approved=True, dns_wait_seconds=dns_wait_seconds, return_state=True
+    )
+    return state, result_json(state)
+
+
+def _phases(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each phase of an onboard result and the state it ended in, in run order."""
+    return [(r["phase"], r["state"]) for r in data["phases"]]
 
 
 def test_onboard_runs_every_phase_then_reruns_without_changes(
@@ -30,10 +46,9 @@ def test_onboard_runs_every_phase_then_reruns_without_changes(
     with IMAPClient("127.0.0.1", port=c.lab.ports.source_imap, ssl=False, timeout=10) as imap:
         imap.login(user, c.source_passwords[user])  # mail already on the old server
         imap.append("INBOX", b"From: a@example.test\r\nSubject: old mail\r\n\r\nold\r\n")
-    state = onboard(spec_path=c.spec, approved=True, dns_wait_seconds=30, return_state=True)
-    data = result_json(state)
+    state, data = _onboard(c, dns_wait_seconds=30)
     assert state.is_completed(), json.dumps(data, indent=1)
-    assert [(r["phase"], r["state"]) for r in data["phases"]] == [
+    assert _phases(data) == [
         ("validate-users", "Completed"),
         ("provision", "Completed"),
         ("preflight", "Completed"),
@@ -49,10 +64,9 @@ def test_onboard_runs_every_phase_then_reruns_without_changes(
     assert until(lambda: c.subjects(user) == ["new mail", "old mail"])
 
     c.reset_stats()
-    again = onboard(spec_path=c.spec, approved=True, dns_wait_seconds=0, return_state=True)
-    rows = result_json(again)["phases"]
-    assert again.is_completed(), rows
-    assert [(r["phase"], r["state"]) for r in rows] == [
+    again, data = _onboard(c, dns_wait_seconds=0)
+    assert again.is_completed(), data["phases"]
+    assert _phases(data) == [
         ("validate-users, provision, preflight, migrate, dns-plan, client-guides", "Skipped"),
         ("cutover", "AlreadyCutOver"),
         ("verify", "Completed"),
@@ -85,11 +99,10 @@ def test_a_new_domain_is_hosted_from_the_start_never_held_or_migrated(
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        state = onboard(spec_path=c.spec, approved=True, dns_wait_seconds=30, return_state=True)
+        state, data = _onboard(c, dns_wait_seconds=30)
     finally:
         done.set()
         watcher.join()
-    data = result_json(state)
     assert state.is_completed(), json.dumps(data, indent=1)
     assert seen <= {(False, None), (False, hosted)} and (False, hosted) in seen, seen
     assert not c.domain(new)["hold_email"]
@@ -121,10 +134,9 @@ def test_onboard_stops_at_preflight_before_copying_anything(
 
     c = make_customer(provisioned=False, migration=True)
     monkeypatch.setenv(env_var_for("src-" + c.slug.removeprefix("cutover-")), "wrong-master")
-    state = onboard(spec_path=c.spec, approved=True, dns_wait_seconds=0, return_state=True)
-    data = result_json(state)
+    state, data = _onboard(c, dns_wait_seconds=0)
     assert state.is_failed(), json.dumps(data, indent=1)
-    assert [(r["phase"], r["state"]) for r in data["phases"]] == [
+    assert _phases(data) == [
         ("validate-users", "Completed"),
         ("provision", "Completed"),
         ("preflight", "Failed"),

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+from support.checkout import ROOT, run_in_checkout
 
 from flows.validate_users import validate_users
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "acme" / "customer.yaml"
 # Loading the flow and starting the engine in a fresh interpreter on a 2-core machine.
 _EXECUTE_TIMEOUT_S = 180
@@ -44,14 +43,10 @@ def test_failed_run_under_flow_run_execute_has_no_traceback(
     api = get_current_settings().api.url
     assert api
     env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO"}
-    done = subprocess.run(
+    done = run_in_checkout(
         [sys.executable, "-m", "prefect", "flow-run", "execute", str(run.id)],
-        cwd=ROOT,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=_EXECUTE_TIMEOUT_S,
-        check=False,
     )
     output = done.stdout + done.stderr
     with get_client(sync_client=True) as client:

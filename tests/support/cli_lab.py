@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +13,8 @@ from typing import Any
 
 from lab import Lab, ServerStartError
 from lab.example_customer import write_example_customer
+from support.checkout import run_in_checkout
 from support.free_ports import up_on_free_ports
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -55,14 +53,8 @@ class CliLab:
         return env | {"ONBOARD_LAB_STATE_DIR": str(self.state_dir), "COLUMNS": "200"}
 
     def onboard(self, *args: str, timeout: float = 600) -> Command:
-        proc = subprocess.run(
-            [sys.executable, "-m", "cli.main", *args],
-            cwd=ROOT,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
+        proc = run_in_checkout(
+            [sys.executable, "-m", "cli.main", *args], env=self.env(), timeout=timeout
         )
         return Command(tuple(args), proc.returncode, proc.stdout, proc.stderr)
 

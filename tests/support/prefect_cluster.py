@@ -31,11 +31,11 @@ from deployments.__main__ import main as deployments_main
 from lab._process import alive, descendants
 from lab.opsinbox import OpsInbox
 from lab.postgres import PostgresServer
+from support.checkout import ROOT, run_in_checkout
 from support.free_ports import free_port
 
 __all__ = ["PrefectCluster", "Worker", "prefect_cluster"]
 
-ROOT = Path(__file__).resolve().parents[2]
 _BIN = Path(sys.executable).parent
 _START_TIMEOUT_S = 180.0
 POOL = "onboarding"
@@ -86,15 +86,8 @@ class PrefectCluster:
 
     def run(self, *cmd: str, timeout: float = 180.0) -> str:
         """Run ``cmd`` in the checkout with this server's environment; its output."""
-        done = subprocess.run(
-            list(cmd),
-            cwd=ROOT,
-            env=self.env | {"PREFECT_HOME": str(self.root / "cli-home")},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        env = self.env | {"PREFECT_HOME": str(self.root / "cli-home")}
+        done = run_in_checkout(cmd, env=env, timeout=timeout)
         assert done.returncode == 0, f"{' '.join(cmd)}: {done.stdout}{done.stderr}"
         return done.stdout
 

@@ -22,3 +22,10 @@ def check_user_list(tmp_path: Path, spec: OnboardingSpec, text: str) -> UserList
     report = validate_user_list(in_folder(spec, tmp_path), path)
     assert report.reconciles, "every data row is counted once"
     return report
+
+
+def check_addresses(tmp_path: Path, spec: OnboardingSpec, *emails: str) -> UserListReport:
+    """:func:`check_user_list` of an ``email,password`` list of ``emails``, each row with
+    :data:`GOOD_PW`, so only the addresses can be at fault."""
+    rows = "".join(f"{email},{GOOD_PW}\n" for email in emails)
+    return check_user_list(tmp_path, spec, "email,password\n" + rows)

@@ -5,13 +5,13 @@ and is removed by the cutover's step; no schedule points at the example any more
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
+from support.checkout import ROOT, run_in_checkout
 from support.flow_result import result_json
 from support.mail import connect, fill
 from support.migrate_customer import make_customer
@@ -22,7 +22,6 @@ from tasks.schedules import NIGHTLY_DEPLOYMENT, remove_nightly, slug_for
 from validation.spec import load_spec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _deploy() -> None:
@@ -39,12 +38,9 @@ def _deploy() -> None:
         "PREFECT_API_URL": str(PREFECT_API_URL.value()),
         "ONBOARDING_HOME": str(ROOT),
     }
-    done = subprocess.run(
+    done = run_in_checkout(
         [sys.executable, "-m", "prefect", "--no-prompt", "deploy", "--name", "nightly-incremental"],
-        cwd=ROOT,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

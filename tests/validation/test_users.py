@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.user_lists import GOOD_PW, check_user_list, in_folder
+from support.user_lists import GOOD_PW, check_addresses, check_user_list, in_folder
 
 from validation.csv_reader import UserListError
 from validation.spec import OnboardingSpec, PasswordPolicy
@@ -74,11 +74,8 @@ def test_empty_password_is_reported_once(tmp_path: Path, spec: OnboardingSpec) -
 
 def test_valid_unusual_addresses_pass(tmp_path: Path, spec: OnboardingSpec) -> None:
     """Upper case, plus tags and international local parts are valid at a customer domain."""
-    report = check_user_list(
-        tmp_path,
-        spec,
-        f"email,password\nJane.Doe@ACME.TEST,{GOOD_PW}\nbob+news@acme-mail.test,{GOOD_PW}\n"
-        f"rené@acme.test,{GOOD_PW}\n",
+    report = check_addresses(
+        tmp_path, spec, "Jane.Doe@ACME.TEST", "bob+news@acme-mail.test", "rené@acme.test"
     )
     assert report.valid, report.problems
     assert [u.email for u in report.users] == [
@@ -90,12 +87,7 @@ def test_valid_unusual_addresses_pass(tmp_path: Path, spec: OnboardingSpec) -> N
 
 def test_duplicates_report_both_rows(tmp_path: Path, spec: OnboardingSpec) -> None:
     """Duplicates are found case-insensitively and each row names the other."""
-    report = check_user_list(
-        tmp_path,
-        spec,
-        f"email,password\njane@acme.test,{GOOD_PW}\nbob@acme.test,{GOOD_PW}\n"
-        f"JANE@Acme.Test,{GOOD_PW}\n",
-    )
+    report = check_addresses(tmp_path, spec, "jane@acme.test", "bob@acme.test", "JANE@Acme.Test")
     dupes = [p for p in report.problems if p.rule == "duplicate_address"]
     assert [(p.row, p.problem.split(" (")[0]) for p in dupes] == [
         (2, "is the same address as row 4"),
@@ -281,7 +273,7 @@ def test_an_idn_address_is_carried_on_in_the_ascii_form_the_spec_uses(
     idn = spec.model_copy(
         update={"domains": (spec.domains[0].model_copy(update={"name": "xn--bcher-kva.test"}),)}
     )
-    report = check_user_list(tmp_path, idn, f"email,password\nanna@Bücher.test,{GOOD_PW}\n")
+    report = check_addresses(tmp_path, idn, "anna@Bücher.test")
     assert report.valid, report.problems
     (user,) = report.users
     assert (user.email, user.domain) == ("anna@xn--bcher-kva.test", "xn--bcher-kva.test")

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support.state_stores import NewStore
 
 from lab import Lab, LabUser
 from lab.postgres import PostgresServer
@@ -38,6 +39,21 @@ def store(tmp_path: Path) -> Iterator[StateStore]:
     st = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
     yield st
     st.dispose()
+
+
+@pytest.fixture
+def new_store(tmp_path: Path) -> Iterator[NewStore]:
+    """``new_store()``: a new, empty SQLite state store per call, all disposed at teardown, for
+    a pass that must start as if the state store before it were lost."""
+    made: list[StateStore] = []
+
+    def new() -> StateStore:
+        made.append(StateStore(f"sqlite:///{tmp_path / f'new-{len(made)}.db'}"))
+        return made[-1]
+
+    yield new
+    for st in made:
+        st.dispose()
 
 
 @pytest.fixture

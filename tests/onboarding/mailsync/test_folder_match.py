@@ -9,26 +9,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from pathlib import Path
 
 from support.append_proxy import end_with_crlf, rewriting_proxy, strip_date
 from support.lab_mailbox import assert_reconciled, dest_snapshot, fill_source, source_snapshot
 from support.mail import append_at_one_date, connect, contents, make_message
+from support.state_stores import NewStore
 
 from lab import Lab, LabUser
-from onboarding.mailsync import MailboxPair, StateStore, SyncOptions, sync_mailbox
-
-
-def _fresh(tmp_path: Path, name: str) -> StateStore:
-    return StateStore(f"sqlite:///{tmp_path / name}")
+from onboarding.mailsync import MailboxPair, SyncOptions, sync_mailbox
 
 
 def test_destination_setting_its_own_date_is_not_copied_again_after_a_state_loss(
-    lab: Lab,
-    lab_user: LabUser,
-    store: StateStore,
-    pair_for: Callable[..., MailboxPair],
-    tmp_path: Path,
+    lab: Lab, lab_user: LabUser, pair_for: Callable[..., MailboxPair], new_store: NewStore
 ) -> None:
     """The destination ignores APPEND's date (DateNotKept). With the state store lost, the
     next pass finds every copy by content, the date ignored, and appends nothing; mail that
@@ -37,7 +29,7 @@ def test_destination_setting_its_own_date_is_not_copied_again_after_a_state_loss
     target = (lab.destination.host, lab.destination.imap_port)
     with rewriting_proxy(target, strip_date) as (port, rewriters):
         pair = pair_for(lab_user, dst_port=port)
-        first = sync_mailbox(pair, SyncOptions(), store)
+        first = sync_mailbox(pair, SyncOptions(), new_store())
         assert sum(rw.rewritten for rw in rewriters) >= 1
         assert first.copied == total
         assert any(p.error_class == "DateNotKept" for p in first.problems)
@@ -47,7 +39,7 @@ def test_destination_setting_its_own_date_is_not_copied_again_after_a_state_loss
             c.append("INBOX", make_message(900, seed=17))
             c.append("Archive", make_message(901, seed=17, message_id=False))
 
-        lost = _fresh(tmp_path, "lost.db")
+        lost = new_store()
         second = sync_mailbox(pair, SyncOptions(), lost)
 
     assert (second.copied, second.already_present) == (2, total)
@@ -60,11 +52,7 @@ def test_destination_setting_its_own_date_is_not_copied_again_after_a_state_loss
 
 
 def test_destination_changing_line_endings_is_not_copied_again_after_a_state_loss(
-    lab: Lab,
-    lab_user: LabUser,
-    store: StateStore,
-    pair_for: Callable[..., MailboxPair],
-    tmp_path: Path,
+    lab: Lab, lab_user: LabUser, pair_for: Callable[..., MailboxPair], new_store: NewStore
 ) -> None:
     """The destination stores every message ending with CRLF, so its RFC822.SIZE is not the
     source's. With the state store lost, the copies are found by their bytes (line endings
@@ -78,13 +66,13 @@ def test_destination_changing_line_endings_is_not_copied_again_after_a_state_los
             c.append("INBOX", body, flags=[b"\\Seen"] if i % 2 else [])
     target = (lab.destination.host, lab.destination.imap_port)
     with rewriting_proxy(target, literal=end_with_crlf) as (port, rewriters):
-        first = sync_mailbox(pair_for(lab_user, dst_port=port), SyncOptions(), store)
+        first = sync_mailbox(pair_for(lab_user, dst_port=port), SyncOptions(), new_store())
         assert sum(rw.rewritten for rw in rewriters) == len(bodies)
     assert first.in_scope == len(bodies)
     src, dst = source_snapshot(lab, lab_user), dest_snapshot(lab, lab_user)
     assert sorted(m.size for m in dst["INBOX"]) == sorted(m.size + 2 for m in src["INBOX"])
 
-    second = sync_mailbox(pair_for(lab_user), SyncOptions(), _fresh(tmp_path, "lost.db"))
+    second = sync_mailbox(pair_for(lab_user), SyncOptions(), new_store())
 
     assert (second.copied, second.already_present, second.failed) == (0, len(bodies), 0)
     assert_reconciled(second)
@@ -92,11 +80,7 @@ def test_destination_changing_line_endings_is_not_copied_again_after_a_state_los
 
 
 def test_messages_sharing_message_id_date_and_size_are_told_apart_by_their_bytes(
-    lab: Lab,
-    lab_user: LabUser,
-    store: StateStore,
-    pair_for: Callable[..., MailboxPair],
-    tmp_path: Path,
+    lab: Lab, lab_user: LabUser, pair_for: Callable[..., MailboxPair], new_store: NewStore
 ) -> None:
     """Two different messages with one Message-ID, INTERNALDATE and size (digests differing
     in one header value) are two messages: both copied, neither a source duplicate; with the
@@ -111,7 +95,7 @@ def test_messages_sharing_message_id_date_and_size_are_told_apart_by_their_bytes
         c.append("INBOX", make_message(2, seed=29))
     pair = pair_for(lab_user)
 
-    out = sync_mailbox(pair, SyncOptions(), store)
+    out = sync_mailbox(pair, SyncOptions(), new_store())
 
     assert (out.in_scope, out.copied, out.source_duplicates) == (4, 3, 1)
     assert_reconciled(out)
@@ -119,7 +103,7 @@ def test_messages_sharing_message_id_date_and_size_are_told_apart_by_their_bytes
     dst = dest_snapshot(lab, lab_user)["INBOX"]
     assert sorted(m.sha256 for m in dst) == sorted(src_bodies)  # a, b and the other: once each
 
-    again = sync_mailbox(pair, SyncOptions(), _fresh(tmp_path, "lost.db"))
+    again = sync_mailbox(pair, SyncOptions(), new_store())
     assert (again.copied, again.already_present, again.source_duplicates) == (0, 3, 1)
     assert_reconciled(again)
 
@@ -131,7 +115,7 @@ def test_messages_sharing_message_id_date_and_size_are_told_apart_by_their_bytes
         c.select_folder("INBOX")
         c.delete_messages([b_copy])
         c.expunge()
-    third = sync_mailbox(pair, SyncOptions(), _fresh(tmp_path, "lost-again.db"))
+    third = sync_mailbox(pair, SyncOptions(), new_store())
     assert (third.copied, third.already_present, third.source_duplicates) == (1, 2, 1)
     assert_reconciled(third)
     assert sorted(m.sha256 for m in dest_snapshot(lab, lab_user)["INBOX"]) == sorted(src_bodies)

@@ -5,7 +5,6 @@ or flags."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from support.append_proxy import rewriting_proxy, strip_date, strip_flags
@@ -17,6 +16,7 @@ from support.lab_mailbox import (
     source_snapshot,
 )
 from support.mail import contents, digests
+from support.state_stores import NewStore
 
 from lab import Lab, LabUser
 from onboarding.mailsync import (
@@ -37,23 +37,15 @@ def _dest_uidvalidity(lab: Lab, user: LabUser) -> int:
 
 
 def test_rerun_with_a_missing_uid_cache_copies_nothing(
-    lab: Lab,
-    lab_user: LabUser,
-    store: StateStore,
-    pair_for: Callable[..., MailboxPair],
-    tmp_path: Path,
+    lab: Lab, lab_user: LabUser, pair_for: Callable[..., MailboxPair], new_store: NewStore
 ) -> None:
     """I1: the second pass starts from an empty state store and still appends nothing."""
     total = fill_source(lab, lab_user, {"INBOX": 14, "Archive": 6})  # some without Message-ID
     pair = pair_for(lab_user)
-    first = sync_mailbox(pair, SyncOptions(pass_kind="initial"), store)
+    first = sync_mailbox(pair, SyncOptions(pass_kind="initial"), new_store())
     assert first.copied == total
 
-    fresh = StateStore(f"sqlite:///{tmp_path / 'fresh.db'}")
-    try:
-        second = sync_mailbox(pair, SyncOptions(pass_kind="incremental"), fresh)
-    finally:
-        fresh.dispose()
+    second = sync_mailbox(pair, SyncOptions(pass_kind="incremental"), new_store())
 
     assert second.copied == 0
     assert second.already_present == total

@@ -17,7 +17,15 @@ from support.modes import mode, open_umask
 from support.state_race import open_at_once
 
 from onboarding.mailsync import StateError, StateLocked, StateStore
-from onboarding.mailsync.state import DONE, INTENT, PENDING, FolderState, MessageRow, safe_url
+from onboarding.mailsync.state import (
+    DONE,
+    INTENT,
+    PENDING,
+    FolderKey,
+    FolderState,
+    MessageRow,
+    safe_url,
+)
 
 PAIR = "src:143/ann@x=>dst:143/ann@x"
 
@@ -30,21 +38,25 @@ def test_rows_are_keyed_by_uidvalidity_on_both_sides(state_url: str) -> None:
     """Stored message rows belong to one source and one destination UIDVALIDITY: either changing
     hides them, and forget_other_validity deletes the rows of the old one."""
     st = _store(state_url)
-    st.put_messages(PAIR, "INBOX", 100, "INBOX", 200, [MessageRow(1, 11, "k1", "", DONE)])
-    assert st.messages(PAIR, "INBOX", 100, "INBOX", 200)[1].dst_uid == 11
-    assert st.messages(PAIR, "INBOX", 101, "INBOX", 200) == {}  # source UIDVALIDITY changed
-    assert st.messages(PAIR, "INBOX", 100, "INBOX", 201) == {}  # destination changed
+    st.put_messages(
+        FolderKey(PAIR, "INBOX", 100, "INBOX", 200), [MessageRow(1, 11, "k1", "", DONE)]
+    )
+    assert st.messages(FolderKey(PAIR, "INBOX", 100, "INBOX", 200))[1].dst_uid == 11
+    assert (
+        st.messages(FolderKey(PAIR, "INBOX", 101, "INBOX", 200)) == {}
+    )  # source UIDVALIDITY changed
+    assert st.messages(FolderKey(PAIR, "INBOX", 100, "INBOX", 201)) == {}  # destination changed
     assert st.forget_other_validity(PAIR, "INBOX", 101) == 1
-    assert st.messages(PAIR, "INBOX", 100, "INBOX", 200) == {}
+    assert st.messages(FolderKey(PAIR, "INBOX", 100, "INBOX", 200)) == {}
 
 
 def test_intent_then_done_replaces_the_row(state_url: str) -> None:
     """Writing the done row for a UID that had an intent row replaces it; the count shows one done
     message."""
     st = _store(state_url)
-    st.put_messages(PAIR, "A", 1, "A", 2, [MessageRow(5, None, None, "", INTENT)])
-    st.put_messages(PAIR, "A", 1, "A", 2, [MessageRow(5, 9, "k", "\\Seen", DONE)])
-    rows = st.messages(PAIR, "A", 1, "A", 2)
+    st.put_messages(FolderKey(PAIR, "A", 1, "A", 2), [MessageRow(5, None, None, "", INTENT)])
+    st.put_messages(FolderKey(PAIR, "A", 1, "A", 2), [MessageRow(5, 9, "k", "\\Seen", DONE)])
+    rows = st.messages(FolderKey(PAIR, "A", 1, "A", 2))
     assert rows == {5: MessageRow(5, 9, "k", "\\Seen", DONE)}
     assert st.count_messages(PAIR) == {DONE: 1}
 
@@ -55,8 +67,8 @@ def test_digest_and_pending_rows_round_trip(state_url: str) -> None:
     st = _store(state_url)
     done = MessageRow(1, 11, "h:" + "a" * 64, "\\Seen", DONE, "b" * 64)
     waiting = MessageRow(2, None, None, "", PENDING)
-    st.put_messages(PAIR, "A", 1, "A", 2, [done, waiting])
-    assert st.messages(PAIR, "A", 1, "A", 2) == {1: done, 2: waiting}
+    st.put_messages(FolderKey(PAIR, "A", 1, "A", 2), [done, waiting])
+    assert st.messages(FolderKey(PAIR, "A", 1, "A", 2)) == {1: done, 2: waiting}
     fs = FolderState("A", 1, 3, 7, 2, "A", 2, True, 1, 0, 1, pending=1)
     st.save_folder_state(PAIR, fs)
     assert _store(state_url).folder_state(PAIR, "A") == fs
@@ -202,11 +214,13 @@ def test_a_store_written_before_issue_14_is_upgraded_in_place(state_url: str) ->
     st = _store(state_url)
     _store(state_url)  # a second opener finds nothing left to upgrade
 
-    (row,) = st.messages("p", "INBOX", 1, "INBOX", 2).values()
+    (row,) = st.messages(FolderKey("p", "INBOX", 1, "INBOX", 2)).values()
     assert row == MessageRow(7, 70, "<a@b>|1700000000|512", "\\Seen", DONE, None)
     flags = " ".join(f"keyword{i:03d}" + "x" * 40 for i in range(120))  # 6,000 characters
-    st.put_messages("p", "INBOX", 1, "INBOX", 2, [MessageRow(8, 80, "h:" + "0" * 64, flags, DONE)])
-    assert st.messages("p", "INBOX", 1, "INBOX", 2)[8].flags == flags
+    st.put_messages(
+        FolderKey("p", "INBOX", 1, "INBOX", 2), [MessageRow(8, 80, "h:" + "0" * 64, flags, DONE)]
+    )
+    assert st.messages(FolderKey("p", "INBOX", 1, "INBOX", 2))[8].flags == flags
     fs = st.folder_state("p", "INBOX")
     assert fs is not None and fs.complete and (fs.skipped, fs.pending) == (1, 1)
     status = {"UIDVALIDITY": 1, "UIDNEXT": 9, "MESSAGES": 8, "HIGHESTMODSEQ": 5}

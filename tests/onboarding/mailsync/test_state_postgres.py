@@ -26,7 +26,7 @@ from onboarding.mailsync import (
     SyncStatus,
     sync_mailbox,
 )
-from onboarding.mailsync.state import DONE, INTENT, MessageRow
+from onboarding.mailsync.state import DONE, INTENT, FolderKey, MessageRow
 
 PAIR = "src:143/ann@x=>dst:143/ann@x"
 
@@ -36,9 +36,11 @@ def test_intent_then_done_replaces_the_row_and_big_uids_fit(url: str) -> None:
     fit."""
     st = StateStore(url)
     big = 2**32 - 1  # UIDs and UIDVALIDITY are unsigned 32-bit: beyond Postgres' INTEGER
-    st.put_messages(PAIR, "A", big, "A", 2, [MessageRow(big, None, None, "", INTENT)])
-    st.put_messages(PAIR, "A", big, "A", 2, [MessageRow(big, 9, "k", "\\Seen", DONE)])
-    assert st.messages(PAIR, "A", big, "A", 2) == {big: MessageRow(big, 9, "k", "\\Seen", DONE)}
+    st.put_messages(FolderKey(PAIR, "A", big, "A", 2), [MessageRow(big, None, None, "", INTENT)])
+    st.put_messages(FolderKey(PAIR, "A", big, "A", 2), [MessageRow(big, 9, "k", "\\Seen", DONE)])
+    assert st.messages(FolderKey(PAIR, "A", big, "A", 2)) == {
+        big: MessageRow(big, 9, "k", "\\Seen", DONE)
+    }
     assert st.count_messages(PAIR) == {DONE: 1}
 
 
@@ -46,10 +48,11 @@ def test_a_batch_larger_than_one_delete_chunk_is_replaced_in_one_go(url: str) ->
     """Replacing 1,200 rows at once (more than one delete chunk) leaves exactly 1,200 done rows."""
     st = StateStore(url)
     st.put_messages(
-        PAIR, "A", 1, "A", 2, [MessageRow(u, None, None, "", INTENT) for u in range(1, 1201)]
+        FolderKey(PAIR, "A", 1, "A", 2),
+        [MessageRow(u, None, None, "", INTENT) for u in range(1, 1201)],
     )
     st.put_messages(
-        PAIR, "A", 1, "A", 2, [MessageRow(u, u, None, "", DONE) for u in range(1, 1201)]
+        FolderKey(PAIR, "A", 1, "A", 2), [MessageRow(u, u, None, "", DONE) for u in range(1, 1201)]
     )
     assert st.count_messages(PAIR) == {DONE: 1200}
 
@@ -66,7 +69,9 @@ def test_workers_opening_a_new_store_at_once_all_succeed(pg: PostgresServer) -> 
         pg.create_database(name)
         url = pg.url(name)
         errors += open_at_once(url, workers=10)
-        StateStore(url).put_messages(PAIR, "A", 1, "A", 2, [MessageRow(1, 1, None, "", DONE)])
+        StateStore(url).put_messages(
+            FolderKey(PAIR, "A", 1, "A", 2), [MessageRow(1, 1, None, "", DONE)]
+        )
     assert errors == []
 
 
@@ -145,7 +150,7 @@ def test_a_long_message_id_and_many_keywords_fit_the_postgres_store(
 
     assert first.copied == 3 and first.failed == 0 and first.reconciles
     assert {p.error_class for p in first.problems} <= {"FlagRefused"}  # the destination's limit
-    rows = StateStore(url).messages(pair.key, "INBOX", *_validities(url, pair.key))
+    rows = StateStore(url).messages(FolderKey(pair.key, "INBOX", *_validities(url, pair.key)))
     assert {len(r.identity or "") for r in rows.values()} == {66}
     assert max(len(r.flags) for r in rows.values()) > 2000
     again = sync_mailbox(pair, SyncOptions(), StateStore(url))

@@ -38,7 +38,7 @@ from onboarding.mailsync import (
 from onboarding.mailsync.imap import ImapSession, Side
 from onboarding.mailsync.report import MailboxResult, build_report
 from onboarding.mailsync.session import open_session
-from onboarding.mailsync.state import INTENT, FolderState, MessageRow
+from onboarding.mailsync.state import INTENT, FolderKey, FolderState, MessageRow
 
 
 def test_copy_then_rerun_copies_nothing_and_everything_reads_back_identical(
@@ -101,16 +101,20 @@ def test_flag_changes_propagate_without_copying(
     assert digests(dest_snapshot(lab, lab_user)) == digests(source_snapshot(lab, lab_user))
 
 
+def _inbox(store: StateStore, pair: MailboxPair) -> tuple[FolderState, dict[int, MessageRow]]:
+    """INBOX's folder state and message rows, as the last pass stored them."""
+    fs = store.folder_state(pair.key, "INBOX")
+    assert fs is not None
+    key = FolderKey(pair.key, "INBOX", fs.src_uidvalidity, "INBOX", fs.dst_uidvalidity)
+    return fs, store.messages(key)
+
+
 def _lose_confirmations(
     store: StateStore, pair: MailboxPair, fs: FolderState, rows: Iterable[MessageRow]
 ) -> None:
     """Rewind INBOX ``rows`` to "intent recorded, APPEND sent, confirmation lost"."""
     store.put_messages(
-        pair.key,
-        "INBOX",
-        fs.src_uidvalidity,
-        "INBOX",
-        fs.dst_uidvalidity,
+        FolderKey(pair.key, "INBOX", fs.src_uidvalidity, "INBOX", fs.dst_uidvalidity),
         [MessageRow(r.src_uid, None, None, r.flags, INTENT) for r in rows],
     )
     store.save_folder_state(pair.key, dataclasses.replace(fs, complete=False))
@@ -147,9 +151,7 @@ def test_intent_without_confirmation_is_resolved_by_searching_the_destination(
     n = fill_source(lab, lab_user, {"INBOX": 15})
     pair = pair_for(lab_user)
     sync_mailbox(pair, SyncOptions(), store)
-    fs = store.folder_state(pair.key, "INBOX")
-    assert fs is not None
-    rows = store.messages(pair.key, "INBOX", fs.src_uidvalidity, "INBOX", fs.dst_uidvalidity)
+    fs, rows = _inbox(store, pair)
     _lose_confirmations(store, pair, fs, rows.values())  # every message
 
     out = sync_mailbox(pair, SyncOptions(), store)
@@ -393,9 +395,7 @@ def test_unconfirmed_original_of_a_source_duplicate_is_not_copied_twice(
             c.append("INBOX", make_message(i, seed=13))
     pair = pair_for(lab_user)
     sync_mailbox(pair, SyncOptions(), store)
-    fs = store.folder_state(pair.key, "INBOX")
-    assert fs is not None
-    rows = store.messages(pair.key, "INBOX", fs.src_uidvalidity, "INBOX", fs.dst_uidvalidity)
+    fs, rows = _inbox(store, pair)
     originals = [r for r in rows.values() if r.state == "done"]
     _lose_confirmations(store, pair, fs, originals)
     out = sync_mailbox(pair, SyncOptions(), store)
