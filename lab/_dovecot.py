@@ -174,6 +174,7 @@ class SourceServer(DovecotServer):
         return password
 
     def has_master_password(self) -> bool:
+        """Whether the admin master user exists yet (after the first ``lab up``)."""
         return self.store.master_password(MASTER_USER) is not None
 
     def add_master_user(self, name: str, password: str) -> None:

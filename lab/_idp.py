@@ -90,7 +90,7 @@ class IdentityProvider(SpawnedServer):
         for d in (key_dir, key_dir / "default", path.parent):
             d.chmod(0o755)
         if not path.exists() or path.read_text() != registry["signing_key"]:
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             tmp.write_text(registry["signing_key"])
             tmp.chmod(0o644)  # read by Dovecot's unprivileged auth process
             os.replace(tmp, path)  # a login validating a token meanwhile never reads half a key

@@ -26,7 +26,7 @@ from onboarding.dnscheck.dkim import DKIMKey, load_key, parse_stored_key, stored
 from onboarding.dnscheck.query import parse_server
 from onboarding.documents import SupportContacts
 from onboarding.mailflow import ImapEndpoint, SmtpEndpoint, SubmissionEndpoint
-from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, check_app_access, pair_key
+from onboarding.mailsync import Endpoint, MailboxPair, SyncOptions, pair_key, require_app_access
 from onboarding.mailsync.models import PassKind
 from onboarding.mailsync.oauth import (
     GOOGLE_SCOPE,
@@ -566,12 +566,12 @@ def token_source(spec: OnboardingSpec, vault: Vault) -> TokenSource | None:
 def require_source_tokens(spec: OnboardingSpec, jobs: Sequence[MailboxJob], vault: Vault) -> None:
     """Get the run's first OAuth token and log in with it now, so refused credentials, or
     an app the mail server refuses, fail the run once with one sentence (naming the Secret
-    block and the fix) before any mailbox is touched (:func:`check_app_access`)."""
+    block and the fix) before any mailbox is touched (:func:`require_app_access`)."""
     tokens = token_source(spec, vault)
     if tokens is None or not jobs:
         return
     tokens.token(jobs[0].source_account)
-    check_app_access(
+    require_app_access(
         [
             _source_endpoint(spec, j.source_host, j.source_port, j.source_account, "", None, tokens)
             for j in jobs[:2]

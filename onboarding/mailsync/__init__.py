@@ -74,7 +74,7 @@ from onboarding.mailsync.models import (
     pair_key,
 )
 from onboarding.mailsync.plan import plan
-from onboarding.mailsync.preflight import check_app_access, preflight
+from onboarding.mailsync.preflight import preflight, require_app_access
 from onboarding.mailsync.state import StateStore
 from onboarding.mailsync.sync import sync_mailbox
 
@@ -106,9 +106,9 @@ __all__ = [
     "TLSFailed",
     "Throttled",
     "TransientSyncError",
-    "check_app_access",
     "pair_key",
     "plan",
     "preflight",
+    "require_app_access",
     "sync_mailbox",
 ]

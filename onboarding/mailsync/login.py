@@ -112,12 +112,14 @@ class Login:
         else:  # capabilities change after login (RFC 3501 §6.2.3): ask again
             self._refresh_capabilities()
 
-    def _login_oauth(self) -> None:
+    def _login_oauth(self, *, retry_new: bool = True) -> None:
         """``AUTHENTICATE XOAUTH2``/``OAUTHBEARER`` as the account with a cached or new token.
 
         A refused token that came from the cache (expired or revoked meanwhile) is dropped
         and ConnectionLost raised: the sync reconnects with a new one, counted as a
-        reconnect. A refused token fetched for this very login is an AuthFailed sentence.
+        reconnect. A refused token fetched for this very login is asked for once more on the
+        same connection (a provider can hand out a token its mail servers do not accept yet),
+        then it is an AuthFailed sentence.
         """
         ep = self.endpoint
         source = ep.token_source
@@ -154,6 +156,9 @@ class Login:
                     "revoked); reconnecting with a new one",
                     **self.error_context(),
                 )
+            if retry_new:
+                self._login_oauth(retry_new=False)
+                return
             raise AuthFailed(
                 f"the source refused a new {source.provider} token for {user} from Secret "
                 f"block {source.secret_name!r}: {st.status} {st.text}",

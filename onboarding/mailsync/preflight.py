@@ -22,7 +22,7 @@ from onboarding.mailsync.models import (
 from onboarding.mailsync.session import Connector, open_session
 from onboarding.mailsync.wire import Token
 
-__all__ = ["CAPABILITIES_OF_INTEREST", "check_app_access", "folder_infos", "preflight"]
+__all__ = ["CAPABILITIES_OF_INTEREST", "folder_infos", "preflight", "require_app_access"]
 
 CAPABILITIES_OF_INTEREST = (
     "UIDPLUS",
@@ -114,7 +114,7 @@ def preflight(
     )
 
 
-def check_app_access(sources: Sequence[Endpoint], *, connector: Connector = open_session) -> None:
+def require_app_access(sources: Sequence[Endpoint], *, connector: Connector = open_session) -> None:
     """Log in to the first one or two OAuth sources before any mailbox starts.
 
     A token endpoint can grant a token for an app the mail server still refuses (Microsoft:

@@ -70,5 +70,6 @@ def on_cluster(cluster: PrefectCluster) -> Iterator[PrefectCluster]:
         try:
             yield cluster
         finally:
-            EventsWorker.drain_all(timeout=30)
-            APILogWorker.drain_all(timeout=30)
+            for worker in (EventsWorker, APILogWorker):
+                drained = worker.drain_all(timeout=30)
+                assert isinstance(drained, tuple) and not drained[1], f"{worker.__name__} hung"

@@ -230,6 +230,41 @@ def test_the_source_refuses_an_expired_token_like_the_providers_and_the_sync_rec
     assert out.copied == 4 and out.reconnects == 1
 
 
+class _RefusedFirst(MicrosoftTokens):
+    """Hands out one new token the mail server refuses (not valid there yet), then real ones."""
+
+    refused: str = ""
+    fetches: int = 0
+
+    def fetch(self, user: str) -> AccessToken:
+        self.fetches += 1
+        if self.refused:
+            value, self.refused = self.refused, ""
+            return AccessToken(value, time.time(), time.time() + 3600)
+        return super().fetch(user)
+
+
+def test_a_new_token_the_source_refuses_is_asked_for_once_more_on_the_same_connection(
+    lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
+) -> None:
+    """A token fetched for this very login and refused is fetched once more before it is an
+    AuthFailed: the mailbox copies, with no reconnect counted and two fetches."""
+    _fill(lab, lab_user, {"INBOX": 3})
+    app = lab.idp.add_microsoft_app(lab_user.domain)
+    tokens = _RefusedFirst(
+        tenant_id=app.tenant_id,
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        secret_name="t-m365",
+        authority=lab.idp.authority,
+    )
+    tokens.refused = _expired_token(lab, lab_user.domain)
+    pair = dataclasses.replace(pair_for(lab_user), source=oauth_source(lab, lab_user.email, tokens))
+    out = sync_mailbox(pair, SyncOptions(), store)
+    assert out.copied == 3 and out.reconnects == 0
+    assert tokens.fetches == 2
+
+
 def test_oauthbearer_with_a_client_credentials_token_url_logs_in(
     lab: Lab, lab_user: LabUser, store: StateStore, pair_for: Callable[..., MailboxPair]
 ) -> None:

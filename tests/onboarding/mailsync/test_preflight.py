@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 from collections.abc import Callable
@@ -16,8 +17,8 @@ from onboarding.mailsync import (
     Endpoint,
     MailboxPair,
     SyncOptions,
-    check_app_access,
     preflight,
+    require_app_access,
 )
 
 
@@ -120,16 +121,21 @@ def test_an_app_the_server_refuses_for_two_mailboxes_fails_once(
 ) -> None:
     """A token the provider grants but the mail server refuses for the first two mailboxes
     (an app of another tenant: no access to these mailboxes) is one AuthFailed naming the
-    Secret block and the fix; refused for the first but not the second, it is that mailbox's
-    own problem and the check passes."""
+    Secret block and the fix, and no third mailbox is tried; refused for the first but not
+    the second, it is that mailbox's own problem and the check passes; a server that does not
+    answer is left to the mailboxes."""
     users = (lab_users.new(), lab_users.new())
     other_tenant = microsoft_tokens(lab, lab.idp.add_microsoft_app(f"other-{lab_users.domain}"))
     refused = [oauth_source(lab, u.email, other_tenant) for u in users]
+    with socket.socket() as s:  # a port nobody listens on: tried, it would end the check
+        s.bind(("127.0.0.1", 0))
+        closed = dataclasses.replace(refused[0], port=s.getsockname()[1])
     with pytest.raises(AuthFailed) as info:
-        check_app_access(refused)
+        require_app_access([*refused, closed])
     text = str(info.value)
     assert "refused a new" in text and "Secret block 't-m365-client-secret'" in text
-    assert "IMAP.AccessAsApp" in text
+    assert "IMAP.AccessAsApp" in text and users[0].email in text
     own = microsoft_tokens(lab, lab.idp.add_microsoft_app(lab_users.domain))
-    check_app_access([refused[0], oauth_source(lab, users[1].email, own)])
-    check_app_access([])
+    require_app_access([refused[0], oauth_source(lab, users[1].email, own)])
+    require_app_access([closed, refused[1]])
+    require_app_access([])
