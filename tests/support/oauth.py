@@ -11,6 +11,7 @@ For engine tests and other helpers' migrations (the Gmail-like source logs in th
 from __future__ import annotations
 
 import secrets
+from typing import TypeVar
 
 import pytest
 
@@ -18,6 +19,8 @@ from lab import Lab
 from lab._idp import MicrosoftApp
 from onboarding.mailsync import Endpoint
 from onboarding.mailsync.oauth import GoogleTokens, MicrosoftTokens, TokenSource
+
+M = TypeVar("M", bound=MicrosoftTokens)
 
 __all__ = [
     "google_auth",
@@ -60,9 +63,12 @@ def google_auth(
     return {"mode": "google", "service_account_secret": _secret_block(monkeypatch, "sa", key)}
 
 
-def microsoft_tokens(lab: Lab, app: MicrosoftApp, *, secret: str | None = None) -> MicrosoftTokens:
-    """Tokens of ``app`` from the lab provider (``secret`` overrides the right one)."""
-    return MicrosoftTokens(
+def microsoft_tokens(
+    lab: Lab, app: MicrosoftApp, *, secret: str | None = None, kind: type[M] = MicrosoftTokens
+) -> M:
+    """Tokens of ``app`` from the lab provider (``secret`` overrides the right one; ``kind``:
+    a test's subclass that hands out a stale or refused token first)."""
+    return kind(
         tenant_id=app.tenant_id,
         client_id=app.client_id,
         client_secret=app.client_secret if secret is None else secret,

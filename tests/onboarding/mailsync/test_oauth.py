@@ -216,14 +216,7 @@ def test_the_source_refuses_an_expired_token_like_the_providers_and_the_sync_rec
         f.write(b"\r\n")
         f.flush()
         assert f.readline().startswith(b"a NO ")
-    app = lab.idp.add_microsoft_app(lab_user.domain)
-    tokens = _StaleFirst(
-        tenant_id=app.tenant_id,
-        client_id=app.client_id,
-        client_secret=app.client_secret,
-        secret_name="t-m365",
-        authority=lab.idp.authority,
-    )
+    tokens = microsoft_tokens(lab, lab.idp.add_microsoft_app(lab_user.domain), kind=_StaleFirst)
     tokens.stale = expired
     pair = dataclasses.replace(pair_for(lab_user), source=oauth_source(lab, lab_user.email, tokens))
     out = sync_mailbox(pair, SyncOptions(), store)
@@ -250,14 +243,7 @@ def test_a_new_token_the_source_refuses_is_asked_for_once_more_on_the_same_conne
     """A token fetched for this very login and refused is fetched once more before it is an
     AuthFailed: the mailbox copies, with no reconnect counted and two fetches."""
     _fill(lab, lab_user, {"INBOX": 3})
-    app = lab.idp.add_microsoft_app(lab_user.domain)
-    tokens = _RefusedFirst(
-        tenant_id=app.tenant_id,
-        client_id=app.client_id,
-        client_secret=app.client_secret,
-        secret_name="t-m365",
-        authority=lab.idp.authority,
-    )
+    tokens = microsoft_tokens(lab, lab.idp.add_microsoft_app(lab_user.domain), kind=_RefusedFirst)
     tokens.refused = _expired_token(lab, lab_user.domain)
     pair = dataclasses.replace(pair_for(lab_user), source=oauth_source(lab, lab_user.email, tokens))
     out = sync_mailbox(pair, SyncOptions(), store)
