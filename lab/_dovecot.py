@@ -75,8 +75,7 @@ class DovecotServer:
         if lay.has_masters:
             if self.store.master_password(MASTER_USER) is None:
                 self.store.put_master(MASTER_USER, secrets.token_urlsafe(18))
-            master_conf = lay.auth_dict_conf.with_name("auth-master.conf")
-            master_conf.write_text(render_auth_master_conf(lay))
+            lay.auth_master_conf.write_text(render_auth_master_conf(lay))
         lay.auth_dict_conf.write_text(render_auth_dict_conf(lay))
         lay.auth_dict_conf.with_name("auth-deny.conf").write_text(render_auth_deny_conf(lay))
         if lay.role == "source":
@@ -168,14 +167,14 @@ class SourceServer(DovecotServer):
 
     @property
     def master_password(self) -> str:
-        password = self.store.master_password(MASTER_USER)
+        password = self.stored_master_password()
         if password is None:
             raise LabError("the source has no admin master user yet: run `onboard lab up`")
         return password
 
-    def has_master_password(self) -> bool:
-        """Whether the admin master user exists yet (after the first ``lab up``)."""
-        return self.store.master_password(MASTER_USER) is not None
+    def stored_master_password(self) -> str | None:
+        """The admin master user's password, or None before the first ``lab up``."""
+        return self.store.master_password(MASTER_USER)
 
     def add_master_user(self, name: str, password: str) -> None:
         """Add another master user (``user@dom*<name>`` logs in with ``password``, UTF-8).

@@ -81,6 +81,11 @@ class DovecotLayout:
     has_masters: bool  # master users (source only), records in accounts_dir/master
     mail_root: Path  # <mail_root>/<domain>/<localpart>/Maildir
 
+    @property
+    def auth_master_conf(self) -> Path:
+        """The master passdb's dict settings (:func:`render_auth_master_conf`)."""
+        return self.auth_dict_conf.with_name("auth-master.conf")
+
     def home(self, email: str) -> Path:
         local, _, domain = email.lower().partition("@")
         return self.mail_root / domain / local
@@ -159,7 +164,7 @@ def render_dovecot_conf(
     if layout.has_masters:
         master_passdb = f"""passdb {{
   driver = dict
-  args = {layout.auth_dict_conf.with_name("auth-master.conf")}
+  args = {layout.auth_master_conf}
   master = yes
 }}
 """

@@ -253,7 +253,7 @@ class Lab:
             infos = (*infos, self.controlpanel.info())
         if self.prefect.started_once:
             infos = (*infos, self.prefect.info())
-        master = self.source.master_password if self.source.has_master_password() else ""
+        master = self.source.stored_master_password() or ""
         return LabStatus(
             state_dir=str(self.state_dir),
             servers=infos,
@@ -284,8 +284,9 @@ class Lab:
     def secret_env(self) -> dict[str, str]:
         """Environment variables that stand in for the lab's Prefect Secret blocks."""
         env: dict[str, str] = {}
-        if self.source.has_master_password():
-            env["ONBOARD_SECRET_ACME_SOURCE_MASTER"] = self.source.master_password
+        master = self.source.stored_master_password()
+        if master is not None:
+            env["ONBOARD_SECRET_ACME_SOURCE_MASTER"] = master
         api_key = self.controlpanel.api_key()
         if api_key is not None:
             env["ONBOARD_SECRET_MAILROUTE_API_KEY"] = api_key

@@ -572,10 +572,8 @@ def require_source_tokens(spec: OnboardingSpec, jobs: Sequence[MailboxJob], vaul
         return
     tokens.token(jobs[0].source_account)
     require_app_access(
-        [
-            _source_endpoint(spec, j.source_host, j.source_port, j.source_account, "", None, tokens)
-            for j in jobs[:2]
-        ]
+        _source_endpoint(spec, j.source_host, j.source_port, j.source_account, "", None, tokens)
+        for j in jobs
     )
 
 

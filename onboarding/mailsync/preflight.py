@@ -7,7 +7,8 @@ server cannot report sizes with ``STATUS (SIZE)`` (RFC 8438).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable
 
 from onboarding.mailsync._exceptions import AuthFailed, ConnectionLost, MailSyncError
 from onboarding.mailsync.imap import ImapSession, ListEntry, Side
@@ -114,8 +115,9 @@ def preflight(
     )
 
 
-def require_app_access(sources: Sequence[Endpoint], *, connector: Connector = open_session) -> None:
-    """Log in to the first one or two OAuth sources before any mailbox starts.
+def require_app_access(sources: Iterable[Endpoint], *, connector: Connector = open_session) -> None:
+    """Log in to the first one or two OAuth sources before any mailbox starts (``sources``
+    is read no further than that, so a caller can hand over every mailbox's, lazily).
 
     A token endpoint can grant a token for an app the mail server still refuses (Microsoft:
     no ``IMAP.AccessAsApp`` or no service principal; Google: delegation without the IMAP
@@ -125,7 +127,7 @@ def require_app_access(sources: Sequence[Endpoint], *, connector: Connector = op
     login (a server that does not answer, say) is left to the mailboxes.
     """
     refused: AuthFailed | None = None
-    for endpoint in sources[:2]:
+    for endpoint in itertools.islice(sources, 2):
         try:
             _log_in_once(endpoint, connector)
             return
