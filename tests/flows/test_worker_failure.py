@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import yaml
 from support.checkout import ROOT, run_in_checkout
 
@@ -25,11 +28,26 @@ def _bad_customer(tmp_path: Path) -> Path:
     return spec_path
 
 
+@pytest.fixture
+def lab_fifo_in_checkout() -> Iterator[Path]:
+    """A named pipe under the checkout's ``.lab/``, as a demo run there leaves (Dovecot's and
+    Postfix's sockets and fifos): a deployment run's copy of the checkout must skip it."""
+    fifo = ROOT / ".lab" / f"test-fifo-{secrets.token_hex(4)}"
+    fifo.parent.mkdir(exist_ok=True)
+    os.mkfifo(fifo)
+    try:
+        yield fifo
+    finally:
+        fifo.unlink()
+
+
+@pytest.mark.usefixtures("lab_fifo_in_checkout")
 def test_failed_run_under_flow_run_execute_has_no_traceback(
     prefect_server: str, tmp_path: Path
 ) -> None:
     """A deployment run that fails (a bad user list) prints no traceback and no "Unexpected
-    result"; its state is Failed and its message is the report's one line."""
+    result"; its state is Failed and its message is the report's one line; also in a checkout
+    where the lab ran (``.prefectignore`` keeps its fifos out of the run's copy)."""
     from prefect.client.orchestration import get_client
 
     spec_path = _bad_customer(tmp_path)
